@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Sidecar",
+    products: [
+        .executable(name: "sidecard", targets: ["sidecard"]),
+        .executable(name: "sidecarctl", targets: ["sidecarctl"]),
+        .library(name: "SidecarClient", targets: ["SidecarClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        // C libraries. Each is imported by exactly one Swift module:
+        // CLibUV and CSidecarShims by SidecarLoop, CProtobufC and
+        // SidecarProtoC by SidecarWire, CSQLite by SidecarStore.
+        .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
+        .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "SidecarProtoC", dependencies: ["CProtobufC"]),
+        .target(name: "CSidecarShims"),
+
+        // Plain Swift: defaults, status codes, the classifier, durations.
+        .target(name: "SidecarCore"),
+        .target(name: "SidecarConfig", dependencies: [
+            "SidecarCore",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        .target(name: "SidecarWire", dependencies: ["SidecarCore", "SidecarProtoC", "CProtobufC"]),
+        .target(name: "SidecarLoop", dependencies: ["CLibUV", "CSidecarShims"]),
+        .target(name: "SidecarStore", dependencies: ["CSQLite"]),
+        .target(name: "SidecarDaemon", dependencies: [
+            "SidecarCore", "SidecarConfig", "SidecarWire", "SidecarLoop", "SidecarStore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "sidecard", dependencies: [
+            "SidecarDaemon", "SidecarConfig", "SidecarCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .target(name: "SidecarClient", dependencies: ["SidecarCore", "SidecarWire"]),
+        .executableTarget(name: "sidecarctl", dependencies: [
+            "SidecarClient",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "SidecarCoreTests", dependencies: ["SidecarCore"]),
+        .testTarget(name: "SidecarConfigTests", dependencies: ["SidecarConfig", "SidecarCore"]),
+        .testTarget(name: "SidecarWireTests", dependencies: ["SidecarWire", "SidecarCore"]),
+        .testTarget(name: "SidecarStoreTests", dependencies: ["SidecarStore"]),
+        .testTarget(name: "SidecarIntegrationTests", dependencies: [
+            "SidecarClient", "SidecarWire", "SidecarCore", "sidecard", "sidecarctl",
+        ]),
+    ]
+)

@@ -1,0 +1,12 @@
+#ifndef SIDECAR_SHIMS_H
+#define SIDECAR_SHIMS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/// The credentials of the process at the other end of a Unix socket, read
+/// with SO_PEERCRED. Returns 0, or -1 with errno set.
+/// (struct ucred needs _GNU_SOURCE, which Swift's Glibc module lacks.)
+int sidecar_peer_credentials(int fd, uint32_t *uid, uint32_t *gid, int32_t *pid);
+
+#endif

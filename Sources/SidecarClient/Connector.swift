@@ -1,0 +1,51 @@
+import SidecarCore
+
+/// Owns the client's connection: opens it on first use (retrying briefly
+/// while the daemon starts), shares it between calls, and replaces it once
+/// it is closed.
+actor Connector {
+    let socketPath: String
+    let options: SidecarClient.Options
+    private var current: ClientConnection?
+    private var opening: Task<ClientConnection, Error>?
+
+    init(socketPath: String, options: SidecarClient.Options) {
+        self.socketPath = socketPath
+        self.options = options
+    }
+
+    func connection() async throws -> ClientConnection {
+        if let current, !current.isClosed { return current }
+        if let opening { return try await opening.value }
+        let task = Task { [socketPath, options] in try await Self.open(socketPath: socketPath, options: options) }
+        opening = task
+        defer { opening = nil }
+        let connection = try await task.value
+        current = connection
+        return connection
+    }
+
+    func close() {
+        current?.close()
+        current = nil
+    }
+
+    private static func open(socketPath: String, options: SidecarClient.Options) async throws -> ClientConnection {
+        let deadline = ContinuousClock.now + .milliseconds(Int(options.connectRetrySeconds * 1000))
+        var pause = Duration.milliseconds(10)
+        while true {
+            do {
+                let fd = try UnixSocket.connect(path: socketPath)
+                return ClientConnection(fd: fd, socketPath: socketPath, clientName: options.clientName)
+            } catch .fatal(let reason) {
+                throw SidecarError.unreachable(socket: socketPath, reason: reason)
+            } catch .notYet(let reason) {
+                guard ContinuousClock.now + pause < deadline else {
+                    throw SidecarError.unreachable(socket: socketPath, reason: reason)
+                }
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .milliseconds(200))
+            }
+        }
+    }
+}

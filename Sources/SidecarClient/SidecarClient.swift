@@ -1,0 +1,154 @@
+import SidecarCore
+import SidecarWire
+
+/// The Swift client of `sidecard`. Its zero value works: `SidecarClient()`
+/// talks to the default socket (`$SIDECAR_SOCKET`, else the path the daemon
+/// uses by default). Calls share one connection, may run concurrently, and
+/// throw `SidecarError`; a lost connection is re-made by the next call.
+public final class SidecarClient: Sendable {
+    public struct Options: Sendable {
+        /// How long connecting keeps retrying while the socket is missing or
+        /// refuses, which covers a daemon that is still starting.
+        public var connectRetrySeconds: Double
+        /// Sent in the HELLO, for the daemon's logs.
+        public var clientName: String
+
+        public init(connectRetrySeconds: Double = SidecarDefaults.clientConnectRetrySeconds, clientName: String = "swift-client") {
+            self.connectRetrySeconds = connectRetrySeconds
+            self.clientName = clientName
+        }
+    }
+
+    public let socketPath: String
+    let connector: Connector
+
+    public init(socketPath: String? = nil, options: Options = Options()) {
+        let path = socketPath ?? SidecarDefaults.socketPath
+        self.socketPath = path
+        connector = Connector(socketPath: path, options: options)
+    }
+
+    /// Closes the connection; a later call opens a new one.
+    public func close() async {
+        await connector.close()
+    }
+
+    // MARK: Methods
+
+    public func health(timeout: Duration? = nil) async throws -> HealthResponse {
+        try await unary("Health", HealthRequest(), as: HealthResponse.self, timeout: timeout)
+    }
+
+    public func classify(_ report: FailureReport, timeout: Duration? = nil) async throws -> Classification {
+        try await unary("Classify", ClassifyRequest(report: report), as: ClassifyResponse.self, timeout: timeout)
+            .classification
+    }
+
+    /// The daemon's metrics in the Prometheus text format.
+    public func metrics(timeout: Duration? = nil) async throws -> String {
+        try await unary("Metrics", MetricsRequest(), as: MetricsResponse.self, timeout: timeout).text
+    }
+
+    /// Admin: re-reads the daemon's config file.
+    public func reload(timeout: Duration? = nil) async throws -> ReloadResponse {
+        try await unary("Reload", ReloadRequest(), as: ReloadResponse.self, timeout: timeout)
+    }
+
+    /// Debug.Sleep (daemons with `debug_methods = true`): answers after `milliseconds`.
+    public func debugSleep(milliseconds: UInt32, timeout: Duration? = nil) async throws -> SleepResponse {
+        try await unary("Debug.Sleep", SleepRequest(milliseconds: milliseconds), as: SleepResponse.self, timeout: timeout)
+    }
+
+    /// Events whose topic starts with one of `topics` (all when empty), until
+    /// the consumer stops iterating, the deadline passes or the daemon ends.
+    public func watch(topics: [String] = [], timeout: Duration? = nil) -> AsyncThrowingStream<SidecarEvent, Error> {
+        let raw = serverStream("Watch", WatchRequest(topics: topics), timeout: timeout)
+        return AsyncThrowingStream { continuation in
+            let pump = Task {
+                do {
+                    for try await payload in raw {
+                        continuation.yield(try SidecarEvent(wireBytes: payload))
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in pump.cancel() }
+        }
+    }
+
+    // MARK: Generic calls
+
+    /// Calls any unary method by name.
+    public func unary<Request: WireMessage, Response: WireMessage>(
+        _ method: String, _ request: Request, as _: Response.Type, timeout: Duration? = nil
+    ) async throws -> Response {
+        let payload = try await rawUnary(method, payload: request.wireBytes(), timeout: timeout)
+        return try Response(wireBytes: payload)
+    }
+
+    /// Calls a unary method with an already-encoded request.
+    public func rawUnary(_ method: String, payload: [UInt8], timeout: Duration? = nil) async throws -> [UInt8] {
+        try Task.checkCancellation()
+        let connection = try await connector.connection()
+        let timeoutMilliseconds = Self.milliseconds(timeout)
+        let callID = CallIDBox()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let id = connection.start(
+                    method: method, payload: payload, timeoutMilliseconds: timeoutMilliseconds,
+                    pending: .unary(continuation))
+                if let id {
+                    callID.set(id)
+                    Self.armLocalDeadline(connection, id: id, timeoutMilliseconds: timeoutMilliseconds)
+                }
+            }
+        } onCancel: {
+            callID.cancel { connection.cancel($0, with: SidecarError(.cancelled, "cancelled by the caller")) }
+        }
+    }
+
+    private func serverStream(_ method: String, _ request: some WireMessage, timeout: Duration?) -> AsyncThrowingStream<[UInt8], Error> {
+        let payload = request.wireBytes()
+        let timeoutMilliseconds = Self.milliseconds(timeout)
+        let connector = self.connector
+        return AsyncThrowingStream { continuation in
+            let opening = Task {
+                do {
+                    let connection = try await connector.connection()
+                    guard let id = connection.start(
+                        method: method, payload: payload, timeoutMilliseconds: timeoutMilliseconds,
+                        pending: .stream(continuation))
+                    else { return }
+                    continuation.onTermination = { termination in
+                        if case .cancelled = termination {
+                            connection.cancel(id, with: SidecarError(.cancelled, "cancelled by the caller"))
+                        }
+                    }
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in opening.cancel() }
+        }
+    }
+
+    static func milliseconds(_ timeout: Duration?) -> UInt32 {
+        guard let timeout else { return 0 }
+        let (seconds, attoseconds) = timeout.components
+        let total = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        return UInt32(max(1, min(total.rounded(.up), Double(UInt32.max))))
+    }
+
+    /// The daemon enforces the deadline; this catches a daemon that cannot
+    /// (stopped, wedged) a second later, so no call waits for ever.
+    private static func armLocalDeadline(_ connection: ClientConnection, id: UInt64, timeoutMilliseconds: UInt32) {
+        guard timeoutMilliseconds > 0 else { return }
+        Task {
+            try? await Task.sleep(for: .milliseconds(Int(timeoutMilliseconds) + 1000))
+            connection.cancel(id, with: SidecarError(
+                .deadlineExceeded, "no answer within \(timeoutMilliseconds) ms (the daemon did not enforce the deadline)"))
+        }
+    }
+}

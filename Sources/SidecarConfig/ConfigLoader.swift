@@ -1,0 +1,64 @@
+import Foundation
+import SidecarCore
+import TOMLKit
+
+/// Turns a TOML file (or nothing) and the command-line flags into a
+/// validated `DaemonConfig`, or a `ConfigError` naming file, key and reason.
+public enum ConfigLoader {
+    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
+    /// `path` nil: the embedded defaults alone.
+    public static func load(path: String?, overrides: ConfigOverrides = ConfigOverrides()) throws -> DaemonConfig {
+        var config: DaemonConfig
+        if let path {
+            let text: String
+            do {
+                text = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw ConfigError(file: path, key: "", reason: "cannot read the file: \(readFailure(path))")
+            }
+            config = try parse(text, file: path)
+        } else {
+            config = DaemonConfig()
+        }
+        try apply(overrides, to: &config)
+        return config
+    }
+
+    public static func parse(_ text: String, file: String) throws -> DaemonConfig {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigError(
+                file: file, key: "",
+                reason: "line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
+        }
+        var config = DaemonConfig()
+        let root = TOMLSection(table: table, path: "", file: file)
+        try ConfigSchema.read(root, into: &config)
+        try ConfigValidation.validate(config, file: file)
+        return config
+    }
+
+    static func apply(_ overrides: ConfigOverrides, to config: inout DaemonConfig) throws {
+        if let socket = overrides.socket { config.socket = socket }
+        if let stateDirectory = overrides.stateDirectory { config.stateDirectory = stateDirectory }
+        if let logLevel = overrides.logLevel {
+            guard logLevels.contains(logLevel) else {
+                throw ConfigError(
+                    file: "<flags>", key: "--log-level",
+                    reason: "must be one of \(logLevels.joined(separator: ", ")), got \"\(logLevel)\"")
+            }
+            config.logLevel = logLevel
+        }
+        try ConfigValidation.validatePaths(config, file: "<flags>")
+    }
+
+    private static func readFailure(_ path: String) -> String {
+        var status = stat()
+        if stat(path, &status) != 0 { return String(cString: strerror(errno)) }
+        if status.st_mode & S_IFMT == S_IFDIR { return "it is a directory" }
+        return "permission denied or not UTF-8 text"
+    }
+}

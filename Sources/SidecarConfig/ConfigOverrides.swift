@@ -1,0 +1,12 @@
+/// Command-line flags that override keys of the file, with the same names.
+public struct ConfigOverrides: Sendable, Equatable {
+    public var socket: String?
+    public var stateDirectory: String?
+    public var logLevel: String?
+
+    public init(socket: String? = nil, stateDirectory: String? = nil, logLevel: String? = nil) {
+        self.socket = socket
+        self.stateDirectory = stateDirectory
+        self.logLevel = logLevel
+    }
+}

@@ -1,0 +1,112 @@
+import SidecarCore
+
+/// The daemon's whole configuration (DESIGN.md 3.4). Every field has the
+/// default `sidecard` uses with no file; the TOML keys have the same names
+/// in snake_case, and `examples/sidecar.toml` documents each.
+public struct DaemonConfig: Sendable, Equatable {
+    public var socket = SidecarDefaults.socketPath
+    public var stateDirectory = SidecarDefaults.stateDirectory
+    public var logLevel = SidecarDefaults.logLevel
+    /// Permission bits of the socket file.
+    public var socketMode = SidecarDefaults.socketMode
+    public var adminUIDs = SidecarDefaults.adminUIDs
+    public var adminGIDs: [UInt32] = []
+    /// Answers the Debug service (tests and diagnostics) when true.
+    public var debugMethods = false
+    public var limits = Limits()
+    public var images = ImagesConfig()
+    public var databases = DatabasesConfig()
+    public var retry = RetryConfig()
+    public var classifyRules: [ClassificationRule] = []
+
+    public init() {}
+
+    public struct Limits: Sendable, Equatable {
+        public var maxConnections = SidecarDefaults.maxConnections
+        public var maxInflightPerConnection = SidecarDefaults.maxInflightPerConnection
+        public var maxMessageBytes = SidecarDefaults.maxMessageBytes
+        /// Seconds; 0 keeps idle connections open for ever.
+        public var idleTimeoutSeconds = SidecarDefaults.idleTimeoutSeconds
+        public var drainTimeoutSeconds = SidecarDefaults.drainTimeoutSeconds
+        public init() {}
+    }
+
+    public struct ImagesConfig: Sendable, Equatable {
+        public enum Backend: String, Sendable, CaseIterable {
+            case ociLayout = "oci-layout"
+            case docker
+            case command
+        }
+        public var backend = Backend.ociLayout
+        public var dockerSocket = "/var/run/docker.sock"
+        /// Empty means `<state_dir>/oci`.
+        public var ociLayout = ""
+        public var maxConcurrentBuilds = 2
+        public var maxConcurrentPulls = 3
+        public var jobTimeoutSeconds = 1800.0
+        public var failureBackoffSeconds = 10.0
+        public var failureBackoffMaxSeconds = 300.0
+        public var insecureRegistries: [String] = []
+        public var command = CommandTemplates()
+        public var images: [ImageSpec] = []
+        public init() {}
+    }
+
+    /// argv templates of the command backend; `{ref}` and `{name}` are
+    /// replaced as whole arguments, never through a shell.
+    public struct CommandTemplates: Sendable, Equatable {
+        public var exists = ["podman", "image", "exists", "{ref}"]
+        public var build: [String] = []
+        public var pull = ["podman", "pull", "{ref}"]
+        public var remove = ["podman", "rmi", "{ref}"]
+        public init() {}
+    }
+
+    public struct ImageSpec: Sendable, Equatable {
+        public var name: String
+        public var ref: String
+        public var build: [String] = []
+        public var workdir = ""
+        public var context = ""
+        public var dockerfile = "Dockerfile"
+        public var base = ""
+        public var pull = ""
+        public var keepWarm = false
+        /// Overrides `images.job_timeout` for this image when set.
+        public var jobTimeoutSeconds: Double?
+
+        public init(name: String, ref: String) {
+            self.name = name
+            self.ref = ref
+        }
+    }
+
+    public struct DatabasesConfig: Sendable, Equatable {
+        public var roots: [String] = []
+        public var streakThreshold = 10
+        public var maxConcurrentChecks = 2
+        public init() {}
+    }
+
+    public struct RetryConfig: Sendable, Equatable {
+        public var budgetPercent = 20.0
+        public var minRetryConcurrency = 3
+        public var keyIdleExpirySeconds = 86400.0
+        public var policies: [String: RetryPolicy] = ["default": RetryPolicy()]
+        public init() {}
+    }
+
+    public struct RetryPolicy: Sendable, Equatable {
+        public var maxAttempts = 5
+        public var baseDelaySeconds = 1.0
+        public var maxDelaySeconds = 300.0
+        /// Overrides `retry.key_idle_expiry` for keys of this policy when set.
+        public var keyIdleExpirySeconds: Double?
+        public init() {}
+    }
+
+    /// The OCI layout folder, resolved against the state directory.
+    public var ociLayoutPath: String {
+        images.ociLayout.isEmpty ? stateDirectory + "/oci" : images.ociLayout
+    }
+}

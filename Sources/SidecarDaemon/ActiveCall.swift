@@ -1,0 +1,73 @@
+import SidecarCore
+import SidecarLoop
+import SidecarWire
+
+/// One call in flight. Its handler answers through it exactly once
+/// (`respond` or `fail`); a streaming handler may `stream` messages before.
+/// Deadlines, client cancellation and shutdown end it through `cancel`,
+/// which first tells the handler (`onCancel`) so its work can stop.
+final class ActiveCall {
+    let id: UInt64
+    /// The method name, or "unknown" for metrics when there is none.
+    let method: String
+    let peer: PeerCredentials
+    let startNanoseconds: UInt64
+    private(set) var isFinished = false
+    /// Set by a handler whose work can stop early; called at most once.
+    var onCancel: (() -> Void)?
+    var deadlineTimer: LoopTimer?
+    private weak var connection: Connection?
+
+    init(id: UInt64, method: String, peer: PeerCredentials, connection: Connection) {
+        self.id = id
+        self.method = method
+        self.peer = peer
+        self.connection = connection
+        startNanoseconds = EventLoop.monotonicNanoseconds()
+    }
+
+    func respond(_ message: some WireMessage) {
+        finish(.reply(id: id, payload: message.wireBytes()), code: .ok)
+    }
+
+    func fail(_ error: SidecarError) {
+        finish(.reply(id: id, error: error), code: error.code)
+    }
+
+    /// Sends one message of a server stream; false once the call is over or
+    /// its connection cannot take more.
+    @discardableResult
+    func stream(_ message: some WireMessage) -> Bool {
+        guard !isFinished, let connection else { return false }
+        return connection.sendStreamMessage(ServerFrame(callID: id, kind: .streamMessage, payload: message.wireBytes()))
+    }
+
+    /// Ends the call early with `error`, after telling the handler.
+    func cancel(_ error: SidecarError) {
+        guard !isFinished else { return }
+        let hook = onCancel
+        onCancel = nil
+        hook?()
+        fail(error)
+    }
+
+    /// Forgets the call without answering: its connection is gone.
+    func abandon() {
+        guard !isFinished else { return }
+        let hook = onCancel
+        onCancel = nil
+        hook?()
+        isFinished = true
+        deadlineTimer?.close()
+        deadlineTimer = nil
+    }
+
+    private func finish(_ frame: ServerFrame, code: StatusCode) {
+        guard !isFinished else { return }
+        isFinished = true
+        onCancel = nil
+        deadlineTimer?.close()
+        deadlineTimer = nil
+        connection?.callFinished(self, frame: frame, code: code)
+    }
+}

@@ -1,0 +1,233 @@
+import SidecarCore
+import SidecarLoop
+import SidecarWire
+
+/// One client connection: decodes its frames, starts its calls, queues its
+/// answers. Replies are gathered in `outgoing` and written once per loop
+/// turn by the server, so a burst of pipelined calls costs one write.
+final class Connection {
+    let id: UInt64
+    let peer: PeerCredentials
+    private let stream: PipeStream
+    private unowned let server: Server
+    private var decoder: FrameDecoder
+    private var greeted = false
+    private(set) var calls: [UInt64: ActiveCall] = [:]
+    private var outgoing: [UInt8] = []
+    private(set) var lastActivityMilliseconds: UInt64
+    /// Set once a GOAWAY is queued: nothing else is read or sent.
+    private(set) var isClosing = false
+    private(set) var closingSinceMilliseconds: UInt64 = 0
+    private var readingPaused = false
+    var isQueuedForFlush = false
+
+    /// Stop reading while this much is queued for a peer that does not read.
+    static let writeHighWaterBytes = 8 * 1024 * 1024
+    /// A watcher this far behind is cut off rather than buffered without end.
+    static let streamBacklogLimitBytes = 16 * 1024 * 1024
+
+    init(id: UInt64, stream: PipeStream, peer: PeerCredentials, server: Server) {
+        self.id = id
+        self.stream = stream
+        self.peer = peer
+        self.server = server
+        decoder = FrameDecoder(maxBodyBytes: server.limits.maxMessageBytes)
+        lastActivityMilliseconds = server.loop.nowMilliseconds
+    }
+
+    /// The handlers hold the connection strongly; `close()` breaks the cycle.
+    func start() throws {
+        stream.onRead = { bytes in self.received(bytes) }
+        stream.onEnd = { error in self.peerGone(error) }
+        stream.onWritesDrained = { self.writesDrained() }
+        try stream.startReading()
+    }
+
+    // MARK: Reading
+
+    private func received(_ bytes: UnsafeRawBufferPointer) {
+        lastActivityMilliseconds = server.loop.nowMilliseconds
+        decoder.feed(bytes) { event in
+            guard !isClosing else { return }
+            switch event {
+            case .frame(let body):
+                handleFrame(body)
+            case .oversized(let length, let callID):
+                rejectOversized(length: length, callID: callID)
+            }
+        }
+    }
+
+    private func handleFrame(_ body: UnsafeRawBufferPointer) {
+        let frame: ClientFrame
+        do {
+            frame = try ClientFrame(frameBody: body)
+        } catch {
+            server.metrics.increment("sidecar_protocol_errors_total", label: "malformed")
+            goAway(SidecarError(.invalidArgument, "malformed frame of \(body.count) bytes: not a sidecar.v1.ClientFrame"))
+            return
+        }
+        guard greeted else {
+            greet(frame)
+            return
+        }
+        switch frame.kind {
+        case .call:
+            server.startCall(frame, on: self)
+        case .cancel:
+            calls[frame.callID]?.cancel(SidecarError(.cancelled, "cancelled by the client"))
+        case .hello:
+            server.metrics.increment("sidecar_protocol_errors_total", label: "hello_twice")
+            goAway(SidecarError(.invalidArgument, "HELLO may be sent only once per connection"))
+        case .unspecified:
+            server.metrics.increment("sidecar_protocol_errors_total", label: "unknown_kind")
+            goAway(SidecarError(.invalidArgument, "frame kind is unspecified"))
+        }
+    }
+
+    private func greet(_ frame: ClientFrame) {
+        guard frame.kind == .hello else {
+            server.metrics.increment("sidecar_protocol_errors_total", label: "no_hello")
+            goAway(SidecarError(
+                .failedPrecondition, "the first frame must be a HELLO (see proto/sidecar/v1/README.md)"))
+            return
+        }
+        guard frame.protocolVersion == SidecarDefaults.protocolVersion else {
+            server.metrics.increment("sidecar_protocol_errors_total", label: "version")
+            goAway(SidecarError(
+                .failedPrecondition,
+                "client speaks protocol revision \(frame.protocolVersion); this sidecard speaks \(SidecarDefaults.protocolVersion)"
+            ))
+            return
+        }
+        greeted = true
+        enqueue(ServerFrame(
+            kind: .helloAck, protocolVersion: SidecarDefaults.protocolVersion, serverVersion: SidecarDefaults.version,
+            maxMessageBytes: UInt32(server.limits.maxMessageBytes),
+            maxInflightCalls: UInt32(server.limits.maxInflightPerConnection)))
+    }
+
+    private func rejectOversized(length: Int, callID: UInt64?) {
+        server.metrics.increment("sidecar_protocol_errors_total", label: "oversized")
+        let error = SidecarError(
+            .resourceExhausted,
+            "message of \(length) bytes exceeds the limit of \(server.limits.maxMessageBytes) bytes (limits.max_message_bytes)")
+        if let callID, callID != 0, greeted, calls[callID] == nil {
+            server.metrics.recordCall(method: "unknown", code: error.code.name, seconds: 0)
+            enqueue(.reply(id: callID, error: error))
+        } else {
+            goAway(error)
+        }
+    }
+
+    // MARK: Calls
+
+    func register(_ call: ActiveCall) {
+        calls[call.id] = call
+    }
+
+    /// Called by `ActiveCall` when it ends: the answer goes out, the slot frees.
+    func callFinished(_ call: ActiveCall, frame: ServerFrame, code: StatusCode) {
+        guard calls.removeValue(forKey: call.id) != nil else { return }
+        let seconds = Double(EventLoop.monotonicNanoseconds() - call.startNanoseconds) / 1e9
+        server.callEnded(method: call.method, code: code, seconds: seconds)
+        guard !isClosing else { return }
+        if frame.payload.count > server.limits.maxMessageBytes {
+            enqueue(.reply(id: call.id, error: SidecarError(
+                .resourceExhausted,
+                "the answer of \(frame.payload.count) bytes exceeds limits.max_message_bytes (\(server.limits.maxMessageBytes))")))
+        } else {
+            enqueue(frame)
+        }
+    }
+
+    func sendStreamMessage(_ frame: ServerFrame) -> Bool {
+        guard !isClosing else { return false }
+        if outgoing.count + stream.pendingWriteBytes > Self.streamBacklogLimitBytes {
+            calls[frame.callID]?.cancel(SidecarError(
+                .resourceExhausted, "the stream fell more than \(Self.streamBacklogLimitBytes) bytes behind; reconnect"))
+            return false
+        }
+        enqueue(frame)
+        return true
+    }
+
+    /// Answers a call that never started (bad id, unknown method, limits).
+    func rejectCall(id: UInt64, method: String, error: SidecarError) {
+        server.metrics.recordCall(method: method, code: error.code.name, seconds: 0)
+        enqueue(.reply(id: id, error: error))
+    }
+
+    // MARK: Writing
+
+    func enqueue(_ frame: ServerFrame) {
+        frame.append(to: &outgoing)
+        server.queueFlush(self)
+    }
+
+    /// Writes what the turn gathered; called by the server once per loop turn.
+    func flush() {
+        isQueuedForFlush = false
+        if !outgoing.isEmpty {
+            stream.write(outgoing)
+            outgoing.removeAll(keepingCapacity: outgoing.capacity <= 256 * 1024)
+        }
+        if isClosing {
+            if stream.pendingWriteBytes == 0 { close() }
+        } else if !readingPaused, stream.pendingWriteBytes > Self.writeHighWaterBytes {
+            readingPaused = true
+            stream.stopReading()
+        }
+    }
+
+    private func writesDrained() {
+        if isClosing {
+            close()
+        } else if readingPaused {
+            readingPaused = false
+            try? stream.startReading()
+        }
+    }
+
+    // MARK: Ending
+
+    /// Sends GOAWAY with the reason and closes once it is written. Calls in
+    /// flight are abandoned: their answers could not be sent anyway.
+    func goAway(_ error: SidecarError) {
+        guard !isClosing else { return }
+        server.log.debug("closing connection \(id) (\(peer)): \(error)")
+        enqueue(.goAway(error))
+        isClosing = true
+        closingSinceMilliseconds = server.loop.nowMilliseconds
+        stream.stopReading()
+        abandonCalls()
+    }
+
+    private func peerGone(_ error: LoopError?) {
+        if let error { server.log.debug("connection \(id) (\(peer)) failed: \(error)") }
+        close()
+    }
+
+    private func abandonCalls() {
+        let pending = Array(calls.values)
+        calls.removeAll()
+        for call in pending {
+            call.abandon()
+            let seconds = Double(EventLoop.monotonicNanoseconds() - call.startNanoseconds) / 1e9
+            server.callEnded(method: call.method, code: .cancelled, seconds: seconds)
+        }
+    }
+
+    private var isClosed = false
+
+    /// Closes now, dropping anything not yet written.
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        isClosing = true
+        abandonCalls()
+        outgoing = []
+        stream.close()
+        server.connectionClosed(self)
+    }
+}

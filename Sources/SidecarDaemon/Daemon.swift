@@ -1,0 +1,100 @@
+import Glibc
+import Logging
+import SidecarConfig
+import SidecarCore
+import SidecarLoop
+import SidecarStore
+
+/// `sidecard` from start to exit: load the config, open the state, claim
+/// the socket, serve on the loop until SIGTERM, drain, and clean up.
+public enum Daemon {
+    /// Runs the daemon and returns its exit code: 0 after a clean shutdown,
+    /// 78 for a bad config, 1 when it cannot start.
+    public static func run(configPath: String?, overrides: ConfigOverrides) -> Int32 {
+        signal(SIGPIPE, SIG_IGN)
+        let config: DaemonConfig
+        do {
+            config = try ConfigLoader.load(path: configPath, overrides: overrides)
+        } catch {
+            StandardError.write("sidecard: \(error)\n")
+            return SidecarExitCode.config.rawValue
+        }
+        var logger = DaemonLog.makeLogger(level: config.logLevel)
+        logger[metadataKey: "pid"] = "\(getpid())"
+
+        let database: Database
+        let claim: SocketClaim
+        do {
+            try Directories.create(config.stateDirectory, mode: 0o700)
+            database = try StateSchema.open(stateDirectory: config.stateDirectory)
+            claim = try SocketClaim.claim(config.socket)
+        } catch {
+            logger.critical("cannot start: \(error)")
+            return SidecarExitCode.no.rawValue
+        }
+        defer {
+            database.close()
+            claim.release()
+        }
+
+        do {
+            try serve(config: config, configPath: configPath, overrides: overrides, logger: logger, database: database)
+        } catch {
+            logger.critical("cannot serve on \(config.socket): \(error)")
+            return SidecarExitCode.no.rawValue
+        }
+        logger.info("sidecard stopped")
+        return SidecarExitCode.ok.rawValue
+    }
+
+    private static func serve(
+        config: DaemonConfig, configPath: String?, overrides: ConfigOverrides, logger: Logger, database: Database
+    ) throws {
+        let loop = try EventLoop()
+        defer { loop.close() }
+        let context = DaemonContext(
+            config: config, configPath: configPath, overrides: overrides, logger: logger, state: database)
+        let server = Server(loop: loop, context: context)
+        let reloader = ConfigReloader(context: context)
+        server.install(ServiceRoutes.table(server: server, reloader: reloader))
+        let lagProbe = try LoopLagProbe(loop: loop)
+        server.lagProbe = lagProbe
+        try server.start(socketPath: config.socket, mode: config.socketMode)
+
+        var watchers: [SignalWatcher] = []
+        func stopWatching() {
+            for watcher in watchers { watcher.close() }
+            lagProbe.close()
+        }
+        let shutdown = { (name: String) in
+            guard server.state == .serving else {
+                context.logger.warning("\(name) again while draining: exiting now")
+                stopWatching()
+                loop.stop()
+                return
+            }
+            context.logger.info("\(name): shutting down")
+            SystemdNotify.send("STOPPING=1")
+            server.drain { stopWatching() }
+        }
+        watchers.append(try SignalWatcher(loop: loop, signal: SIGTERM) { shutdown("SIGTERM") })
+        watchers.append(try SignalWatcher(loop: loop, signal: SIGINT) { shutdown("SIGINT") })
+        watchers.append(try SignalWatcher(loop: loop, signal: SIGHUP) {
+            context.logger.info("SIGHUP: reloading \(configPath ?? "the embedded defaults")")
+            _ = try? reloader.reload()
+        })
+
+        context.logger.info(
+            "sidecard \(SidecarDefaults.version) serving on \(config.socket) (state \(config.stateDirectory), config \(configPath ?? "embedded defaults"))"
+        )
+        SystemdNotify.send("READY=1")
+        loop.run()
+    }
+}
+
+/// Writes to fd 2 directly: Swift 6 rejects the global `stderr` stream.
+enum StandardError {
+    static func write(_ text: String) {
+        _ = text.withCString { Glibc.write(2, $0, strlen($0)) }
+    }
+}

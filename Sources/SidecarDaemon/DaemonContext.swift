@@ -1,0 +1,57 @@
+import Logging
+import SidecarConfig
+import SidecarCore
+import SidecarLoop
+import SidecarStore
+
+/// What the handlers share: the running config and what is derived from it,
+/// the logger, metrics, events and the state database. Loop thread only;
+/// a reload replaces `config` and `classifier` together.
+final class DaemonContext {
+    private(set) var config: DaemonConfig
+    private(set) var classifier: ErrorClassifier
+    var logger: Logger
+    let configPath: String?
+    let overrides: ConfigOverrides
+    let metrics = MetricsRegistry()
+    let events = EventBus()
+    let state: Database
+    let startNanoseconds = EventLoop.monotonicNanoseconds()
+
+    init(config: DaemonConfig, configPath: String?, overrides: ConfigOverrides, logger: Logger, state: Database) {
+        self.config = config
+        self.configPath = configPath
+        self.overrides = overrides
+        self.logger = logger
+        self.state = state
+        classifier = ErrorClassifier(configRules: config.classifyRules)
+    }
+
+    var uptimeSeconds: Double {
+        Double(EventLoop.monotonicNanoseconds() - startNanoseconds) / 1e9
+    }
+
+    /// Applies a new config. What only a restart can change (the socket, the
+    /// state directory, the socket's mode) keeps its running value and is
+    /// returned by name.
+    func apply(_ new: DaemonConfig) -> [String] {
+        var next = new
+        var needsRestart: [String] = []
+        if next.socket != config.socket {
+            needsRestart.append("socket")
+            next.socket = config.socket
+        }
+        if next.stateDirectory != config.stateDirectory {
+            needsRestart.append("state_dir")
+            next.stateDirectory = config.stateDirectory
+        }
+        if next.socketMode != config.socketMode {
+            needsRestart.append("socket_mode")
+            next.socketMode = config.socketMode
+        }
+        config = next
+        classifier = ErrorClassifier(configRules: next.classifyRules)
+        logger.logLevel = DaemonLog.level(next.logLevel)
+        return needsRestart
+    }
+}

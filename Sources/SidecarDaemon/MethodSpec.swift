@@ -1,0 +1,43 @@
+import SidecarCore
+import SidecarWire
+
+/// One entry of the routing table: a method name, who may call it, and the
+/// code that starts it.
+struct MethodSpec {
+    let name: String
+    let requiresAdmin: Bool
+    /// Nil for a method of a later issue: it answers UNIMPLEMENTED.
+    let start: ((ActiveCall, [UInt8]) -> Void)?
+
+    /// A method answered at once from its request.
+    static func unary<Request: WireMessage, Response: WireMessage>(
+        _ name: String, admin: Bool = false, _ handle: @escaping (ActiveCall, Request) throws -> Response
+    ) -> MethodSpec {
+        MethodSpec(name: name, requiresAdmin: admin) { call, payload in
+            do {
+                call.respond(try handle(call, try Request(wireBytes: payload)))
+            } catch {
+                call.fail(StatusMapping.status(for: error))
+            }
+        }
+    }
+
+    /// A method that answers later (a timer, the thread pool, a child
+    /// process, or a stream): the handler keeps `call` and finishes it.
+    static func deferred<Request: WireMessage>(
+        _ name: String, admin: Bool = false, _ handle: @escaping (ActiveCall, Request) throws -> Void
+    ) -> MethodSpec {
+        MethodSpec(name: name, requiresAdmin: admin) { call, payload in
+            do {
+                try handle(call, try Request(wireBytes: payload))
+            } catch {
+                call.fail(StatusMapping.status(for: error))
+            }
+        }
+    }
+
+    /// A method whose issue has not landed: UNIMPLEMENTED with a clear message.
+    static func notYetImplemented(_ name: String, admin: Bool = false) -> MethodSpec {
+        MethodSpec(name: name, requiresAdmin: admin, start: nil)
+    }
+}

@@ -1,0 +1,267 @@
+import Logging
+import SidecarConfig
+import SidecarCore
+import SidecarLoop
+import SidecarWire
+
+/// Accepts connections on the socket, routes calls through the method
+/// table, enforces the limits, and drains on shutdown. Everything here runs
+/// on the loop thread.
+final class Server {
+    enum State: String {
+        case serving
+        case draining
+        case stopped
+    }
+
+    let loop: EventLoop
+    let context: DaemonContext
+    let metrics: MetricsRegistry
+    private(set) var state = State.serving
+    private var methods: [String: MethodSpec] = [:]
+    private var listener: UnixListener?
+    private var connections: [UInt64: Connection] = [:]
+    private var nextConnectionID: UInt64 = 1
+    private var flushQueue: [Connection] = []
+    private var turnHook: LoopTurnHook?
+    private var sweepTimer: LoopTimer?
+    private var drainTimer: LoopTimer?
+    private var onDrained: (() -> Void)?
+    private(set) var inflightCalls = 0
+    var lagProbe: LoopLagProbe?
+
+    /// Closing connections get this long to write their GOAWAY.
+    static let closeGraceMilliseconds: UInt64 = 2000
+
+    init(loop: EventLoop, context: DaemonContext) {
+        self.loop = loop
+        self.context = context
+        metrics = context.metrics
+    }
+
+    var limits: DaemonConfig.Limits { context.config.limits }
+    var log: Logger { context.logger }
+    var connectionCount: Int { connections.count }
+
+    func install(_ table: [MethodSpec]) {
+        methods = Dictionary(table.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    func start(socketPath: String, mode: UInt32) throws {
+        turnHook = try LoopTurnHook(loop: loop) { [unowned self] in self.flushQueued() }
+        let sweep = try LoopTimer(loop: loop)
+        sweep.unref()
+        sweep.start(after: 1000, repeat: 1000) { [unowned self] in self.sweep() }
+        sweepTimer = sweep
+        let listener = try UnixListener(loop: loop, path: socketPath, mode: mode)
+        listener.onConnection = { [unowned self] stream in self.accept(stream) }
+        listener.onAcceptError = { [unowned self] error in self.log.warning("accept failed: \(error)") }
+        self.listener = listener
+    }
+
+    // MARK: Connections
+
+    private func accept(_ stream: PipeStream) {
+        metrics.increment("sidecar_connections_total")
+        guard state == .serving else {
+            metrics.increment("sidecar_connections_rejected_total", label: "draining")
+            refuse(stream, SidecarError(.unavailable, "sidecard is shutting down"))
+            return
+        }
+        guard connections.count < limits.maxConnections else {
+            metrics.increment("sidecar_connections_rejected_total", label: "max_connections")
+            log.warning("refusing a connection: \(connections.count) open, limits.max_connections is \(limits.maxConnections)")
+            refuse(stream, SidecarError(
+                .resourceExhausted, "too many connections (limits.max_connections = \(limits.maxConnections))"))
+            return
+        }
+        let peer = stream.peerCredentials() ?? PeerCredentials(uid: UInt32.max, gid: UInt32.max, pid: -1)
+        let connection = Connection(id: nextConnectionID, stream: stream, peer: peer, server: self)
+        nextConnectionID += 1
+        do {
+            try connection.start()
+        } catch {
+            log.warning("cannot read from a new connection: \(error)")
+            stream.close()
+            return
+        }
+        connections[connection.id] = connection
+        log.trace("connection \(connection.id) from \(peer)")
+    }
+
+    /// Tells a connection we will not serve why, then closes it.
+    private func refuse(_ stream: PipeStream, _ error: SidecarError) {
+        stream.onWritesDrained = { stream.close() }
+        stream.onEnd = { _ in stream.close() }
+        stream.write(ServerFrame.goAway(error).frameBytes())
+        if stream.pendingWriteBytes == 0 { stream.close() }
+    }
+
+    func connectionClosed(_ connection: Connection) {
+        connections[connection.id] = nil
+        checkDrained()
+    }
+
+    func queueFlush(_ connection: Connection) {
+        guard !connection.isQueuedForFlush else { return }
+        connection.isQueuedForFlush = true
+        flushQueue.append(connection)
+    }
+
+    private func flushQueued() {
+        guard !flushQueue.isEmpty else { return }
+        let queued = flushQueue
+        flushQueue.removeAll(keepingCapacity: true)
+        for connection in queued { connection.flush() }
+    }
+
+    /// Once a second: close idle connections and those stuck closing.
+    private func sweep() {
+        let now = loop.nowMilliseconds
+        let idleMilliseconds = UInt64(limits.idleTimeoutSeconds * 1000)
+        for connection in Array(connections.values) {
+            if connection.isClosing {
+                if now - connection.closingSinceMilliseconds >= Self.closeGraceMilliseconds { connection.close() }
+            } else if idleMilliseconds > 0, connection.calls.isEmpty,
+                now - connection.lastActivityMilliseconds >= idleMilliseconds
+            {
+                metrics.increment("sidecar_connections_rejected_total", label: "idle")
+                connection.goAway(SidecarError(
+                    .unavailable, "idle for \(DurationText.format(limits.idleTimeoutSeconds)) (limits.idle_timeout)"))
+            }
+        }
+    }
+
+    // MARK: Calls
+
+    func startCall(_ frame: ClientFrame, on connection: Connection) {
+        let spec = methods[frame.method]
+        let label = spec?.name ?? "unknown"
+        let id = frame.callID
+        guard id != 0 else {
+            connection.rejectCall(id: 0, method: label, error: SidecarError(.invalidArgument, "call_id must not be 0"))
+            return
+        }
+        guard connection.calls[id] == nil else {
+            connection.rejectCall(
+                id: id, method: label, error: SidecarError(.invalidArgument, "call id \(id) is already in flight"))
+            return
+        }
+        guard state == .serving else {
+            connection.rejectCall(id: id, method: label, error: SidecarError(.unavailable, "sidecard is shutting down"))
+            return
+        }
+        guard connection.calls.count < limits.maxInflightPerConnection else {
+            connection.rejectCall(id: id, method: label, error: SidecarError(
+                .resourceExhausted,
+                "too many calls in flight on this connection (limits.max_inflight_per_connection = \(limits.maxInflightPerConnection))"
+            ))
+            return
+        }
+        guard let spec else {
+            connection.rejectCall(id: id, method: label, error: SidecarError(
+                .unimplemented, "unknown method \"\(frame.method)\" (methods: \(methods.keys.sorted().joined(separator: ", ")))"))
+            return
+        }
+        guard let startHandler = spec.start else {
+            connection.rejectCall(id: id, method: label, error: SidecarError(
+                .unimplemented, "\(spec.name) is not implemented in sidecard \(SidecarDefaults.version) yet"))
+            return
+        }
+        if spec.requiresAdmin && !isAdmin(connection.peer) {
+            connection.rejectCall(id: id, method: label, error: SidecarError(
+                .permissionDenied,
+                "\(spec.name) is an admin method; uid \(connection.peer.uid) (gid \(connection.peer.gid)) is in neither admin_uids nor admin_gids"
+            ))
+            return
+        }
+        let call = ActiveCall(id: id, method: spec.name, peer: connection.peer, connection: connection)
+        connection.register(call)
+        inflightCalls += 1
+        if frame.timeoutMilliseconds > 0 {
+            armDeadline(call, milliseconds: frame.timeoutMilliseconds)
+        }
+        startHandler(call, frame.payload)
+    }
+
+    private func armDeadline(_ call: ActiveCall, milliseconds: UInt32) {
+        guard let timer = try? LoopTimer(loop: loop) else { return }
+        call.deadlineTimer = timer
+        timer.start(after: UInt64(milliseconds)) { [weak call] in
+            call?.cancel(SidecarError(.deadlineExceeded, "deadline of \(milliseconds) ms exceeded"))
+        }
+    }
+
+    func callEnded(method: String, code: StatusCode, seconds: Double) {
+        inflightCalls -= 1
+        metrics.recordCall(method: method, code: code.name, seconds: seconds)
+        checkDrained()
+    }
+
+    func isAdmin(_ peer: PeerCredentials) -> Bool {
+        context.config.adminUIDs.contains(peer.uid) || context.config.adminGIDs.contains(peer.gid)
+    }
+
+    // MARK: Shutdown
+
+    /// Stops accepting, refuses new calls, lets calls in flight finish (or
+    /// cuts them at the drain timeout), then closes every connection.
+    func drain(then done: @escaping () -> Void) {
+        guard state == .serving else { return }
+        state = .draining
+        onDrained = done
+        listener?.close()
+        listener = nil
+        log.info("draining: \(inflightCalls) calls in flight on \(connections.count) connections")
+        context.events.endAllWatchers(SidecarError(.unavailable, "sidecard is shutting down"))
+        let timeout = UInt64(limits.drainTimeoutSeconds * 1000)
+        if let timer = try? LoopTimer(loop: loop) {
+            drainTimer = timer
+            timer.start(after: timeout) { [unowned self] in
+                self.log.warning("drain timeout: cutting \(self.inflightCalls) calls still in flight")
+                for connection in Array(self.connections.values) {
+                    for call in Array(connection.calls.values) {
+                        call.cancel(SidecarError(.unavailable, "sidecard is shutting down (drain timeout)"))
+                    }
+                }
+            }
+        }
+        checkDrained()
+    }
+
+    private func checkDrained() {
+        guard state == .draining, inflightCalls == 0 else { return }
+        state = .stopped
+        for connection in Array(connections.values) {
+            connection.goAway(SidecarError(.unavailable, "sidecard is shutting down"))
+        }
+        flushQueued()
+        let finish = onDrained
+        onDrained = nil
+        // Connections close as their GOAWAY is written; the timers go now.
+        drainTimer?.close()
+        drainTimer = nil
+        closeWhenConnectionsGone(finish)
+    }
+
+    private func closeWhenConnectionsGone(_ finish: (() -> Void)?) {
+        if connections.isEmpty {
+            sweepTimer?.close()
+            sweepTimer = nil
+            turnHook?.close()
+            turnHook = nil
+            finish?()
+            return
+        }
+        // Give GOAWAYs the grace period; the sweep timer closes stragglers.
+        guard let timer = try? LoopTimer(loop: loop) else {
+            for connection in Array(connections.values) { connection.close() }
+            closeWhenConnectionsGone(finish)
+            return
+        }
+        timer.start(after: 20) { [unowned self] in
+            timer.close()
+            self.closeWhenConnectionsGone(finish)
+        }
+    }
+}

@@ -1,0 +1,25 @@
+import SidecarConfig
+import SidecarCore
+import SidecarLoop
+import SidecarStore
+import SidecarWire
+
+/// The one place where a failure inside the daemon becomes a wire status.
+enum StatusMapping {
+    static func status(for error: Error) -> SidecarError {
+        switch error {
+        case let error as SidecarError:
+            return error
+        case let error as WireDecodingError:
+            return SidecarError(.invalidArgument, "cannot decode the request: \(error.message)")
+        case let error as ConfigError:
+            return SidecarError(.invalidArgument, error.description)
+        case let error as StoreError:
+            return SidecarError(.internal, "state database: \(error.description)")
+        case let error as LoopError:
+            return SidecarError(.internal, error.description)
+        default:
+            return SidecarError(.internal, "\(error)")
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import CLibUV
+import CSidecarShims
+import Glibc
+
+/// One connected Unix stream socket on the loop (a libuv pipe): reads are
+/// delivered to `onRead`, writes are queued to libuv without blocking.
+public final class PipeStream {
+    /// Bytes read, valid only during the callback.
+    public var onRead: ((UnsafeRawBufferPointer) -> Void)?
+    /// The peer closed its end, or reading failed (the error, when it did).
+    public var onEnd: ((LoopError?) -> Void)?
+    /// Every queued write has been handed to the kernel.
+    public var onWritesDrained: (() -> Void)?
+
+    let raw: UnsafeMutablePointer<uv_pipe_t>
+    private(set) public var isClosed = false
+
+    init(loop: EventLoop) throws {
+        raw = .allocate(capacity: 1)
+        do {
+            try uvCheck(uv_pipe_init(loop.raw, raw, 0), "uv_pipe_init")
+        } catch {
+            HandleLifetime.discard(raw)
+            throw error
+        }
+        HandleLifetime.attach(self, to: raw)
+    }
+
+    private var stream: UnsafeMutablePointer<uv_stream_t> { UnsafeMutablePointer(OpaquePointer(raw)) }
+
+    public func startReading() throws {
+        guard !isClosed else { return }
+        try uvCheck(uv_read_start(stream, { handle, _, buffer in
+            let loop = EventLoop.owner(of: uv_handle_get_loop(handle))
+            buffer!.pointee = uv_buf_init(
+                loop.readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(loop.readBuffer.count))
+        }, { client, count, buffer in
+            let owner = HandleLifetime.owner(PipeStream.self, of: UnsafeMutableRawPointer(client))
+            if count > 0 {
+                owner.onRead?(UnsafeRawBufferPointer(start: buffer!.pointee.base, count: count))
+            } else if count < 0 {
+                let error = LoopError(operation: "read", code: Int32(count))
+                owner.stopReading()
+                owner.onEnd?(error.isEndOfFile ? nil : error)
+            }
+        }), "uv_read_start")
+    }
+
+    /// Stops reading (back-pressure, or a connection being drained).
+    public func stopReading() {
+        guard !isClosed else { return }
+        uv_read_stop(stream)
+    }
+
+    /// Bytes handed to libuv but not yet to the kernel.
+    public var pendingWriteBytes: Int {
+        isClosed ? 0 : uv_stream_get_write_queue_size(stream)
+    }
+
+    /// Queues `bytes` for writing. The bytes are copied, so the caller may
+    /// reuse its buffer at once. Failures surface through `onEnd`.
+    public func write(_ bytes: [UInt8]) {
+        guard !isClosed, !bytes.isEmpty else { return }
+        let request = WriteRequest(bytes)
+        var buffer = uv_buf_init(request.storage.assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
+        let result = uv_write(request.raw, stream, &buffer, 1) { raw, status in
+            let handle = UnsafeMutableRawPointer(raw!.pointee.handle)
+            WriteRequest.take(raw!).release()
+            guard let handle else { return }
+            // The owner outlives its writes: libuv cancels them before the
+            // close callback releases it.
+            let owner = HandleLifetime.owner(PipeStream.self, of: handle)
+            guard !owner.isClosed else { return }
+            if status < 0 {
+                owner.onEnd?(LoopError(operation: "write", code: status))
+            } else if owner.pendingWriteBytes == 0 {
+                owner.onWritesDrained?()
+            }
+        }
+        if result < 0 {
+            request.release()
+            onEnd?(LoopError(operation: "uv_write", code: result))
+        }
+    }
+
+    /// The kernel's view of the peer, or nil if it cannot be read.
+    public func peerCredentials() -> PeerCredentials? {
+        var fd: uv_os_fd_t = -1
+        guard !isClosed else { return nil }
+        let got = raw.withMemoryRebound(to: uv_handle_t.self, capacity: 1) { uv_fileno($0, &fd) }
+        guard got == 0 else { return nil }
+        var uid: UInt32 = 0
+        var gid: UInt32 = 0
+        var pid: Int32 = 0
+        guard sidecar_peer_credentials(fd, &uid, &gid, &pid) == 0 else { return nil }
+        return PeerCredentials(uid: uid, gid: gid, pid: pid)
+    }
+
+    /// Closes the socket. Writes still queued are cancelled; to send a last
+    /// frame first, close from `onWritesDrained`.
+    public func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        onRead = nil
+        onEnd = nil
+        onWritesDrained = nil
+        HandleLifetime.close(raw)
+    }
+}
+
+/// A uv_write_t with its own copy of the bytes; freed in the write callback.
+private final class WriteRequest {
+    let raw: UnsafeMutablePointer<uv_write_t>
+    let storage: UnsafeMutableRawPointer
+
+    init(_ bytes: [UInt8]) {
+        raw = .allocate(capacity: 1)
+        storage = .allocate(byteCount: bytes.count, alignment: 8)
+        bytes.withUnsafeBytes { storage.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        raw.pointee.data = Unmanaged.passRetained(self).toOpaque()
+    }
+
+    static func take(_ raw: UnsafeMutablePointer<uv_write_t>) -> WriteRequest {
+        Unmanaged<WriteRequest>.fromOpaque(raw.pointee.data).takeUnretainedValue()
+    }
+
+    func release() {
+        Unmanaged<WriteRequest>.fromOpaque(raw.pointee.data).release()
+    }
+
+    deinit {
+        storage.deallocate()
+        raw.deallocate()
+    }
+}

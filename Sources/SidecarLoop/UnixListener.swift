@@ -1,0 +1,77 @@
+import CLibUV
+import Glibc
+
+/// A listening Unix socket on the loop. Each accepted connection is handed
+/// to `onConnection` as a `PipeStream` that is not reading yet.
+public final class UnixListener {
+    public var onConnection: ((PipeStream) -> Void)?
+    /// Accepting failed (rare: out of file descriptors).
+    public var onAcceptError: ((LoopError) -> Void)?
+
+    private let raw: UnsafeMutablePointer<uv_pipe_t>
+    private let loop: EventLoop
+    public let path: String
+    private var closed = false
+
+    /// Binds `path` with `mode` and starts listening. The caller makes sure
+    /// no live daemon uses the path and removes a stale socket file first.
+    public init(loop: EventLoop, path: String, mode: mode_t, backlog: Int32 = 511) throws {
+        self.loop = loop
+        self.path = path
+        raw = .allocate(capacity: 1)
+        do {
+            try uvCheck(uv_pipe_init(loop.raw, raw, 0), "uv_pipe_init")
+        } catch {
+            HandleLifetime.discard(raw)
+            throw error
+        }
+        HandleLifetime.attach(self, to: raw)
+        do {
+            // Bind under a restrictive umask so the socket is never, even for
+            // an instant, more open than `mode`.
+            let previous = umask(0o177)
+            let bound = uv_pipe_bind(raw, path)
+            umask(previous)
+            try uvCheck(bound, "bind \(path)")
+            guard chmod(path, mode) == 0 else {
+                throw LoopError(operation: "chmod \(path)", code: -errno)
+            }
+            try uvCheck(uv_listen(UnsafeMutablePointer(OpaquePointer(raw)), backlog) { server, status in
+                let owner = HandleLifetime.owner(UnixListener.self, of: UnsafeMutableRawPointer(server))
+                owner.accept(status: status)
+            }, "listen \(path)")
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    private func accept(status: Int32) {
+        guard status >= 0 else {
+            onAcceptError?(LoopError(operation: "accept", code: status))
+            return
+        }
+        do {
+            let client = try PipeStream(loop: loop)
+            let accepted = uv_accept(
+                UnsafeMutablePointer(OpaquePointer(raw)), UnsafeMutablePointer(OpaquePointer(client.raw)))
+            guard accepted == 0 else {
+                client.close()
+                onAcceptError?(LoopError(operation: "accept", code: accepted))
+                return
+            }
+            onConnection?(client)
+        } catch let error as LoopError {
+            onAcceptError?(error)
+        } catch {}
+    }
+
+    /// Stops listening. The socket file stays; the caller decides whether to
+    /// remove it.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        onConnection = nil
+        HandleLifetime.close(raw)
+    }
+}

@@ -1,0 +1,149 @@
+import CSQLite
+
+/// One SQLite connection. Used from one thread at a time; the daemon opens
+/// the state database at start, before the loop runs, and later issues move
+/// their writes to the thread pool.
+public final class Database {
+    private var handle: OpaquePointer?
+    public let path: String
+
+    public enum Mode: Sendable {
+        /// Creates the file if missing; WAL journal, full sync on commit.
+        case readWriteCreate
+        /// Never creates or changes anything.
+        case readOnly
+    }
+
+    public init(path: String, mode: Mode = .readWriteCreate, busyTimeoutMilliseconds: Int32 = 5000) throws {
+        self.path = path
+        let flags: Int32 =
+            switch mode {
+            case .readWriteCreate: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+            case .readOnly: SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
+            }
+        var opened: OpaquePointer?
+        let result = sqlite3_open_v2(path, &opened, flags, nil)
+        handle = opened
+        guard result == SQLITE_OK else {
+            let error = StoreError(operation: "open \(path)", code: result, message: Self.message(opened, result))
+            sqlite3_close_v2(opened)
+            handle = nil
+            throw error
+        }
+        sqlite3_extended_result_codes(opened, 1)
+        sqlite3_busy_timeout(opened, busyTimeoutMilliseconds)
+        if mode == .readWriteCreate {
+            // WAL so readers never block the writer; FULL so a commit that
+            // returned survives a power cut, not only a crash.
+            let journal = try scalarText("PRAGMA journal_mode=WAL")
+            guard journal?.lowercased() == "wal" else {
+                throw StoreError(operation: "enable WAL on \(path)", code: SQLITE_ERROR, message: "journal_mode is \(journal ?? "nil")")
+            }
+            try execute("PRAGMA synchronous=FULL")
+            try execute("PRAGMA foreign_keys=ON")
+        }
+    }
+
+    deinit {
+        close()
+    }
+
+    public func close() {
+        if let handle {
+            sqlite3_close_v2(handle)
+        }
+        handle = nil
+    }
+
+    /// Runs one or more statements that return no rows.
+    public func execute(_ sql: String) throws {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let result = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
+        guard result == SQLITE_OK else {
+            let message = errorMessage.map { String(cString: $0) } ?? Self.message(handle, result)
+            sqlite3_free(errorMessage)
+            throw StoreError(operation: "execute", code: result, message: message)
+        }
+    }
+
+    /// Runs a statement with bound values and returns every row as text
+    /// (NULL as nil). Enough for schema work and small lookups.
+    public func query(_ sql: String, _ values: [StoreValue] = []) throws -> [[String?]] {
+        let statement = try prepare(sql)
+        defer { sqlite3_finalize(statement) }
+        for (index, value) in values.enumerated() {
+            try bind(value, at: Int32(index + 1), in: statement)
+        }
+        var rows: [[String?]] = []
+        while true {
+            let step = sqlite3_step(statement)
+            if step == SQLITE_DONE { break }
+            guard step == SQLITE_ROW else {
+                throw StoreError(operation: "step", code: step, message: Self.message(handle, step))
+            }
+            let columns = sqlite3_column_count(statement)
+            rows.append((0..<columns).map { column in
+                sqlite3_column_text(statement, column).map { String(cString: $0) }
+            })
+        }
+        return rows
+    }
+
+    public func scalarText(_ sql: String, _ values: [StoreValue] = []) throws -> String? {
+        try query(sql, values).first?.first ?? nil
+    }
+
+    public func scalarInt(_ sql: String, _ values: [StoreValue] = []) throws -> Int64? {
+        try scalarText(sql, values).flatMap { Int64($0) }
+    }
+
+    /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    private func prepare(_ sql: String) throws -> OpaquePointer? {
+        var statement: OpaquePointer?
+        let result = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
+        guard result == SQLITE_OK else {
+            throw StoreError(operation: "prepare", code: result, message: Self.message(handle, result))
+        }
+        return statement
+    }
+
+    private func bind(_ value: StoreValue, at index: Int32, in statement: OpaquePointer?) throws {
+        let result: Int32 =
+            switch value {
+            case .null: sqlite3_bind_null(statement, index)
+            case .integer(let number): sqlite3_bind_int64(statement, index, number)
+            case .real(let number): sqlite3_bind_double(statement, index, number)
+            case .text(let text): sqlite3_bind_text(statement, index, text, -1, Self.transient)
+            }
+        guard result == SQLITE_OK else {
+            throw StoreError(operation: "bind", code: result, message: Self.message(handle, result))
+        }
+    }
+
+    /// SQLITE_TRANSIENT: SQLite copies the bound text before the call returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    private static func message(_ handle: OpaquePointer?, _ code: Int32) -> String {
+        if let handle, let text = sqlite3_errmsg(handle) { return String(cString: text) }
+        return String(cString: sqlite3_errstr(code))
+    }
+}
+
+public enum StoreValue: Sendable, Equatable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+}

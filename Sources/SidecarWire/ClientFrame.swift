@@ -1,0 +1,86 @@
+import SidecarProtoC
+
+/// What a client writes: HELLO, CALL or CANCEL (wire.proto).
+public struct ClientFrame: Sendable, Equatable {
+    public enum Kind: UInt32, Sendable {
+        case unspecified = 0
+        case hello = 1
+        case call = 2
+        case cancel = 3
+    }
+
+    public var callID: UInt64
+    public var kind: Kind
+    public var method: String
+    public var timeoutMilliseconds: UInt32
+    public var payload: [UInt8]
+    public var protocolVersion: UInt32
+    public var clientName: String
+
+    public init(
+        callID: UInt64 = 0, kind: Kind, method: String = "", timeoutMilliseconds: UInt32 = 0,
+        payload: [UInt8] = [], protocolVersion: UInt32 = 0, clientName: String = ""
+    ) {
+        self.callID = callID
+        self.kind = kind
+        self.method = method
+        self.timeoutMilliseconds = timeoutMilliseconds
+        self.payload = payload
+        self.protocolVersion = protocolVersion
+        self.clientName = clientName
+    }
+
+    public static func hello(protocolVersion: UInt32, clientName: String) -> ClientFrame {
+        ClientFrame(kind: .hello, protocolVersion: protocolVersion, clientName: clientName)
+    }
+
+    public static func call(id: UInt64, method: String, timeoutMilliseconds: UInt32 = 0, payload: [UInt8]) -> ClientFrame {
+        ClientFrame(callID: id, kind: .call, method: method, timeoutMilliseconds: timeoutMilliseconds, payload: payload)
+    }
+
+    public static func cancel(id: UInt64) -> ClientFrame {
+        ClientFrame(callID: id, kind: .cancel)
+    }
+
+    public init(frameBody: UnsafeRawBufferPointer) throws {
+        self = try ProtobufCField.unpack(
+            frameBody, name: "ClientFrame",
+            unpack: { sidecar__v1__client_frame__unpack(nil, $0, $1) },
+            free: { sidecar__v1__client_frame__free_unpacked($0, nil) }
+        ) { c in
+            ClientFrame(
+                callID: c.call_id,
+                kind: Kind(rawValue: c.kind.rawValue) ?? .unspecified,
+                method: ProtobufCField.string(c.method),
+                timeoutMilliseconds: c.timeout_ms,
+                payload: ProtobufCField.bytes(c.payload),
+                protocolVersion: c.protocol_version.rawValue,
+                clientName: ProtobufCField.string(c.client_name))
+        }
+    }
+
+    /// Appends this frame, header and body, to `buffer`.
+    public func append(to buffer: inout [UInt8]) {
+        let arena = PackArena()
+        var c = Sidecar__V1__ClientFrame()
+        sidecar__v1__client_frame__init(&c)
+        c.call_id = callID
+        c.kind = Sidecar__V1__ClientFrame__Kind(rawValue: kind.rawValue)
+        c.method = arena.string(method)
+        c.timeout_ms = timeoutMilliseconds
+        c.payload = arena.bytes(payload)
+        c.protocol_version = Sidecar__V1__ProtocolVersion(rawValue: protocolVersion)
+        c.client_name = arena.string(clientName)
+        ProtobufCField.appendFrame(
+            &c, to: &buffer,
+            size: { sidecar__v1__client_frame__get_packed_size($0) },
+            pack: { sidecar__v1__client_frame__pack($0, $1) })
+        withExtendedLifetime(arena) {}
+    }
+
+    public func frameBytes() -> [UInt8] {
+        var buffer: [UInt8] = []
+        append(to: &buffer)
+        return buffer
+    }
+}

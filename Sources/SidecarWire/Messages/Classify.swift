@@ -1,0 +1,80 @@
+import SidecarCore
+import SidecarProtoC
+
+public struct ClassifyRequest: WireMessage, Equatable {
+    public var report: FailureReport
+
+    public init(report: FailureReport) {
+        self.report = report
+    }
+
+    public init(wireBytes: UnsafeRawBufferPointer) throws {
+        self = try ProtobufCField.unpack(
+            wireBytes, name: "ClassifyRequest",
+            unpack: { sidecar__v1__classify_request__unpack(nil, $0, $1) },
+            free: { sidecar__v1__classify_request__free_unpacked($0, nil) }
+        ) { c in
+            ClassifyRequest(report: FailureReport(
+                message: ProtobufCField.string(c.message),
+                exitCode: c.optional_exit_code_case == SIDECAR__V1__CLASSIFY_REQUEST__OPTIONAL_EXIT_CODE_EXIT_CODE
+                    ? c.exit_code : nil,
+                sqliteCode: c.optional_sqlite_code_case == SIDECAR__V1__CLASSIFY_REQUEST__OPTIONAL_SQLITE_CODE_SQLITE_CODE
+                    ? c.sqlite_code : nil))
+        }
+    }
+
+    public func wireBytes() -> [UInt8] {
+        let arena = PackArena()
+        var c = Sidecar__V1__ClassifyRequest()
+        sidecar__v1__classify_request__init(&c)
+        c.message = arena.string(report.message)
+        if let exitCode = report.exitCode {
+            c.optional_exit_code_case = SIDECAR__V1__CLASSIFY_REQUEST__OPTIONAL_EXIT_CODE_EXIT_CODE
+            c.exit_code = exitCode
+        }
+        if let sqliteCode = report.sqliteCode {
+            c.optional_sqlite_code_case = SIDECAR__V1__CLASSIFY_REQUEST__OPTIONAL_SQLITE_CODE_SQLITE_CODE
+            c.sqlite_code = sqliteCode
+        }
+        return withExtendedLifetime(arena) {
+            ProtobufCField.pack(
+                &c, size: { sidecar__v1__classify_request__get_packed_size($0) },
+                pack: { sidecar__v1__classify_request__pack($0, $1) })
+        }
+    }
+}
+
+public struct ClassifyResponse: WireMessage, Equatable {
+    public var classification: Classification
+
+    public init(classification: Classification) {
+        self.classification = classification
+    }
+
+    public init(wireBytes: UnsafeRawBufferPointer) throws {
+        self = try ProtobufCField.unpack(
+            wireBytes, name: "ClassifyResponse",
+            unpack: { sidecar__v1__classify_response__unpack(nil, $0, $1) },
+            free: { sidecar__v1__classify_response__free_unpacked($0, nil) }
+        ) { c in
+            ClassifyResponse(classification: Classification(
+                category: ProtobufCField.string(c.category), permanent: c.permanent != 0,
+                remedy: ProtobufCField.string(c.remedy), rule: ProtobufCField.string(c.rule)))
+        }
+    }
+
+    public func wireBytes() -> [UInt8] {
+        let arena = PackArena()
+        var c = Sidecar__V1__ClassifyResponse()
+        sidecar__v1__classify_response__init(&c)
+        c.category = arena.string(classification.category)
+        c.permanent = classification.permanent ? 1 : 0
+        c.remedy = arena.string(classification.remedy)
+        c.rule = arena.string(classification.rule)
+        return withExtendedLifetime(arena) {
+            ProtobufCField.pack(
+                &c, size: { sidecar__v1__classify_response__get_packed_size($0) },
+                pack: { sidecar__v1__classify_response__pack($0, $1) })
+        }
+    }
+}

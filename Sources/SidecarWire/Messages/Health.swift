@@ -1,0 +1,73 @@
+import SidecarProtoC
+
+public struct HealthRequest: WireMessage, Equatable {
+    public init() {}
+
+    public init(wireBytes: UnsafeRawBufferPointer) throws {
+        try ProtobufCField.unpack(
+            wireBytes, name: "HealthRequest",
+            unpack: { sidecar__v1__health_request__unpack(nil, $0, $1) },
+            free: { sidecar__v1__health_request__free_unpacked($0, nil) }
+        ) { _ in () }
+    }
+
+    public func wireBytes() -> [UInt8] { [] }
+}
+
+public struct HealthResponse: WireMessage, Equatable {
+    public var version: String
+    public var uptimeSeconds: Double
+    public var connections: UInt32
+    public var inflightCalls: UInt32
+    public var loopLagMilliseconds: Double
+    public var loopLagMaxMilliseconds: Double
+    public var pid: UInt32
+    public var state: String
+
+    public init(
+        version: String, uptimeSeconds: Double, connections: UInt32, inflightCalls: UInt32,
+        loopLagMilliseconds: Double, loopLagMaxMilliseconds: Double, pid: UInt32, state: String
+    ) {
+        self.version = version
+        self.uptimeSeconds = uptimeSeconds
+        self.connections = connections
+        self.inflightCalls = inflightCalls
+        self.loopLagMilliseconds = loopLagMilliseconds
+        self.loopLagMaxMilliseconds = loopLagMaxMilliseconds
+        self.pid = pid
+        self.state = state
+    }
+
+    public init(wireBytes: UnsafeRawBufferPointer) throws {
+        self = try ProtobufCField.unpack(
+            wireBytes, name: "HealthResponse",
+            unpack: { sidecar__v1__health_response__unpack(nil, $0, $1) },
+            free: { sidecar__v1__health_response__free_unpacked($0, nil) }
+        ) { c in
+            HealthResponse(
+                version: ProtobufCField.string(c.version), uptimeSeconds: c.uptime_seconds,
+                connections: c.connections, inflightCalls: c.inflight_calls,
+                loopLagMilliseconds: c.loop_lag_ms, loopLagMaxMilliseconds: c.loop_lag_max_ms,
+                pid: c.pid, state: ProtobufCField.string(c.state))
+        }
+    }
+
+    public func wireBytes() -> [UInt8] {
+        let arena = PackArena()
+        var c = Sidecar__V1__HealthResponse()
+        sidecar__v1__health_response__init(&c)
+        c.version = arena.string(version)
+        c.uptime_seconds = uptimeSeconds
+        c.connections = connections
+        c.inflight_calls = inflightCalls
+        c.loop_lag_ms = loopLagMilliseconds
+        c.loop_lag_max_ms = loopLagMaxMilliseconds
+        c.pid = pid
+        c.state = arena.string(state)
+        return withExtendedLifetime(arena) {
+            ProtobufCField.pack(
+                &c, size: { sidecar__v1__health_response__get_packed_size($0) },
+                pack: { sidecar__v1__health_response__pack($0, $1) })
+        }
+    }
+}

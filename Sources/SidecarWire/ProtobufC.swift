@@ -1,0 +1,118 @@
+import CProtobufC
+import Glibc
+import SidecarProtoC
+
+/// C memory that a protobuf-c struct points into while it is packed: strings,
+/// byte fields and arrays of sub-messages. Freed all at once after packing.
+final class PackArena {
+    private var allocations: [UnsafeMutableRawPointer] = []
+
+    deinit {
+        for pointer in allocations { free(pointer) }
+    }
+
+    /// A C copy of `text`, or nil for "": protobuf-c leaves a nil string out,
+    /// as proto3 leaves out a default.
+    func string(_ text: String) -> UnsafeMutablePointer<CChar>? {
+        text.isEmpty ? nil : cString(text)
+    }
+
+    func cString(_ text: String) -> UnsafeMutablePointer<CChar> {
+        let copy = strdup(text)!
+        allocations.append(UnsafeMutableRawPointer(copy))
+        return copy
+    }
+
+    func bytes(_ data: [UInt8]) -> ProtobufCBinaryData {
+        guard !data.isEmpty, let memory = malloc(data.count) else { return ProtobufCBinaryData(len: 0, data: nil) }
+        allocations.append(memory)
+        data.withUnsafeBytes { memory.copyMemory(from: $0.baseAddress!, byteCount: data.count) }
+        return ProtobufCBinaryData(len: data.count, data: memory.assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// A C array of `count` values of T, uninitialized.
+    func array<T>(of _: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+        let memory = malloc(max(1, count * MemoryLayout<T>.stride))!
+        allocations.append(memory)
+        return memory.bindMemory(to: T.self, capacity: max(1, count))
+    }
+
+    func strings(_ texts: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+        guard !texts.isEmpty else { return nil }
+        let list = array(of: UnsafeMutablePointer<CChar>?.self, count: texts.count)
+        for (index, text) in texts.enumerated() {
+            // Elements of a repeated string must not be nil, even when empty.
+            list[index] = cString(text)
+        }
+        return list
+    }
+}
+
+enum ProtobufCField {
+    static func string(_ pointer: UnsafeMutablePointer<CChar>?) -> String {
+        guard let pointer else { return "" }
+        return String(cString: pointer)
+    }
+
+    static func bytes(_ data: ProtobufCBinaryData) -> [UInt8] {
+        guard data.len > 0, let base = data.data else { return [] }
+        return [UInt8](UnsafeBufferPointer(start: base, count: data.len))
+    }
+
+    static func strings(_ list: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, count: Int) -> [String] {
+        guard let list, count > 0 else { return [] }
+        return (0..<count).map { string(list[$0]) }
+    }
+
+    /// Packs `message` into a new array of exactly its encoded size.
+    static func pack<M>(
+        _ message: inout M,
+        size: (UnsafePointer<M>) -> Int,
+        pack: (UnsafePointer<M>, UnsafeMutablePointer<UInt8>) -> Int
+    ) -> [UInt8] {
+        withUnsafePointer(to: &message) { pointer in
+            let length = size(pointer)
+            guard length > 0 else { return [] }
+            return [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
+                initialized = pack(pointer, buffer.baseAddress!)
+            }
+        }
+    }
+
+    /// Appends a frame (header and body) for `message` to `buffer`.
+    static func appendFrame<M>(
+        _ message: inout M,
+        to buffer: inout [UInt8],
+        size: (UnsafePointer<M>) -> Int,
+        pack: (UnsafePointer<M>, UnsafeMutablePointer<UInt8>) -> Int
+    ) {
+        withUnsafePointer(to: &message) { pointer in
+            let length = size(pointer)
+            FrameDecoder.appendHeader(length: length, to: &buffer)
+            guard length > 0 else { return }
+            let start = buffer.count
+            buffer.append(contentsOf: repeatElement(0, count: length))
+            buffer.withUnsafeMutableBufferPointer { all in
+                _ = pack(pointer, all.baseAddress! + start)
+            }
+        }
+    }
+
+    /// Unpacks with protobuf-c, reads the Swift value out, frees the C struct.
+    static func unpack<M, R>(
+        _ bytes: UnsafeRawBufferPointer,
+        name: String,
+        unpack: (Int, UnsafePointer<UInt8>?) -> UnsafeMutablePointer<M>?,
+        free release: (UnsafeMutablePointer<M>) -> Void,
+        read: (M) throws -> R
+    ) throws -> R {
+        let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        // protobuf-c wants a non-nil pointer even for an empty message.
+        var empty: UInt8 = 0
+        let message: UnsafeMutablePointer<M>? =
+            if let base { unpack(bytes.count, base) } else { withUnsafePointer(to: &empty) { unpack(0, $0) } }
+        guard let message else { throw WireDecodingError("malformed \(name) message (\(bytes.count) bytes)") }
+        defer { release(message) }
+        return try read(message.pointee)
+    }
+}

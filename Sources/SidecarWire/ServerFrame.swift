@@ -1,0 +1,97 @@
+import SidecarCore
+import SidecarProtoC
+
+/// What a server writes: HELLO_ACK, STREAM_MESSAGE, REPLY or GOAWAY (wire.proto).
+public struct ServerFrame: Sendable, Equatable {
+    public enum Kind: UInt32, Sendable {
+        case unspecified = 0
+        case helloAck = 1
+        case streamMessage = 2
+        case reply = 3
+        case goAway = 4
+    }
+
+    public var callID: UInt64
+    public var kind: Kind
+    public var statusCode: StatusCode
+    public var statusMessage: String
+    public var payload: [UInt8]
+    public var protocolVersion: UInt32
+    public var serverVersion: String
+    public var maxMessageBytes: UInt32
+    public var maxInflightCalls: UInt32
+
+    public init(
+        callID: UInt64 = 0, kind: Kind, statusCode: StatusCode = .ok, statusMessage: String = "",
+        payload: [UInt8] = [], protocolVersion: UInt32 = 0, serverVersion: String = "",
+        maxMessageBytes: UInt32 = 0, maxInflightCalls: UInt32 = 0
+    ) {
+        self.callID = callID
+        self.kind = kind
+        self.statusCode = statusCode
+        self.statusMessage = statusMessage
+        self.payload = payload
+        self.protocolVersion = protocolVersion
+        self.serverVersion = serverVersion
+        self.maxMessageBytes = maxMessageBytes
+        self.maxInflightCalls = maxInflightCalls
+    }
+
+    public static func reply(id: UInt64, payload: [UInt8]) -> ServerFrame {
+        ServerFrame(callID: id, kind: .reply, payload: payload)
+    }
+
+    public static func reply(id: UInt64, error: SidecarError) -> ServerFrame {
+        ServerFrame(callID: id, kind: .reply, statusCode: error.code, statusMessage: error.message)
+    }
+
+    public static func goAway(_ error: SidecarError) -> ServerFrame {
+        ServerFrame(kind: .goAway, statusCode: error.code, statusMessage: error.message)
+    }
+
+    public init(frameBody: UnsafeRawBufferPointer) throws {
+        self = try ProtobufCField.unpack(
+            frameBody, name: "ServerFrame",
+            unpack: { sidecar__v1__server_frame__unpack(nil, $0, $1) },
+            free: { sidecar__v1__server_frame__free_unpacked($0, nil) }
+        ) { c in
+            ServerFrame(
+                callID: c.call_id,
+                kind: Kind(rawValue: c.kind.rawValue) ?? .unspecified,
+                statusCode: StatusCode(wireValue: c.status_code),
+                statusMessage: ProtobufCField.string(c.status_message),
+                payload: ProtobufCField.bytes(c.payload),
+                protocolVersion: c.protocol_version.rawValue,
+                serverVersion: ProtobufCField.string(c.server_version),
+                maxMessageBytes: c.max_message_bytes,
+                maxInflightCalls: c.max_inflight_calls)
+        }
+    }
+
+    /// Appends this frame, header and body, to `buffer`.
+    public func append(to buffer: inout [UInt8]) {
+        let arena = PackArena()
+        var c = Sidecar__V1__ServerFrame()
+        sidecar__v1__server_frame__init(&c)
+        c.call_id = callID
+        c.kind = Sidecar__V1__ServerFrame__Kind(rawValue: kind.rawValue)
+        c.status_code = statusCode.rawValue
+        c.status_message = arena.string(statusMessage)
+        c.payload = arena.bytes(payload)
+        c.protocol_version = Sidecar__V1__ProtocolVersion(rawValue: protocolVersion)
+        c.server_version = arena.string(serverVersion)
+        c.max_message_bytes = maxMessageBytes
+        c.max_inflight_calls = maxInflightCalls
+        ProtobufCField.appendFrame(
+            &c, to: &buffer,
+            size: { sidecar__v1__server_frame__get_packed_size($0) },
+            pack: { sidecar__v1__server_frame__pack($0, $1) })
+        withExtendedLifetime(arena) {}
+    }
+
+    public func frameBytes() -> [UInt8] {
+        var buffer: [UInt8] = []
+        append(to: &buffer)
+        return buffer
+    }
+}

@@ -1,0 +1,19 @@
+/// A message of the Sidecar schema as a Swift value. The protobuf-c structs
+/// never leave this module: each conformance converts at this edge.
+/// Decoding throws `WireDecodingError`.
+public protocol WireMessage: Sendable {
+    init(wireBytes: UnsafeRawBufferPointer) throws
+    func wireBytes() -> [UInt8]
+}
+
+extension WireMessage {
+    public init(wireBytes: [UInt8]) throws {
+        self = try wireBytes.withUnsafeBytes { try Self(wireBytes: $0) }
+    }
+}
+
+public struct WireDecodingError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Regenerates the protobuf-c code in Sources/SidecarProtoC from proto/.
+# With --check it regenerates into a temp dir and fails if the committed
+# code differs (CI runs it that way).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+proto_dir="$root/proto/sidecar/v1"
+target="$root/Sources/SidecarProtoC"
+
+if ! command -v protoc-c >/dev/null; then
+  echo "gen-proto: protoc-c not found (apt-get install -y protobuf-c-compiler)" >&2
+  exit 1
+fi
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+# proto_path is the schema folder itself so the .c files include their
+# headers without a directory prefix.
+protoc-c --proto_path="$proto_dir" --c_out="$out" "$proto_dir"/*.proto
+
+if [ "${1:-}" = "--check" ]; then
+  stale=0
+  for f in "$out"/*.pb-c.c; do
+    cmp -s "$f" "$target/$(basename "$f")" || { echo "stale: Sources/SidecarProtoC/$(basename "$f")" >&2; stale=1; }
+  done
+  for f in "$out"/*.pb-c.h; do
+    cmp -s "$f" "$target/include/$(basename "$f")" || { echo "stale: Sources/SidecarProtoC/include/$(basename "$f")" >&2; stale=1; }
+  done
+  if [ "$stale" = 1 ]; then
+    echo "gen-proto: generated code is out of date; run scripts/gen-proto.sh and commit" >&2
+    exit 1
+  fi
+  echo "gen-proto: generated code is up to date"
+  exit 0
+fi
+
+rm -f "$target"/*.pb-c.c "$target"/include/*.pb-c.h
+cp "$out"/*.pb-c.c "$target/"
+cp "$out"/*.pb-c.h "$target/include/"
+echo "gen-proto: wrote $(ls "$out" | wc -l) files to Sources/SidecarProtoC"
