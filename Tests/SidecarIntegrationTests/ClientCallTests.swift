@@ -1,0 +1,154 @@
+import Foundation
+import SidecarClient
+import SidecarCore
+import SidecarWire
+import XCTest
+
+/// The Swift client against a real daemon: answers, concurrency, deadlines
+/// and cancellation.
+final class ClientCallTests: XCTestCase {
+    func testHealthAndClassify() async throws {
+        let daemon = try DaemonProcess()
+        let client = daemon.client()
+        let health = try await client.health()
+        XCTAssertEqual(health.version, SidecarDefaults.version)
+        XCTAssertEqual(health.state, "serving")
+        XCTAssertEqual(health.pid, UInt32(daemon.pid))
+        XCTAssertEqual(health.connections, 1)
+        XCTAssertEqual(health.inflightCalls, 1, "the Health call itself")
+
+        let verdict = try await client.classify(FailureReport(message: "Back-off: ErrImageNeverPull for \"agent:7\""))
+        XCTAssertTrue(verdict.permanent)
+        XCTAssertEqual(verdict.category, "image_missing")
+        XCTAssertTrue(verdict.remedy.contains("agent:7"))
+
+        do {
+            _ = try await client.classify(FailureReport(message: ""))
+            XCTFail("an empty report must be refused")
+        } catch let error as SidecarError {
+            XCTAssertEqual(error.code, .invalidArgument)
+        }
+    }
+
+    func testHundredConcurrentCallsOnOneConnectionAreAnsweredOutOfOrder() async throws {
+        let daemon = try DaemonProcess()
+        let client = daemon.client()
+        _ = try await client.health()  // one connection, opened before the burst
+        let order = CompletionOrder()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<100 {
+                // Later calls sleep less, so they finish first.
+                let milliseconds = UInt32((100 - index) * 4)
+                group.addTask {
+                    let answer = try await client.debugSleep(milliseconds: milliseconds)
+                    // Each answer is its own call's: it slept at least as asked.
+                    XCTAssertGreaterThanOrEqual(answer.sleptSeconds, Double(milliseconds) / 1000 - 0.002)
+                    XCTAssertLessThan(answer.sleptSeconds, Double(milliseconds) / 1000 + 1.0)
+                    await order.record(index)
+                }
+            }
+            try await group.waitForAll()
+        }
+        let finished = await order.indices
+        XCTAssertEqual(finished.count, 100)
+        XCTAssertEqual(Set(finished).count, 100)
+        XCTAssertGreaterThan(finished.first!, 50, "a late, short call should finish first: \(finished.prefix(10))")
+        let health = try await client.health()
+        XCTAssertEqual(health.connections, 1, "all calls shared one connection")
+    }
+
+    func testDeadlineExceeded() async throws {
+        let daemon = try DaemonProcess()
+        let client = daemon.client()
+        let started = Date()
+        do {
+            _ = try await client.debugSleep(milliseconds: 10_000, timeout: .milliseconds(200))
+            XCTFail("the call must not outlive its deadline")
+        } catch let error as SidecarError {
+            XCTAssertEqual(error.code, .deadlineExceeded)
+            XCTAssertTrue(error.message.contains("200 ms"), error.message)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1.0, "the daemon, not the local fallback, ended it")
+        let health = try await client.health()
+        XCTAssertEqual(health.inflightCalls, 1, "the expired call left nothing behind")
+    }
+
+    func testCancellationReachesTheDaemon() async throws {
+        let daemon = try DaemonProcess()
+        let client = daemon.client()
+        let sleeper = Task { try await client.debugSleep(milliseconds: 10_000) }
+        let started = try await eventuallyInflight(client, equals: 2)
+        XCTAssertTrue(started)
+        sleeper.cancel()
+        do {
+            _ = try await sleeper.value
+            XCTFail("a cancelled call must throw")
+        } catch let error as SidecarError {
+            XCTAssertEqual(error.code, .cancelled)
+        }
+        let stopped = try await eventuallyInflight(client, equals: 1)
+        XCTAssertTrue(stopped, "the daemon stopped the call")
+        let metrics = try await client.metrics()
+        XCTAssertTrue(metrics.contains("sidecar_calls_total{method=\"Debug.Sleep\",code=\"CANCELLED\"} 1"), metrics)
+    }
+
+    func testWatchStreamsEventsAndEndsAtItsDeadline() async throws {
+        let daemon = try DaemonProcess()
+        let client = daemon.client()
+        let stream = client.watch(topics: ["config."], timeout: .milliseconds(1500))
+        let collector = Task { () -> ([SidecarEvent], SidecarError?) in
+            var events: [SidecarEvent] = []
+            do {
+                for try await event in stream { events.append(event) }
+                return (events, nil)
+            } catch {
+                return (events, error as? SidecarError)
+            }
+        }
+        let metricsHaveWatcher = try await eventually { try await client.metrics().contains("sidecar_watchers 1") }
+        XCTAssertTrue(metricsHaveWatcher)
+        _ = try await client.reload()
+        let (events, ending) = await collector.value
+        XCTAssertEqual(events.map(\.topic), ["config.reloaded"])
+        XCTAssertEqual(events.first?.subject, daemon.configPath)
+        XCTAssertEqual(ending?.code, .deadlineExceeded)
+    }
+
+    func testAnswersTooLargeForTheLimitAreRefusedAndTheConnectionGoesOn() async throws {
+        let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + "[limits]\nmax_message_bytes = 1024\n")
+        let client = daemon.client()
+        do {
+            _ = try await client.metrics()
+            XCTFail("the metrics text is larger than 1 KiB")
+        } catch let error as SidecarError {
+            XCTAssertEqual(error.code, .resourceExhausted)
+            XCTAssertTrue(error.message.contains("limits.max_message_bytes"), error.message)
+        }
+        do {
+            _ = try await client.classify(FailureReport(message: String(repeating: "x", count: 4096)))
+            XCTFail("a request over the limit must be refused")
+        } catch let error as SidecarError {
+            XCTAssertEqual(error.code, .resourceExhausted)
+        }
+        let health = try await client.health()
+        XCTAssertEqual(health.state, "serving")
+    }
+
+    private func eventuallyInflight(_ client: SidecarClient, equals count: UInt32) async throws -> Bool {
+        try await eventually { try await client.health().inflightCalls == count }
+    }
+
+    private func eventually(timeout: TimeInterval = 5, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return try await condition()
+    }
+}
+
+actor CompletionOrder {
+    private(set) var indices: [Int] = []
+    func record(_ index: Int) { indices.append(index) }
+}

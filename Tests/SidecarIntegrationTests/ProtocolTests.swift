@@ -1,0 +1,161 @@
+import Foundation
+import SidecarCore
+import SidecarWire
+import XCTest
+
+/// The wire as another language's client sees it, including every way of
+/// breaking it: each must get a clear status, and only its own connection
+/// may suffer.
+final class ProtocolTests: XCTestCase {
+    private func health(on connection: RawConnection, id: UInt64) throws -> HealthResponse {
+        connection.send(.call(id: id, method: "Health", payload: []))
+        let reply = try connection.readFrame()
+        XCTAssertEqual(reply.callID, id)
+        XCTAssertEqual(reply.statusCode, .ok, reply.statusMessage)
+        return try HealthResponse(wireBytes: reply.payload)
+    }
+
+    func testHelloAckCarriesTheLimits() throws {
+        let daemon = try DaemonProcess()
+        let connection = try RawConnection(socketPath: daemon.socketPath)
+        connection.send(.hello(protocolVersion: 1, clientName: "test"))
+        let ack = try connection.readFrame()
+        XCTAssertEqual(ack.kind, .helloAck)
+        XCTAssertEqual(ack.protocolVersion, 1)
+        XCTAssertEqual(ack.serverVersion, SidecarDefaults.version)
+        XCTAssertEqual(ack.maxMessageBytes, 4 * 1024 * 1024)
+        XCTAssertEqual(ack.maxInflightCalls, 256)
+    }
+
+    func testOversizedMessageIsRejectedWhileOtherConnectionsKeepWorking() throws {
+        let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + "[limits]\nmax_message_bytes = 2048\n")
+        let bystander = try RawConnection.greeted(socketPath: daemon.socketPath)
+        let offender = try RawConnection.greeted(socketPath: daemon.socketPath)
+        let request = ClassifyRequest(report: FailureReport(message: String(repeating: "a", count: 100_000)))
+        offender.send(.call(id: 41, method: "Classify", payload: request.wireBytes()))
+        let rejected = try offender.readFrame()
+        XCTAssertEqual(rejected.kind, .reply)
+        XCTAssertEqual(rejected.callID, 41)
+        XCTAssertEqual(rejected.statusCode, .resourceExhausted)
+        XCTAssertTrue(rejected.statusMessage.contains("exceeds the limit of 2048 bytes"), rejected.statusMessage)
+        // The rest of the big frame was skipped: the same connection goes on.
+        XCTAssertEqual(try health(on: offender, id: 42).state, "serving")
+        XCTAssertEqual(try health(on: bystander, id: 1).connections, 2)
+    }
+
+    func testGarbageClosesOnlyThatConnection() throws {
+        let daemon = try DaemonProcess()
+        let bystander = try RawConnection.greeted(socketPath: daemon.socketPath)
+        let vandal = try RawConnection.greeted(socketPath: daemon.socketPath)
+        vandal.sendBytes([0, 0, 0, 6, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
+        let goAway = try vandal.readFrame()
+        XCTAssertEqual(goAway.kind, .goAway)
+        XCTAssertEqual(goAway.statusCode, .invalidArgument)
+        XCTAssertTrue(goAway.statusMessage.contains("malformed frame"), goAway.statusMessage)
+        XCTAssertTrue(vandal.waitForClose())
+        XCTAssertTrue(DaemonProcess.eventually { ((try? self.health(on: bystander, id: 7)).map { $0.connections == 1 }) ?? false })
+        XCTAssertTrue(daemon.isRunning)
+    }
+
+    func testTheFirstFrameMustBeAHelloOfAKnownRevision() throws {
+        let daemon = try DaemonProcess()
+        let rude = try RawConnection(socketPath: daemon.socketPath)
+        rude.send(.call(id: 1, method: "Health", payload: []))
+        let refusal = try rude.readFrame()
+        XCTAssertEqual(refusal.kind, .goAway)
+        XCTAssertEqual(refusal.statusCode, .failedPrecondition)
+        XCTAssertTrue(refusal.statusMessage.contains("HELLO"))
+        XCTAssertTrue(rude.waitForClose())
+
+        let future = try RawConnection(socketPath: daemon.socketPath)
+        future.send(.hello(protocolVersion: 9, clientName: "from-the-future"))
+        let mismatch = try future.readFrame()
+        XCTAssertEqual(mismatch.statusCode, .failedPrecondition)
+        XCTAssertTrue(mismatch.statusMessage.contains("revision 9"), mismatch.statusMessage)
+        XCTAssertTrue(future.waitForClose())
+    }
+
+    func testUnknownAndNotYetImplementedMethods() throws {
+        let daemon = try DaemonProcess()
+        let connection = try RawConnection.greeted(socketPath: daemon.socketPath)
+        connection.send(.call(id: 1, method: "Teleport", payload: []))
+        let unknown = try connection.readFrame()
+        XCTAssertEqual(unknown.statusCode, .unimplemented)
+        XCTAssertTrue(unknown.statusMessage.contains("unknown method \"Teleport\""), unknown.statusMessage)
+        for (index, method) in ["EnsureImage", "CheckDb", "ReserveRetrySlot", "Prune"].enumerated() {
+            connection.send(.call(id: UInt64(10 + index), method: method, payload: []))
+            let later = try connection.readFrame()
+            XCTAssertEqual(later.callID, UInt64(10 + index))
+            XCTAssertEqual(later.statusCode, .unimplemented, method)
+            XCTAssertTrue(later.statusMessage.contains("not implemented"), later.statusMessage)
+        }
+    }
+
+    func testCallIDsMustBeNonZeroAndUnique() throws {
+        let daemon = try DaemonProcess()
+        let connection = try RawConnection.greeted(socketPath: daemon.socketPath)
+        connection.send(.call(id: 0, method: "Health", payload: []))
+        XCTAssertEqual(try connection.readFrame().statusCode, .invalidArgument)
+        connection.send(.call(id: 5, method: "Debug.Sleep", payload: SleepRequest(milliseconds: 300).wireBytes()))
+        connection.send(.call(id: 5, method: "Health", payload: []))
+        let duplicate = try connection.readFrame()
+        XCTAssertEqual(duplicate.callID, 5)
+        XCTAssertEqual(duplicate.statusCode, .invalidArgument)
+        XCTAssertTrue(duplicate.statusMessage.contains("already in flight"))
+        XCTAssertEqual(try connection.readFrame().statusCode, .ok, "the first call 5 still completes")
+    }
+
+    func testInflightCapPerConnection() throws {
+        let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + "[limits]\nmax_inflight_per_connection = 3\n")
+        let connection = try RawConnection.greeted(socketPath: daemon.socketPath)
+        for id in 1...4 {
+            connection.send(.call(id: UInt64(id), method: "Debug.Sleep", payload: SleepRequest(milliseconds: 500).wireBytes()))
+        }
+        let refused = try connection.readFrame()
+        XCTAssertEqual(refused.callID, 4)
+        XCTAssertEqual(refused.statusCode, .resourceExhausted)
+        XCTAssertTrue(refused.statusMessage.contains("max_inflight_per_connection = 3"))
+        let finished = try (0..<3).map { _ in try connection.readFrame() }
+        XCTAssertEqual(Set(finished.map(\.callID)), [1, 2, 3])
+        XCTAssertTrue(finished.allSatisfy { $0.statusCode == .ok })
+    }
+
+    func testConnectionCap() throws {
+        let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + "[limits]\nmax_connections = 2\n")
+        let first = try RawConnection.greeted(socketPath: daemon.socketPath)
+        let second = try RawConnection.greeted(socketPath: daemon.socketPath)
+        let third = try RawConnection(socketPath: daemon.socketPath)
+        let refusal = try third.readFrame()
+        XCTAssertEqual(refusal.kind, .goAway)
+        XCTAssertEqual(refusal.statusCode, .resourceExhausted)
+        XCTAssertTrue(refusal.statusMessage.contains("max_connections = 2"))
+        XCTAssertTrue(third.waitForClose())
+        XCTAssertEqual(try health(on: first, id: 1).connections, 2)
+        second.close()
+        XCTAssertTrue(DaemonProcess.eventually {
+            guard let late = try? RawConnection.greeted(socketPath: daemon.socketPath) else { return false }
+            return (try? self.health(on: late, id: 1)) != nil
+        }, "a freed slot is usable again")
+    }
+
+    func testIdleConnectionsAreClosedWithAReason() throws {
+        let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + "[limits]\nidle_timeout = \"1s\"\n")
+        let idle = try RawConnection.greeted(socketPath: daemon.socketPath)
+        let goAway = try idle.readFrame(timeout: 5)
+        XCTAssertEqual(goAway.kind, .goAway)
+        XCTAssertEqual(goAway.statusCode, .unavailable)
+        XCTAssertTrue(goAway.statusMessage.contains("idle"), goAway.statusMessage)
+        XCTAssertTrue(idle.waitForClose())
+    }
+
+    func testCancelFrameEndsTheCallWithCancelled() throws {
+        let daemon = try DaemonProcess()
+        let connection = try RawConnection.greeted(socketPath: daemon.socketPath)
+        connection.send(.call(id: 3, method: "Debug.Sleep", payload: SleepRequest(milliseconds: 10_000).wireBytes()))
+        connection.send(.cancel(id: 3))
+        connection.send(.cancel(id: 99))  // unknown ids are ignored
+        let reply = try connection.readFrame(timeout: 2)
+        XCTAssertEqual(reply.callID, 3)
+        XCTAssertEqual(reply.statusCode, .cancelled)
+    }
+}
