@@ -129,16 +129,20 @@ final class Connection {
     /// Called by `ActiveCall` when it ends: the answer goes out, the slot frees.
     func callFinished(_ call: ActiveCall, frame: ServerFrame, code: StatusCode) {
         guard calls.removeValue(forKey: call.id) != nil else { return }
+        // The answer is queued before the server hears the call ended: the
+        // last call of a drain makes the server send GOAWAY, which must
+        // follow the answer, not replace it.
+        if !isClosing {
+            if frame.payload.count > server.limits.maxMessageBytes {
+                enqueue(.reply(id: call.id, error: SidecarError(
+                    .resourceExhausted,
+                    "the answer of \(frame.payload.count) bytes exceeds limits.max_message_bytes (\(server.limits.maxMessageBytes))")))
+            } else {
+                enqueue(frame)
+            }
+        }
         let seconds = Double(EventLoop.monotonicNanoseconds() - call.startNanoseconds) / 1e9
         server.callEnded(method: call.method, code: code, seconds: seconds)
-        guard !isClosing else { return }
-        if frame.payload.count > server.limits.maxMessageBytes {
-            enqueue(.reply(id: call.id, error: SidecarError(
-                .resourceExhausted,
-                "the answer of \(frame.payload.count) bytes exceeds limits.max_message_bytes (\(server.limits.maxMessageBytes))")))
-        } else {
-            enqueue(frame)
-        }
     }
 
     func sendStreamMessage(_ frame: ServerFrame) -> Bool {

@@ -12,6 +12,12 @@ public enum Daemon {
     /// 78 for a bad config, 1 when it cannot start.
     public static func run(configPath: String?, overrides: ConfigOverrides) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
+        // A daemon started from a thread that blocks signals (a dispatch
+        // worker, some supervisors) inherits that mask and would never see
+        // SIGTERM or SIGHUP: start from an empty one.
+        var noneBlocked = sigset_t()
+        sigemptyset(&noneBlocked)
+        sigprocmask(SIG_SETMASK, &noneBlocked, nil)
         let config: DaemonConfig
         do {
             config = try ConfigLoader.load(path: configPath, overrides: overrides)

@@ -213,7 +213,8 @@ final class Server {
         listener?.close()
         listener = nil
         log.info("draining: \(inflightCalls) calls in flight on \(connections.count) connections")
-        context.events.endAllWatchers(SidecarError(.unavailable, "sidecard is shutting down"))
+        // Armed before anything can end the drain, so `checkDrained` always
+        // finds it to close.
         let timeout = UInt64(limits.drainTimeoutSeconds * 1000)
         if let timer = try? LoopTimer(loop: loop) {
             drainTimer = timer
@@ -226,6 +227,7 @@ final class Server {
                 }
             }
         }
+        context.events.endAllWatchers(SidecarError(.unavailable, "sidecard is shutting down"))
         checkDrained()
     }
 

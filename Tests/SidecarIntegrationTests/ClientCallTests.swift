@@ -105,10 +105,10 @@ final class ClientCallTests: XCTestCase {
                 return (events, error as? SidecarError)
             }
         }
-        let metricsHaveWatcher = try await eventually { try await client.metrics().contains("sidecar_watchers 1") }
+        let metricsHaveWatcher = try await waitUntil { try await client.metrics().contains("sidecar_watchers 1") }
         XCTAssertTrue(metricsHaveWatcher)
         _ = try await client.reload()
-        let (events, ending) = await collector.value
+        let (events, ending) = await value(of: collector, within: 10)
         XCTAssertEqual(events.map(\.topic), ["config.reloaded"])
         XCTAssertEqual(events.first?.subject, daemon.configPath)
         XCTAssertEqual(ending?.code, .deadlineExceeded)
@@ -135,17 +135,9 @@ final class ClientCallTests: XCTestCase {
     }
 
     private func eventuallyInflight(_ client: SidecarClient, equals count: UInt32) async throws -> Bool {
-        try await eventually { try await client.health().inflightCalls == count }
+        try await waitUntil { try await client.health().inflightCalls == count }
     }
 
-    private func eventually(timeout: TimeInterval = 5, _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return try await condition()
-    }
 }
 
 actor CompletionOrder {

@@ -25,8 +25,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -105,7 +105,7 @@ static const struct method methods[] = {
 #define HIST_SUB_BITS 6
 #define HIST_LINEAR (2u << HIST_SUB_BITS) /* 128 */
 #define HIST_MAX_EXP 40
-#define HIST_BUCKETS (HIST_LINEAR + (HIST_MAX_EXP - HIST_SUB_BITS) * (1u << HIST_SUB_BITS))
+#define HIST_BUCKETS (HIST_LINEAR + (HIST_MAX_EXP - HIST_SUB_BITS - 1) * (1u << HIST_SUB_BITS))
 
 struct histogram {
     uint64_t count[HIST_BUCKETS];
@@ -253,6 +253,8 @@ static int rbuf_fill(struct rbuf *b, int fd, int conn_index)
             continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             fail(conn_index, "no reply within %d s", REPLY_TIMEOUT_S);
+        else if (errno == ECONNRESET)
+            fail(conn_index, "the server closed the connection (reset)");
         else
             fail(conn_index, "recv: %s", strerror(errno));
         return -1;
@@ -576,11 +578,18 @@ int main(int argc, char **argv)
     Sidecar__V1__ClientFrame largest = call_frame(UINT64_MAX);
     max_call_frame = 4 + sidecar__v1__client_frame__get_packed_size(&largest);
 
+    static struct histogram total; /* static: 18 KiB is a lot for a stack */
+    uint64_t calls = 0;
+    int ok = 0;
+    int started = 0;
     struct conn *conns = calloc((size_t)opt_connections, sizeof *conns);
     if (conns == NULL) {
         fprintf(stderr, "loadgen: out of memory\n");
-        return 1;
+        goto out;
     }
+    for (int i = 0; i < opt_connections; i++)
+        conns[i].fd = -1;
+
     /* Connect and greet on the main thread, so that a server that is not
      * there fails the run before any thread starts. */
     for (int i = 0; i < opt_connections; i++) {
@@ -590,51 +599,52 @@ int main(int argc, char **argv)
         c->out = malloc((size_t)opt_depth * max_call_frame);
         if (c->sent_at == NULL || c->out == NULL) {
             fprintf(stderr, "loadgen: out of memory\n");
-            return 1;
+            goto out;
         }
         c->fd = connect_socket(opt_socket);
-        if (c->fd < 0)
-            return 1;
-        if (hello(c) < 0)
-            return 1;
+        if (c->fd < 0 || hello(c) < 0)
+            goto out;
     }
 
     measure_start = now_ns() + (uint64_t)(opt_warmup * 1e9);
     measure_end = measure_start + (uint64_t)(opt_seconds * 1e9);
-    for (int i = 0; i < opt_connections; i++) {
-        int rc = pthread_create(&conns[i].thread, NULL, run_conn, &conns[i]);
+    ok = 1;
+    for (; started < opt_connections; started++) {
+        int rc = pthread_create(&conns[started].thread, NULL, run_conn, &conns[started]);
         if (rc != 0) {
             fprintf(stderr, "loadgen: pthread_create: %s\n", strerror(rc));
-            return 1;
+            atomic_store(&failed, true); /* stops the threads already running */
+            ok = 0;
+            break;
         }
     }
-
-    static struct histogram total; /* static: 18 KiB is too much for the stack */
-    uint64_t calls = 0;
-    int ok = 1;
-    for (int i = 0; i < opt_connections; i++) {
+    for (int i = 0; i < started; i++) {
         struct conn *c = &conns[i];
         pthread_join(c->thread, NULL);
         ok &= c->ok;
         calls += c->calls;
         for (unsigned b = 0; b < HIST_BUCKETS; b++)
             total.count[b] += c->hist.count[b];
-        close(c->fd);
-        free(c->in.data);
-        free(c->sent_at);
-        free(c->out);
+    }
+    if (ok && calls == 0) {
+        fprintf(stderr, "loadgen: no call was answered in the measured window\n");
+        ok = 0;
+    }
+    if (ok)
+        printf("calls=%llu seconds=%.2f calls_per_s=%.0f p50_us=%.1f p99_us=%.1f\n",
+               (unsigned long long)calls, opt_seconds, (double)calls / opt_seconds,
+               hist_percentile_ns(&total, calls, 0.50) / 1000,
+               hist_percentile_ns(&total, calls, 0.99) / 1000);
+
+out:
+    for (int i = 0; conns != NULL && i < opt_connections; i++) {
+        if (conns[i].fd >= 0)
+            close(conns[i].fd);
+        free(conns[i].in.data);
+        free(conns[i].sent_at);
+        free(conns[i].out);
     }
     free(conns);
     free(payload.data);
-    if (!ok)
-        return 1;
-    if (calls == 0) {
-        fprintf(stderr, "loadgen: no call was answered in the measured window\n");
-        return 1;
-    }
-
-    printf("calls=%llu seconds=%.2f calls_per_s=%.0f p50_us=%.1f p99_us=%.1f\n",
-           (unsigned long long)calls, opt_seconds, (double)calls / opt_seconds,
-           hist_percentile_ns(&total, calls, 0.50) / 1000, hist_percentile_ns(&total, calls, 0.99) / 1000);
-    return 0;
+    return ok ? 0 : 1;
 }
