@@ -19,7 +19,7 @@
 #   BENCH_AGAINST_ECHO [0] 1: skip the Swift build and let a second
 #                          echo_server stand in for sidecard; checks this
 #                          script and shows the noise (ratios near 1.00)
-#   BENCH_PIN_SEQUENTIAL [0] 1: run 1-connection scenarios with the server
+#   BENCH_PIN_SEQUENTIAL [1] 1: run 1-connection scenarios with the server
 #                          and loadgen both on CPU 0. On a VM a wake-up on
 #                          the other CPU can cost tens of microseconds, more
 #                          than the server's own work, and whether the
@@ -39,7 +39,7 @@ rounds=${BENCH_ROUNDS:-3}
 sections=${BENCH_SECTIONS:-wire}
 strict=${BENCH_STRICT:-0}
 against_echo=${BENCH_AGAINST_ECHO:-0}
-pin_sequential=${BENCH_PIN_SEQUENTIAL:-0}
+pin_sequential=${BENCH_PIN_SEQUENTIAL:-1}
 
 readonly socket_wait_s=10 # how long a server may take to create its socket
 

@@ -9,7 +9,7 @@ public struct ErrorClassifier: Sendable {
     }
 
     public func classify(_ report: FailureReport) -> Classification {
-        let lowercased = report.message.lowercased()
+        let lowercased = ErrorClassifier.asciiLowercased(report.message)
         for (index, rule) in configRules.enumerated()
         where rule.matches(lowercasedMessage: lowercased, report: report) {
             return classification(from: rule, id: "config:\(index)", message: report.message)
@@ -18,6 +18,12 @@ public struct ErrorClassifier: Sendable {
             return classification(from: rule, id: "builtin:\(rule.name)", message: report.message)
         }
         return .unknown
+    }
+
+    /// Lowercases ASCII letters only: the rules are ASCII, and Unicode case
+    /// mapping is far slower than this and not needed to match them.
+    static func asciiLowercased(_ text: String) -> [UInt8] {
+        text.utf8.map { $0 >= 0x41 && $0 <= 0x5a ? $0 | 0x20 : $0 }
     }
 
     private func classification(from rule: ClassificationRule, id: String, message: String) -> Classification {

@@ -8,8 +8,9 @@ import SidecarWire
 /// which first tells the handler (`onCancel`) so its work can stop.
 final class ActiveCall {
     let id: UInt64
-    /// The method name, or "unknown" for metrics when there is none.
     let method: String
+    /// The method's row in the metrics.
+    let metricsSlot: Int
     let peer: PeerCredentials
     let startNanoseconds: UInt64
     private(set) var isFinished = false
@@ -18,9 +19,10 @@ final class ActiveCall {
     var deadlineTimer: LoopTimer?
     private weak var connection: Connection?
 
-    init(id: UInt64, method: String, peer: PeerCredentials, connection: Connection) {
+    init(id: UInt64, method: String, metricsSlot: Int, peer: PeerCredentials, connection: Connection) {
         self.id = id
         self.method = method
+        self.metricsSlot = metricsSlot
         self.peer = peer
         self.connection = connection
         startNanoseconds = EventLoop.monotonicNanoseconds()

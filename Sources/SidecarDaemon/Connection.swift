@@ -59,9 +59,9 @@ final class Connection {
     }
 
     private func handleFrame(_ body: UnsafeRawBufferPointer) {
-        let frame: ClientFrame
+        let frame: ClientFrameView
         do {
-            frame = try ClientFrame(frameBody: body)
+            frame = try ClientFrameView(frameBody: body)
         } catch {
             server.metrics.increment("sidecar_protocol_errors_total", label: "malformed")
             goAway(SidecarError(.invalidArgument, "malformed frame of \(body.count) bytes: not a sidecar.v1.ClientFrame"))
@@ -85,7 +85,7 @@ final class Connection {
         }
     }
 
-    private func greet(_ frame: ClientFrame) {
+    private func greet(_ frame: ClientFrameView) {
         guard frame.kind == .hello else {
             server.metrics.increment("sidecar_protocol_errors_total", label: "no_hello")
             goAway(SidecarError(
@@ -113,8 +113,7 @@ final class Connection {
             .resourceExhausted,
             "message of \(length) bytes exceeds the limit of \(server.limits.maxMessageBytes) bytes (limits.max_message_bytes)")
         if let callID, callID != 0, greeted, calls[callID] == nil {
-            server.metrics.recordCall(method: "unknown", code: error.code.name, seconds: 0)
-            enqueue(.reply(id: callID, error: error))
+            rejectCall(id: callID, metricsSlot: server.unknownMethodSlot, error: error)
         } else {
             goAway(error)
         }
@@ -142,7 +141,7 @@ final class Connection {
             }
         }
         let seconds = Double(EventLoop.monotonicNanoseconds() - call.startNanoseconds) / 1e9
-        server.callEnded(method: call.method, code: code, seconds: seconds)
+        server.callEnded(metricsSlot: call.metricsSlot, code: code, seconds: seconds)
     }
 
     func sendStreamMessage(_ frame: ServerFrame) -> Bool {
@@ -157,8 +156,8 @@ final class Connection {
     }
 
     /// Answers a call that never started (bad id, unknown method, limits).
-    func rejectCall(id: UInt64, method: String, error: SidecarError) {
-        server.metrics.recordCall(method: method, code: error.code.name, seconds: 0)
+    func rejectCall(id: UInt64, metricsSlot: Int, error: SidecarError) {
+        server.metrics.recordCall(slot: metricsSlot, code: error.code, seconds: 0)
         enqueue(.reply(id: id, error: error))
     }
 
@@ -218,7 +217,7 @@ final class Connection {
         for call in pending {
             call.abandon()
             let seconds = Double(EventLoop.monotonicNanoseconds() - call.startNanoseconds) / 1e9
-            server.callEnded(method: call.method, code: .cancelled, seconds: seconds)
+            server.callEnded(metricsSlot: call.metricsSlot, code: .cancelled, seconds: seconds)
         }
     }
 

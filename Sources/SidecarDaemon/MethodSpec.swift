@@ -6,8 +6,10 @@ import SidecarWire
 struct MethodSpec {
     let name: String
     let requiresAdmin: Bool
+    /// The request bytes are valid only while `start` runs: a handler decodes
+    /// them before it returns.
     /// Nil for a method of a later issue: it answers UNIMPLEMENTED.
-    let start: ((ActiveCall, [UInt8]) -> Void)?
+    let start: ((ActiveCall, UnsafeRawBufferPointer) -> Void)?
 
     /// A method answered at once from its request.
     static func unary<Request: WireMessage, Response: WireMessage>(

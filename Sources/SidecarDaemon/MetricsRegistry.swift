@@ -1,3 +1,5 @@
+import SidecarCore
+
 /// Counters, gauges and histograms of the daemon, rendered in the
 /// Prometheus text format (version 0.0.4). Loop thread only.
 final class MetricsRegistry {
@@ -20,18 +22,28 @@ final class MetricsRegistry {
         }
     }
 
-    private struct CallKey: Hashable {
-        let method: String
-        let code: String
-    }
-
-    private var calls: [CallKey: UInt64] = [:]
-    private var latency: [String: Histogram] = [:]
+    /// Per method: answers by status code, and latency. Methods get a slot
+    /// once, when the routing table is installed, so a call costs two
+    /// array updates and no hashing.
+    private var methodNames: [String] = []
+    private var slotsByName: [String: Int] = [:]
+    private var callsByCode: [[UInt64]] = []
+    private var latency: [Histogram] = []
     private var counters: [String: [String: UInt64]] = [:]
 
-    func recordCall(method: String, code: String, seconds: Double) {
-        calls[CallKey(method: method, code: code), default: 0] += 1
-        latency[method, default: Histogram()].observe(seconds)
+    func slot(for method: String) -> Int {
+        if let slot = slotsByName[method] { return slot }
+        let slot = methodNames.count
+        methodNames.append(method)
+        slotsByName[method] = slot
+        callsByCode.append([UInt64](repeating: 0, count: StatusCode.allCases.count))
+        latency.append(Histogram())
+        return slot
+    }
+
+    func recordCall(slot: Int, code: StatusCode, seconds: Double) {
+        callsByCode[slot][Int(code.rawValue)] += 1
+        latency[slot].observe(seconds)
     }
 
     /// A labelled counter, e.g. `increment("sidecar_protocol_errors_total", label: "oversized")`.
@@ -81,22 +93,27 @@ final class MetricsRegistry {
         gauge(&out, "sidecar_loop_lag_seconds", "How late the loop woke for its last tick.", gauges.loopLagSeconds)
         gauge(&out, "sidecar_loop_lag_max_seconds", "The largest loop lag over the last minute.", gauges.loopLagMaxSeconds)
 
+        let bySlot = methodNames.indices.sorted { methodNames[$0] < methodNames[$1] }
         line("# HELP sidecar_calls_total Calls answered, by method and status code.")
         line("# TYPE sidecar_calls_total counter")
-        for (key, value) in calls.sorted(by: { ($0.key.method, $0.key.code) < ($1.key.method, $1.key.code) }) {
-            line("sidecar_calls_total{method=\"\(escape(key.method))\",code=\"\(key.code)\"} \(value)")
+        for slot in bySlot {
+            for code in StatusCode.allCases where callsByCode[slot][Int(code.rawValue)] > 0 {
+                line("sidecar_calls_total{method=\"\(escape(methodNames[slot]))\",code=\"\(code.name)\"} \(callsByCode[slot][Int(code.rawValue)])")
+            }
         }
         line("# HELP sidecar_call_duration_seconds Time from a call's arrival to its answer, by method.")
         line("# TYPE sidecar_call_duration_seconds histogram")
-        for (method, histogram) in latency.sorted(by: { $0.key < $1.key }) {
+        for slot in bySlot where latency[slot].count > 0 {
+            let method = escape(methodNames[slot])
+            let histogram = latency[slot]
             var cumulative: UInt64 = 0
             for (index, bound) in Self.latencyBuckets.enumerated() {
                 cumulative += histogram.buckets[index]
-                line("sidecar_call_duration_seconds_bucket{method=\"\(escape(method))\",le=\"\(bound)\"} \(cumulative)")
+                line("sidecar_call_duration_seconds_bucket{method=\"\(method)\",le=\"\(bound)\"} \(cumulative)")
             }
-            line("sidecar_call_duration_seconds_bucket{method=\"\(escape(method))\",le=\"+Inf\"} \(histogram.count)")
-            line("sidecar_call_duration_seconds_sum{method=\"\(escape(method))\"} \(histogram.sum)")
-            line("sidecar_call_duration_seconds_count{method=\"\(escape(method))\"} \(histogram.count)")
+            line("sidecar_call_duration_seconds_bucket{method=\"\(method)\",le=\"+Inf\"} \(histogram.count)")
+            line("sidecar_call_duration_seconds_sum{method=\"\(method)\"} \(histogram.sum)")
+            line("sidecar_call_duration_seconds_count{method=\"\(method)\"} \(histogram.count)")
         }
         for name in Self.counterLabels.keys.sorted() {
             line("# HELP \(name) \(Self.help[name] ?? "")")
@@ -115,7 +132,8 @@ final class MetricsRegistry {
     }
 
     private func gauge(_ out: inout String, _ name: String, _ help: String, _ value: Double) {
-        out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name) \(value)\n"
+        let text = value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name) \(text)\n"
     }
 
     private func escape(_ label: String) -> String {

@@ -18,7 +18,14 @@ final class Server {
     let context: DaemonContext
     let metrics: MetricsRegistry
     private(set) var state = State.serving
-    private var methods: [String: MethodSpec] = [:]
+    private struct Route {
+        let spec: MethodSpec
+        let metricsSlot: Int
+    }
+
+    private var routes: [String: Route] = [:]
+    /// Metrics row for calls to names that are not methods.
+    let unknownMethodSlot: Int
     private var listener: UnixListener?
     private var connections: [UInt64: Connection] = [:]
     private var nextConnectionID: UInt64 = 1
@@ -37,6 +44,7 @@ final class Server {
         self.loop = loop
         self.context = context
         metrics = context.metrics
+        unknownMethodSlot = context.metrics.slot(for: "unknown")
     }
 
     var limits: DaemonConfig.Limits { context.config.limits }
@@ -44,7 +52,9 @@ final class Server {
     var connectionCount: Int { connections.count }
 
     func install(_ table: [MethodSpec]) {
-        methods = Dictionary(table.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for spec in table where routes[spec.name] == nil {
+            routes[spec.name] = Route(spec: spec, metricsSlot: metrics.slot(for: spec.name))
+        }
     }
 
     func start(socketPath: String, mode: UInt32) throws {
@@ -134,48 +144,38 @@ final class Server {
 
     // MARK: Calls
 
-    func startCall(_ frame: ClientFrame, on connection: Connection) {
-        let spec = methods[frame.method]
-        let label = spec?.name ?? "unknown"
+    func startCall(_ frame: ClientFrameView, on connection: Connection) {
+        let route = routes[frame.method]
+        let slot = route?.metricsSlot ?? unknownMethodSlot
         let id = frame.callID
-        guard id != 0 else {
-            connection.rejectCall(id: 0, method: label, error: SidecarError(.invalidArgument, "call_id must not be 0"))
-            return
+        func reject(_ error: SidecarError) {
+            connection.rejectCall(id: id, metricsSlot: slot, error: error)
         }
+        guard id != 0 else { return reject(SidecarError(.invalidArgument, "call_id must not be 0")) }
         guard connection.calls[id] == nil else {
-            connection.rejectCall(
-                id: id, method: label, error: SidecarError(.invalidArgument, "call id \(id) is already in flight"))
-            return
+            return reject(SidecarError(.invalidArgument, "call id \(id) is already in flight"))
         }
-        guard state == .serving else {
-            connection.rejectCall(id: id, method: label, error: SidecarError(.unavailable, "sidecard is shutting down"))
-            return
-        }
+        guard state == .serving else { return reject(SidecarError(.unavailable, "sidecard is shutting down")) }
         guard connection.calls.count < limits.maxInflightPerConnection else {
-            connection.rejectCall(id: id, method: label, error: SidecarError(
+            return reject(SidecarError(
                 .resourceExhausted,
                 "too many calls in flight on this connection (limits.max_inflight_per_connection = \(limits.maxInflightPerConnection))"
             ))
-            return
         }
-        guard let spec else {
-            connection.rejectCall(id: id, method: label, error: SidecarError(
-                .unimplemented, "unknown method \"\(frame.method)\" (methods: \(methods.keys.sorted().joined(separator: ", ")))"))
-            return
+        guard let spec = route?.spec else {
+            return reject(SidecarError(
+                .unimplemented, "unknown method \"\(frame.method)\" (methods: \(routes.keys.sorted().joined(separator: ", ")))"))
         }
         guard let startHandler = spec.start else {
-            connection.rejectCall(id: id, method: label, error: SidecarError(
-                .unimplemented, "\(spec.name) is not implemented in sidecard \(SidecarDefaults.version) yet"))
-            return
+            return reject(SidecarError(.unimplemented, "\(spec.name) is not implemented in sidecard \(SidecarDefaults.version) yet"))
         }
         if spec.requiresAdmin && !isAdmin(connection.peer) {
-            connection.rejectCall(id: id, method: label, error: SidecarError(
+            return reject(SidecarError(
                 .permissionDenied,
                 "\(spec.name) is an admin method; uid \(connection.peer.uid) (gid \(connection.peer.gid)) is in neither admin_uids nor admin_gids"
             ))
-            return
         }
-        let call = ActiveCall(id: id, method: spec.name, peer: connection.peer, connection: connection)
+        let call = ActiveCall(id: id, method: spec.name, metricsSlot: slot, peer: connection.peer, connection: connection)
         connection.register(call)
         inflightCalls += 1
         if frame.timeoutMilliseconds > 0 {
@@ -192,9 +192,9 @@ final class Server {
         }
     }
 
-    func callEnded(method: String, code: StatusCode, seconds: Double) {
+    func callEnded(metricsSlot: Int, code: StatusCode, seconds: Double) {
         inflightCalls -= 1
-        metrics.recordCall(method: method, code: code.name, seconds: seconds)
+        metrics.recordCall(slot: metricsSlot, code: code, seconds: seconds)
         checkDrained()
     }
 

@@ -90,10 +90,8 @@ enum ProtobufCField {
             let length = size(pointer)
             FrameDecoder.appendHeader(length: length, to: &buffer)
             guard length > 0 else { return }
-            let start = buffer.count
-            buffer.append(contentsOf: repeatElement(0, count: length))
-            buffer.withUnsafeMutableBufferPointer { all in
-                _ = pack(pointer, all.baseAddress! + start)
+            buffer += [UInt8](unsafeUninitializedCapacity: length) { body, initialized in
+                initialized = pack(pointer, body.baseAddress!)
             }
         }
     }

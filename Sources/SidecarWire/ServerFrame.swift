@@ -68,8 +68,9 @@ public struct ServerFrame: Sendable, Equatable {
         }
     }
 
-    /// Appends this frame, header and body, to `buffer`.
-    public func append(to buffer: inout [UInt8]) {
+    /// Encodes with protobuf-c; `append(to:)` (EnvelopeCoding.swift) is the
+    /// hand-written encoder the daemon uses, and tests hold the two equal.
+    func protobufCFrameBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__ServerFrame()
         sidecar__v1__server_frame__init(&c)
@@ -82,11 +83,12 @@ public struct ServerFrame: Sendable, Equatable {
         c.server_version = arena.string(serverVersion)
         c.max_message_bytes = maxMessageBytes
         c.max_inflight_calls = maxInflightCalls
+        var buffer: [UInt8] = []
         ProtobufCField.appendFrame(
             &c, to: &buffer,
             size: { sidecar__v1__server_frame__get_packed_size($0) },
             pack: { sidecar__v1__server_frame__pack($0, $1) })
-        withExtendedLifetime(arena) {}
+        return withExtendedLifetime(arena) { buffer }
     }
 
     public func frameBytes() -> [UInt8] {

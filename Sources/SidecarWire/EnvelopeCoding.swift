@@ -1,0 +1,155 @@
+import SidecarCore
+
+/// The envelope messages (wire.proto) encoded and decoded by hand on the
+/// daemon's hot path: every call crosses them twice, and protobuf-c's
+/// generic walk with its allocations cost more than the call itself. The
+/// payload messages still go through protobuf-c. Tests check both
+/// directions against protobuf-c's own encoding.
+enum ProtobufWire {
+    static func appendVarint(_ value: UInt64, to buffer: inout [UInt8]) {
+        var rest = value
+        while rest >= 0x80 {
+            buffer.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            rest >>= 7
+        }
+        buffer.append(UInt8(rest))
+    }
+
+    static func varintSize(_ value: UInt64) -> Int {
+        var size = 1
+        var rest = value >> 7
+        while rest != 0 {
+            size += 1
+            rest >>= 7
+        }
+        return size
+    }
+
+    /// Reads fields of a message one at a time.
+    struct Reader {
+        let bytes: UnsafeRawBufferPointer
+        var offset = 0
+
+        enum Value {
+            case varint(UInt64)
+            case bytes(UnsafeRawBufferPointer)
+            case skipped
+        }
+
+        init(_ bytes: UnsafeRawBufferPointer) {
+            self.bytes = bytes
+        }
+
+        var isAtEnd: Bool { offset >= bytes.count }
+
+        mutating func varint() throws -> UInt64 {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            while offset < bytes.count {
+                let byte = bytes[offset]
+                offset += 1
+                if shift == 63 && byte > 1 { break }
+                value |= UInt64(byte & 0x7f) << shift
+                if byte & 0x80 == 0 { return value }
+                shift += 7
+                if shift > 63 { break }
+            }
+            throw WireDecodingError("malformed varint at byte \(offset)")
+        }
+
+        /// The next field's number and value; unknown wire types are errors.
+        mutating func field() throws -> (number: UInt64, value: Value) {
+            let tag = try varint()
+            let number = tag >> 3
+            guard number != 0 else { throw WireDecodingError("field number 0 at byte \(offset)") }
+            switch tag & 7 {
+            case 0:
+                return (number, .varint(try varint()))
+            case 1, 5:
+                let width = tag & 7 == 1 ? 8 : 4
+                guard bytes.count - offset >= width else { throw WireDecodingError("truncated fixed field") }
+                offset += width
+                return (number, .skipped)
+            case 2:
+                let length = try varint()
+                guard length <= UInt64(bytes.count - offset) else {
+                    throw WireDecodingError("field \(number) runs past the end of the message")
+                }
+                let start = offset
+                offset += Int(length)
+                return (number, .bytes(UnsafeRawBufferPointer(rebasing: bytes[start..<offset])))
+            default:
+                throw WireDecodingError("unsupported wire type \(tag & 7) in field \(number)")
+            }
+        }
+    }
+}
+
+/// A ClientFrame read in place: `payload` points into the frame body and is
+/// valid only as long as that body is.
+public struct ClientFrameView {
+    public var callID: UInt64 = 0
+    public var kind = ClientFrame.Kind.unspecified
+    public var method = ""
+    public var timeoutMilliseconds: UInt32 = 0
+    public var payload = UnsafeRawBufferPointer(start: nil, count: 0)
+    public var protocolVersion: UInt32 = 0
+
+    public init(frameBody: UnsafeRawBufferPointer) throws {
+        var reader = ProtobufWire.Reader(frameBody)
+        while !reader.isAtEnd {
+            let (number, value) = try reader.field()
+            switch (number, value) {
+            case (1, .varint(let id)): callID = id
+            case (2, .varint(let raw)): kind = ClientFrame.Kind(rawValue: UInt32(truncatingIfNeeded: raw)) ?? .unspecified
+            case (3, .bytes(let text)): method = String(decoding: text, as: UTF8.self)
+            case (4, .varint(let milliseconds)): timeoutMilliseconds = UInt32(truncatingIfNeeded: milliseconds)
+            case (5, .bytes(let bytes)): payload = bytes
+            case (6, .varint(let version)): protocolVersion = UInt32(truncatingIfNeeded: version)
+            case (7, .bytes): break  // client_name: only for logs
+            case (1...7, _): throw WireDecodingError("field \(number) of ClientFrame has the wrong wire type")
+            default: break  // unknown fields are skipped, as protobuf does
+            }
+        }
+    }
+}
+
+extension ServerFrame {
+    /// Appends this frame, header and body, to `buffer`, encoded by hand in
+    /// field order with proto3's rule of leaving defaults out.
+    public func append(to buffer: inout [UInt8]) {
+        let message = Array(statusMessage.utf8)
+        let version = Array(serverVersion.utf8)
+        var size = 0
+        if callID != 0 { size += 1 + ProtobufWire.varintSize(callID) }
+        if kind != .unspecified { size += 1 + ProtobufWire.varintSize(UInt64(kind.rawValue)) }
+        if statusCode != .ok { size += 1 + ProtobufWire.varintSize(UInt64(statusCode.rawValue)) }
+        if !message.isEmpty { size += 1 + ProtobufWire.varintSize(UInt64(message.count)) + message.count }
+        if !payload.isEmpty { size += 1 + ProtobufWire.varintSize(UInt64(payload.count)) + payload.count }
+        if protocolVersion != 0 { size += 1 + ProtobufWire.varintSize(UInt64(protocolVersion)) }
+        if !version.isEmpty { size += 1 + ProtobufWire.varintSize(UInt64(version.count)) + version.count }
+        if maxMessageBytes != 0 { size += 1 + ProtobufWire.varintSize(UInt64(maxMessageBytes)) }
+        if maxInflightCalls != 0 { size += 1 + ProtobufWire.varintSize(UInt64(maxInflightCalls)) }
+
+        buffer.reserveCapacity(buffer.count + FrameDecoder.headerBytes + size)
+        FrameDecoder.appendHeader(length: size, to: &buffer)
+        func varintField(_ tag: UInt8, _ value: UInt64) {
+            buffer.append(tag)
+            ProtobufWire.appendVarint(value, to: &buffer)
+        }
+        func bytesField(_ tag: UInt8, _ bytes: [UInt8]) {
+            buffer.append(tag)
+            ProtobufWire.appendVarint(UInt64(bytes.count), to: &buffer)
+            buffer.append(contentsOf: bytes)
+        }
+        if callID != 0 { varintField(0x08, callID) }
+        if kind != .unspecified { varintField(0x10, UInt64(kind.rawValue)) }
+        if statusCode != .ok { varintField(0x18, UInt64(statusCode.rawValue)) }
+        if !message.isEmpty { bytesField(0x22, message) }
+        if !payload.isEmpty { bytesField(0x2a, payload) }
+        if protocolVersion != 0 { varintField(0x30, UInt64(protocolVersion)) }
+        if !version.isEmpty { bytesField(0x3a, version) }
+        if maxMessageBytes != 0 { varintField(0x40, UInt64(maxMessageBytes)) }
+        if maxInflightCalls != 0 { varintField(0x48, UInt64(maxInflightCalls)) }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import XCTest
+
+/// The built `sidecarctl` against the built `sidecard`, as a shell hook runs it.
+final class CommandLineTests: XCTestCase {
+    private func json(_ text: String) throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: Data(text.utf8))
+        return try XCTUnwrap(object as? [String: Any], text)
+    }
+
+    func testHealthInTextAndJSON() throws {
+        let daemon = try DaemonProcess()
+        let text = try CommandResult.sidecarctl(["health", "--socket", daemon.socketPath])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("serving on \(daemon.socketPath)"), text.stdout)
+
+        // Global options may stand before the command (DESIGN.md 3.3).
+        let answer = try CommandResult.sidecarctl(["--socket", daemon.socketPath, "--json", "health"])
+        XCTAssertEqual(answer.status, 0, answer.stderr)
+        let health = try json(answer.stdout)
+        XCTAssertEqual(health["state"] as? String, "serving")
+        XCTAssertEqual((health["pid"] as? NSNumber)?.int32Value, daemon.pid)
+        XCTAssertEqual(answer.stdout.split(separator: "\n").count, 1, "one JSON object per answer")
+    }
+
+    func testTheSocketComesFromTheEnvironmentWhenNotGiven() throws {
+        let daemon = try DaemonProcess()
+        let answer = try CommandResult.sidecarctl(["health"], environment: ["SIDECAR_SOCKET": daemon.socketPath])
+        XCTAssertEqual(answer.status, 0, answer.stderr)
+    }
+
+    func testClassify() throws {
+        let daemon = try DaemonProcess()
+        let answer = try CommandResult.sidecarctl([
+            "classify", "--socket", daemon.socketPath, "--json", "Error: ImagePullBackOff for \"tools:1.4\"",
+        ])
+        XCTAssertEqual(answer.status, 0, answer.stderr)
+        let verdict = try json(answer.stdout)
+        XCTAssertEqual(verdict["category"] as? String, "image_pull")
+        XCTAssertEqual(verdict["permanent"] as? Bool, false)
+        XCTAssertTrue((verdict["remedy"] as? String)?.contains("tools:1.4") ?? false)
+
+        let byExitCode = try CommandResult.sidecarctl(["classify", "--socket", daemon.socketPath, "--exit-code", "125"])
+        XCTAssertEqual(byExitCode.status, 0)
+        XCTAssertTrue(byExitCode.stdout.contains("category:  container_runtime"), byExitCode.stdout)
+        XCTAssertTrue(byExitCode.stdout.contains("permanent: yes"), byExitCode.stdout)
+    }
+
+    func testMetricsArePrometheusText() throws {
+        let daemon = try DaemonProcess()
+        _ = try CommandResult.sidecarctl(["health", "--socket", daemon.socketPath])
+        let answer = try CommandResult.sidecarctl(["metrics", "--socket", daemon.socketPath])
+        XCTAssertEqual(answer.status, 0)
+        XCTAssertTrue(answer.stdout.contains("# TYPE sidecar_calls_total counter"))
+        XCTAssertTrue(answer.stdout.contains("sidecar_calls_total{method=\"Health\",code=\"OK\"} 1"), answer.stdout)
+        XCTAssertTrue(answer.stdout.contains("sidecar_call_duration_seconds_count{method=\"Health\"} 1"))
+        XCTAssertTrue(answer.stdout.contains("sidecar_connections 1"), "the metrics call's own connection")
+    }
+
+    func testAnUnreachableDaemonExits69NamingTheSocket() throws {
+        let missing = "/tmp/sc-nobody-\(UUID().uuidString.prefix(6)).sock"
+        let started = Date()
+        let answer = try CommandResult.sidecarctl(["health", "--socket", missing])
+        XCTAssertEqual(answer.status, 69)
+        XCTAssertTrue(answer.stderr.contains(missing), answer.stderr)
+        XCTAssertEqual(answer.stderr.split(separator: "\n").count, 1, "one line: \(answer.stderr)")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "it retries briefly, not for ever")
+    }
+
+    func testUsageErrorsExit64() throws {
+        XCTAssertEqual(try CommandResult.sidecarctl(["health", "--bogus"]).status, 64)
+        XCTAssertEqual(try CommandResult.sidecarctl(["classify"]).status, 64)
+        XCTAssertEqual(try CommandResult.sidecarctl(["no-such-command"]).status, 64)
+        XCTAssertEqual(try CommandResult.sidecarctl(["health", "--timeout", "soon"]).status, 64)
+    }
+
+    func testADeadlineExceededExits75() throws {
+        let daemon = try DaemonProcess()
+        let stream = try CommandResult.sidecarctl(["watch", "--socket", daemon.socketPath, "--timeout", "300ms"])
+        XCTAssertEqual(stream.status, 75, stream.stderr)
+        XCTAssertTrue(stream.stderr.contains("DEADLINE_EXCEEDED"), stream.stderr)
+    }
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Sidecar needs, only those missing (apt-get
+# update runs only when something is). A fresh machine has Swift and Debian
+# and nothing else; every other script calls this first.
+#
+#   scripts/install-deps.sh         # to build and run the daemon
+#   scripts/install-deps.sh test    # also what the tests use
+set -euo pipefail
+
+packages=(libuv1-dev libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev pkg-config)
+if [ "${1:-}" = test ]; then
+  # sqlite3: tests inspect the state database; protobuf-compiler and
+  # python3-protobuf: the Python interop client; gcc: the bench tools.
+  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf gcc)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}; run as root: apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
