@@ -22,7 +22,11 @@ public struct ClassificationRule: Sendable, Equatable {
     public var permanent: Bool
     /// The remedy; `{image}` is replaced with the image reference found in
     /// the message, when there is one.
-    public var remedy: String
+    public var remedy: String {
+        didSet { remedyParts = remedy.components(separatedByBytesOf: "{image}") }
+    }
+    /// `remedy` split at `{image}`, once, so a call only joins.
+    private(set) var remedyParts: [String]
 
     public init(
         name: String, substrings: [String] = [], exitCode: Int32? = nil, sqlitePrimaryCodes: [Int32] = [],
@@ -36,6 +40,7 @@ public struct ClassificationRule: Sendable, Equatable {
         self.category = category
         self.permanent = permanent
         self.remedy = remedy
+        remedyParts = remedy.components(separatedByBytesOf: "{image}")
     }
 
     /// A rule with several conditions needs all of them; one with none never matches.

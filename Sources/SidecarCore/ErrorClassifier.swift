@@ -23,42 +23,43 @@ public struct ErrorClassifier: Sendable {
     /// Lowercases ASCII letters only: the rules are ASCII, and Unicode case
     /// mapping is far slower than this and not needed to match them.
     static func asciiLowercased(_ text: String) -> [UInt8] {
-        text.utf8.map { $0 >= 0x41 && $0 <= 0x5a ? $0 | 0x20 : $0 }
+        var bytes = Array(text.utf8)
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            for index in buffer.indices where buffer[index] &- 0x41 < 26 { buffer[index] |= 0x20 }
+        }
+        return bytes
     }
 
     private func classification(from rule: ClassificationRule, id: String, message: String) -> Classification {
         var remedy = rule.remedy
-        if remedy.contains("{image}") {
-            remedy = remedy.replacingAll("{image}", with: ImageReferenceScanner.firstReference(in: message) ?? "<image>")
+        if rule.remedyParts.count > 1 {
+            let image = ImageReferenceScanner.firstReference(in: message) ?? "<image>"
+            remedy = rule.remedyParts.joined(separator: image)
         }
         return Classification(category: rule.category, permanent: rule.permanent, remedy: remedy, rule: id)
     }
 }
 
 extension String {
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = Substring(self)
-        while let range = rest.range(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
-    }
-}
-
-extension Substring {
-    func range(of target: String) -> Range<Substring.Index>? {
-        guard !target.isEmpty, count >= target.count else { return nil }
-        var start = startIndex
-        while start < endIndex {
-            if self[start...].hasPrefix(target) {
-                return start..<index(start, offsetBy: target.count)
+    /// The pieces between occurrences of `separator`, compared as UTF-8
+    /// bytes (a Character-wise search costs microseconds).
+    func components(separatedByBytesOf separator: String) -> [String] {
+        let bytes = Array(utf8)
+        let pattern = Array(separator.utf8)
+        guard !pattern.isEmpty else { return [self] }
+        var parts: [String] = []
+        var start = 0
+        var index = 0
+        while index + pattern.count <= bytes.count {
+            if bytes[index..<(index + pattern.count)].elementsEqual(pattern) {
+                parts.append(String(decoding: bytes[start..<index], as: UTF8.self))
+                index += pattern.count
+                start = index
+            } else {
+                index += 1
             }
-            start = index(after: start)
         }
-        return nil
+        parts.append(String(decoding: bytes[start...], as: UTF8.self))
+        return parts
     }
 }
