@@ -31,7 +31,7 @@ let package = Package(
         ]),
         .target(name: "SidecarWire", dependencies: ["SidecarCore", "SidecarProtoC", "CProtobufC"]),
         .target(name: "SidecarLoop", dependencies: ["CLibUV", "CSidecarShims"]),
-        .target(name: "SidecarStore", dependencies: ["CSQLite"]),
+        .target(name: "SidecarStore", dependencies: ["CSQLite", "SidecarCore"]),
         .target(name: "SidecarDaemon", dependencies: [
             "SidecarCore", "SidecarConfig", "SidecarWire", "SidecarLoop", "SidecarStore",
             .product(name: "Logging", package: "swift-log"),
@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "SidecarCoreTests", dependencies: ["SidecarCore"]),
         .testTarget(name: "SidecarConfigTests", dependencies: ["SidecarConfig", "SidecarCore"]),
         .testTarget(name: "SidecarWireTests", dependencies: ["SidecarWire", "SidecarCore"]),
-        .testTarget(name: "SidecarStoreTests", dependencies: ["SidecarStore"]),
+        .testTarget(name: "SidecarStoreTests", dependencies: ["SidecarStore", "SidecarCore"]),
         .testTarget(name: "SidecarIntegrationTests", dependencies: [
             "SidecarClient", "SidecarWire", "SidecarCore", "sidecard", "sidecarctl",
         ]),

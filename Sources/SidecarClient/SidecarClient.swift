@@ -54,6 +54,39 @@ public final class SidecarClient: Sendable {
         try await unary("Reload", ReloadRequest(), as: ReloadResponse.self, timeout: timeout)
     }
 
+    /// May this failed operation be retried, and when? A grant is durable
+    /// before it is answered. Not safe to repeat blindly: each call may take
+    /// an attempt.
+    public func reserveRetrySlot(
+        key: String, lastError: String, policy: String = "", exitCode: Int32? = nil, timeout: Duration? = nil
+    ) async throws -> RetryDecision {
+        try await unary(
+            "ReserveRetrySlot", ReserveRetrySlotRequest(key: key, policy: policy, lastError: lastError, exitCode: exitCode),
+            as: ReserveRetrySlotResponse.self, timeout: timeout
+        ).decision
+    }
+
+    /// Reports how a granted attempt ended.
+    public func completeAttempt(key: String, success: Bool, error: String = "", timeout: Duration? = nil) async throws {
+        _ = try await unary(
+            "CompleteAttempt", CompleteAttemptRequest(key: key, success: success, error: error), as: EmptyResponse.self,
+            timeout: timeout)
+    }
+
+    /// The retry keys the daemon tracks, by state ("active", "failed",
+    /// "exhausted", "succeeded"; empty for all) and key prefix.
+    public func listRetries(state: String = "", keyPrefix: String = "", timeout: Duration? = nil) async throws -> [RetryRecord] {
+        try await unary(
+            "ListRetries", ListRetriesRequest(state: state, keyPrefix: keyPrefix), as: ListRetriesResponse.self,
+            timeout: timeout
+        ).retries
+    }
+
+    /// Admin: forgets a retry key, its attempts and its failure mark.
+    public func resetRetry(key: String, timeout: Duration? = nil) async throws {
+        _ = try await unary("ResetRetry", ResetRetryRequest(key: key), as: EmptyResponse.self, timeout: timeout)
+    }
+
     /// Debug.Sleep (daemons with `debug_methods = true`): answers after `milliseconds`.
     public func debugSleep(milliseconds: UInt32, timeout: Duration? = nil) async throws -> SleepResponse {
         try await unary("Debug.Sleep", SleepRequest(milliseconds: milliseconds), as: SleepResponse.self, timeout: timeout)

@@ -117,6 +117,7 @@ enum ConfigSchema {
         if let value = try section.number("budget_percent", in: 0...100) { retry.budgetPercent = value }
         if let value = try section.int("min_retry_concurrency", in: 0...1_000_000) { retry.minRetryConcurrency = value }
         if let value = try section.duration("key_idle_expiry") { retry.keyIdleExpirySeconds = value }
+        if let value = try section.duration("attempt_timeout") { retry.attemptTimeoutSeconds = value }
         if let policies = try section.section("policy") {
             for (name, policySection) in try policies.namedSections() {
                 var policy = retry.policies[name] ?? DaemonConfig.RetryPolicy()

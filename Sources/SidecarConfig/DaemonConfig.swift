@@ -92,18 +92,13 @@ public struct DaemonConfig: Sendable, Equatable {
         public var budgetPercent = 20.0
         public var minRetryConcurrency = 3
         public var keyIdleExpirySeconds = 86400.0
+        /// A grant never reported on stops counting against the budget after this.
+        public var attemptTimeoutSeconds = 900.0
         public var policies: [String: RetryPolicy] = ["default": RetryPolicy()]
         public init() {}
     }
 
-    public struct RetryPolicy: Sendable, Equatable {
-        public var maxAttempts = 5
-        public var baseDelaySeconds = 1.0
-        public var maxDelaySeconds = 300.0
-        /// Overrides `retry.key_idle_expiry` for keys of this policy when set.
-        public var keyIdleExpirySeconds: Double?
-        public init() {}
-    }
+    public typealias RetryPolicy = SidecarCore.RetryPolicy
 
     /// The OCI layout folder, resolved against the state directory.
     public var ociLayoutPath: String {

@@ -6,6 +6,8 @@ import SidecarWire
 /// load is rejected with a log line and the running config stays.
 final class ConfigReloader {
     private let context: DaemonContext
+    /// Told of every config that was applied, after the context has it.
+    var onApplied: [(DaemonConfig) -> Void] = []
 
     init(context: DaemonContext) {
         self.context = context
@@ -23,6 +25,7 @@ final class ConfigReloader {
             throw error
         }
         let needsRestart = context.apply(loaded)
+        for listener in onApplied { listener(context.config) }
         context.metrics.increment("sidecar_config_reloads_total", label: "applied")
         let restartNote = needsRestart.isEmpty ? "" : "; needs a restart to change: \(needsRestart.joined(separator: ", "))"
         context.logger.info("config reloaded from \(path)\(restartNote)")

@@ -62,7 +62,12 @@ public enum Daemon {
             config: config, configPath: configPath, overrides: overrides, logger: logger, state: database)
         let server = Server(loop: loop, context: context)
         let reloader = ConfigReloader(context: context)
-        server.install(ServiceRoutes.table(server: server, reloader: reloader))
+        let retryStore = try RetryLedgerStore(stateDirectory: config.stateDirectory)
+        defer { retryStore.close() }
+        let retries = try RetryService(loop: loop, context: context, store: retryStore)
+        reloader.onApplied.append { [unowned context] config in retries.configure(config, classifier: context.classifier) }
+        server.turnEndWork.append { retries.commitPending() }
+        server.install(ServiceRoutes.table(server: server, reloader: reloader, retries: retries))
         let lagProbe = try LoopLagProbe(loop: loop)
         server.lagProbe = lagProbe
         try server.start(socketPath: config.socket, mode: config.socketMode)
@@ -71,6 +76,7 @@ public enum Daemon {
         func stopWatching() {
             for watcher in watchers { watcher.close() }
             lagProbe.close()
+            retries.close()
         }
         let shutdown = { (name: String) in
             guard server.state == .serving else {

@@ -71,6 +71,8 @@ final class MetricsRegistry {
         "sidecar_connections_rejected_total": "reason",
         "sidecar_protocol_errors_total": "kind",
         "sidecar_config_reloads_total": "result",
+        "sidecar_retry_decisions_total": "decision",
+        "sidecar_retry_commits_total": "result",
     ]
 
     private static let help: [String: String] = [
@@ -78,6 +80,8 @@ final class MetricsRegistry {
         "sidecar_connections_rejected_total": "Connections refused or closed by the daemon, by reason.",
         "sidecar_protocol_errors_total": "Frames that broke the protocol, by kind.",
         "sidecar_config_reloads_total": "Config reloads, by result.",
+        "sidecar_retry_decisions_total": "ReserveRetrySlot answers, by decision.",
+        "sidecar_retry_commits_total": "Group commits of the retry ledger (each one transaction), by result.",
     ]
 
     func render(_ gauges: Gauges) -> String {

@@ -36,6 +36,8 @@ final class Server {
     private var onDrained: (() -> Void)?
     private(set) var inflightCalls = 0
     var lagProbe: LoopLagProbe?
+    /// Work done once per loop turn before replies are written (group commits).
+    var turnEndWork: [() -> Void] = []
 
     /// Closing connections get this long to write their GOAWAY.
     static let closeGraceMilliseconds: UInt64 = 2000
@@ -58,7 +60,10 @@ final class Server {
     }
 
     func start(socketPath: String, mode: UInt32) throws {
-        turnHook = try LoopTurnHook(loop: loop) { [unowned self] in self.flushQueued() }
+        turnHook = try LoopTurnHook(loop: loop) { [unowned self] in
+            for work in self.turnEndWork { work() }
+            self.flushQueued()
+        }
         let sweep = try LoopTimer(loop: loop)
         sweep.unref()
         sweep.start(after: 1000, repeat: 1000) { [unowned self] in self.sweep() }

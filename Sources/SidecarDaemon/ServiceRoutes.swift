@@ -2,9 +2,9 @@
 /// service) to its handler. Methods of issues that have not landed are
 /// listed too, so they answer UNIMPLEMENTED with a clear message.
 enum ServiceRoutes {
-    static func table(server: Server, reloader: ConfigReloader) -> [MethodSpec] {
+    static func table(server: Server, reloader: ConfigReloader, retries: RetryService) -> [MethodSpec] {
         let context = server.context
-        return [
+        return RetryHandlers.specs(retries: retries) + [
             HealthHandler.spec(server: server),
             ClassifyHandler.spec(context: context),
             MetricsHandler.spec(server: server),
@@ -18,10 +18,6 @@ enum ServiceRoutes {
             .notYetImplemented("ListLeases"),
             .notYetImplemented("CheckDb"),
             .notYetImplemented("ReportDbError"),
-            .notYetImplemented("ReserveRetrySlot"),
-            .notYetImplemented("CompleteAttempt"),
-            .notYetImplemented("ListRetries"),
-            .notYetImplemented("ResetRetry", admin: true),
             .notYetImplemented("Prune", admin: true),
         ]
     }

@@ -14,6 +14,15 @@ enum StatusMapping {
             return SidecarError(.invalidArgument, "cannot decode the request: \(error.message)")
         case let error as ConfigError:
             return SidecarError(.invalidArgument, error.description)
+        case let error as RetryLedgerError:
+            switch error {
+            case .emptyKey:
+                return SidecarError(.invalidArgument, "the retry key must not be empty")
+            case .unknownPolicy(let name, let known):
+                return SidecarError(.invalidArgument, "unknown retry policy \"\(name)\" (policies: \(known.joined(separator: ", ")))")
+            case .unknownKey(let key):
+                return SidecarError(.notFound, "no retry key \"\(key)\"")
+            }
         case let error as StoreError:
             return SidecarError(.internal, "state database: \(error.description)")
         case let error as LoopError:

@@ -3814,7 +3814,7 @@ const ProtobufCMessageDescriptor sidecar__v1__list_retries_request__descriptor =
   (ProtobufCMessageInit) sidecar__v1__list_retries_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sidecar__v1__retry_info__field_descriptors[7] =
+static const ProtobufCFieldDescriptor sidecar__v1__retry_info__field_descriptors[11] =
 {
   {
     "key",
@@ -3900,20 +3900,72 @@ static const ProtobufCFieldDescriptor sidecar__v1__retry_info__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "category",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__RetryInfo, category),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "remedy",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__RetryInfo, remedy),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "not_before_unix_ms",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__RetryInfo, not_before_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "in_flight",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__RetryInfo, in_flight),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sidecar__v1__retry_info__field_indices_by_name[] = {
   3,   /* field[3] = attempts */
+  7,   /* field[7] = category */
   4,   /* field[4] = first_error */
+  10,   /* field[10] = in_flight */
   0,   /* field[0] = key */
   5,   /* field[5] = last_error */
+  9,   /* field[9] = not_before_unix_ms */
   1,   /* field[1] = policy */
+  8,   /* field[8] = remedy */
   2,   /* field[2] = state */
   6,   /* field[6] = updated_unix_ms */
 };
 static const ProtobufCIntRange sidecar__v1__retry_info__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor sidecar__v1__retry_info__descriptor =
 {
@@ -3923,7 +3975,7 @@ const ProtobufCMessageDescriptor sidecar__v1__retry_info__descriptor =
   "Sidecar__V1__RetryInfo",
   "sidecar.v1",
   sizeof(Sidecar__V1__RetryInfo),
-  7,
+  11,
   sidecar__v1__retry_info__field_descriptors,
   sidecar__v1__retry_info__field_indices_by_name,
   1,  sidecar__v1__retry_info__number_ranges,

@@ -110,6 +110,15 @@ public final class Database {
         }
     }
 
+    /// A statement to run many times; finalized when released.
+    public func statement(_ sql: String) throws -> Statement {
+        Statement(database: self, handle: try prepare(sql))
+    }
+
+    func lastMessage(_ code: Int32) -> String {
+        Self.message(handle, code)
+    }
+
     private func prepare(_ sql: String) throws -> OpaquePointer? {
         var statement: OpaquePointer?
         let result = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
@@ -119,7 +128,7 @@ public final class Database {
         return statement
     }
 
-    private func bind(_ value: StoreValue, at index: Int32, in statement: OpaquePointer?) throws {
+    func bind(_ value: StoreValue, at index: Int32, in statement: OpaquePointer?) throws {
         let result: Int32 =
             switch value {
             case .null: sqlite3_bind_null(statement, index)

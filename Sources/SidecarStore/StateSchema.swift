@@ -10,6 +10,22 @@ public enum StateSchema {
                 value TEXT NOT NULL
             );
             """),
+        Migration(version: 2, name: "retry ledger", sql: """
+            CREATE TABLE retry_keys (
+                key TEXT PRIMARY KEY,
+                policy TEXT NOT NULL,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                in_flight_since REAL,
+                first_error TEXT NOT NULL,
+                last_error TEXT NOT NULL,
+                category TEXT NOT NULL,
+                remedy TEXT NOT NULL,
+                not_before REAL NOT NULL,
+                created_at REAL NOT NULL,
+                updated_at REAL NOT NULL
+            );
+            """),
     ]
 
     /// Opens (creating if needed) and migrates the state database.

@@ -18,8 +18,10 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
-    /// Moves global options written before the subcommand to just after it,
-    /// where each subcommand's option group parses them.
+    /// Moves global options written before the subcommand to the end of the
+    /// command's own arguments, where the leaf subcommand's option group
+    /// parses them (`sidecarctl --json retry list` works like
+    /// `sidecarctl retry list --json`).
     static func hoistedBehindCommand(_ arguments: [String]) -> [String] {
         var leading: [String] = []
         var index = 0
@@ -39,7 +41,10 @@ struct GlobalOptions: ParsableArguments {
             }
         }
         guard !leading.isEmpty, index < arguments.count else { return arguments }
-        return [arguments[index]] + leading + arguments[(index + 1)...]
+        var rest = Array(arguments[index...])
+        let end = rest.firstIndex(of: "--") ?? rest.endIndex
+        rest.insert(contentsOf: leading, at: end)
+        return rest
     }
 
     var callTimeout: Duration? {

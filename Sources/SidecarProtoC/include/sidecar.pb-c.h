@@ -704,15 +704,34 @@ struct  Sidecar__V1__RetryInfo
   ProtobufCMessage base;
   char *key;
   char *policy;
+  /*
+   * "active", "failed", "exhausted" or "succeeded".
+   */
   char *state;
+  /*
+   * Attempts granted so far.
+   */
   uint32_t attempts;
   char *first_error;
   char *last_error;
   int64_t updated_unix_ms;
+  /*
+   * For "failed": the classification that made the key permanent.
+   */
+  char *category;
+  char *remedy;
+  /*
+   * The last grant's not-before time.
+   */
+  int64_t not_before_unix_ms;
+  /*
+   * True while the last grant's outcome is not reported.
+   */
+  protobuf_c_boolean in_flight;
 };
 #define SIDECAR__V1__RETRY_INFO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__retry_info__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0 }
 
 
 struct  Sidecar__V1__ListRetriesResponse

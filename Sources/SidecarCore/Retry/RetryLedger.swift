@@ -1,0 +1,163 @@
+/// Decides "may this be retried, and when" for every operation on the host
+/// (seed 003: a permanent error retried for two hours, every runner keeping
+/// its own counter and losing it on restart). Pure: the time comes in as an
+/// argument and the jitter from an injected source, so tests need no clock.
+/// The daemon persists every record this changes before it answers.
+public struct RetryLedger: Sendable {
+    public private(set) var records: [String: RetryRecord] = [:]
+    /// Counted as records change, so a reserve costs O(1), not a scan.
+    private var activeKeys = 0
+    private var inFlightKeys: Set<String> = []
+    public var policies: [String: RetryPolicy]
+    public var budget: RetryBudget
+    public var keyIdleExpirySeconds: Double
+    /// A grant whose outcome is never reported stops counting against the
+    /// budget after this long (its runner died).
+    public var attemptTimeoutSeconds: Double
+    public var classifier: ErrorClassifier
+    private let random: @Sendable () -> Double
+
+    public static let defaultPolicyName = "default"
+
+    public init(
+        policies: [String: RetryPolicy], budget: RetryBudget, keyIdleExpirySeconds: Double,
+        attemptTimeoutSeconds: Double = 900, classifier: ErrorClassifier,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
+        self.policies = policies
+        self.budget = budget
+        self.keyIdleExpirySeconds = keyIdleExpirySeconds
+        self.attemptTimeoutSeconds = attemptTimeoutSeconds
+        self.classifier = classifier
+        self.random = random
+    }
+
+    /// Loads records persisted by an earlier run.
+    public mutating func restore(_ saved: [RetryRecord]) {
+        for record in saved { put(record, for: record.key) }
+    }
+
+    public func policy(named name: String) throws(RetryLedgerError) -> RetryPolicy {
+        let name = name.isEmpty ? Self.defaultPolicyName : name
+        guard let policy = policies[name] else { throw .unknownPolicy(name, known: policies.keys.sorted()) }
+        return policy
+    }
+
+    // MARK: Reserve
+
+    public mutating func reserve(
+        key: String, policy policyName: String, lastError: String, exitCode: Int32?, now: Double
+    ) throws(RetryLedgerError) -> RetryDecision {
+        guard !key.isEmpty else { throw .emptyKey }
+        let name = policyName.isEmpty ? Self.defaultPolicyName : policyName
+        let policy = try policy(named: name)
+        var record = records[key] ?? RetryRecord(key: key, policy: name, now: now)
+        defer { put(record, for: key) }
+        if record.state == .succeeded {
+            // A new failure after a success is a new episode.
+            record = RetryRecord(key: key, policy: name, now: now)
+        }
+        record.updatedAt = now
+        if !lastError.isEmpty {
+            if record.firstError.isEmpty { record.firstError = lastError }
+            record.lastError = lastError
+        }
+        // The last grant, if still open, ended in the failure being reported now.
+        record.inFlightSince = nil
+
+        switch record.state {
+        case .failed:
+            return .deniedPermanent(category: record.category, remedy: record.remedy)
+        case .exhausted:
+            return .exhausted(attempts: record.attempts, firstError: record.firstError, lastError: record.lastError)
+        case .active, .succeeded:
+            break
+        }
+        let verdict = classifier.classify(FailureReport(message: lastError, exitCode: exitCode))
+        if verdict.permanent {
+            record.state = .failed
+            record.category = verdict.category
+            record.remedy = verdict.remedy
+            return .deniedPermanent(category: verdict.category, remedy: verdict.remedy)
+        }
+        if record.attempts >= policy.maxAttempts {
+            record.state = .exhausted
+            return .exhausted(attempts: record.attempts, firstError: record.firstError, lastError: record.lastError)
+        }
+        let active = activeKeyCount(including: key)
+        let inFlight = retriesInFlight(excluding: key)
+        if inFlight >= budget.limit(activeKeys: active) {
+            return .throttled(retryAfterSeconds: max(1, policy.baseDelaySeconds))
+        }
+        record.attempts += 1
+        let delay = random() * policy.delayCeiling(attempt: record.attempts)
+        record.notBefore = now + delay
+        record.inFlightSince = now
+        return .granted(attempt: record.attempts, delaySeconds: delay, notBefore: record.notBefore)
+    }
+
+    // MARK: Complete, reset, expire
+
+    /// Records how a granted attempt ended. Returns false when nothing changed
+    /// (the same outcome reported twice).
+    public mutating func complete(key: String, success: Bool, error: String, now: Double) throws(RetryLedgerError) -> Bool {
+        guard var record = records[key] else { throw .unknownKey(key) }
+        let before = record
+        record.inFlightSince = nil
+        if success {
+            record.state = .succeeded
+        } else if !error.isEmpty {
+            if record.firstError.isEmpty { record.firstError = error }
+            record.lastError = error
+        }
+        guard record != before else { return false }
+        record.updatedAt = now
+        put(record, for: key)
+        return true
+    }
+
+    /// Forgets a key entirely. Returns false if it was not known.
+    public mutating func reset(key: String) -> Bool {
+        guard records[key] != nil else { return false }
+        put(nil, for: key)
+        return true
+    }
+
+    /// Removes keys untouched for their idle expiry (returned), and stops
+    /// counting grants older than the attempt time-out as in flight.
+    public mutating func expire(now: Double) -> [String] {
+        var expired: [String] = []
+        for (key, record) in records {
+            let idle = policies[record.policy]?.keyIdleExpirySeconds ?? keyIdleExpirySeconds
+            if now - record.updatedAt >= idle { expired.append(key) }
+        }
+        for key in expired { put(nil, for: key) }
+        for key in inFlightKeys {
+            if let since = records[key]?.inFlightSince, now - since >= attemptTimeoutSeconds { inFlightKeys.remove(key) }
+        }
+        return expired.sorted()
+    }
+
+    /// The one place a record changes, so the counters stay true.
+    private mutating func put(_ record: RetryRecord?, for key: String) {
+        if records[key]?.state == .active { activeKeys -= 1 }
+        inFlightKeys.remove(key)
+        records[key] = record
+        guard let record else { return }
+        if record.state == .active {
+            activeKeys += 1
+            if record.inFlightSince != nil { inFlightKeys.insert(key) }
+        }
+    }
+
+    // MARK: Budget
+
+    /// Grants not yet reported on (the attempt time-out is applied by `expire`).
+    public func retriesInFlight(excluding excluded: String? = nil) -> Int {
+        inFlightKeys.count - (excluded.map { inFlightKeys.contains($0) ? 1 : 0 } ?? 0)
+    }
+
+    public func activeKeyCount(including key: String? = nil) -> Int {
+        activeKeys + (key.map { records[$0]?.state == .active ? 0 : 1 } ?? 0)
+    }
+}

@@ -1,0 +1,180 @@
+import SidecarConfig
+import SidecarCore
+import SidecarLoop
+import SidecarStore
+import SidecarWire
+
+/// The retry ledger on the loop, made durable by group commit: a call's
+/// change is answered only after the transaction that holds it commits.
+/// Changes gathered during a loop turn (and while a commit is running) go
+/// to the thread pool as one transaction, so a thousand grants cost one
+/// fsync, not a thousand, and the loop never waits for the disk.
+final class RetryService {
+    private(set) var ledger: RetryLedger
+    private let store: RetryLedgerStore
+    private let loop: EventLoop
+    private let context: DaemonContext
+    private var dirtyKeys: Set<String> = []
+    private var waiting: [(SidecarError?) -> Void] = []
+    private var committing = false
+    private var sweepTimer: LoopTimer?
+
+    /// How often idle keys are expired.
+    static let sweepIntervalMilliseconds: UInt64 = 60_000
+
+    init(loop: EventLoop, context: DaemonContext, store: RetryLedgerStore) throws {
+        self.loop = loop
+        self.context = context
+        self.store = store
+        ledger = Self.makeLedger(context.config, classifier: context.classifier)
+        ledger.restore(try store.loadAll())
+        let timer = try LoopTimer(loop: loop)
+        timer.unref()
+        timer.start(after: Self.sweepIntervalMilliseconds, repeat: Self.sweepIntervalMilliseconds) { [unowned self] in
+            self.sweep()
+        }
+        sweepTimer = timer
+    }
+
+    private static func makeLedger(_ config: DaemonConfig, classifier: ErrorClassifier) -> RetryLedger {
+        RetryLedger(
+            policies: config.retry.policies,
+            budget: RetryBudget(percent: config.retry.budgetPercent, minConcurrency: config.retry.minRetryConcurrency),
+            keyIdleExpirySeconds: config.retry.keyIdleExpirySeconds,
+            attemptTimeoutSeconds: config.retry.attemptTimeoutSeconds, classifier: classifier)
+    }
+
+    /// A reload changes policies, the budget and the classifier; records stay.
+    func configure(_ config: DaemonConfig, classifier: ErrorClassifier) {
+        ledger.policies = config.retry.policies
+        ledger.budget = RetryBudget(percent: config.retry.budgetPercent, minConcurrency: config.retry.minRetryConcurrency)
+        ledger.keyIdleExpirySeconds = config.retry.keyIdleExpirySeconds
+        ledger.attemptTimeoutSeconds = config.retry.attemptTimeoutSeconds
+        ledger.classifier = classifier
+    }
+
+    // MARK: Operations
+
+    func reserve(_ request: ReserveRetrySlotRequest, for call: ActiveCall) throws {
+        let decision = try ledger.reserve(
+            key: request.key, policy: request.policy, lastError: request.lastError, exitCode: request.exitCode,
+            now: WallClock.unixSeconds())
+        context.metrics.increment("sidecar_retry_decisions_total", label: Self.label(decision))
+        switch decision {
+        case .deniedPermanent(let category, let remedy):
+            context.events.publish(
+                topic: "retry.denied", subject: request.key, message: remedy, attributes: ["category": category])
+        case .exhausted(let attempts, _, let lastError):
+            context.events.publish(
+                topic: "retry.exhausted", subject: request.key, message: lastError, attributes: ["attempts": "\(attempts)"])
+        case .granted, .throttled:
+            break
+        }
+        afterCommit(of: request.key) { failure in
+            if let failure { call.fail(failure) } else { call.respond(ReserveRetrySlotResponse(decision: decision)) }
+        }
+    }
+
+    func complete(_ request: CompleteAttemptRequest, for call: ActiveCall) throws {
+        let changed = try ledger.complete(
+            key: request.key, success: request.success, error: request.error, now: WallClock.unixSeconds())
+        guard changed else { return call.respond(EmptyResponse()) }
+        afterCommit(of: request.key) { failure in
+            if let failure { call.fail(failure) } else { call.respond(EmptyResponse()) }
+        }
+    }
+
+    func reset(_ request: ResetRetryRequest, for call: ActiveCall) throws {
+        guard ledger.reset(key: request.key) else { throw RetryLedgerError.unknownKey(request.key) }
+        context.logger.info("retry key \(request.key) reset by uid \(call.peer.uid)")
+        afterCommit(of: request.key) { failure in
+            if let failure { call.fail(failure) } else { call.respond(EmptyResponse()) }
+        }
+    }
+
+    func list(_ request: ListRetriesRequest) throws -> ListRetriesResponse {
+        if !request.state.isEmpty && RetryRecord.State(rawValue: request.state) == nil {
+            let states = RetryRecord.State.allCases.map(\.rawValue).joined(separator: ", ")
+            throw SidecarError(.invalidArgument, "unknown state \"\(request.state)\" (states: \(states))")
+        }
+        let records = ledger.records.values
+            .filter { request.state.isEmpty || $0.state.rawValue == request.state }
+            .filter { request.keyPrefix.isEmpty || $0.key.hasPrefix(request.keyPrefix) }
+            .sorted { $0.key < $1.key }
+        return ListRetriesResponse(retries: records)
+    }
+
+    private func sweep() {
+        for key in ledger.expire(now: WallClock.unixSeconds()) {
+            afterCommit(of: key) { _ in }
+        }
+    }
+
+    // MARK: Group commit
+
+    private func afterCommit(of key: String, _ reply: @escaping (SidecarError?) -> Void) {
+        dirtyKeys.insert(key)
+        waiting.append(reply)
+    }
+
+    /// Called once per loop turn: starts a commit of what the turn changed,
+    /// unless one is running (its completion starts the next).
+    func commitPending() {
+        guard !committing, !dirtyKeys.isEmpty else { return }
+        var upserts: [RetryRecord] = []
+        var deletes: [String] = []
+        for key in dirtyKeys {
+            if let record = ledger.records[key] { upserts.append(record) } else { deletes.append(key) }
+        }
+        dirtyKeys.removeAll(keepingCapacity: true)
+        let replies = waiting
+        waiting = []
+        committing = true
+        let store = self.store
+        let outcome = CommitOutcome()
+        let (batchUpserts, batchDeletes) = (upserts, deletes)
+        do {
+            try ThreadPoolWork.submit(loop: loop, work: {
+                do {
+                    try store.write(upserts: batchUpserts, deletes: batchDeletes)
+                } catch {
+                    outcome.failure = "\(error)"
+                }
+            }, then: { [self] in
+                committing = false
+                context.metrics.increment("sidecar_retry_commits_total", label: outcome.failure == nil ? "ok" : "failed")
+                var failure: SidecarError?
+                if let reason = outcome.failure {
+                    context.logger.error("retry ledger commit of \(upserts.count + deletes.count) keys failed: \(reason)")
+                    failure = SidecarError(.unavailable, "cannot persist the retry ledger: \(reason)")
+                }
+                for reply in replies { reply(failure) }
+                commitPending()
+            })
+        } catch {
+            committing = false
+            let failure = SidecarError(.internal, "cannot start a retry ledger commit: \(error)")
+            for reply in replies { reply(failure) }
+        }
+    }
+
+    func close() {
+        sweepTimer?.close()
+        sweepTimer = nil
+    }
+
+    private static func label(_ decision: RetryDecision) -> String {
+        switch decision {
+        case .granted: "granted"
+        case .deniedPermanent: "denied_permanent"
+        case .exhausted: "exhausted"
+        case .throttled: "throttled"
+        }
+    }
+}
+
+/// Carries a commit's failure from the pool thread to the loop thread; the
+/// pool writes it before the loop's completion callback reads it.
+private final class CommitOutcome: @unchecked Sendable {
+    var failure: String?
+}

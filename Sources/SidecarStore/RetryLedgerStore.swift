@@ -1,0 +1,86 @@
+import SidecarCore
+
+/// The retry ledger's rows in the state database. Written from the thread
+/// pool, one batch per transaction (group commit); read once at start.
+public final class RetryLedgerStore: @unchecked Sendable {
+    // @unchecked: the daemon hands it to one pool thread at a time (one
+    // commit in flight), never to two threads at once.
+    private let database: Database
+    private var upsertStatement: Statement?
+    private var deleteStatement: Statement?
+
+    public init(stateDirectory: String) throws {
+        database = try Database(path: stateDirectory + "/" + StateSchema.fileName)
+        try Migrator.migrate(database, StateSchema.migrations)
+    }
+
+    public func loadAll() throws -> [RetryRecord] {
+        try database.query("""
+            SELECT key, policy, state, attempts, in_flight_since, first_error, last_error, category, remedy,
+                   not_before, created_at, updated_at
+            FROM retry_keys
+            """).map { row in
+            var record = RetryRecord(key: row[0] ?? "", policy: row[1] ?? "default", now: Double(row[10] ?? "0") ?? 0)
+            record.state = RetryRecord.State(rawValue: row[2] ?? "") ?? .active
+            record.attempts = Int(row[3] ?? "0") ?? 0
+            record.inFlightSince = row[4].flatMap(Double.init)
+            record.firstError = row[5] ?? ""
+            record.lastError = row[6] ?? ""
+            record.category = row[7] ?? ""
+            record.remedy = row[8] ?? ""
+            record.notBefore = Double(row[9] ?? "0") ?? 0
+            record.updatedAt = Double(row[11] ?? "0") ?? 0
+            return record
+        }
+    }
+
+    /// Writes one batch in one transaction: durable when this returns.
+    public func write(upserts: [RetryRecord], deletes: [String]) throws {
+        try database.transaction {
+            if !upserts.isEmpty {
+                let statement = try cachedUpsert()
+                for record in upserts {
+                    try statement.run([
+                        .text(record.key), .text(record.policy), .text(record.state.rawValue),
+                        .integer(Int64(record.attempts)), record.inFlightSince.map { .real($0) } ?? .null,
+                        .text(record.firstError), .text(record.lastError), .text(record.category),
+                        .text(record.remedy), .real(record.notBefore), .real(record.createdAt), .real(record.updatedAt),
+                    ])
+                }
+            }
+            if !deletes.isEmpty {
+                let statement = try cachedDelete()
+                for key in deletes { try statement.run([.text(key)]) }
+            }
+        }
+    }
+
+    public func close() {
+        upsertStatement = nil
+        deleteStatement = nil
+        database.close()
+    }
+
+    private func cachedUpsert() throws -> Statement {
+        if let upsertStatement { return upsertStatement }
+        let statement = try database.statement("""
+            INSERT INTO retry_keys (key, policy, state, attempts, in_flight_since, first_error, last_error,
+                                    category, remedy, not_before, created_at, updated_at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+            ON CONFLICT (key) DO UPDATE SET
+                policy = excluded.policy, state = excluded.state, attempts = excluded.attempts,
+                in_flight_since = excluded.in_flight_since, first_error = excluded.first_error,
+                last_error = excluded.last_error, category = excluded.category, remedy = excluded.remedy,
+                not_before = excluded.not_before, created_at = excluded.created_at, updated_at = excluded.updated_at
+            """)
+        upsertStatement = statement
+        return statement
+    }
+
+    private func cachedDelete() throws -> Statement {
+        if let deleteStatement { return deleteStatement }
+        let statement = try database.statement("DELETE FROM retry_keys WHERE key = ?1")
+        deleteStatement = statement
+        return statement
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+
+struct RetryListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List the retry keys the daemon tracks.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Only keys in this state: active, failed, exhausted or succeeded.")
+    var state: String = ""
+
+    @Option(help: "Only keys starting with this.")
+    var prefix: String = ""
+
+    func run() async throws {
+        try await CommandRunner.run(global) { client in
+            let records = try await client.listRetries(state: state, keyPrefix: prefix, timeout: global.callTimeout)
+            if global.json {
+                Output.json(["retries": records.map { record in
+                    [
+                        "key": record.key, "policy": record.policy, "state": record.state.rawValue,
+                        "attempts": record.attempts, "first_error": record.firstError, "last_error": record.lastError,
+                        "category": record.category, "remedy": record.remedy, "in_flight": record.inFlightSince != nil,
+                        "updated_unix_ms": Int64(record.updatedAt * 1000),
+                    ] as [String: Any]
+                }])
+                return
+            }
+            if records.isEmpty {
+                Output.line("no retry keys")
+                return
+            }
+            Output.line("KEY\tSTATE\tATTEMPTS\tPOLICY\tLAST ERROR")
+            for record in records {
+                Output.line("\(record.key)\t\(record.state.rawValue)\t\(record.attempts)\t\(record.policy)\t\(record.lastError)")
+            }
+        }
+    }
+}
