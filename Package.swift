@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "SidecarWireTests", dependencies: ["SidecarWire", "SidecarCore"]),
         .testTarget(name: "SidecarStoreTests", dependencies: ["SidecarStore", "SidecarCore"]),
         .testTarget(name: "SidecarIntegrationTests", dependencies: [
-            "SidecarClient", "SidecarWire", "SidecarCore", "sidecard", "sidecarctl",
+            "SidecarClient", "SidecarWire", "SidecarCore", "SidecarStore", "sidecard", "sidecarctl",
         ]),
     ]
 )

@@ -14,11 +14,12 @@
 #   BENCH_SECONDS [5]      measured seconds per run (plus BENCH_WARMUP)
 #   BENCH_WARMUP [1]       unmeasured seconds before each run
 #   BENCH_ROUNDS [3]       rounds per scenario; the table shows medians
-#   BENCH_SECTIONS [wire]  sections to run, in order (see "Sections" below)
+#   BENCH_SECTIONS [wire retry]  sections to run, in order (see "Sections" below)
 #   BENCH_STRICT [0]       1: exit 1 when a target is not met
 #   BENCH_AGAINST_ECHO [0] 1: skip the Swift build and let a second
 #                          echo_server stand in for sidecard; checks this
 #                          script and shows the noise (ratios near 1.00)
+#   BENCH_RETRY_SYNC [normal] retry.synchronous of the daemon: "normal" or "full"
 #   BENCH_PIN_SEQUENTIAL [1] 1: run 1-connection scenarios with the server
 #                          and loadgen both on CPU 0. On a VM a wake-up on
 #                          the other CPU can cost tens of microseconds, more
@@ -36,10 +37,11 @@ bin="$src/bin"
 seconds=${BENCH_SECONDS:-5}
 warmup=${BENCH_WARMUP:-1}
 rounds=${BENCH_ROUNDS:-3}
-sections=${BENCH_SECTIONS:-wire}
+sections=${BENCH_SECTIONS:-wire retry}
 strict=${BENCH_STRICT:-0}
 against_echo=${BENCH_AGAINST_ECHO:-0}
 pin_sequential=${BENCH_PIN_SEQUENTIAL:-1}
+retry_sync=${BENCH_RETRY_SYNC:-normal}
 
 readonly socket_wait_s=10 # how long a server may take to create its socket
 
@@ -136,7 +138,19 @@ start_servers() {
     start_echo "$daemon_sock" "$daemon_log"
   else
     mkdir -p "$tmp/state"
-    "$root/.build/release/sidecard" --socket "$daemon_sock" --state-dir "$tmp/state" \
+    # Retry bench: no throttling and a cap the run never reaches, so every
+    # call is a durable grant.
+    cat >"$tmp/sidecar.toml" <<TOML
+[retry]
+synchronous = "$retry_sync"
+budget_percent = 100
+min_retry_concurrency = 1000000
+[retry.policy.default]
+max_attempts = 1000000
+base_delay = "0"
+max_delay = "0"
+TOML
+    "$root/.build/release/sidecard" --config "$tmp/sidecar.toml" --socket "$daemon_sock" --state-dir "$tmp/state" \
       --log-level warning >"$daemon_log" 2>&1 &
     server_pids+=($!)
     wait_for_socket sidecard $! "$daemon_sock" "$daemon_log"
@@ -254,8 +268,7 @@ print_table() {
 # A section is a function bench_NAME, run when NAME is in BENCH_SECTIONS. It
 # calls compare once per scenario and print_table at its end. A method it
 # benchmarks must be in loadgen's `methods` table (scripts/bench/loadgen.c).
-# Sections to come: reserve_retry_slot (ReserveRetrySlot), check_db
-# (CheckDb), ensure_image (EnsureImage).
+# Sections to come: check_db (CheckDb), ensure_image (EnsureImage).
 
 # The wire: protocol, framing and dispatch cost with trivial handlers.
 bench_wire() {
@@ -266,6 +279,43 @@ bench_wire() {
     compare "$method, 16 conns, depth 16" "$method" 16 16 0.60
   done
   print_table "wire: Health and Classify (targets: ratio ≥ 0.70 on 1 connection, ≥ 0.60 pipelined)"
+}
+
+# measure_daemon METHOD CONNECTIONS DEPTH: median calls/s, p50 and p99 of
+# rounds runs against sidecard alone, as "rate p50 p99".
+measure_daemon() {
+  local rates=() p50s=() p99s=() line round
+  for round in $(seq "$rounds"); do
+    line=$(run_loadgen "$daemon_sock" "$1" "$2" "$3")
+    log "$1, $2 conns, depth $3, round $round/$rounds: $line"
+    rates+=("$(field calls_per_s "$line")")
+    p50s+=("$(field p50_us "$line")")
+    p99s+=("$(field p99_us "$line")")
+  done
+  echo "$(median "${rates[@]}") $(median "${p50s[@]}") $(median "${p99s[@]}")"
+}
+
+# Durable retry grants (a SQLite commit with fsync before each answer,
+# grouped per loop turn) next to Health on the same daemon.
+bench_retry() {
+  local conns health reserve hr rr ratio verdict
+  echo
+  echo "### retry: ReserveRetrySlot with durable commits (retry.synchronous = \"$retry_sync\"), next to Health (target: ≥ 0.50 of Health at 16 connections)"
+  echo
+  echo "| connections | Health calls/s | p99 us | ReserveRetrySlot calls/s | p50 us | p99 us | ratio | target |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---|"
+  for conns in 1 16; do
+    read -r hr _ health <<<"$(measure_daemon Health "$conns" 1)"
+    read -r rr reserve_p50 reserve <<<"$(measure_daemon ReserveRetrySlot "$conns" 1)"
+    ratio=$(awk -v a="$rr" -v b="$hr" 'BEGIN { printf "%.2f", a / b }')
+    verdict=""
+    if [ "$conns" = 16 ]; then
+      if awk -v r="$ratio" 'BEGIN { exit !(r >= 0.5) }'; then verdict="≥ 0.50: met"; else
+        verdict="≥ 0.50: **not met**"; targets_missed=$((targets_missed + 1)); fi
+    fi
+    printf '| %s | %.0f | %.1f | %.0f | %.1f | %.1f | %s | %s |\n' \
+      "$conns" "$hr" "$health" "$rr" "$reserve_p50" "$reserve" "$ratio" "$verdict"
+  done
 }
 
 # ---- main ------------------------------------------------------------------

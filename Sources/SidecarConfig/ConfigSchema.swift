@@ -118,6 +118,12 @@ enum ConfigSchema {
         if let value = try section.int("min_retry_concurrency", in: 0...1_000_000) { retry.minRetryConcurrency = value }
         if let value = try section.duration("key_idle_expiry") { retry.keyIdleExpirySeconds = value }
         if let value = try section.duration("attempt_timeout") { retry.attemptTimeoutSeconds = value }
+        if let value = try section.string("synchronous") {
+            guard ["normal", "full"].contains(value) else {
+                throw section.error("synchronous", "must be \"normal\" or \"full\", got \"\(value)\"")
+            }
+            retry.synchronous = value
+        }
         if let policies = try section.section("policy") {
             for (name, policySection) in try policies.namedSections() {
                 var policy = retry.policies[name] ?? DaemonConfig.RetryPolicy()

@@ -62,7 +62,8 @@ public enum Daemon {
             config: config, configPath: configPath, overrides: overrides, logger: logger, state: database)
         let server = Server(loop: loop, context: context)
         let reloader = ConfigReloader(context: context)
-        let retryStore = try RetryLedgerStore(stateDirectory: config.stateDirectory)
+        let retryStore = try RetryLedgerStore(
+            stateDirectory: config.stateDirectory, synchronous: Database.Synchronous(rawValue: config.retry.synchronous) ?? .full)
         defer { retryStore.close() }
         let retries = try RetryService(loop: loop, context: context, store: retryStore)
         reloader.onApplied.append { [unowned context] config in retries.configure(config, classifier: context.classifier) }

@@ -45,6 +45,10 @@ final class DaemonContext {
             needsRestart.append("state_dir")
             next.stateDirectory = config.stateDirectory
         }
+        if next.retry.synchronous != config.retry.synchronous {
+            needsRestart.append("retry.synchronous")
+            next.retry.synchronous = config.retry.synchronous
+        }
         if next.socketMode != config.socketMode {
             needsRestart.append("socket_mode")
             next.socketMode = config.socketMode

@@ -14,7 +14,18 @@ public final class Database {
         case readOnly
     }
 
-    public init(path: String, mode: Mode = .readWriteCreate, busyTimeoutMilliseconds: Int32 = 5000) throws {
+    /// When a commit waits for the disk (PRAGMA synchronous, with WAL).
+    public enum Synchronous: String, Sendable {
+        /// fsync on every commit: a commit survives a power cut.
+        case full
+        /// fsync at checkpoints only: a commit survives the process being
+        /// killed (it is in the WAL file), a power cut may drop the last ones.
+        case normal
+    }
+
+    public init(
+        path: String, mode: Mode = .readWriteCreate, synchronous: Synchronous = .full, busyTimeoutMilliseconds: Int32 = 5000
+    ) throws {
         self.path = path
         let flags: Int32 =
             switch mode {
@@ -33,13 +44,12 @@ public final class Database {
         sqlite3_extended_result_codes(opened, 1)
         sqlite3_busy_timeout(opened, busyTimeoutMilliseconds)
         if mode == .readWriteCreate {
-            // WAL so readers never block the writer; FULL so a commit that
-            // returned survives a power cut, not only a crash.
+            // WAL so readers never block the writer.
             let journal = try scalarText("PRAGMA journal_mode=WAL")
             guard journal?.lowercased() == "wal" else {
                 throw StoreError(operation: "enable WAL on \(path)", code: SQLITE_ERROR, message: "journal_mode is \(journal ?? "nil")")
             }
-            try execute("PRAGMA synchronous=FULL")
+            try execute("PRAGMA synchronous=\(synchronous.rawValue.uppercased())")
             try execute("PRAGMA foreign_keys=ON")
         }
     }

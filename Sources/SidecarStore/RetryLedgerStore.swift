@@ -9,8 +9,8 @@ public final class RetryLedgerStore: @unchecked Sendable {
     private var upsertStatement: Statement?
     private var deleteStatement: Statement?
 
-    public init(stateDirectory: String) throws {
-        database = try Database(path: stateDirectory + "/" + StateSchema.fileName)
+    public init(stateDirectory: String, synchronous: Database.Synchronous) throws {
+        database = try Database(path: stateDirectory + "/" + StateSchema.fileName, synchronous: synchronous)
         try Migrator.migrate(database, StateSchema.migrations)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import SidecarClient
 import SidecarCore
+import SidecarStore
 import SidecarWire
 import XCTest
 
@@ -194,6 +195,7 @@ final class LifecycleTests: XCTestCase {
         let query = try CommandResult.run("/usr/bin/sqlite3", [
             daemon.stateDirectory + "/sidecar.db", "PRAGMA journal_mode; SELECT MAX(version) FROM schema_migrations;",
         ])
-        XCTAssertEqual(query.stdout.split(separator: "\n"), ["wal", "1"], query.stderr)
+        let newest = StateSchema.migrations.map(\.version).max() ?? 0
+        XCTAssertEqual(query.stdout.split(separator: "\n"), ["wal", "\(newest)"], query.stderr)
     }
 }

@@ -92,9 +92,20 @@ static ProtobufCBinaryData encode_classify(void)
     return pack_message(&req.base);
 }
 
+/* One key for the whole run: every call is a durable ledger change (a
+ * grant, or an EXHAUSTED answer once the bench config's cap is reached). */
+static ProtobufCBinaryData encode_reserve(void)
+{
+    Sidecar__V1__ReserveRetrySlotRequest req = SIDECAR__V1__RESERVE_RETRY_SLOT_REQUEST__INIT;
+    req.key = "bench:reserve";
+    req.last_error = "connection reset by peer";
+    return pack_message(&req.base);
+}
+
 static const struct method methods[] = {
     {"Health", encode_health},
     {"Classify", encode_classify},
+    {"ReserveRetrySlot", encode_reserve},
 };
 
 /* ---- latency histogram ------------------------------------------------ */
@@ -500,7 +511,7 @@ static void usage(FILE *out)
             "usage: loadgen --socket PATH [--method NAME] [--connections N] [--depth D]\n"
             "               [--seconds S] [--warmup S]\n"
             "  --socket PATH      Unix socket of sidecard or echo_server (required)\n"
-            "  --method NAME      Health or Classify (default Health)\n"
+            "  --method NAME      Health, Classify or ReserveRetrySlot (default Health)\n"
             "  --connections N    connections, one thread each (default 1)\n"
             "  --depth D          calls kept in flight per connection (default 1)\n"
             "  --seconds S        measured duration (default 5)\n"

@@ -1,0 +1,181 @@
+import Foundation
+import SidecarClient
+import SidecarCore
+import XCTest
+
+/// The retry ledger on the real daemon: classification, caps, the budget
+/// under concurrency, and durability across `kill -9`.
+final class RetryTests: XCTestCase {
+    static let provisionPolicy = """
+        [retry.policy.provision]
+        max_attempts = 3
+        base_delay = "10ms"
+        max_delay = "50ms"
+
+        """
+
+    func testAPermanentErrorIsDeniedWithItsRemedy() async throws {
+        let daemon = try DaemonProcess()
+        let client = daemon.client()
+        let decision = try await client.reserveRetrySlot(
+            key: "provision:task-ebdf2deb",
+            lastError: #"Failed to pull image "optio-node:latest": ErrImageNeverPull"#)
+        guard case .deniedPermanent(let category, let remedy) = decision else { return XCTFail("\(decision)") }
+        XCTAssertEqual(category, "image_missing")
+        XCTAssertTrue(remedy.contains("sidecarctl ensure-image optio-node:latest"), remedy)
+        // Every later reserve is denied at once, until reset.
+        let again = try await client.reserveRetrySlot(key: "provision:task-ebdf2deb", lastError: "timeout")
+        XCTAssertEqual(again, decision)
+
+        let cli = try CommandResult.sidecarctl([
+            "retry", "reserve", "provision:task-ebdf2deb", "--socket", daemon.socketPath, "--error", "timeout",
+        ])
+        XCTAssertEqual(cli.status, 1)
+        XCTAssertTrue(cli.stdout.contains("remedy: The image optio-node:latest"), cli.stdout)
+    }
+
+    func testThreeTransientFailuresThenExhaustedOnTheProvisionPolicy() async throws {
+        let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + Self.provisionPolicy)
+        let client = daemon.client()
+        for attempt in 1...3 {
+            let decision = try await client.reserveRetrySlot(key: "provision:t1", lastError: "connection reset by peer (\(attempt))", policy: "provision")
+            guard case .granted(let granted, let delay, _) = decision else { return XCTFail("attempt \(attempt): \(decision)") }
+            XCTAssertEqual(granted, attempt)
+            XCTAssertLessThan(delay, 0.05)
+            try await client.completeAttempt(key: "provision:t1", success: false, error: "still failing (\(attempt))")
+        }
+        let fourth = try await client.reserveRetrySlot(key: "provision:t1", lastError: "connection reset by peer (4)", policy: "provision")
+        XCTAssertEqual(fourth, .exhausted(attempts: 3, firstError: "connection reset by peer (1)", lastError: "connection reset by peer (4)"))
+        let listed = try await client.listRetries(state: "exhausted")
+        XCTAssertEqual(listed.map(\.key), ["provision:t1"])
+
+        // The default policy is separate: the same kind of error elsewhere is granted.
+        let other = try await client.reserveRetrySlot(key: "build:x", lastError: "connection reset by peer")
+        guard case .granted = other else { return XCTFail("\(other)") }
+
+        let cli = try CommandResult.sidecarctl([
+            "retry", "reserve", "provision:t2", "--socket", daemon.socketPath, "--policy", "provision", "--error", "timeout",
+        ])
+        XCTAssertEqual(cli.status, 0, cli.stderr)
+        let delay = try XCTUnwrap(Double(cli.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "stdout is the delay alone: \(cli.stdout)")
+        XCTAssertLessThan(delay, 0.05)
+    }
+
+    func testTwoHundredKeysFromTwentyConnectionsRespectTheBudget() async throws {
+        let daemon = try DaemonProcess()  // budget: 20%, at least 3
+        let clients = (0..<20).map { _ in daemon.client() }
+        let decisions = try await withThrowingTaskGroup(of: (String, RetryDecision).self) { group in
+            for (index, client) in clients.enumerated() {
+                for key in 0..<10 {
+                    group.addTask {
+                        let name = "job:\(index)-\(key)"
+                        return (name, try await client.reserveRetrySlot(key: name, lastError: "connection reset"))
+                    }
+                }
+            }
+            var all: [(String, RetryDecision)] = []
+            for try await decision in group { all.append(decision) }
+            return all
+        }
+        let granted = decisions.filter { if case .granted = $0.1 { return true } else { return false } }.map(\.0)
+        let throttled = decisions.filter { if case .throttled = $0.1 { return true } else { return false } }.map(\.0)
+        XCTAssertEqual(decisions.count, 200)
+        XCTAssertEqual(granted.count, 40, "at most 20% of 200 active keys in flight")
+        XCTAssertEqual(throttled.count, 160)
+        let health = try await clients[0].health()
+        XCTAssertEqual(health.connections, 20)
+        let inFlight = try await clients[0].listRetries(keyPrefix: "job:").filter { $0.inFlightSince != nil }
+        XCTAssertEqual(inFlight.count, 40)
+
+        // The budget recovers as attempts finish: 40 successes leave 160
+        // active keys, so 32 may be in flight.
+        for key in granted { try await clients[1].completeAttempt(key: key, success: true) }
+        var regranted = 0
+        for key in throttled.prefix(40) {
+            if case .granted = try await clients[2].reserveRetrySlot(key: key, lastError: "connection reset") { regranted += 1 }
+        }
+        XCTAssertEqual(regranted, 32)
+        let cli = try CommandResult.sidecarctl(["retry", "reserve", throttled.last!, "--socket", daemon.socketPath, "--error", "x"])
+        XCTAssertEqual(cli.status, 75, "throttled: \(cli.stdout) \(cli.stderr)")
+    }
+
+    func testNoAnsweredGrantIsLostToKillDashNine() async throws {
+        let config = DaemonProcess.baseConfig + """
+            [retry]
+            budget_percent = 100
+            min_retry_concurrency = 1000
+            [retry.policy.default]
+            max_attempts = 1000000
+            base_delay = "0"
+            max_delay = "0"
+
+            """
+        let daemon = try DaemonProcess(config: config)
+        let received = ReceivedGrants()
+        let socket = daemon.socketPath
+        let streams = (0..<4).map { index in
+            Task {
+                let client = SidecarClient(socketPath: socket)
+                while !Task.isCancelled {
+                    guard case .granted(let attempt, _, _) = try await client.reserveRetrySlot(
+                        key: "stream:\(index)", lastError: "connection reset")
+                    else { continue }
+                    await received.record(key: "stream:\(index)", attempt: attempt)
+                }
+            }
+        }
+        let enough = try await waitUntil(timeout: 10) { await received.total >= 400 }
+        XCTAssertTrue(enough)
+        daemon.signal(SIGKILL)
+        XCTAssertNotNil(daemon.waitForExit())
+        for stream in streams { _ = await stream.result }
+        let before = await received.highest
+
+        let restarted = try DaemonProcess(config: config, directory: daemon.directory)
+        let records = try await restarted.client().listRetries(keyPrefix: "stream:")
+        let attempts = Dictionary(uniqueKeysWithValues: records.map { ($0.key, $0.attempts) })
+        XCTAssertEqual(Set(attempts.keys), Set(before.keys))
+        for (key, highest) in before {
+            XCTAssertGreaterThanOrEqual(attempts[key] ?? 0, highest, "\(key): a grant the client saw was lost")
+        }
+        // And counting goes on from there.
+        let next = try await restarted.client().reserveRetrySlot(key: "stream:0", lastError: "connection reset")
+        guard case .granted(let attempt, _, _) = next else { return XCTFail("\(next)") }
+        XCTAssertEqual(attempt, (attempts["stream:0"] ?? 0) + 1)
+    }
+
+    func testCompleteAndResetNeedAKnownKeyAndResetNeedsAnAdmin() async throws {
+        let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + "admin_uids = [4242]\n")
+        let client = daemon.client()
+        do {
+            try await client.completeAttempt(key: "nope", success: true)
+            XCTFail("unknown key")
+        } catch let error as SidecarError {
+            XCTAssertEqual(error.code, .notFound)
+        }
+        _ = try await client.reserveRetrySlot(key: "k", lastError: "x")
+        do {
+            try await client.resetRetry(key: "k")
+            XCTFail("not an admin")
+        } catch let error as SidecarError {
+            XCTAssertEqual(error.code, .permissionDenied)
+        }
+        do {
+            _ = try await client.reserveRetrySlot(key: "k", lastError: "x", policy: "nope")
+            XCTFail("unknown policy")
+        } catch let error as SidecarError {
+            XCTAssertEqual(error.code, .invalidArgument)
+            XCTAssertTrue(error.message.contains("policies: default"), error.message)
+        }
+    }
+}
+
+actor ReceivedGrants {
+    private(set) var highest: [String: Int] = [:]
+    private(set) var total = 0
+
+    func record(key: String, attempt: Int) {
+        highest[key] = max(highest[key] ?? 0, attempt)
+        total += 1
+    }
+}
