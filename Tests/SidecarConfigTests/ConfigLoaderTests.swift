@@ -84,6 +84,7 @@ final class ConfigLoaderTests: XCTestCase {
         assertRejected("[images]\nbackend = \"kubernetes\"\n", key: "images.backend", reasonContains: "\"oci-layout\"")
         assertRejected("[databases]\nroots = [\"relative/path\"]\n", key: "databases.roots", reasonContains: "absolute")
         assertRejected("socket_mode = \"0440\"\n", key: "socket_mode", reasonContains: "owner")
+        assertRejected("[retry]\nsynchronous = \"sometimes\"\n", key: "retry.synchronous", reasonContains: "\"normal\" or \"full\"")
         assertRejected("[retry.policy.fast]\nbase_delay = \"10s\"\nmax_delay = \"1s\"\n", key: "retry.policy.fast.max_delay", reasonContains: "base_delay")
     }
 

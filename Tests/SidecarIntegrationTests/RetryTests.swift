@@ -1,6 +1,7 @@
 import Foundation
 import SidecarClient
 import SidecarCore
+import SidecarWire
 import XCTest
 
 /// The retry ledger on the real daemon: classification, caps, the budget
@@ -17,12 +18,25 @@ final class RetryTests: XCTestCase {
     func testAPermanentErrorIsDeniedWithItsRemedy() async throws {
         let daemon = try DaemonProcess()
         let client = daemon.client()
+        let events = client.watch(topics: ["retry."], timeout: .seconds(10))
+        let firstEvent = Task { () -> SidecarEvent? in
+            do {
+                for try await event in events { return event }
+            } catch {}
+            return nil
+        }
+        let watching = try await waitUntil { try await client.metrics().contains("sidecar_watchers 1") }
+        XCTAssertTrue(watching)
         let decision = try await client.reserveRetrySlot(
             key: "provision:task-ebdf2deb",
             lastError: #"Failed to pull image "optio-node:latest": ErrImageNeverPull"#)
         guard case .deniedPermanent(let category, let remedy) = decision else { return XCTFail("\(decision)") }
         XCTAssertEqual(category, "image_missing")
         XCTAssertTrue(remedy.contains("sidecarctl ensure-image optio-node:latest"), remedy)
+        let event = await value(of: firstEvent, within: 10)
+        XCTAssertEqual(event?.topic, "retry.denied")
+        XCTAssertEqual(event?.subject, "provision:task-ebdf2deb")
+        XCTAssertEqual(event?.attributes["category"], "image_missing")
         // Every later reserve is denied at once, until reset.
         let again = try await client.reserveRetrySlot(key: "provision:task-ebdf2deb", lastError: "timeout")
         XCTAssertEqual(again, decision)
