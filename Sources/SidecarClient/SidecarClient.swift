@@ -87,6 +87,25 @@ public final class SidecarClient: Sendable {
         _ = try await unary("ResetRetry", ResetRetryRequest(key: key), as: EmptyResponse.self, timeout: timeout)
     }
 
+    /// Checks a SQLite file host-side (read-only). A path outside the
+    /// daemon's roots throws PERMISSION_DENIED ("OUTSIDE_ROOTS: ...").
+    public func checkDb(path: String, mode: DbCheckMode = .quick, maxErrors: UInt32 = 0, timeout: Duration? = nil) async throws -> CheckDbResponse {
+        try await unary("CheckDb", CheckDbRequest(path: path, mode: mode, maxErrors: maxErrors), as: CheckDbResponse.self, timeout: timeout)
+    }
+
+    /// Reports a SQLite error (or, with `ok`, a success) on `path` seen by
+    /// `clientID`; the answer says whether to go on, exit 75, or stop.
+    /// Not safe to repeat blindly: each report counts toward the streak.
+    public func reportDbError(
+        path: String, clientID: String, message: String = "", sqliteCode: Int32? = nil, ok: Bool = false,
+        timeout: Duration? = nil
+    ) async throws -> ReportDbErrorResponse {
+        try await unary(
+            "ReportDbError",
+            ReportDbErrorRequest(path: path, clientID: clientID, message: message, sqliteCode: sqliteCode, ok: ok),
+            as: ReportDbErrorResponse.self, timeout: timeout)
+    }
+
     /// Debug.Sleep (daemons with `debug_methods = true`): answers after `milliseconds`.
     public func debugSleep(milliseconds: UInt32, timeout: Duration? = nil) async throws -> SleepResponse {
         try await unary("Debug.Sleep", SleepRequest(milliseconds: milliseconds), as: SleepResponse.self, timeout: timeout)

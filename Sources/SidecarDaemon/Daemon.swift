@@ -68,7 +68,9 @@ public enum Daemon {
         let retries = try RetryService(loop: loop, context: context, store: retryStore)
         reloader.onApplied.append { [unowned context] config in retries.configure(config, classifier: context.classifier) }
         server.turnEndWork.append { retries.commitPending() }
-        server.install(ServiceRoutes.table(server: server, reloader: reloader, retries: retries))
+        let databases = try DatabaseService(loop: loop, context: context)
+        reloader.onApplied.append { config in databases.configure(config) }
+        server.install(ServiceRoutes.table(server: server, reloader: reloader, retries: retries, databases: databases))
         let lagProbe = try LoopLagProbe(loop: loop)
         server.lagProbe = lagProbe
         try server.start(socketPath: config.socket, mode: config.socketMode)
@@ -78,6 +80,7 @@ public enum Daemon {
             for watcher in watchers { watcher.close() }
             lagProbe.close()
             retries.close()
+            databases.close()
         }
         let shutdown = { (name: String) in
             guard server.state == .serving else {

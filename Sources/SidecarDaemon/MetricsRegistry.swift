@@ -73,6 +73,7 @@ final class MetricsRegistry {
         "sidecar_config_reloads_total": "result",
         "sidecar_retry_decisions_total": "decision",
         "sidecar_retry_commits_total": "result",
+        "sidecar_db_checks_total": "outcome",
     ]
 
     private static let help: [String: String] = [
@@ -82,6 +83,7 @@ final class MetricsRegistry {
         "sidecar_config_reloads_total": "Config reloads, by result.",
         "sidecar_retry_decisions_total": "ReserveRetrySlot answers, by decision.",
         "sidecar_retry_commits_total": "Group commits of the retry ledger (each one transaction), by result.",
+        "sidecar_db_checks_total": "CheckDb requests by outcome: run (a check ran), shared, reused, outside_roots.",
     ]
 
     func render(_ gauges: Gauges) -> String {

@@ -2,9 +2,9 @@
 /// service) to its handler. Methods of issues that have not landed are
 /// listed too, so they answer UNIMPLEMENTED with a clear message.
 enum ServiceRoutes {
-    static func table(server: Server, reloader: ConfigReloader, retries: RetryService) -> [MethodSpec] {
+    static func table(server: Server, reloader: ConfigReloader, retries: RetryService, databases: DatabaseService) -> [MethodSpec] {
         let context = server.context
-        return RetryHandlers.specs(retries: retries) + [
+        return RetryHandlers.specs(retries: retries) + DatabaseHandlers.specs(databases: databases) + [
             HealthHandler.spec(server: server),
             ClassifyHandler.spec(context: context),
             MetricsHandler.spec(server: server),
@@ -16,8 +16,6 @@ enum ServiceRoutes {
             .notYetImplemented("AcquireLease"),
             .notYetImplemented("ReleaseLease"),
             .notYetImplemented("ListLeases"),
-            .notYetImplemented("CheckDb"),
-            .notYetImplemented("ReportDbError"),
             .notYetImplemented("Prune", admin: true),
         ]
     }

@@ -15,7 +15,7 @@ struct Sidecarctl: AsyncParsableCommand {
         version: SidecarDefaults.version,
         subcommands: [
             HealthCommand.self, ClassifyCommand.self, MetricsCommand.self, WatchCommand.self, ReloadCommand.self,
-            RetryCommand.self,
+            RetryCommand.self, CheckDbCommand.self, ReportDbErrorCommand.self,
         ])
 
     /// `sidecarctl [--socket PATH] [--json] [--timeout DUR] COMMAND ...`: the

@@ -1,0 +1,50 @@
+import Glibc
+import SidecarCore
+import SidecarStore
+
+/// Where a client's database path really points, found on the thread pool
+/// (realpath and stat touch the file system). Symlinks and ".." are
+/// resolved before the roots are checked, so neither can lead outside them.
+enum DatabasePaths {
+    enum Resolution: Sendable {
+        case inside(resolved: String, fingerprint: FileFingerprint?, isDirectory: Bool)
+        case outside(resolved: String, roots: [String])
+    }
+
+    static func resolve(_ path: String, roots: [String]) -> Resolution {
+        let resolved = resolvePath(path)
+        let resolvedRoots = DatabaseRoots(resolvedRoots: roots.map(resolvePath))
+        guard resolvedRoots.contains(resolvedPath: resolved) else { return .outside(resolved: resolved, roots: resolvedRoots.roots) }
+        var status = stat()
+        let isDirectory = stat(resolved, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
+        return .inside(resolved: resolved, fingerprint: DatabaseChecker.fingerprint(path: resolved), isDirectory: isDirectory)
+    }
+
+    /// realpath(3) of the longest existing prefix, with the rest of the path
+    /// normalized lexically (a file that does not exist yet is still placed).
+    static func resolvePath(_ path: String) -> String {
+        var existing = path
+        var rest: [Substring] = []
+        while true {
+            if let real = realpath(existing, nil) {
+                defer { free(real) }
+                return normalize(String(cString: real), appending: rest)
+            }
+            guard let slash = existing.lastIndex(of: "/"), existing != "/" else { return normalize("/", appending: rest) }
+            rest.insert(existing[existing.index(after: slash)...], at: 0)
+            existing = slash == existing.startIndex ? "/" : String(existing[..<slash])
+        }
+    }
+
+    private static func normalize(_ base: String, appending rest: [Substring]) -> String {
+        var parts = base.split(separator: "/")
+        for part in rest {
+            switch part {
+            case "", ".": continue
+            case "..": if !parts.isEmpty { parts.removeLast() }
+            default: parts.append(part)
+            }
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+}

@@ -1,0 +1,227 @@
+import SidecarCore
+import SidecarProtoC
+
+extension DbVerdict {
+    init(wire: Sidecar__V1__DbVerdict) {
+        switch wire {
+        case SIDECAR__V1__DB_VERDICT__OK: self = .ok
+        case SIDECAR__V1__DB_VERDICT__CORRUPT: self = .corrupt
+        case SIDECAR__V1__DB_VERDICT__NOT_A_DATABASE: self = .notADatabase
+        case SIDECAR__V1__DB_VERDICT__BUSY: self = .busy
+        case SIDECAR__V1__DB_VERDICT__OUTSIDE_ROOTS: self = .outsideRoots
+        default: self = .missing
+        }
+    }
+
+    var wire: Sidecar__V1__DbVerdict {
+        switch self {
+        case .ok: SIDECAR__V1__DB_VERDICT__OK
+        case .corrupt: SIDECAR__V1__DB_VERDICT__CORRUPT
+        case .notADatabase: SIDECAR__V1__DB_VERDICT__NOT_A_DATABASE
+        case .missing: SIDECAR__V1__DB_VERDICT__MISSING
+        case .busy: SIDECAR__V1__DB_VERDICT__BUSY
+        case .outsideRoots: SIDECAR__V1__DB_VERDICT__OUTSIDE_ROOTS
+        }
+    }
+}
+
+public struct CheckDbRequest: WireMessage, Equatable {
+    public var path: String
+    public var mode: DbCheckMode
+    /// 0: the daemon's default.
+    public var maxErrors: UInt32
+
+    public init(path: String, mode: DbCheckMode = .quick, maxErrors: UInt32 = 0) {
+        self.path = path
+        self.mode = mode
+        self.maxErrors = maxErrors
+    }
+
+    public init(wireBytes: UnsafeRawBufferPointer) throws {
+        self = try ProtobufCField.unpack(
+            wireBytes, name: "CheckDbRequest",
+            unpack: { sidecar__v1__check_db_request__unpack(nil, $0, $1) },
+            free: { sidecar__v1__check_db_request__free_unpacked($0, nil) }
+        ) { c in
+            CheckDbRequest(
+                path: ProtobufCField.string(c.path),
+                mode: c.mode == SIDECAR__V1__CHECK_DB_REQUEST__MODE__FULL ? .full : .quick, maxErrors: c.max_errors)
+        }
+    }
+
+    public func wireBytes() -> [UInt8] {
+        let arena = PackArena()
+        var c = Sidecar__V1__CheckDbRequest()
+        sidecar__v1__check_db_request__init(&c)
+        c.path = arena.string(path)
+        c.mode = mode == .full ? SIDECAR__V1__CHECK_DB_REQUEST__MODE__FULL : SIDECAR__V1__CHECK_DB_REQUEST__MODE__QUICK
+        c.max_errors = maxErrors
+        return withExtendedLifetime(arena) {
+            ProtobufCField.pack(
+                &c, size: { sidecar__v1__check_db_request__get_packed_size($0) },
+                pack: { sidecar__v1__check_db_request__pack($0, $1) })
+        }
+    }
+}
+
+public struct CheckDbResponse: WireMessage, Equatable {
+    public var result: DbCheckResult
+    /// True when this call joined a check another call started.
+    public var shared: Bool
+    /// True when the file was unchanged and the last result was answered.
+    public var reused: Bool
+    public var resolvedPath: String
+
+    public init(result: DbCheckResult, shared: Bool, reused: Bool, resolvedPath: String) {
+        self.result = result
+        self.shared = shared
+        self.reused = reused
+        self.resolvedPath = resolvedPath
+    }
+
+    public init(wireBytes: UnsafeRawBufferPointer) throws {
+        self = try ProtobufCField.unpack(
+            wireBytes, name: "CheckDbResponse",
+            unpack: { sidecar__v1__check_db_response__unpack(nil, $0, $1) },
+            free: { sidecar__v1__check_db_response__free_unpacked($0, nil) }
+        ) { c in
+            CheckDbResponse(
+                result: DbCheckResult(
+                    verdict: DbVerdict(wire: c.verdict), messages: ProtobufCField.strings(c.messages, count: c.n_messages),
+                    checkSeconds: c.check_seconds),
+                shared: c.shared != 0, reused: c.reused != 0, resolvedPath: ProtobufCField.string(c.resolved_path))
+        }
+    }
+
+    public func wireBytes() -> [UInt8] {
+        let arena = PackArena()
+        var c = Sidecar__V1__CheckDbResponse()
+        sidecar__v1__check_db_response__init(&c)
+        c.verdict = result.verdict.wire
+        c.n_messages = result.messages.count
+        c.messages = arena.strings(result.messages)
+        c.check_seconds = result.checkSeconds
+        c.shared = shared ? 1 : 0
+        c.reused = reused ? 1 : 0
+        c.resolved_path = arena.string(resolvedPath)
+        return withExtendedLifetime(arena) {
+            ProtobufCField.pack(
+                &c, size: { sidecar__v1__check_db_response__get_packed_size($0) },
+                pack: { sidecar__v1__check_db_response__pack($0, $1) })
+        }
+    }
+}
+
+public struct ReportDbErrorRequest: WireMessage, Equatable {
+    public var path: String
+    public var clientID: String
+    public var message: String
+    public var sqliteCode: Int32?
+    public var ok: Bool
+
+    public init(path: String, clientID: String, message: String = "", sqliteCode: Int32? = nil, ok: Bool = false) {
+        self.path = path
+        self.clientID = clientID
+        self.message = message
+        self.sqliteCode = sqliteCode
+        self.ok = ok
+    }
+
+    public init(wireBytes: UnsafeRawBufferPointer) throws {
+        self = try ProtobufCField.unpack(
+            wireBytes, name: "ReportDbErrorRequest",
+            unpack: { sidecar__v1__report_db_error_request__unpack(nil, $0, $1) },
+            free: { sidecar__v1__report_db_error_request__free_unpacked($0, nil) }
+        ) { c in
+            ReportDbErrorRequest(
+                path: ProtobufCField.string(c.path), clientID: ProtobufCField.string(c.client_id),
+                message: ProtobufCField.string(c.message),
+                sqliteCode: c.optional_sqlite_code_case == SIDECAR__V1__REPORT_DB_ERROR_REQUEST__OPTIONAL_SQLITE_CODE_SQLITE_CODE
+                    ? c.sqlite_code : nil,
+                ok: c.ok != 0)
+        }
+    }
+
+    public func wireBytes() -> [UInt8] {
+        let arena = PackArena()
+        var c = Sidecar__V1__ReportDbErrorRequest()
+        sidecar__v1__report_db_error_request__init(&c)
+        c.path = arena.string(path)
+        c.client_id = arena.string(clientID)
+        c.message = arena.string(message)
+        if let sqliteCode {
+            c.optional_sqlite_code_case = SIDECAR__V1__REPORT_DB_ERROR_REQUEST__OPTIONAL_SQLITE_CODE_SQLITE_CODE
+            c.sqlite_code = sqliteCode
+        }
+        c.ok = ok ? 1 : 0
+        return withExtendedLifetime(arena) {
+            ProtobufCField.pack(
+                &c, size: { sidecar__v1__report_db_error_request__get_packed_size($0) },
+                pack: { sidecar__v1__report_db_error_request__pack($0, $1) })
+        }
+    }
+}
+
+public struct ReportDbErrorResponse: WireMessage, Equatable {
+    public enum Action: String, Sendable {
+        /// Keep going: below the threshold.
+        case `continue`
+        /// The file is fine: exit 75 and be respawned with a fresh mount.
+        case exitTempfail = "exit_tempfail"
+        /// The file is damaged: respawning will not help.
+        case corrupt
+    }
+
+    public var action: Action
+    public var streak: UInt32
+    public var threshold: UInt32
+    public var remedy: String
+    /// The host-side verdict, when the threshold made the daemon check.
+    public var verdict: DbVerdict?
+
+    public init(action: Action, streak: UInt32, threshold: UInt32, remedy: String = "", verdict: DbVerdict? = nil) {
+        self.action = action
+        self.streak = streak
+        self.threshold = threshold
+        self.remedy = remedy
+        self.verdict = verdict
+    }
+
+    public init(wireBytes: UnsafeRawBufferPointer) throws {
+        self = try ProtobufCField.unpack(
+            wireBytes, name: "ReportDbErrorResponse",
+            unpack: { sidecar__v1__report_db_error_response__unpack(nil, $0, $1) },
+            free: { sidecar__v1__report_db_error_response__free_unpacked($0, nil) }
+        ) { c in
+            let action: Action
+            switch c.action {
+            case SIDECAR__V1__REPORT_DB_ERROR_RESPONSE__ACTION__EXIT_TEMPFAIL: action = .exitTempfail
+            case SIDECAR__V1__REPORT_DB_ERROR_RESPONSE__ACTION__CORRUPT: action = .corrupt
+            default: action = .continue
+            }
+            return ReportDbErrorResponse(
+                action: action, streak: c.streak, threshold: c.threshold, remedy: ProtobufCField.string(c.remedy),
+                verdict: c.verdict == SIDECAR__V1__DB_VERDICT__DB_VERDICT_UNSPECIFIED ? nil : DbVerdict(wire: c.verdict))
+        }
+    }
+
+    public func wireBytes() -> [UInt8] {
+        let arena = PackArena()
+        var c = Sidecar__V1__ReportDbErrorResponse()
+        sidecar__v1__report_db_error_response__init(&c)
+        switch action {
+        case .continue: c.action = SIDECAR__V1__REPORT_DB_ERROR_RESPONSE__ACTION__CONTINUE
+        case .exitTempfail: c.action = SIDECAR__V1__REPORT_DB_ERROR_RESPONSE__ACTION__EXIT_TEMPFAIL
+        case .corrupt: c.action = SIDECAR__V1__REPORT_DB_ERROR_RESPONSE__ACTION__CORRUPT
+        }
+        c.streak = streak
+        c.threshold = threshold
+        c.remedy = arena.string(remedy)
+        c.verdict = verdict?.wire ?? SIDECAR__V1__DB_VERDICT__DB_VERDICT_UNSPECIFIED
+        return withExtendedLifetime(arena) {
+            ProtobufCField.pack(
+                &c, size: { sidecar__v1__report_db_error_response__get_packed_size($0) },
+                pack: { sidecar__v1__report_db_error_response__pack($0, $1) })
+        }
+    }
+}
