@@ -82,7 +82,7 @@ final class ProtocolTests: XCTestCase {
         let unknown = try connection.readFrame()
         XCTAssertEqual(unknown.statusCode, .unimplemented)
         XCTAssertTrue(unknown.statusMessage.contains("unknown method \"Teleport\""), unknown.statusMessage)
-        for (index, method) in ["EnsureImage", "CheckDb", "ReportDbError", "Prune"].enumerated() {
+        for (index, method) in ["EnsureImage", "ListImages", "AcquireLease", "Prune"].enumerated() {
             connection.send(.call(id: UInt64(10 + index), method: method, payload: []))
             let later = try connection.readFrame()
             XCTAssertEqual(later.callID, UInt64(10 + index))
