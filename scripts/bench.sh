@@ -14,7 +14,7 @@
 #   BENCH_SECONDS [5]      measured seconds per run (plus BENCH_WARMUP)
 #   BENCH_WARMUP [1]       unmeasured seconds before each run
 #   BENCH_ROUNDS [3]       rounds per scenario; the table shows medians
-#   BENCH_SECTIONS [wire retry]  sections to run, in order (see "Sections" below)
+#   BENCH_SECTIONS [wire retry databases]  sections to run, in order (see "Sections" below)
 #   BENCH_STRICT [0]       1: exit 1 when a target is not met
 #   BENCH_AGAINST_ECHO [0] 1: skip the Swift build and let a second
 #                          echo_server stand in for sidecard; checks this
@@ -37,7 +37,7 @@ bin="$src/bin"
 seconds=${BENCH_SECONDS:-5}
 warmup=${BENCH_WARMUP:-1}
 rounds=${BENCH_ROUNDS:-3}
-sections=${BENCH_SECTIONS:-wire retry}
+sections=${BENCH_SECTIONS:-wire retry databases}
 strict=${BENCH_STRICT:-0}
 against_echo=${BENCH_AGAINST_ECHO:-0}
 pin_sequential=${BENCH_PIN_SEQUENTIAL:-1}
@@ -53,11 +53,11 @@ die() { log "$*"; exit 1; }
 # ---- setup -----------------------------------------------------------------
 
 ensure_deps() {
-  if command -v gcc >/dev/null && command -v pkg-config >/dev/null &&
+  if command -v gcc >/dev/null && command -v pkg-config >/dev/null && command -v sqlite3 >/dev/null &&
      pkg-config --exists libuv libprotobuf-c; then
     return
   fi
-  local pkgs=(libuv1-dev libprotobuf-c-dev gcc pkg-config)
+  local pkgs=(libuv1-dev libprotobuf-c-dev gcc pkg-config sqlite3 python3)
   [ "$(id -u)" = 0 ] || die "missing build dependencies; run: sudo apt-get install -y ${pkgs[*]}"
   log "installing ${pkgs[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -68,8 +68,8 @@ ensure_deps() {
 
 build_sidecard() {
   command -v swift >/dev/null || die "swift not found; install a Swift 6 toolchain"
-  log "building sidecard (release)"
-  (cd "$root" && swift build -c release --product sidecard) >&2
+  log "building sidecard and sidecarctl (release)"
+  (cd "$root" && swift build -c release --product sidecard && swift build -c release --product sidecarctl) >&2
   [ -x "$root/.build/release/sidecard" ] || die "no .build/release/sidecard after the build"
 }
 
@@ -140,7 +140,10 @@ start_servers() {
     mkdir -p "$tmp/state"
     # Retry bench: no throttling and a cap the run never reaches, so every
     # call is a durable grant.
+    mkdir -p "$tmp/db"
     cat >"$tmp/sidecar.toml" <<TOML
+[databases]
+roots = ["$tmp/db"]
 [retry]
 synchronous = "$retry_sync"
 budget_percent = 100
@@ -268,7 +271,7 @@ print_table() {
 # A section is a function bench_NAME, run when NAME is in BENCH_SECTIONS. It
 # calls compare once per scenario and print_table at its end. A method it
 # benchmarks must be in loadgen's `methods` table (scripts/bench/loadgen.c).
-# Sections to come: check_db (CheckDb), ensure_image (EnsureImage).
+# Sections to come: ensure_image (EnsureImage).
 
 # The wire: protocol, framing and dispatch cost with trivial handlers.
 bench_wire() {
@@ -315,6 +318,56 @@ bench_retry() {
     fi
     printf '| %s | %.0f | %.1f | %.0f | %.1f | %.1f | %s | %s |\n' \
       "$conns" "$hr" "$health" "$rr" "$reserve_p50" "$reserve" "$ratio" "$verdict"
+  done
+}
+
+# now_ns: a monotonic-enough wall clock for timing whole commands.
+now_ns() { date +%s%N; }
+
+# CheckDb QUICK of a 50 MB and a 500 MB database (a fresh check each time:
+# the file is touched first so no result is reused) next to `sqlite3 FILE
+# 'PRAGMA quick_check'` as a process; then the reused-result path in calls/s.
+bench_databases() {
+  local size rows path start end cli_ms check_ms wall_ms round cli=() checks=() walls=() answer
+  echo
+  echo "### databases: CheckDb QUICK (fresh) next to the sqlite3 tool, and the reused result"
+  echo
+  echo "| database | sqlite3 quick_check, ms | CheckDb check_seconds, ms | CheckDb via sidecarctl, ms |"
+  echo "|---|---:|---:|---:|"
+  for size in 50 500; do
+    rows=$((size * 1000))
+    path="$tmp/db/bench-${size}mb.db"
+    log "making a ${size} MB database"
+    python3 "$root/Tests/Fixtures/sqlite_fixture.py" healthy "$path" "$rows"
+    sqlite3 "$path" 'PRAGMA quick_check' >/dev/null  # warm the page cache for both
+    cli=() checks=() walls=()
+    for round in $(seq "$rounds"); do
+      start=$(now_ns)
+      [ "$(sqlite3 "$path" 'PRAGMA quick_check')" = ok ] || die "sqlite3 says $path is not ok"
+      end=$(now_ns)
+      cli+=("$(( (end - start) / 1000 ))")
+      touch "$path"
+      start=$(now_ns)
+      answer=$("$root/.build/release/sidecarctl" --socket "$daemon_sock" --json check-db "$path") ||
+        die "CheckDb failed: $answer"
+      end=$(now_ns)
+      walls+=("$(( (end - start) / 1000 ))")
+      checks+=("$(python3 -c 'import json,sys; print(int(json.load(sys.stdin)["check_seconds"] * 1e6))' <<<"$answer")")
+      log "${size} MB round $round: sqlite3 ${cli[-1]} us, CheckDb ${checks[-1]} us (${walls[-1]} us with sidecarctl)"
+    done
+    printf '| %s MB | %.1f | %.1f | %.1f |\n' "$size" \
+      "$(awk -v v="$(median "${cli[@]}")" 'BEGIN { print v / 1000 }')" \
+      "$(awk -v v="$(median "${checks[@]}")" 'BEGIN { print v / 1000 }')" \
+      "$(awk -v v="$(median "${walls[@]}")" 'BEGIN { print v / 1000 }')"
+  done
+  echo
+  echo "| reused result (50 MB, unchanged) | calls/s | p50 us | p99 us | Health calls/s |"
+  echo "|---|---:|---:|---:|---:|"
+  local conns rate p50 p99 health
+  for conns in 1 16; do
+    read -r rate p50 p99 <<<"$(LOADGEN_DB_PATH="$tmp/db/bench-50mb.db" measure_daemon CheckDb "$conns" 1)"
+    read -r health _ _ <<<"$(measure_daemon Health "$conns" 1)"
+    printf '| %s connection(s) | %.0f | %.1f | %.1f | %.0f |\n' "$conns" "$rate" "$p50" "$p99" "$health"
   done
 }
 

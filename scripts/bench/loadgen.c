@@ -102,10 +102,25 @@ static ProtobufCBinaryData encode_reserve(void)
     return pack_message(&req.base);
 }
 
+/* The file comes from $LOADGEN_DB_PATH; unchanged, every call after the
+ * first is answered from the daemon's reused result. */
+static ProtobufCBinaryData encode_check_db(void)
+{
+    Sidecar__V1__CheckDbRequest req = SIDECAR__V1__CHECK_DB_REQUEST__INIT;
+    const char *path = getenv("LOADGEN_DB_PATH");
+    if (path == NULL || *path == '\0') {
+        fprintf(stderr, "loadgen: CheckDb needs LOADGEN_DB_PATH\n");
+        exit(2);
+    }
+    req.path = (char *)path;
+    return pack_message(&req.base);
+}
+
 static const struct method methods[] = {
     {"Health", encode_health},
     {"Classify", encode_classify},
     {"ReserveRetrySlot", encode_reserve},
+    {"CheckDb", encode_check_db},
 };
 
 /* ---- latency histogram ------------------------------------------------ */
@@ -511,7 +526,7 @@ static void usage(FILE *out)
             "usage: loadgen --socket PATH [--method NAME] [--connections N] [--depth D]\n"
             "               [--seconds S] [--warmup S]\n"
             "  --socket PATH      Unix socket of sidecard or echo_server (required)\n"
-            "  --method NAME      Health, Classify or ReserveRetrySlot (default Health)\n"
+            "  --method NAME      Health, Classify, ReserveRetrySlot or CheckDb (default Health)\n"
             "  --connections N    connections, one thread each (default 1)\n"
             "  --depth D          calls kept in flight per connection (default 1)\n"
             "  --seconds S        measured duration (default 5)\n"
