@@ -85,6 +85,10 @@ public struct DaemonConfig: Sendable, Equatable {
         public var roots: [String] = []
         public var streakThreshold = 10
         public var maxConcurrentChecks = 2
+        /// How long a check waits for another connection's lock before BUSY.
+        public var busyTimeoutSeconds = 2.0
+        /// A client not heard from for this long loses its streaks.
+        public var clientIdleExpirySeconds = 3600.0
         public init() {}
     }
 

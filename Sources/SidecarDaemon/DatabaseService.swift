@@ -27,10 +27,7 @@ final class DatabaseService {
     private var sweepTimer: LoopTimer?
 
     static let defaultMaxErrors = 10
-    static let busyTimeoutMilliseconds: Int32 = 2000
     static let cacheLimit = 4096
-    /// A client not heard from for this long loses its streaks.
-    static let clientIdleSeconds = 3600.0
 
     init(loop: EventLoop, context: DaemonContext) throws {
         self.loop = loop
@@ -39,7 +36,8 @@ final class DatabaseService {
         let timer = try LoopTimer(loop: loop)
         timer.unref()
         timer.start(after: 60_000, repeat: 60_000) { [unowned self] in
-            self.streaks.forgetIdle(now: WallClock.unixSeconds(), idleSeconds: Self.clientIdleSeconds)
+            self.streaks.forgetIdle(
+                now: WallClock.unixSeconds(), idleSeconds: self.context.config.databases.clientIdleExpirySeconds)
         }
         sweepTimer = timer
     }
@@ -115,11 +113,12 @@ final class DatabaseService {
         context.metrics.increment("sidecar_db_checks_total", label: "run")
         let outcome = CheckBox()
         let limit = maxErrors > 0 ? maxErrors : Self.defaultMaxErrors
+        let busyTimeout = Int32(clamping: Int(context.config.databases.busyTimeoutSeconds * 1000))
         do {
             try ThreadPoolWork.submit(loop: loop, work: {
                 outcome.fingerprint = DatabaseChecker.fingerprint(path: path)
                 outcome.result = DatabaseChecker.check(
-                    path: path, mode: mode, maxErrors: limit, busyTimeoutMilliseconds: Self.busyTimeoutMilliseconds)
+                    path: path, mode: mode, maxErrors: limit, busyTimeoutMilliseconds: busyTimeout)
             }, then: { [self] in
                 finishCheck(key: key, path: path, fingerprint: outcome.fingerprint, result: outcome.result)
             })
