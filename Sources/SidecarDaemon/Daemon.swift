@@ -29,22 +29,27 @@ public enum Daemon {
         logger[metadataKey: "pid"] = "\(getpid())"
 
         let database: Database
-        let claim: SocketClaim
+        // With socket activation systemd owns the socket file and starts one
+        // daemon per socket: there is nothing to claim.
+        let activated = SocketActivation.inheritedListener()
+        let claim: SocketClaim?
         do {
             try Directories.create(config.stateDirectory, mode: 0o700)
             database = try StateSchema.open(stateDirectory: config.stateDirectory)
-            claim = try SocketClaim.claim(config.socket)
+            claim = activated == nil ? try SocketClaim.claim(config.socket) : nil
         } catch {
             logger.critical("cannot start: \(error)")
             return SidecarExitCode.no.rawValue
         }
         defer {
             database.close()
-            claim.release()
+            claim?.release()
         }
 
         do {
-            try serve(config: config, configPath: configPath, overrides: overrides, logger: logger, database: database)
+            try serve(
+                config: config, configPath: configPath, overrides: overrides, logger: logger, database: database,
+                activated: activated)
         } catch {
             logger.critical("cannot serve on \(config.socket): \(error)")
             return SidecarExitCode.no.rawValue
@@ -54,7 +59,8 @@ public enum Daemon {
     }
 
     private static func serve(
-        config: DaemonConfig, configPath: String?, overrides: ConfigOverrides, logger: Logger, database: Database
+        config: DaemonConfig, configPath: String?, overrides: ConfigOverrides, logger: Logger, database: Database,
+        activated: Int32?
     ) throws {
         let loop = try EventLoop()
         defer { loop.close() }
@@ -73,7 +79,7 @@ public enum Daemon {
         server.install(ServiceRoutes.table(server: server, reloader: reloader, retries: retries, databases: databases))
         let lagProbe = try LoopLagProbe(loop: loop)
         server.lagProbe = lagProbe
-        try server.start(socketPath: config.socket, mode: config.socketMode)
+        try server.start(socketPath: config.socket, mode: config.socketMode, inheritedDescriptor: activated)
 
         var watchers: [SignalWatcher] = []
         func stopWatching() {
@@ -101,7 +107,7 @@ public enum Daemon {
         })
 
         context.logger.info(
-            "sidecard \(SidecarDefaults.version) serving on \(config.socket) (state \(config.stateDirectory), config \(configPath ?? "embedded defaults"))"
+            "sidecard \(SidecarDefaults.version) serving on \(config.socket)\(activated == nil ? "" : " (socket from systemd)") (state \(config.stateDirectory), config \(configPath ?? "embedded defaults"))"
         )
         SystemdNotify.send("READY=1")
         loop.run()

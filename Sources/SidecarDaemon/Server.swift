@@ -59,7 +59,9 @@ final class Server {
         }
     }
 
-    func start(socketPath: String, mode: UInt32) throws {
+    /// `inheritedDescriptor`: a listening socket from systemd socket
+    /// activation, used instead of binding `socketPath`.
+    func start(socketPath: String, mode: UInt32, inheritedDescriptor: Int32? = nil) throws {
         turnHook = try LoopTurnHook(loop: loop) { [unowned self] in
             for work in self.turnEndWork { work() }
             self.flushQueued()
@@ -68,7 +70,12 @@ final class Server {
         sweep.unref()
         sweep.start(after: 1000, repeat: 1000) { [unowned self] in self.sweep() }
         sweepTimer = sweep
-        let listener = try UnixListener(loop: loop, path: socketPath, mode: mode)
+        let listener =
+            if let inheritedDescriptor {
+                try UnixListener(loop: loop, listeningDescriptor: inheritedDescriptor, path: socketPath)
+            } else {
+                try UnixListener(loop: loop, path: socketPath, mode: mode)
+            }
         listener.onConnection = { [unowned self] stream in self.accept(stream) }
         listener.onAcceptError = { [unowned self] error in self.log.warning("accept failed: \(error)") }
         self.listener = listener

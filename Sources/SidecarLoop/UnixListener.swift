@@ -46,6 +46,32 @@ public final class UnixListener {
         }
     }
 
+    /// Listens on a socket that is already bound and listening, such as the
+    /// one systemd passes with socket activation. The socket file belongs to
+    /// whoever made it: closing the listener leaves it in place.
+    public init(loop: EventLoop, listeningDescriptor fd: Int32, path: String) throws {
+        self.loop = loop
+        self.path = path
+        raw = .allocate(capacity: 1)
+        do {
+            try uvCheck(uv_pipe_init(loop.raw, raw, 0), "uv_pipe_init")
+        } catch {
+            HandleLifetime.discard(raw)
+            throw error
+        }
+        HandleLifetime.attach(self, to: raw)
+        do {
+            try uvCheck(uv_pipe_open(raw, fd), "uv_pipe_open(\(fd))")
+            try uvCheck(uv_listen(UnsafeMutablePointer(OpaquePointer(raw)), 511) { server, status in
+                let owner = HandleLifetime.owner(UnixListener.self, of: UnsafeMutableRawPointer(server))
+                owner.accept(status: status)
+            }, "listen on inherited fd \(fd)")
+        } catch {
+            close()
+            throw error
+        }
+    }
+
     private func accept(status: Int32) {
         guard status >= 0 else {
             onAcceptError?(LoopError(operation: "accept", code: status))

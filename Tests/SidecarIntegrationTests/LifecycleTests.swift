@@ -199,3 +199,40 @@ final class LifecycleTests: XCTestCase {
         XCTAssertEqual(query.stdout.split(separator: "\n"), ["wal", "\(newest)"], query.stderr)
     }
 }
+
+/// systemd socket activation: the socket is bound by someone else and
+/// handed over as fd 3.
+final class SocketActivationTests: XCTestCase {
+    func testAnInheritedListeningSocketIsServedAndLeftInPlace() throws {
+        let directory = DaemonProcess.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let socket = directory + "/activated.sock"
+        let wrapper = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fixtures/socket_activate.py").standardizedFileURL.path
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        daemon.arguments = [
+            wrapper, socket, DaemonProcess.sidecardPath, "--socket", socket, "--state-dir", directory + "/state",
+        ]
+        let log = directory + "/log"
+        XCTAssertTrue(FileManager.default.createFile(atPath: log, contents: nil))
+        daemon.standardError = FileHandle(forWritingAtPath: log)
+        try daemon.run()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+
+        let answered = DaemonProcess.eventually(timeout: 10) {
+            guard let connection = try? RawConnection.greeted(socketPath: socket) else { return false }
+            connection.send(.call(id: 1, method: "Health", payload: []))
+            return (try? connection.readFrame().statusCode) == .ok
+        }
+        let text = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        XCTAssertTrue(answered, text())
+        XCTAssertTrue(text().contains("(socket from systemd)"), text())
+        XCTAssertFalse(FileManager.default.fileExists(atPath: socket + ".lock"), "systemd owns the socket: no claim")
+
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+        XCTAssertEqual(daemon.terminationStatus, 0, text())
+        XCTAssertTrue(FileManager.default.fileExists(atPath: socket), "the socket file is systemd's to remove")
+    }
+}
