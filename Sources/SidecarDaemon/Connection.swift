@@ -132,16 +132,37 @@ final class Connection {
         // last call of a drain makes the server send GOAWAY, which must
         // follow the answer, not replace it.
         if !isClosing {
-            if frame.payload.count > server.limits.maxMessageBytes {
-                enqueue(.reply(id: call.id, error: SidecarError(
-                    .resourceExhausted,
-                    "the answer of \(frame.payload.count) bytes exceeds limits.max_message_bytes (\(server.limits.maxMessageBytes))")))
-            } else {
-                enqueue(frame)
-            }
+            enqueueWithinLimit(frame)
         }
         let seconds = Double(EventLoop.monotonicNanoseconds() - call.startNanoseconds) / 1e9
         server.callEnded(metricsSlot: call.metricsSlot, code: code, seconds: seconds)
+    }
+
+    /// Sends the answer of a call that finished as it started; returns the
+    /// status it ended with.
+    func answer(id: UInt64, with result: Result<[UInt8], SidecarError>) -> StatusCode {
+        switch result {
+        case .success(let payload):
+            return enqueueWithinLimit(.reply(id: id, payload: payload))
+        case .failure(let error):
+            enqueue(.reply(id: id, error: error))
+            return error.code
+        }
+    }
+
+    /// Queues `frame`, or RESOURCE_EXHAUSTED in its place when its payload
+    /// is over the message limit; returns the status that went out.
+    @discardableResult
+    private func enqueueWithinLimit(_ frame: ServerFrame) -> StatusCode {
+        guard frame.payload.count <= server.limits.maxMessageBytes else {
+            let error = SidecarError(
+                .resourceExhausted,
+                "the answer of \(frame.payload.count) bytes exceeds limits.max_message_bytes (\(server.limits.maxMessageBytes))")
+            enqueue(.reply(id: frame.callID, error: error))
+            return error.code
+        }
+        enqueue(frame)
+        return frame.statusCode
     }
 
     func sendStreamMessage(_ frame: ServerFrame) -> Bool {

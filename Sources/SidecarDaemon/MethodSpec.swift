@@ -1,4 +1,5 @@
 import SidecarCore
+import SidecarLoop
 import SidecarWire
 
 /// One entry of the routing table: a method name, who may call it, and the
@@ -10,16 +11,37 @@ struct MethodSpec {
     /// them before it returns.
     /// Nil for a method of a later issue: it answers UNIMPLEMENTED.
     let start: ((ActiveCall, UnsafeRawBufferPointer) -> Void)?
+    /// Set instead of `start` for a method answered before it returns: it
+    /// needs no call record, deadline or cancellation, which are most of
+    /// the cost of a call like Health.
+    let answerNow: ((PeerCredentials, UnsafeRawBufferPointer) -> Result<[UInt8], SidecarError>)?
+
+    init(name: String, requiresAdmin: Bool, start: ((ActiveCall, UnsafeRawBufferPointer) -> Void)?) {
+        self.name = name
+        self.requiresAdmin = requiresAdmin
+        self.start = start
+        answerNow = nil
+    }
+
+    private init(
+        name: String, requiresAdmin: Bool,
+        answerNow: @escaping (PeerCredentials, UnsafeRawBufferPointer) -> Result<[UInt8], SidecarError>
+    ) {
+        self.name = name
+        self.requiresAdmin = requiresAdmin
+        start = nil
+        self.answerNow = answerNow
+    }
 
     /// A method answered at once from its request.
     static func unary<Request: WireMessage, Response: WireMessage>(
-        _ name: String, admin: Bool = false, _ handle: @escaping (ActiveCall, Request) throws -> Response
+        _ name: String, admin: Bool = false, _ handle: @escaping (PeerCredentials, Request) throws -> Response
     ) -> MethodSpec {
-        MethodSpec(name: name, requiresAdmin: admin) { call, payload in
+        MethodSpec(name: name, requiresAdmin: admin) { peer, payload in
             do {
-                call.respond(try handle(call, try Request(wireBytes: payload)))
+                return .success(try handle(peer, try Request(wireBytes: payload)).wireBytes())
             } catch {
-                call.fail(StatusMapping.status(for: error))
+                return .failure(StatusMapping.status(for: error))
             }
         }
     }

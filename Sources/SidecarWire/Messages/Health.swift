@@ -4,6 +4,8 @@ public struct HealthRequest: WireMessage, Equatable {
     public init() {}
 
     public init(wireBytes: UnsafeRawBufferPointer) throws {
+        // No fields: empty bytes are the whole message, nothing to unpack.
+        guard !wireBytes.isEmpty else { return }
         try ProtobufCField.unpack(
             wireBytes, name: "HealthRequest",
             unpack: { sidecar__v1__health_request__unpack(nil, $0, $1) },
