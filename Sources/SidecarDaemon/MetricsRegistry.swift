@@ -51,10 +51,6 @@ final class MetricsRegistry {
         counters[name, default: [:]][label, default: 0] += 1
     }
 
-    func count(_ name: String, label: String = "") -> UInt64 {
-        counters[name]?[label] ?? 0
-    }
-
     struct Gauges {
         var connections: Int
         var inflightCalls: Int

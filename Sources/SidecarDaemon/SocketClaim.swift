@@ -5,6 +5,7 @@ import SidecarCore
 /// lock on `<socket>.lock` (held until exit), refuses when another daemon
 /// answers on the path, and removes a stale socket file left by a crash.
 struct SocketClaim {
+    /// Why the daemon cannot start on this socket or state directory.
     struct Refusal: Error, CustomStringConvertible {
         let description: String
     }
@@ -63,18 +64,12 @@ struct SocketClaim {
         var buffer = [UInt8](repeating: 0, count: 32)
         let count = pread(fd, &buffer, 31, 0)
         guard count > 0 else { return nil }
-        return Int32(String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters())
+        return Int32(String(decoding: buffer[0..<count], as: UTF8.self).filter { !$0.isWhitespace })
     }
 
     private static func createParentDirectory(of path: String) throws {
         guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
         try Directories.create(String(path[..<slash]), mode: 0o755)
-    }
-}
-
-extension String {
-    func trimmingCharacters() -> String {
-        String(self.filter { !$0.isWhitespace })
     }
 }
 

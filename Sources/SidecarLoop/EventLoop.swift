@@ -55,8 +55,6 @@ public final class EventLoop {
     /// A fresh monotonic clock reading in nanoseconds.
     public static func monotonicNanoseconds() -> UInt64 { uv_hrtime() }
 
-    public func updateTime() { uv_update_time(raw) }
-
     static func owner(of loop: UnsafeMutablePointer<uv_loop_t>?) -> EventLoop {
         Unmanaged<EventLoop>.fromOpaque(loop!.pointee.data).takeUnretainedValue()
     }

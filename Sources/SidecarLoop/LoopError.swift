@@ -9,8 +9,6 @@ public struct LoopError: Error, Sendable, CustomStringConvertible {
     public var reason: String { String(cString: uv_strerror(code)) }
     public var description: String { "\(operation): \(reason) (\(name))" }
 
-    /// True for "address already in use".
-    public var isAddressInUse: Bool { code == UV_EADDRINUSE.rawValue }
     public var isEndOfFile: Bool { code == UV_EOF.rawValue }
 }
 
