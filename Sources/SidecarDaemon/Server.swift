@@ -178,7 +178,7 @@ final class Server {
             return reject(SidecarError(
                 .unimplemented, "unknown method \"\(frame.method)\" (methods: \(routes.keys.sorted().joined(separator: ", ")))"))
         }
-        guard spec.start != nil || spec.answerNow != nil else {
+        if case .notYetImplemented = spec.handler {
             return reject(SidecarError(.unimplemented, "\(spec.name) is not implemented in sidecard \(SidecarDefaults.version) yet"))
         }
         if spec.requiresAdmin && !isAdmin(connection.peer) {
@@ -187,7 +187,8 @@ final class Server {
                 "\(spec.name) is an admin method; uid \(connection.peer.uid) (gid \(connection.peer.gid)) is in neither admin_uids nor admin_gids"
             ))
         }
-        if let answerNow = spec.answerNow {
+        switch spec.handler {
+        case .answerNow(let answerNow):
             // Counted in flight while it runs, so Health sees itself.
             inflightCalls += 1
             let started = EventLoop.monotonicNanoseconds()
@@ -195,16 +196,17 @@ final class Server {
             inflightCalls -= 1
             let code = connection.answer(id: id, with: answer)
             metrics.recordCall(slot: slot, code: code, seconds: Double(EventLoop.monotonicNanoseconds() - started) / 1e9)
-            return
+        case .start(let startHandler):
+            let call = ActiveCall(id: id, method: spec.name, metricsSlot: slot, peer: connection.peer, connection: connection)
+            connection.register(call)
+            inflightCalls += 1
+            if frame.timeoutMilliseconds > 0 {
+                armDeadline(call, milliseconds: frame.timeoutMilliseconds)
+            }
+            startHandler(call, frame.payload)
+        case .notYetImplemented:
+            break
         }
-        guard let startHandler = spec.start else { return }
-        let call = ActiveCall(id: id, method: spec.name, metricsSlot: slot, peer: connection.peer, connection: connection)
-        connection.register(call)
-        inflightCalls += 1
-        if frame.timeoutMilliseconds > 0 {
-            armDeadline(call, milliseconds: frame.timeoutMilliseconds)
-        }
-        startHandler(call, frame.payload)
     }
 
     private func armDeadline(_ call: ActiveCall, milliseconds: UInt32) {
