@@ -70,12 +70,9 @@ final class Server {
         sweep.unref()
         sweep.start(after: 1000, repeat: 1000) { [unowned self] in self.sweep() }
         sweepTimer = sweep
-        let listener =
-            if let inheritedDescriptor {
-                try UnixListener(loop: loop, listeningDescriptor: inheritedDescriptor, path: socketPath)
-            } else {
-                try UnixListener(loop: loop, path: socketPath, mode: mode)
-            }
+        let listener = try UnixListener(
+            loop: loop, path: socketPath,
+            source: inheritedDescriptor.map { .inherited(descriptor: $0) } ?? .bind(mode: mode))
         listener.onConnection = { [unowned self] stream in self.accept(stream) }
         listener.onAcceptError = { [unowned self] error in self.log.warning("accept failed: \(error)") }
         self.listener = listener

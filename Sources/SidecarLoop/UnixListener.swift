@@ -13,9 +13,18 @@ public final class UnixListener {
     public let path: String
     private var closed = false
 
-    /// Binds `path` with `mode` and starts listening. The caller makes sure
-    /// no live daemon uses the path and removes a stale socket file first.
-    public init(loop: EventLoop, path: String, mode: mode_t, backlog: Int32 = 511) throws {
+    /// Where the listening socket comes from.
+    public enum Source {
+        /// Bind this path with these permission bits. The caller makes sure
+        /// no live daemon uses the path and removes a stale socket file first.
+        case bind(mode: mode_t)
+        /// A socket already bound and listening, such as the one systemd
+        /// passes with socket activation. The socket file belongs to whoever
+        /// made it: closing the listener leaves it in place.
+        case inherited(descriptor: Int32)
+    }
+
+    public init(loop: EventLoop, path: String, source: Source, backlog: Int32 = 511) throws {
         self.loop = loop
         self.path = path
         raw = .allocate(capacity: 1)
@@ -27,45 +36,24 @@ public final class UnixListener {
         }
         HandleLifetime.attach(self, to: raw)
         do {
-            // Bind under a restrictive umask so the socket is never, even for
-            // an instant, more open than `mode`.
-            let previous = umask(0o177)
-            let bound = uv_pipe_bind(raw, path)
-            umask(previous)
-            try uvCheck(bound, "bind \(path)")
-            guard chmod(path, mode) == 0 else {
-                throw LoopError(operation: "chmod \(path)", code: -errno)
+            switch source {
+            case .bind(let mode):
+                // Bind under a restrictive umask so the socket is never, even
+                // for an instant, more open than `mode`.
+                let previous = umask(0o177)
+                let bound = uv_pipe_bind(raw, path)
+                umask(previous)
+                try uvCheck(bound, "bind \(path)")
+                guard chmod(path, mode) == 0 else {
+                    throw LoopError(operation: "chmod \(path)", code: -errno)
+                }
+            case .inherited(let fd):
+                try uvCheck(uv_pipe_open(raw, fd), "uv_pipe_open(\(fd)) for \(path)")
             }
             try uvCheck(uv_listen(UnsafeMutablePointer(OpaquePointer(raw)), backlog) { server, status in
                 let owner = HandleLifetime.owner(UnixListener.self, of: UnsafeMutableRawPointer(server))
                 owner.accept(status: status)
             }, "listen \(path)")
-        } catch {
-            close()
-            throw error
-        }
-    }
-
-    /// Listens on a socket that is already bound and listening, such as the
-    /// one systemd passes with socket activation. The socket file belongs to
-    /// whoever made it: closing the listener leaves it in place.
-    public init(loop: EventLoop, listeningDescriptor fd: Int32, path: String) throws {
-        self.loop = loop
-        self.path = path
-        raw = .allocate(capacity: 1)
-        do {
-            try uvCheck(uv_pipe_init(loop.raw, raw, 0), "uv_pipe_init")
-        } catch {
-            HandleLifetime.discard(raw)
-            throw error
-        }
-        HandleLifetime.attach(self, to: raw)
-        do {
-            try uvCheck(uv_pipe_open(raw, fd), "uv_pipe_open(\(fd))")
-            try uvCheck(uv_listen(UnsafeMutablePointer(OpaquePointer(raw)), 511) { server, status in
-                let owner = HandleLifetime.owner(UnixListener.self, of: UnsafeMutableRawPointer(server))
-                owner.accept(status: status)
-            }, "listen on inherited fd \(fd)")
         } catch {
             close()
             throw error
