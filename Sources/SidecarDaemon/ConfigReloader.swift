@@ -1,29 +1,40 @@
 import SidecarConfig
 import SidecarCore
+import SidecarLoop
 import SidecarWire
 
 /// Re-reads the config file on SIGHUP or a Reload call. A file that does not
 /// load is rejected with a log line and the running config stays.
 final class ConfigReloader {
     private let context: DaemonContext
+    private let loop: EventLoop
     /// Told of every config that was applied, after the context has it.
     var onApplied: [(DaemonConfig) -> Void] = []
 
-    init(context: DaemonContext) {
+    init(context: DaemonContext, loop: EventLoop) {
         self.context = context
+        self.loop = loop
     }
 
-    func reload() throws -> ReloadResponse {
-        let path = context.configPath ?? "<defaults>"
-        let loaded: DaemonConfig
+    /// Reads and parses the file on the thread pool (the loop never waits
+    /// for the disk), then applies it on the loop and calls `done`.
+    func reload(_ done: @escaping (Result<ReloadResponse, Error>) -> Void) {
+        let path = context.configPath
+        let overrides = context.overrides
+        let outcome = LoadOutcome()
         do {
-            loaded = try ConfigLoader.load(path: context.configPath, overrides: context.overrides)
-        } catch let error as ConfigError {
-            context.metrics.increment("sidecar_config_reloads_total", label: "rejected")
-            context.logger.error("config reload rejected, keeping the running config: \(error)")
-            context.events.publish(topic: "config.rejected", subject: path, message: error.description)
-            throw error
+            try ThreadPoolWork.submit(loop: loop, work: {
+                outcome.result = Result { try ConfigLoader.load(path: path, overrides: overrides) }
+            }, then: { [self] in
+                done((outcome.result ?? .failure(SidecarError(.internal, "the config was not read"))).flatMap(apply))
+            })
+        } catch {
+            done(.failure(error))
         }
+    }
+
+    private func apply(_ loaded: DaemonConfig) -> Result<ReloadResponse, Error> {
+        let path = context.configPath ?? "<defaults>"
         let needsRestart = context.apply(loaded)
         for listener in onApplied { listener(context.config) }
         context.metrics.increment("sidecar_config_reloads_total", label: "applied")
@@ -32,6 +43,19 @@ final class ConfigReloader {
         context.events.publish(
             topic: "config.reloaded", subject: path, message: "config reloaded\(restartNote)",
             attributes: needsRestart.isEmpty ? [:] : ["needs_restart": needsRestart.joined(separator: ",")])
-        return ReloadResponse(configPath: path, needsRestart: needsRestart)
+        return .success(ReloadResponse(configPath: path, needsRestart: needsRestart))
     }
+
+    /// Logs and announces a config that did not load; the running one stays.
+    func reject(_ error: Error) {
+        let path = context.configPath ?? "<defaults>"
+        context.metrics.increment("sidecar_config_reloads_total", label: "rejected")
+        context.logger.error("config reload rejected, keeping the running config: \(error)")
+        context.events.publish(topic: "config.rejected", subject: path, message: "\(error)")
+    }
+}
+
+/// Carries the parsed config from the pool thread to the loop.
+private final class LoadOutcome: @unchecked Sendable {
+    var result: Result<DaemonConfig, Error>?
 }

@@ -67,7 +67,7 @@ public enum Daemon {
         let context = DaemonContext(
             config: config, configPath: configPath, overrides: overrides, logger: logger, state: database)
         let server = Server(loop: loop, context: context)
-        let reloader = ConfigReloader(context: context)
+        let reloader = ConfigReloader(context: context, loop: loop)
         let retryStore = try RetryLedgerStore(
             stateDirectory: config.stateDirectory, synchronous: Database.Synchronous(rawValue: config.retry.synchronous) ?? .full)
         defer { retryStore.close() }
@@ -103,7 +103,9 @@ public enum Daemon {
         watchers.append(try SignalWatcher(loop: loop, signal: SIGINT) { shutdown("SIGINT") })
         watchers.append(try SignalWatcher(loop: loop, signal: SIGHUP) {
             context.logger.info("SIGHUP: reloading \(configPath ?? "the embedded defaults")")
-            _ = try? reloader.reload()
+            reloader.reload { result in
+                if case .failure(let error) = result { reloader.reject(error) }
+            }
         })
 
         context.logger.info(
