@@ -144,3 +144,26 @@ actor CompletionOrder {
     private(set) var indices: [Int] = []
     func record(_ index: Int) { indices.append(index) }
 }
+
+/// The client outlives daemon restarts: a lost connection is re-made by the
+/// next call, and connecting retries while a new daemon is still starting.
+final class ClientReconnectTests: XCTestCase {
+    func testTheNextCallReconnectsAfterARestart() async throws {
+        let first = try DaemonProcess()
+        let client = first.client()
+        let before = try await client.health()
+        first.signal(SIGTERM)
+        XCTAssertEqual(first.waitForExit(), 0)
+        do {
+            _ = try await client.health()
+            XCTFail("no daemon is running")
+        } catch let error as SidecarError {
+            XCTAssertTrue(error.isUnreachable, "\(error)")
+        }
+        // Started without waiting: the client's connect retries cover the start.
+        let second = try DaemonProcess(directory: first.directory, waitUntilReady: false)
+        let after = try await client.health()
+        XCTAssertNotEqual(after.pid, before.pid)
+        XCTAssertEqual(after.pid, UInt32(second.pid))
+    }
+}
