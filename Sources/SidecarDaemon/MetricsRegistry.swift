@@ -16,9 +16,10 @@ final class MetricsRegistry {
         mutating func observe(_ seconds: Double) {
             count += 1
             sum += seconds
-            if let index = MetricsRegistry.latencyBuckets.firstIndex(where: { seconds <= $0 }) {
-                buckets[index] += 1
-            }
+            let bounds = MetricsRegistry.latencyBuckets
+            var index = 0
+            while index < bounds.count, seconds > bounds[index] { index += 1 }
+            if index < bounds.count { buckets[index] += 1 }
         }
     }
 
@@ -27,7 +28,9 @@ final class MetricsRegistry {
     /// array updates and no hashing.
     private var methodNames: [String] = []
     private var slotsByName: [String: Int] = [:]
-    private var callsByCode: [[UInt64]] = []
+    /// Row `slot`, column `code`: `slot * codeCount + code`.
+    private var callsByCode: [UInt64] = []
+    private static let codeCount = StatusCode.allCases.count
     private var latency: [Histogram] = []
     private var counters: [String: [String: UInt64]] = [:]
 
@@ -36,13 +39,13 @@ final class MetricsRegistry {
         let slot = methodNames.count
         methodNames.append(method)
         slotsByName[method] = slot
-        callsByCode.append([UInt64](repeating: 0, count: StatusCode.allCases.count))
+        callsByCode.append(contentsOf: repeatElement(0, count: Self.codeCount))
         latency.append(Histogram())
         return slot
     }
 
     func recordCall(slot: Int, code: StatusCode, seconds: Double) {
-        callsByCode[slot][Int(code.rawValue)] += 1
+        callsByCode[slot * Self.codeCount + Int(code.rawValue)] += 1
         latency[slot].observe(seconds)
     }
 
@@ -99,8 +102,10 @@ final class MetricsRegistry {
         line("# HELP sidecar_calls_total Calls answered, by method and status code.")
         line("# TYPE sidecar_calls_total counter")
         for slot in bySlot {
-            for code in StatusCode.allCases where callsByCode[slot][Int(code.rawValue)] > 0 {
-                line("sidecar_calls_total{method=\"\(escape(methodNames[slot]))\",code=\"\(code.name)\"} \(callsByCode[slot][Int(code.rawValue)])")
+            for code in StatusCode.allCases {
+                let count = callsByCode[slot * Self.codeCount + Int(code.rawValue)]
+                guard count > 0 else { continue }
+                line("sidecar_calls_total{method=\"\(escape(methodNames[slot]))\",code=\"\(code.name)\"} \(count)")
             }
         }
         line("# HELP sidecar_call_duration_seconds Time from a call's arrival to its answer, by method.")

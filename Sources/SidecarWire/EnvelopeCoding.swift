@@ -115,9 +115,57 @@ public struct ClientFrameView {
 }
 
 extension ServerFrame {
+    /// The common case, an OK reply or a stream message: call id, kind and
+    /// payload. The envelope is written through a pointer in one append.
+    private func appendPlain(to buffer: inout [UInt8]) {
+        var size = 0
+        if callID != 0 { size += 1 + ProtobufWire.varintSize(callID) }
+        if kind != .unspecified { size += 1 + ProtobufWire.varintSize(UInt64(kind.rawValue)) }
+        if !payload.isEmpty { size += 1 + ProtobufWire.varintSize(UInt64(payload.count)) + payload.count }
+        buffer.reserveCapacity(buffer.count + FrameDecoder.headerBytes + size)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { scratch in
+            var used = 0
+            func byte(_ value: UInt8) {
+                scratch[used] = value
+                used += 1
+            }
+            func varint(_ value: UInt64) {
+                var rest = value
+                while rest >= 0x80 {
+                    byte(UInt8(truncatingIfNeeded: rest) | 0x80)
+                    rest >>= 7
+                }
+                byte(UInt8(rest))
+            }
+            byte(UInt8(truncatingIfNeeded: size >> 24))
+            byte(UInt8(truncatingIfNeeded: size >> 16))
+            byte(UInt8(truncatingIfNeeded: size >> 8))
+            byte(UInt8(truncatingIfNeeded: size))
+            if callID != 0 {
+                byte(0x08)
+                varint(callID)
+            }
+            if kind != .unspecified {
+                byte(0x10)
+                varint(UInt64(kind.rawValue))
+            }
+            if !payload.isEmpty {
+                byte(0x2a)
+                varint(UInt64(payload.count))
+            }
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[0..<used]))
+        }
+        buffer.append(contentsOf: payload)
+    }
+
     /// Appends this frame, header and body, to `buffer`, encoded by hand in
     /// field order with proto3's rule of leaving defaults out.
     public func append(to buffer: inout [UInt8]) {
+        if statusCode == .ok, statusMessage.isEmpty, serverVersion.isEmpty, protocolVersion == 0,
+            maxMessageBytes == 0, maxInflightCalls == 0
+        {
+            return appendPlain(to: &buffer)
+        }
         let message = Array(statusMessage.utf8)
         let version = Array(serverVersion.utf8)
         var size = 0
