@@ -1,4 +1,5 @@
 import Foundation
+import SidecarCore
 import SidecarWire
 
 /// A client connection that speaks bytes, for tests that break the protocol
@@ -11,17 +12,7 @@ final class RawConnection {
 
     init(socketPath: String) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            let bytes = Array(socketPath.utf8)
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        if result != 0 {
+        if UnixSocketAddress.connect(fd, to: socketPath) != 0 {
             let reason = String(cString: strerror(errno))
             Glibc.close(fd)
             throw DaemonFailure(message: "connect \(socketPath): \(reason)")
