@@ -4,9 +4,7 @@ import Glibc
 /// loop's monotonic clock instead).
 enum WallClock {
     static func unixMilliseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+        Int64((unixSeconds() * 1000).rounded(.down))
     }
 
     static func unixSeconds() -> Double {
