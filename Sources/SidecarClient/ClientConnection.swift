@@ -162,13 +162,13 @@ final class ClientConnection: Sendable {
                 if frame.statusCode == .ok {
                     continuation.resume(returning: frame.payload)
                 } else {
-                    continuation.resume(throwing: SidecarError(frame.statusCode, frame.statusMessage))
+                    continuation.resume(throwing: SidecarError(replyCode: frame.statusCode, message: frame.statusMessage, payload: frame.payload))
                 }
             case .stream(let continuation):
                 if frame.statusCode == .ok {
                     continuation.finish()
                 } else {
-                    continuation.finish(throwing: SidecarError(frame.statusCode, frame.statusMessage))
+                    continuation.finish(throwing: SidecarError(replyCode: frame.statusCode, message: frame.statusMessage, payload: frame.payload))
                 }
             }
         case .streamMessage:

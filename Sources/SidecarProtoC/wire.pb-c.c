@@ -97,6 +97,51 @@ void   sidecar__v1__server_frame__free_unpacked
   assert(message->base.descriptor == &sidecar__v1__server_frame__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   sidecar__v1__error_detail__init
+                     (Sidecar__V1__ErrorDetail         *message)
+{
+  static const Sidecar__V1__ErrorDetail init_value = SIDECAR__V1__ERROR_DETAIL__INIT;
+  *message = init_value;
+}
+size_t sidecar__v1__error_detail__get_packed_size
+                     (const Sidecar__V1__ErrorDetail *message)
+{
+  assert(message->base.descriptor == &sidecar__v1__error_detail__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sidecar__v1__error_detail__pack
+                     (const Sidecar__V1__ErrorDetail *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sidecar__v1__error_detail__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sidecar__v1__error_detail__pack_to_buffer
+                     (const Sidecar__V1__ErrorDetail *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sidecar__v1__error_detail__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sidecar__V1__ErrorDetail *
+       sidecar__v1__error_detail__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sidecar__V1__ErrorDetail *)
+     protobuf_c_message_unpack (&sidecar__v1__error_detail__descriptor,
+                                allocator, len, data);
+}
+void   sidecar__v1__error_detail__free_unpacked
+                     (Sidecar__V1__ErrorDetail *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sidecar__v1__error_detail__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCEnumValue sidecar__v1__client_frame__kind__enum_values_by_number[4] =
 {
   { "KIND_UNSPECIFIED", "SIDECAR__V1__CLIENT_FRAME__KIND__KIND_UNSPECIFIED", 0 },
@@ -419,6 +464,83 @@ const ProtobufCMessageDescriptor sidecar__v1__server_frame__descriptor =
   sidecar__v1__server_frame__field_indices_by_name,
   1,  sidecar__v1__server_frame__number_ranges,
   (ProtobufCMessageInit) sidecar__v1__server_frame__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sidecar__v1__error_detail__field_descriptors[4] =
+{
+  {
+    "category",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ErrorDetail, category),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "permanent",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ErrorDetail, permanent),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "remedy",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ErrorDetail, remedy),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "retry_after_seconds",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ErrorDetail, retry_after_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sidecar__v1__error_detail__field_indices_by_name[] = {
+  0,   /* field[0] = category */
+  1,   /* field[1] = permanent */
+  2,   /* field[2] = remedy */
+  3,   /* field[3] = retry_after_seconds */
+};
+static const ProtobufCIntRange sidecar__v1__error_detail__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor sidecar__v1__error_detail__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sidecar.v1.ErrorDetail",
+  "ErrorDetail",
+  "Sidecar__V1__ErrorDetail",
+  "sidecar.v1",
+  sizeof(Sidecar__V1__ErrorDetail),
+  4,
+  sidecar__v1__error_detail__field_descriptors,
+  sidecar__v1__error_detail__field_indices_by_name,
+  1,  sidecar__v1__error_detail__number_ranges,
+  (ProtobufCMessageInit) sidecar__v1__error_detail__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCEnumValue sidecar__v1__protocol_version__enum_values_by_number[2] =

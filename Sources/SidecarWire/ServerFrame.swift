@@ -42,7 +42,9 @@ public struct ServerFrame: Sendable, Equatable {
     }
 
     public static func reply(id: UInt64, error: SidecarError) -> ServerFrame {
-        ServerFrame(callID: id, kind: .reply, statusCode: error.code, statusMessage: error.message)
+        ServerFrame(
+            callID: id, kind: .reply, statusCode: error.code, statusMessage: error.message,
+            payload: error.detail?.wireBytes() ?? [])
     }
 
     public static func goAway(_ error: SidecarError) -> ServerFrame {

@@ -17,6 +17,7 @@ PROTOBUF_C__BEGIN_DECLS
 
 typedef struct Sidecar__V1__ClientFrame Sidecar__V1__ClientFrame;
 typedef struct Sidecar__V1__ServerFrame Sidecar__V1__ServerFrame;
+typedef struct Sidecar__V1__ErrorDetail Sidecar__V1__ErrorDetail;
 
 
 /* --- enums --- */
@@ -133,6 +134,9 @@ struct  Sidecar__V1__ServerFrame
   char *status_message;
   /*
    * REPLY (OK, unary) and STREAM_MESSAGE: the serialized response message.
+   * REPLY with a non-zero status: empty, or an ErrorDetail that says more
+   * than the code (the failure's category, whether it is permanent, a
+   * remedy, when to try again). Clients that do not need it ignore it.
    */
   ProtobufCBinaryData payload;
   /*
@@ -155,6 +159,37 @@ struct  Sidecar__V1__ServerFrame
 #define SIDECAR__V1__SERVER_FRAME__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__server_frame__descriptor) \
     , 0, SIDECAR__V1__SERVER_FRAME__KIND__KIND_UNSPECIFIED, 0, (char *)protobuf_c_empty_string, {0,NULL}, SIDECAR__V1__PROTOCOL_VERSION__PROTOCOL_VERSION_UNSPECIFIED, (char *)protobuf_c_empty_string, 0, 0 }
+
+
+/*
+ * The payload of a failed REPLY, when the daemon knows more than the status
+ * code says, e.g. an image job that failed: its category, whether asking
+ * again can help, and what to do.
+ */
+struct  Sidecar__V1__ErrorDetail
+{
+  ProtobufCMessage base;
+  /*
+   * e.g. "build_failed", "image_not_found", "backing_off".
+   */
+  char *category;
+  /*
+   * True when asking again will not help until something changes (the
+   * config, the image source); false when a later try may succeed.
+   */
+  protobuf_c_boolean permanent;
+  /*
+   * One line for a human: what to do about it.
+   */
+  char *remedy;
+  /*
+   * When asking again makes sense, in seconds from now (0: no advice).
+   */
+  double retry_after_seconds;
+};
+#define SIDECAR__V1__ERROR_DETAIL__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__error_detail__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, 0 }
 
 
 /* Sidecar__V1__ClientFrame methods */
@@ -195,6 +230,25 @@ Sidecar__V1__ServerFrame *
 void   sidecar__v1__server_frame__free_unpacked
                      (Sidecar__V1__ServerFrame *message,
                       ProtobufCAllocator *allocator);
+/* Sidecar__V1__ErrorDetail methods */
+void   sidecar__v1__error_detail__init
+                     (Sidecar__V1__ErrorDetail         *message);
+size_t sidecar__v1__error_detail__get_packed_size
+                     (const Sidecar__V1__ErrorDetail   *message);
+size_t sidecar__v1__error_detail__pack
+                     (const Sidecar__V1__ErrorDetail   *message,
+                      uint8_t             *out);
+size_t sidecar__v1__error_detail__pack_to_buffer
+                     (const Sidecar__V1__ErrorDetail   *message,
+                      ProtobufCBuffer     *buffer);
+Sidecar__V1__ErrorDetail *
+       sidecar__v1__error_detail__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sidecar__v1__error_detail__free_unpacked
+                     (Sidecar__V1__ErrorDetail *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Sidecar__V1__ClientFrame_Closure)
@@ -202,6 +256,9 @@ typedef void (*Sidecar__V1__ClientFrame_Closure)
                   void *closure_data);
 typedef void (*Sidecar__V1__ServerFrame_Closure)
                  (const Sidecar__V1__ServerFrame *message,
+                  void *closure_data);
+typedef void (*Sidecar__V1__ErrorDetail_Closure)
+                 (const Sidecar__V1__ErrorDetail *message,
                   void *closure_data);
 
 /* --- services --- */
@@ -214,6 +271,7 @@ extern const ProtobufCMessageDescriptor sidecar__v1__client_frame__descriptor;
 extern const ProtobufCEnumDescriptor    sidecar__v1__client_frame__kind__descriptor;
 extern const ProtobufCMessageDescriptor sidecar__v1__server_frame__descriptor;
 extern const ProtobufCEnumDescriptor    sidecar__v1__server_frame__kind__descriptor;
+extern const ProtobufCMessageDescriptor sidecar__v1__error_detail__descriptor;
 
 PROTOBUF_C__END_DECLS
 
