@@ -37,8 +37,11 @@ let package = Package(
         .target(name: "SidecarWire", dependencies: ["SidecarCore", "SidecarProtoC", "CProtobufC"]),
         .target(name: "SidecarLoop", dependencies: ["CLibUV", "CSidecarShims"], swiftSettings: daemonHotPath),
         .target(name: "SidecarStore", dependencies: ["CSQLite", "SidecarCore"]),
+        // Plain Swift: image jobs (singleflight, base order, caps, back-off)
+        // and leases over any backend, on a clock it is given.
+        .target(name: "SidecarImages", dependencies: ["SidecarCore", "SidecarConfig"]),
         .target(name: "SidecarDaemon", dependencies: [
-            "SidecarCore", "SidecarConfig", "SidecarWire", "SidecarLoop", "SidecarStore",
+            "SidecarCore", "SidecarConfig", "SidecarWire", "SidecarLoop", "SidecarStore", "SidecarImages",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: daemonHotPath),
         .executableTarget(name: "sidecard", dependencies: [
@@ -55,6 +58,7 @@ let package = Package(
         .testTarget(name: "SidecarConfigTests", dependencies: ["SidecarConfig", "SidecarCore"]),
         .testTarget(name: "SidecarWireTests", dependencies: ["SidecarWire", "SidecarCore"]),
         .testTarget(name: "SidecarStoreTests", dependencies: ["SidecarStore", "SidecarCore"]),
+        .testTarget(name: "SidecarImagesTests", dependencies: ["SidecarImages", "SidecarConfig", "SidecarCore"]),
         .testTarget(name: "SidecarIntegrationTests", dependencies: [
             "SidecarClient", "SidecarWire", "SidecarCore", "SidecarStore", "sidecard", "sidecarctl",
         ]),

@@ -71,6 +71,8 @@ enum ConfigSchema {
         if let value = try section.duration("job_timeout") { images.jobTimeoutSeconds = value }
         if let value = try section.duration("failure_backoff") { images.failureBackoffSeconds = value }
         if let value = try section.duration("failure_backoff_max") { images.failureBackoffMaxSeconds = value }
+        if let value = try section.duration("presence_ttl") { images.presenceTTLSeconds = value }
+        if let value = try section.duration("prune_unused_after", allowZero: true) { images.pruneUnusedAfterSeconds = value }
         if let value = try section.strings("insecure_registries") { images.insecureRegistries = value }
         if let command = try section.section("command") {
             if let argv = try command.strings("exists") { images.command.exists = argv }

@@ -46,6 +46,10 @@ public struct DaemonConfig: Sendable, Equatable {
         public var jobTimeoutSeconds = 1800.0
         public var failureBackoffSeconds = 10.0
         public var failureBackoffMaxSeconds = 300.0
+        /// How long a presence check is trusted by a backend without events.
+        public var presenceTTLSeconds = 5.0
+        /// `Prune` removes images nobody asked for within this long.
+        public var pruneUnusedAfterSeconds = 86400.0
         public var insecureRegistries: [String] = []
         public var command = CommandTemplates()
         public var images: [ImageSpec] = []

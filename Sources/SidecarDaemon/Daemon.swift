@@ -76,7 +76,10 @@ public enum Daemon {
         server.turnEndWork.append { retries.commitPending() }
         let databases = try DatabaseService(loop: loop, context: context)
         reloader.onApplied.append { config in databases.configure(config) }
-        server.install(ServiceRoutes.table(server: server, reloader: reloader, retries: retries, databases: databases))
+        let images = try ImageService(loop: loop, context: context)
+        reloader.onApplied.append { config in images.configure(config) }
+        server.install(ServiceRoutes.table(
+            server: server, reloader: reloader, retries: retries, databases: databases, images: images))
         let lagProbe = try LoopLagProbe(loop: loop)
         server.lagProbe = lagProbe
         try server.start(socketPath: config.socket, mode: config.socketMode, inheritedDescriptor: activated)
@@ -87,6 +90,7 @@ public enum Daemon {
             lagProbe.close()
             retries.close()
             databases.close()
+            images.close()
         }
         let shutdown = { (name: String) in
             guard server.state == .serving else {
@@ -112,6 +116,7 @@ public enum Daemon {
             "sidecard \(SidecarDefaults.version) serving on \(config.socket)\(activated == nil ? "" : " (socket from systemd)") (state \(config.stateDirectory), config \(configPath ?? "embedded defaults"))"
         )
         SystemdNotify.send("READY=1")
+        images.start()
         loop.run()
     }
 }

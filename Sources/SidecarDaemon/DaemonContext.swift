@@ -49,6 +49,10 @@ final class DaemonContext {
             needsRestart.append("retry.synchronous")
             next.retry.synchronous = config.retry.synchronous
         }
+        if next.images.backend != config.images.backend {
+            needsRestart.append("images.backend")
+            next.images.backend = config.images.backend
+        }
         if next.socketMode != config.socketMode {
             needsRestart.append("socket_mode")
             next.socketMode = config.socketMode

@@ -73,6 +73,9 @@ final class MetricsRegistry {
         "sidecar_retry_decisions_total": "decision",
         "sidecar_retry_commits_total": "result",
         "sidecar_db_checks_total": "outcome",
+        "sidecar_image_ensure_total": "answer",
+        "sidecar_image_jobs_total": "result",
+        "sidecar_leases_total": "event",
     ]
 
     private static let help: [String: String] = [
@@ -83,6 +86,9 @@ final class MetricsRegistry {
         "sidecar_retry_decisions_total": "ReserveRetrySlot answers, by decision.",
         "sidecar_retry_commits_total": "Group commits of the retry ledger (each one transaction), by result.",
         "sidecar_db_checks_total": "CheckDb requests by outcome: run (a check ran), shared, reused, outside_roots.",
+        "sidecar_image_ensure_total": "EnsureImage answers: present (from the cache or a check), joined (a job), failed.",
+        "sidecar_image_jobs_total": "Image jobs by result: started, finished, failed.",
+        "sidecar_leases_total": "Lease events: acquired, renewed, released, expired.",
     ]
 
     func render(_ gauges: Gauges) -> String {

@@ -1,5 +1,6 @@
 import SidecarConfig
 import SidecarCore
+import SidecarImages
 import SidecarLoop
 import SidecarStore
 import SidecarWire
@@ -22,6 +23,11 @@ enum StatusMapping {
                 return SidecarError(.invalidArgument, "unknown retry policy \"\(name)\" (policies: \(known.joined(separator: ", ")))")
             case .unknownKey(let key):
                 return SidecarError(.notFound, "no retry key \"\(key)\"")
+            }
+        case let error as LeaseError:
+            switch error {
+            case .invalid(let reason): return SidecarError(.invalidArgument, reason)
+            case .unknown: return SidecarError(.notFound, error.description)
             }
         case let error as StoreError:
             return SidecarError(.internal, "state database: \(error.description)")

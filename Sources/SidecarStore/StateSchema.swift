@@ -26,6 +26,14 @@ public enum StateSchema {
                 updated_at REAL NOT NULL
             );
             """),
+        Migration(version: 3, name: "leases", sql: """
+            CREATE TABLE leases (
+                id TEXT PRIMARY KEY,
+                target TEXT NOT NULL,
+                holder TEXT NOT NULL,
+                expires_unix_ms INTEGER NOT NULL
+            );
+            """),
     ]
 
     /// Opens (creating if needed) and migrates the state database.

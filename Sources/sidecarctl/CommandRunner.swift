@@ -23,19 +23,33 @@ enum CommandRunner {
 
     static func exitCode(for error: SidecarError) -> SidecarExitCode {
         if error.isUnreachable { return .unavailable }
+        // The daemon's word that asking again cannot help (an image whose
+        // build fails for good) wins over what the code alone suggests.
+        if error.detail?.permanent == true { return .no }
         switch error.code {
         case .permissionDenied, .unauthenticated: return .noPermission
         case .invalidArgument: return .usage
-        case .unavailable, .deadlineExceeded, .resourceExhausted, .aborted: return .tempFail
+        // FAILED_PRECONDITION: an image backing off after a failed job, tried
+        // afresh once the back-off ends. (Its other use, a protocol revision
+        // mismatch, happens mid-upgrade, when asking again later helps too.)
+        case .unavailable, .deadlineExceeded, .resourceExhausted, .aborted, .failedPrecondition: return .tempFail
         default: return .no
         }
     }
 
     private static func report(_ error: SidecarError, json: Bool) {
         if json {
-            Output.json(["error": ["code": error.code.name, "message": error.message]])
+            var object: [String: Any] = ["code": error.code.name, "message": error.message]
+            if let detail = error.detail {
+                object["detail"] = [
+                    "category": detail.category, "permanent": detail.permanent, "remedy": detail.remedy,
+                    "retry_after_seconds": detail.retryAfterSeconds,
+                ] as [String: Any]
+            }
+            Output.json(["error": object])
         } else {
             Output.error("sidecarctl: \(error.message.isEmpty ? error.code.name : "\(error.code.name): \(error.message)")")
+            if let remedy = error.detail?.remedy, !remedy.isEmpty { Output.error("remedy: \(remedy)") }
         }
     }
 }

@@ -147,7 +147,7 @@ public struct CompleteAttemptRequest: WireMessage, Equatable {
     }
 }
 
-/// An empty answer: CompleteAttempt and ResetRetry say nothing but OK.
+/// An empty answer: CompleteAttempt, ResetRetry and ReleaseLease say nothing but OK.
 public struct EmptyResponse: WireMessage, Equatable {
     public init() {}
     public init(wireBytes: UnsafeRawBufferPointer) throws {}

@@ -1,0 +1,31 @@
+import SidecarCore
+import SidecarWire
+
+extension SidecarClient {
+    /// Makes sure `image` (a name from the daemon's config or a reference) is
+    /// present and intact: answered at once when it is, otherwise after the
+    /// one build or pull that every concurrent caller joins. With a
+    /// `leaseHolder`, a lease of `leaseTTLSeconds` is taken with the answer.
+    /// Safe to repeat. Throws NOT_FOUND (unknown image), FAILED_PRECONDITION
+    /// (backing off after a failed job), UNAVAILABLE (backend unreachable);
+    /// a failed job's `SidecarError.detail` says whether it is permanent.
+    public func ensureImage(
+        _ image: String, leaseHolder: String = "", leaseTTLSeconds: UInt32 = 0, timeout: Duration? = nil
+    ) async throws -> EnsureImageAnswer {
+        try await unary(
+            "EnsureImage", EnsureImageRequest(image: image, leaseHolder: leaseHolder, leaseTTLSeconds: leaseTTLSeconds),
+            as: EnsureImageResponse.self, timeout: timeout
+        ).answer
+    }
+
+    /// The images the daemon knows: presence, last job, back-off.
+    public func listImages(timeout: Duration? = nil) async throws -> [ImageStatus] {
+        try await unary("ListImages", ListImagesRequest(), as: ListImagesResponse.self, timeout: timeout).images
+    }
+
+    /// Admin: removes what no ref reaches and refs neither leased nor used
+    /// lately; with `dryRun`, only says what it would remove.
+    public func prune(dryRun: Bool = false, timeout: Duration? = nil) async throws -> PruneReport {
+        try await unary("Prune", PruneRequest(dryRun: dryRun), as: PruneResponse.self, timeout: timeout).report
+    }
+}

@@ -1,0 +1,130 @@
+import SidecarConfig
+import SidecarCore
+import SidecarImages
+import SidecarLoop
+
+/// `images.backend = "command"`: every operation is an argv from the config,
+/// run with `uv_spawn` (never a shell). `{ref}`, `{name}` and `{source}` (the
+/// pull source, else the ref) are replaced inside an element, which stays one
+/// argument. Presence is not reported by events: the coordinator trusts a
+/// check for `images.presence_ttl`.
+final class CommandImageBackend: ImageBackend {
+    let reportsEvents = false
+    var onEvent: ((ImageBackendEvent) -> Void)?
+
+    /// A presence check or a removal that takes longer is a broken backend.
+    static let quickCommandTimeoutSeconds = 60.0
+
+    private let loop: EventLoop
+    private var templates: DaemonConfig.CommandTemplates
+    private var running: [ObjectIdentifier: ChildProcess] = [:]
+
+    init(loop: EventLoop, templates: DaemonConfig.CommandTemplates) {
+        self.loop = loop
+        self.templates = templates
+    }
+
+    func configure(_ templates: DaemonConfig.CommandTemplates) {
+        self.templates = templates
+    }
+
+    func presence(of image: ImageSpec, _ done: @escaping (Result<ImagePresence, ImageBackendFailure>) -> Void) {
+        run(templates.exists, for: image, workdir: nil, timeout: Self.quickCommandTimeoutSeconds, what: "exists") { result in
+            switch result {
+            case .failure(let failure):
+                done(.failure(failure))
+            case .success(let outcome) where outcome.succeeded:
+                done(.success(.present(id: "")))
+            case .success(let outcome) where outcome.signal == 0 && !outcome.timedOut && outcome.exitStatus == 1:
+                done(.success(.missing))
+            case .success(let outcome):
+                done(.failure(ImageBackendFailure(
+                    .unavailable, "the exists command \(Self.ended(outcome)) (0 means present, 1 missing)", output: outcome.output)))
+            }
+        }
+    }
+
+    func canBuild(_ image: ImageSpec) -> Bool { !buildArgv(image).isEmpty }
+    func canPull(_ image: ImageSpec) -> Bool { !templates.pull.isEmpty }
+
+    func build(_ image: ImageSpec, timeoutSeconds: Double, _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void) {
+        job(buildArgv(image), image: image, workdir: image.workdir, timeout: timeoutSeconds, what: "build", outcome: .built, done)
+    }
+
+    func pull(_ image: ImageSpec, timeoutSeconds: Double, _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void) {
+        job(templates.pull, image: image, workdir: nil, timeout: timeoutSeconds, what: "pull", outcome: .pulled, done)
+    }
+
+    func remove(_ image: ImageSpec, _ done: @escaping (Result<Void, ImageBackendFailure>) -> Void) {
+        run(templates.remove, for: image, workdir: nil, timeout: Self.quickCommandTimeoutSeconds, what: "remove") { result in
+            switch result {
+            case .success(let outcome) where outcome.succeeded: done(.success(()))
+            case .success(let outcome): done(.failure(ImageBackendFailure(.failed, "remove \(Self.ended(outcome))", output: outcome.output)))
+            case .failure(let failure): done(.failure(failure))
+            }
+        }
+    }
+
+    /// Kills every child still running (shutdown).
+    func killAll() {
+        for child in running.values { child.kill() }
+    }
+
+    private func buildArgv(_ image: ImageSpec) -> [String] {
+        image.build.isEmpty ? templates.build : image.build
+    }
+
+    private func job(
+        _ template: [String], image: ImageSpec, workdir: String?, timeout: Double, what: String, outcome: ImageOutcome,
+        _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void
+    ) {
+        run(template, for: image, workdir: workdir, timeout: timeout, what: what) { result in
+            switch result {
+            case .success(let ran) where ran.succeeded:
+                done(.success(ImageJobResult(outcome: outcome)))
+            case .success(let ran):
+                let how = ran.timedOut
+                    ? "was killed with its process group after its time-out of \(DurationText.format(timeout))" : Self.ended(ran)
+                done(.failure(ImageBackendFailure(ran.timedOut ? .timedOut : .failed, "\(what) \(how)", output: ran.output)))
+            case .failure(let failure):
+                done(.failure(failure))
+            }
+        }
+    }
+
+    private func run(
+        _ template: [String], for image: ImageSpec, workdir: String?, timeout: Double, what: String,
+        _ done: @escaping (Result<ChildProcess.Outcome, ImageBackendFailure>) -> Void
+    ) {
+        let argv = Self.substitute(template, image: image)
+        guard !argv.isEmpty else {
+            return done(.failure(ImageBackendFailure(.unavailable, "images.command.\(what) is empty")))
+        }
+        var key: ObjectIdentifier?
+        do {
+            let child = try ChildProcess(
+                loop: loop, argv: argv, workingDirectory: workdir, timeoutSeconds: timeout
+            ) { [weak self] outcome in
+                if let key { self?.running[key] = nil }
+                done(.success(outcome))
+            }
+            key = ObjectIdentifier(child)
+            running[key!] = child
+        } catch {
+            done(.failure(ImageBackendFailure(.unavailable, "\(error)")))
+        }
+    }
+
+    static func substitute(_ template: [String], image: ImageSpec) -> [String] {
+        let source = image.pull.isEmpty ? image.ref : image.pull
+        return template.map {
+            $0.replacing("{ref}", with: image.ref).replacing("{name}", with: image.name).replacing("{source}", with: source)
+        }
+    }
+
+    static func ended(_ outcome: ChildProcess.Outcome) -> String {
+        if outcome.timedOut { return "was killed with its process group at its time-out" }
+        if outcome.signal != 0 { return "was killed by signal \(outcome.signal)" }
+        return "exited with status \(outcome.exitStatus)"
+    }
+}

@@ -1,0 +1,122 @@
+import SidecarConfig
+import SidecarCore
+import SidecarImages
+import SidecarLoop
+import SidecarWire
+
+/// EnsureImage, ListImages and Prune on the daemon: the coordinator over the
+/// configured backend, its events on the bus, leases that block removal, and
+/// a one-second tick for `keep_warm` images and lease expiry.
+final class ImageService {
+    static let tickMilliseconds: UInt64 = 1000
+
+    let leases: LeaseService
+    private let context: DaemonContext
+    private let coordinator: ImageCoordinator?
+    private let commandBackend: CommandImageBackend?
+    private let backendName: String
+    private let timer: LoopTimer
+
+    init(loop: EventLoop, context: DaemonContext) throws {
+        self.context = context
+        leases = try LeaseService(context: context)
+        let images = context.config.images
+        backendName = images.backend.rawValue
+        switch images.backend {
+        case .command:
+            let backend = CommandImageBackend(loop: loop, templates: images.command)
+            commandBackend = backend
+            coordinator = ImageCoordinator(
+                images: images, backend: backend, clock: DaemonImageClock(), classifier: context.classifier)
+        case .docker, .ociLayout:
+            commandBackend = nil
+            coordinator = nil
+        }
+        timer = try LoopTimer(loop: loop)
+        coordinator?.isLeased = { [unowned leases] names in leases.holds(any: names) }
+        coordinator?.onEvent = { [unowned context] event in
+            context.events.publish(topic: event.topic, subject: event.subject, message: event.message, attributes: event.attributes)
+            if event.topic.hasPrefix("image.job.") {
+                context.metrics.increment("sidecar_image_jobs_total", label: String(event.topic.dropFirst("image.job.".count)))
+            }
+            if event.topic == "image.job.failed" || event.topic == "image.prune_failed" {
+                context.logger.warning("\(event.subject): \(event.message)")
+            } else {
+                context.logger.info("\(event.subject): \(event.message)")
+            }
+        }
+        if coordinator == nil {
+            context.logger.warning("images.backend = \"\(backendName)\" is not available in this version: EnsureImage answers UNIMPLEMENTED")
+        }
+    }
+
+    /// Starts the tick, which also makes `keep_warm` images present now.
+    func start() {
+        coordinator?.tick()
+        timer.start(after: Self.tickMilliseconds, repeat: Self.tickMilliseconds) { [unowned self] in
+            leases.sweep()
+            coordinator?.tick()
+        }
+        timer.unref()
+    }
+
+    func configure(_ config: DaemonConfig) {
+        commandBackend?.configure(config.images.command)
+        coordinator?.configure(images: config.images, classifier: context.classifier)
+    }
+
+    func close() {
+        timer.close()
+        commandBackend?.killAll()
+    }
+
+    // MARK: Methods
+
+    func ensure(_ request: EnsureImageRequest, call: ActiveCall) throws {
+        let coordinator = try available()
+        let holder = request.leaseHolder
+        let ttl = request.leaseTTLSeconds == 0 ? LeaseService.defaultTTLSeconds : request.leaseTTLSeconds
+        if !holder.isEmpty && ttl > LeaseTable.maxTTLSeconds {
+            throw SidecarError(.invalidArgument, "lease_ttl_seconds is at most \(LeaseTable.maxTTLSeconds)")
+        }
+        let token = coordinator.ensure(request.image) { [context, leases] result in
+            switch result {
+            case .success(var answer):
+                context.metrics.increment("sidecar_image_ensure_total", label: answer.outcome == .present && !answer.coalesced ? "present" : "joined")
+                if !holder.isEmpty {
+                    do {
+                        answer.lease = try leases.acquire(target: answer.name, holder: holder, ttlSeconds: ttl)
+                    } catch {
+                        return call.fail(StatusMapping.status(for: error))
+                    }
+                }
+                call.respond(EnsureImageResponse(answer: answer))
+            case .failure(let error):
+                context.metrics.increment("sidecar_image_ensure_total", label: "failed")
+                call.fail(error)
+            }
+        }
+        if let token, !call.isFinished {
+            call.onCancel = { coordinator.leave(token) }
+        }
+    }
+
+    func list() throws -> [ImageStatus] {
+        try available().list()
+    }
+
+    func prune(dryRun: Bool, peer: PeerCredentials, done: @escaping (PruneReport) -> Void) throws {
+        let coordinator = try available()
+        context.logger.info("prune\(dryRun ? " (dry run)" : "") asked by uid \(peer.uid)")
+        coordinator.prune(dryRun: dryRun, done: done)
+    }
+
+    private func available() throws -> ImageCoordinator {
+        guard let coordinator else {
+            throw SidecarError(
+                .unimplemented,
+                "images.backend = \"\(backendName)\" is not available in this version of sidecard; set images.backend = \"command\"")
+        }
+        return coordinator
+    }
+}

@@ -1,0 +1,81 @@
+import SidecarConfig
+import SidecarCore
+
+public typealias ImageSpec = DaemonConfig.ImageSpec
+
+/// Whether an image is in the backend's store, and its identity there.
+public enum ImagePresence: Sendable, Equatable {
+    case present(id: String)
+    case missing
+}
+
+/// The two ways a job makes an image.
+public enum ImageJobKind: String, Sendable, Equatable {
+    case build
+    case pull
+}
+
+/// What a successful build or pull reports.
+public struct ImageJobResult: Sendable, Equatable {
+    public var outcome: ImageOutcome
+    public var id: String
+    /// What went wrong first, for a repair or a stale answer.
+    public var detail: String
+
+    public init(outcome: ImageOutcome, id: String = "", detail: String = "") {
+        self.outcome = outcome
+        self.id = id
+        self.detail = detail
+    }
+}
+
+/// Why a backend operation failed.
+public struct ImageBackendFailure: Error, Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// The backend itself cannot be reached or run (no engine socket,
+        /// a template's program missing): nothing is known about the image.
+        case unavailable
+        /// The operation ran and failed (non-zero exit, an error in the stream).
+        case failed
+        /// The job outlived its time-out and was killed.
+        case timedOut
+    }
+
+    public var kind: Kind
+    /// One line: what failed and how ("build exited with status 2").
+    public var message: String
+    /// The operation's output, at most the last 64 KiB.
+    public var output: String
+
+    public init(_ kind: Kind, _ message: String, output: String = "") {
+        self.kind = kind
+        self.message = message
+        self.output = output
+    }
+}
+
+/// What a backend that watches its store reports on its own.
+public enum ImageBackendEvent: Sendable, Equatable {
+    /// The image with this ref left the store (rmi, prune).
+    case removed(ref: String)
+    /// The event stream was lost and is back: events may have been missed.
+    case resynchronized
+}
+
+/// A place images live, as the coordinator needs it. Every method is called
+/// on the loop thread and calls `done` there exactly once, later or at once.
+public protocol ImageBackend: AnyObject {
+    /// True when `onEvent` reports every removal, so a present image stays
+    /// known present until an event says otherwise; false makes presence
+    /// expire after a TTL and be checked again.
+    var reportsEvents: Bool { get }
+    var onEvent: ((ImageBackendEvent) -> Void)? { get set }
+
+    func presence(of image: ImageSpec, _ done: @escaping (Result<ImagePresence, ImageBackendFailure>) -> Void)
+    /// Whether `build` can make this image, and `pull` fetch it.
+    func canBuild(_ image: ImageSpec) -> Bool
+    func canPull(_ image: ImageSpec) -> Bool
+    func build(_ image: ImageSpec, timeoutSeconds: Double, _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void)
+    func pull(_ image: ImageSpec, timeoutSeconds: Double, _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void)
+    func remove(_ image: ImageSpec, _ done: @escaping (Result<Void, ImageBackendFailure>) -> Void)
+}

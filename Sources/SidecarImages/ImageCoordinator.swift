@@ -1,0 +1,264 @@
+import SidecarConfig
+import SidecarCore
+
+/// Makes sure images are present: answers from the presence cache when it
+/// can, otherwise runs one job per image that every concurrent caller joins,
+/// bases first, under the host's build and pull caps, and backs an image off
+/// after a failed job. Loop thread only; pure apart from the backend.
+///
+/// A job is never cancelled: a caller that leaves (cancels, disconnects,
+/// times out) only stops being answered, and the others keep waiting.
+public final class ImageCoordinator {
+    public typealias Reply = (Result<EnsureImageAnswer, SidecarError>) -> Void
+
+    /// Heard on every job start and end, removal and prune.
+    public var onEvent: ((ImageEvent) -> Void)?
+    /// Whether a live lease holds any of these names (an image's name and ref).
+    public var isLeased: ([String]) -> Bool = { _ in false }
+
+    private(set) public var settings: ImageSettings
+    let backend: ImageBackend
+    let clock: ImageClock
+    var classifier: ErrorClassifier
+    private(set) var catalog: ImageCatalog
+    private var queues = JobQueues()
+    private var pumping = false
+    private var waiterJobs: [UInt64: ImageJob] = [:]
+    private var nextToken: UInt64 = 1
+
+    public init(images: DaemonConfig.ImagesConfig, backend: ImageBackend, clock: ImageClock, classifier: ErrorClassifier) {
+        settings = ImageSettings(images)
+        self.backend = backend
+        self.clock = clock
+        self.classifier = classifier
+        catalog = ImageCatalog(specs: images.images, now: clock.monotonicSeconds)
+        backend.onEvent = { [unowned self] event in backendReported(event) }
+    }
+
+    /// A reload: new caps, timings and images. Jobs in flight finish as they
+    /// started.
+    public func configure(images: DaemonConfig.ImagesConfig, classifier: ErrorClassifier) {
+        settings = ImageSettings(images)
+        self.classifier = classifier
+        catalog.replaceSpecs(images.images, now: clock.monotonicSeconds)
+        pump()
+    }
+
+    // MARK: EnsureImage
+
+    /// Answers `reply` once, now or when the image's job ends. Returns a token
+    /// for `leave` when the answer is still to come.
+    @discardableResult
+    public func ensure(_ nameOrRef: String, reply: @escaping Reply) -> UInt64? {
+        let entry: ImageEntry
+        switch catalog.resolve(nameOrRef, now: clock.monotonicSeconds) {
+        case .success(let found): entry = found
+        case .failure(let error):
+            reply(.failure(error))
+            return nil
+        }
+        let now = clock.monotonicSeconds
+        entry.lastUsed = now
+        if let job = entry.job { return join(job, reply, coalesced: true) }
+        if isKnownPresent(entry, now: now) {
+            reply(.success(EnsureImageAnswer(outcome: .present, name: entry.spec.name, ref: entry.spec.ref, id: entry.id)))
+            return nil
+        }
+        if now < entry.backoffUntil, let last = entry.lastError {
+            reply(.failure(ImageFailures.backingOff(entry, last: last, remaining: entry.backoffUntil - now)))
+            return nil
+        }
+        let job = ImageJob(entry: entry, now: now)
+        entry.job = job
+        let token = join(job, reply, coalesced: false)
+        checkPresence(job)
+        return token
+    }
+
+    /// The caller behind `token` no longer wants its answer; its job goes on.
+    public func leave(_ token: UInt64) {
+        waiterJobs.removeValue(forKey: token)?.remove(token)
+    }
+
+    private func join(_ job: ImageJob, _ reply: @escaping Reply, coalesced: Bool) -> UInt64 {
+        let token = nextToken
+        nextToken += 1
+        job.add(token, ImageJob.Waiter(reply: reply, coalesced: coalesced))
+        waiterJobs[token] = job
+        return token
+    }
+
+    func isKnownPresent(_ entry: ImageEntry, now: Double) -> Bool {
+        entry.present == true && (backend.reportsEvents || now - entry.verifiedAt < settings.presenceTTLSeconds)
+    }
+
+    // MARK: A job, step by step
+
+    private func checkPresence(_ job: ImageJob) {
+        let entry = job.entry
+        job.state = .checking
+        backend.presence(of: entry.spec) { [self] result in
+            switch result {
+            case .success(.present(let id)):
+                markPresent(entry, id: id)
+                finish(job, .success(EnsureImageAnswer(outcome: .present, name: entry.spec.name, ref: entry.spec.ref, id: id)))
+            case .success(.missing):
+                markMissing(entry, how: "a presence check found it missing")
+                afterMissing(job)
+            case .failure(let failure):
+                // Nothing ran, so nothing backs off: the next call asks again.
+                finish(job, .failure(ImageFailures.backendUnavailable(entry, failure)))
+            }
+        }
+    }
+
+    private func afterMissing(_ job: ImageJob) {
+        let base = job.entry.spec.base
+        guard !base.isEmpty else { return enqueue(job) }
+        job.state = .waitingForBase
+        ensure(base) { [self] result in
+            switch result {
+            case .success: enqueue(job)
+            case .failure(let error): finish(job, .failure(ImageFailures.baseUnavailable(job.entry, base: base, error)))
+            }
+        }
+    }
+
+    private func enqueue(_ job: ImageJob) {
+        let entry = job.entry
+        let kind: ImageJobKind
+        if !entry.isAdHoc && backend.canBuild(entry.spec) {
+            kind = .build
+        } else if backend.canPull(entry.spec) {
+            kind = .pull
+        } else {
+            return finish(job, .failure(ImageFailures.noWayToMake(entry)))
+        }
+        job.kind = kind
+        job.state = .queued
+        queues.append(job, kind: kind)
+        pump()
+    }
+
+    /// Starts queued jobs while the caps allow. Re-entered by a job that
+    /// ends at once, the outer loop carries on.
+    private func pump() {
+        guard !pumping else { return }
+        pumping = true
+        defer { pumping = false }
+        while let (job, kind) = queues.nextToStart(settings: settings) {
+            run(job, kind: kind)
+        }
+    }
+
+    private func run(_ job: ImageJob, kind: ImageJobKind) {
+        let entry = job.entry
+        job.state = kind == .build ? .building : .pulling
+        job.startedAt = clock.monotonicSeconds
+        emit("image.job.started", entry, "\(kind.rawValue) of \(entry.spec.ref) started", [
+            "kind": kind.rawValue, "waiters": "\(job.waiters.count)",
+        ])
+        let timeout = entry.spec.jobTimeoutSeconds ?? settings.jobTimeoutSeconds
+        let done: (Result<ImageJobResult, ImageBackendFailure>) -> Void = { [self] result in
+            queues.finished(kind)
+            switch result {
+            case .success(let made): confirm(job, kind: kind, made)
+            case .failure(let failure): failed(job, kind: kind, failure)
+            }
+            pump()
+        }
+        switch kind {
+        case .build: backend.build(entry.spec, timeoutSeconds: timeout, done)
+        case .pull: backend.pull(entry.spec, timeoutSeconds: timeout, done)
+        }
+    }
+
+    /// A job that says it made the image is believed only once the store
+    /// has it: a build script that exits 0 without tagging is a failure.
+    private func confirm(_ job: ImageJob, kind: ImageJobKind, _ made: ImageJobResult) {
+        let entry = job.entry
+        backend.presence(of: entry.spec) { [self] result in
+            switch result {
+            case .success(.present(let id)):
+                succeeded(job, kind: kind, made, id: id.isEmpty ? made.id : id)
+            case .success(.missing):
+                failed(job, kind: kind, ImageBackendFailure(
+                    .failed, "the \(kind.rawValue) ended well but \(entry.spec.ref) is not in the store"))
+            case .failure(let failure):
+                failed(job, kind: kind, failure)
+            }
+        }
+    }
+
+    private func succeeded(_ job: ImageJob, kind: ImageJobKind, _ made: ImageJobResult, id: String) {
+        let entry = job.entry
+        let seconds = clock.monotonicSeconds - (job.startedAt ?? job.createdAt)
+        markPresent(entry, id: id)
+        entry.consecutiveFailures = 0
+        entry.backoffUntil = -.infinity
+        entry.lastError = nil
+        entry.lastJobOutcome = made.outcome.rawValue
+        entry.lastJobEndUnixMilliseconds = clock.unixMilliseconds
+        emit("image.job.finished", entry, "\(kind.rawValue) of \(entry.spec.ref) finished: \(made.outcome.rawValue) in \(DurationText.format(seconds))", [
+            "kind": kind.rawValue, "outcome": made.outcome.rawValue, "seconds": String(format: "%.3f", seconds),
+            "waiters": "\(job.waiters.count)",
+        ])
+        finish(job, .success(EnsureImageAnswer(
+            outcome: made.outcome, name: entry.spec.name, ref: entry.spec.ref, id: id, jobSeconds: seconds, detail: made.detail)))
+    }
+
+    private func failed(_ job: ImageJob, kind: ImageJobKind, _ failure: ImageBackendFailure) {
+        let entry = job.entry
+        entry.consecutiveFailures += 1
+        let backoff = settings.backoff(afterFailures: entry.consecutiveFailures)
+        entry.backoffUntil = clock.monotonicSeconds + backoff
+        let error = ImageFailures.jobFailed(entry, kind: kind, failure, backoff: backoff, classifier: classifier)
+        entry.lastError = error
+        entry.lastJobOutcome = "FAILED"
+        entry.lastJobEndUnixMilliseconds = clock.unixMilliseconds
+        emit("image.job.failed", entry, "\(kind.rawValue) of \(entry.spec.ref) failed: \(failure.message)", [
+            "kind": kind.rawValue, "category": error.detail?.category ?? "", "backoff_seconds": "\(Int(backoff.rounded(.up)))",
+            "failures": "\(entry.consecutiveFailures)", "waiters": "\(job.waiters.count)",
+        ])
+        finish(job, .failure(error))
+    }
+
+    private func finish(_ job: ImageJob, _ result: Result<EnsureImageAnswer, SidecarError>) {
+        if job.entry.job === job { job.entry.job = nil }
+        for token in job.waiters.keys { waiterJobs[token] = nil }
+        for waiter in job.takeWaiters() {
+            switch result {
+            case .success(var answer):
+                answer.coalesced = waiter.coalesced
+                waiter.reply(.success(answer))
+            case .failure(let error):
+                waiter.reply(.failure(error))
+            }
+        }
+    }
+
+    // MARK: Presence
+
+    private func markPresent(_ entry: ImageEntry, id: String) {
+        entry.present = true
+        entry.id = id
+        entry.verifiedAt = clock.monotonicSeconds
+    }
+
+    /// Records that the image is gone; if it was known present, that is news.
+    func markMissing(_ entry: ImageEntry, how: String) {
+        let wasPresent = entry.present == true
+        entry.present = false
+        entry.id = ""
+        entry.verifiedAt = clock.monotonicSeconds
+        if wasPresent {
+            emit("image.removed", entry, "\(entry.spec.ref) is gone: \(how)", ["keep_warm": "\(entry.spec.keepWarm)"])
+        }
+    }
+
+    func emit(_ topic: String, _ entry: ImageEntry, _ message: String, _ attributes: [String: String] = [:]) {
+        var attributes = attributes
+        attributes["ref"] = entry.spec.ref
+        onEvent?(ImageEvent(topic: topic, subject: entry.spec.name, message: message, attributes: attributes))
+    }
+}

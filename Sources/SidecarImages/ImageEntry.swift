@@ -1,0 +1,75 @@
+import SidecarCore
+
+/// What the coordinator knows about one image: its spec, presence, the job
+/// in flight and the failures behind it. Loop thread only.
+final class ImageEntry {
+    var spec: ImageSpec
+    /// Asked for by ref without being in the config: it may be pulled, never built.
+    let isAdHoc: Bool
+    /// nil until the backend has been asked.
+    var present: Bool?
+    var id = ""
+    /// Monotonic seconds of the last time the backend confirmed presence.
+    var verifiedAt = -Double.infinity
+    var job: ImageJob?
+    var consecutiveFailures = 0
+    var backoffUntil = -Double.infinity
+    var lastError: SidecarError?
+    var lastJobOutcome = ""
+    var lastJobEndUnixMilliseconds: Int64 = 0
+    /// Monotonic seconds of the last EnsureImage that named it.
+    var lastUsed: Double
+
+    init(spec: ImageSpec, isAdHoc: Bool, now: Double) {
+        self.spec = spec
+        self.isAdHoc = isAdHoc
+        lastUsed = now
+    }
+
+    /// The names a lease may hold this image by.
+    var leaseNames: [String] { spec.name == spec.ref ? [spec.ref] : [spec.name, spec.ref] }
+}
+
+/// One build or pull (or the presence check that may make one unnecessary)
+/// that every concurrent caller for the image joins.
+final class ImageJob {
+    typealias Reply = (Result<EnsureImageAnswer, SidecarError>) -> Void
+
+    struct Waiter {
+        let reply: Reply
+        /// False for the call that started the job.
+        let coalesced: Bool
+    }
+
+    // Strong: a job outlives a reload that drops its image from the config.
+    let entry: ImageEntry
+    var state = ImageStatus.State.checking
+    var kind: ImageJobKind?
+    let createdAt: Double
+    var startedAt: Double?
+    private(set) var waiters: [UInt64: Waiter] = [:]
+    /// Waiter ids in arrival order, so answers go out first come first served.
+    private var order: [UInt64] = []
+
+    init(entry: ImageEntry, now: Double) {
+        self.entry = entry
+        createdAt = now
+    }
+
+    func add(_ token: UInt64, _ waiter: Waiter) {
+        waiters[token] = waiter
+        order.append(token)
+    }
+
+    func remove(_ token: UInt64) {
+        waiters[token] = nil
+    }
+
+    /// The waiters still there, in arrival order; the job keeps none after.
+    func takeWaiters() -> [Waiter] {
+        let taken = order.compactMap { waiters[$0] }
+        waiters.removeAll()
+        order.removeAll()
+        return taken
+    }
+}

@@ -1,0 +1,77 @@
+import SidecarCore
+
+/// The leases held now, by id. Pure: the caller persists what changes and
+/// passes the wall-clock time in. Re-acquiring by the same holder for the
+/// same target renews the lease it already has (same id).
+public struct LeaseTable: Sendable {
+    public static let maxTTLSeconds: UInt32 = 7 * 24 * 3600
+
+    private(set) public var leases: [String: LeaseRecord] = [:]
+
+    public init(_ leases: [LeaseRecord] = []) {
+        for lease in leases { self.leases[lease.id] = lease }
+    }
+
+    public enum Change: Sendable, Equatable {
+        case created(LeaseRecord)
+        case renewed(LeaseRecord)
+    }
+
+    /// Takes or renews a lease. `newID` names a new lease (random in the
+    /// daemon, predictable in tests).
+    public mutating func acquire(
+        target: String, holder: String, ttlSeconds: UInt32, nowUnixMilliseconds: Int64, newID: () -> String
+    ) throws(LeaseError) -> Change {
+        if target.isEmpty { throw .invalid("a lease needs a target (an image name or ref)") }
+        if holder.isEmpty { throw .invalid("a lease needs a holder") }
+        if ttlSeconds == 0 { throw .invalid("a lease needs a ttl of at least 1 second") }
+        if ttlSeconds > Self.maxTTLSeconds { throw .invalid("a lease ttl is at most \(Self.maxTTLSeconds) seconds (7 days)") }
+        let expires = nowUnixMilliseconds + Int64(ttlSeconds) * 1000
+        if var held = leases.values.first(where: {
+            $0.target == target && $0.holder == holder && $0.expiresUnixMilliseconds > nowUnixMilliseconds
+        }) {
+            held.expiresUnixMilliseconds = expires
+            leases[held.id] = held
+            return .renewed(held)
+        }
+        let lease = LeaseRecord(id: newID(), target: target, holder: holder, expiresUnixMilliseconds: expires)
+        leases[lease.id] = lease
+        return .created(lease)
+    }
+
+    /// Ends a lease; releasing one that already expired is not an error.
+    public mutating func release(id: String) throws(LeaseError) -> LeaseRecord {
+        guard let lease = leases.removeValue(forKey: id) else { throw .unknown(id) }
+        return lease
+    }
+
+    /// Removes and returns the leases past their expiry.
+    public mutating func expire(nowUnixMilliseconds: Int64) -> [LeaseRecord] {
+        let expired = leases.values.filter { $0.expiresUnixMilliseconds <= nowUnixMilliseconds }
+        for lease in expired { leases[lease.id] = nil }
+        return expired.sorted { $0.expiresUnixMilliseconds < $1.expiresUnixMilliseconds }
+    }
+
+    /// The live leases whose target is any of `names` (an image is leased by
+    /// its name or its ref).
+    public func holding(any names: [String], nowUnixMilliseconds: Int64) -> [LeaseRecord] {
+        leases.values.filter { names.contains($0.target) && $0.expiresUnixMilliseconds > nowUnixMilliseconds }
+    }
+
+    public func live(nowUnixMilliseconds: Int64) -> [LeaseRecord] {
+        leases.values.filter { $0.expiresUnixMilliseconds > nowUnixMilliseconds }
+            .sorted { ($0.expiresUnixMilliseconds, $0.id) < ($1.expiresUnixMilliseconds, $1.id) }
+    }
+}
+
+public enum LeaseError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalid(String)
+    case unknown(String)
+
+    public var description: String {
+        switch self {
+        case .invalid(let reason): reason
+        case .unknown(let id): "no lease \"\(id)\" (it may have expired)"
+        }
+    }
+}

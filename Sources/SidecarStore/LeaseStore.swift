@@ -1,0 +1,32 @@
+import SidecarCore
+
+/// The `leases` table: every lease is written before it is answered, so a
+/// restart keeps it (an expired one is dropped when the daemon next sweeps).
+public final class LeaseStore {
+    private let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    public func loadAll() throws -> [LeaseRecord] {
+        try database.query("SELECT id, target, holder, expires_unix_ms FROM leases").map { row in
+            LeaseRecord(id: row[0] ?? "", target: row[1] ?? "", holder: row[2] ?? "", expiresUnixMilliseconds: Int64(row[3] ?? "") ?? 0)
+        }
+    }
+
+    public func save(_ lease: LeaseRecord) throws {
+        try database.statement("""
+            INSERT INTO leases (id, target, holder, expires_unix_ms) VALUES (?1, ?2, ?3, ?4)
+            ON CONFLICT(id) DO UPDATE SET expires_unix_ms = excluded.expires_unix_ms
+            """).run([.text(lease.id), .text(lease.target), .text(lease.holder), .integer(lease.expiresUnixMilliseconds)])
+    }
+
+    public func delete(ids: [String]) throws {
+        guard !ids.isEmpty else { return }
+        try database.transaction {
+            let delete = try database.statement("DELETE FROM leases WHERE id = ?1")
+            for id in ids { try delete.run([.text(id)]) }
+        }
+    }
+}
