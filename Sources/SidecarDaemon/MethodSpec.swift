@@ -14,8 +14,6 @@ struct MethodSpec {
         /// Answered later through its `ActiveCall` (a timer, the thread pool,
         /// a child process, a stream).
         case start((ActiveCall, UnsafeRawBufferPointer) -> Void)
-        /// A method of a later issue: UNIMPLEMENTED.
-        case notYetImplemented
     }
 
     let name: String
@@ -47,10 +45,5 @@ struct MethodSpec {
                 call.fail(StatusMapping.status(for: error))
             }
         })
-    }
-
-    /// A method whose issue has not landed: UNIMPLEMENTED with a clear message.
-    static func notYetImplemented(_ name: String, admin: Bool = false) -> MethodSpec {
-        MethodSpec(name: name, requiresAdmin: admin, handler: .notYetImplemented)
     }
 }

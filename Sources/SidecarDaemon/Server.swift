@@ -184,9 +184,6 @@ final class Server {
             return reject(SidecarError(
                 .unimplemented, "unknown method \"\(frame.method)\" (methods: \(routes.keys.sorted().joined(separator: ", ")))"))
         }
-        if case .notYetImplemented = spec.handler {
-            return reject(SidecarError(.unimplemented, "\(spec.name) is not implemented in sidecard \(SidecarDefaults.version) yet"))
-        }
         if spec.requiresAdmin && !isAdmin(connection.peer) {
             return reject(SidecarError(
                 .permissionDenied,
@@ -210,8 +207,6 @@ final class Server {
                 armDeadline(call, milliseconds: frame.timeoutMilliseconds)
             }
             startHandler(call, frame.payload)
-        case .notYetImplemented:
-            break
         }
     }
 

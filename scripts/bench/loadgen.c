@@ -1,8 +1,8 @@
 /*
  * loadgen: a load generator for the Sidecar wire protocol.
  *
- *   loadgen --socket PATH [--method Health|Classify] [--connections N]
- *           [--depth D] [--seconds S] [--warmup S]
+ *   loadgen --socket PATH [--method NAME] [--connections N] [--depth D]
+ *           [--seconds S] [--warmup S] [--check-replies] [--once]
  *
  * Opens N connections to a Unix socket, says HELLO on each and reads one
  * frame back (sidecard's HELLO_ACK, or echo_server's copy of the HELLO), then
@@ -20,11 +20,33 @@
  * calls in order (a FIFO ring of send times), which holds for the methods
  * benchmarked here.
  *
+ * --check-replies (sidecard only; always on for a method whose answer depends
+ * on the daemon's state, EnsureImage) parses every reply instead and fails
+ * the run on any that is not an OK REPLY to the call expected next, so that
+ * a daemon answering errors cannot pass for a fast one.
+ *
+ * --once (sidecard only): sends D calls on each of the N connections once,
+ * all at the same moment, and waits for every answer on one thread (poll),
+ * for "how long after X were all the waiters answered?". It prints one line
+ * per answer, with the wall-clock (CLOCK_REALTIME) time it was read and, for
+ * EnsureImage, the outcome, then a summary line:
+ *
+ *   answer conn=3 call=1 unix_ns=1700000000123456789 outcome=BUILT coalesced=1
+ *   answers=200 sent_unix_ns=... first_unix_ns=... last_unix_ns=...
+ *
+ * (sent_unix_ns: when the last call was sent.) Every answer must be an OK
+ * REPLY; --seconds and --warmup do not apply.
+ *
+ * Request payloads are fixed per method; two take theirs from the
+ * environment: CheckDb the file in LOADGEN_DB_PATH, EnsureImage the image in
+ * LOADGEN_IMAGE (default "agent").
+ *
  * Any connect error, a closed connection or a reply not seen within
  * REPLY_TIMEOUT_S seconds ends the run with a message and exit status 1.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -56,14 +78,21 @@ static int opt_connections = 1;
 static int opt_depth = 1;
 static double opt_seconds = 5;
 static double opt_warmup = 1;
+static bool opt_check_replies;
+static bool opt_once;
 
 /* ---- request payloads ------------------------------------------------- */
 
-/* Each benchmarkable method: its wire name and how to serialize its request.
+/* Each benchmarkable method: its wire name, how to serialize its request,
+ * whether every reply must be checked (the answer depends on the daemon's
+ * state, so the first OK says nothing about the rest) and, optionally, how
+ * to describe a response payload in --once output ("outcome=BUILT ...").
  * Later benchmark sections add their methods here. */
 struct method {
     const char *name;
     ProtobufCBinaryData (*encode)(void);
+    bool check_every_reply;
+    int (*describe)(const ProtobufCBinaryData *payload, char *out, size_t cap);
 };
 
 static ProtobufCBinaryData pack_message(const ProtobufCMessage *msg)
@@ -116,11 +145,37 @@ static ProtobufCBinaryData encode_check_db(void)
     return pack_message(&req.base);
 }
 
+/* The image comes from $LOADGEN_IMAGE (default "agent"): a name from the
+ * daemon's config or a reference. */
+static ProtobufCBinaryData encode_ensure_image(void)
+{
+    Sidecar__V1__EnsureImageRequest req = SIDECAR__V1__ENSURE_IMAGE_REQUEST__INIT;
+    const char *image = getenv("LOADGEN_IMAGE");
+    req.image = (char *)(image != NULL && *image != '\0' ? image : "agent");
+    return pack_message(&req.base);
+}
+
+/* "outcome=PRESENT coalesced=0", or -1 if the payload is not an
+ * EnsureImageResponse. */
+static int describe_ensure_image(const ProtobufCBinaryData *payload, char *out, size_t cap)
+{
+    Sidecar__V1__EnsureImageResponse *r =
+        sidecar__v1__ensure_image_response__unpack(NULL, payload->len, payload->data);
+    if (r == NULL)
+        return -1;
+    const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
+        &sidecar__v1__ensure_image_response__outcome__descriptor, (int)r->outcome);
+    snprintf(out, cap, "outcome=%s coalesced=%d", v != NULL ? v->name : "UNKNOWN", r->coalesced ? 1 : 0);
+    sidecar__v1__ensure_image_response__free_unpacked(r, NULL);
+    return 0;
+}
+
 static const struct method methods[] = {
-    {"Health", encode_health},
-    {"Classify", encode_classify},
-    {"ReserveRetrySlot", encode_reserve},
-    {"CheckDb", encode_check_db},
+    {"Health", encode_health, false, NULL},
+    {"Classify", encode_classify, false, NULL},
+    {"ReserveRetrySlot", encode_reserve, false, NULL},
+    {"CheckDb", encode_check_db, false, NULL},
+    {"EnsureImage", encode_ensure_image, true, describe_ensure_image},
 };
 
 /* ---- latency histogram ------------------------------------------------ */
@@ -392,6 +447,10 @@ static int hello(struct conn *c)
     int rc = 0;
     if ((size_t)n == len && memcmp(c->in.data, frame, len) == 0) {
         c->echo = 1;
+        if (opt_check_replies || opt_once) {
+            fail(c->index, "the server echoes: --check-replies and --once need sidecard");
+            rc = -1;
+        }
     } else {
         Sidecar__V1__ServerFrame *ack =
             sidecar__v1__server_frame__unpack(NULL, (size_t)n - 4, c->in.data + 4);
@@ -417,9 +476,40 @@ static int hello(struct conn *c)
     return rc;
 }
 
+/* A reply from sidecard must be an OK REPLY to `call_id` (an error status
+ * would benchmark the error path). On success, and when `payload` is not
+ * NULL, the unpacked frame is handed back in *frame_out for the caller to
+ * read and free; otherwise it is freed here. */
+static int check_reply(struct conn *c, const uint8_t *frame, size_t len, uint64_t call_id,
+                       Sidecar__V1__ServerFrame **frame_out)
+{
+    Sidecar__V1__ServerFrame *r = sidecar__v1__server_frame__unpack(NULL, len - 4, frame + 4);
+    int rc = -1;
+    if (r == NULL) {
+        fail(c->index, "the reply to call %llu is not a ServerFrame", (unsigned long long)call_id);
+    } else if (r->kind == SIDECAR__V1__SERVER_FRAME__KIND__GOAWAY) {
+        fail(c->index, "GOAWAY instead of a reply: %s", r->status_message);
+    } else if (r->kind != SIDECAR__V1__SERVER_FRAME__KIND__REPLY ||
+               (call_id != 0 && r->call_id != call_id)) {
+        fail(c->index, "expected the REPLY to call %llu, got kind %d for call %llu (out of order?)",
+             (unsigned long long)call_id, (int)r->kind, (unsigned long long)r->call_id);
+    } else if (r->status_code != 0) {
+        fail(c->index, "%s failed: call %llu: status %u: %s", opt_method,
+             (unsigned long long)r->call_id, r->status_code, r->status_message);
+    } else {
+        rc = 0;
+    }
+    if (rc == 0 && frame_out != NULL) {
+        *frame_out = r;
+        return 0;
+    }
+    if (r != NULL)
+        sidecar__v1__server_frame__free_unpacked(r, NULL);
+    return rc;
+}
+
 /* The first reply of a connection must answer call 1: from sidecard an OK
- * REPLY (an error status would benchmark the error path), from echo_server
- * the call itself. */
+ * REPLY, from echo_server the call itself. */
 static int check_first_reply(struct conn *c, const uint8_t *frame, size_t len)
 {
     if (c->echo) {
@@ -432,23 +522,7 @@ static int check_first_reply(struct conn *c, const uint8_t *frame, size_t len)
         }
         return 0;
     }
-    Sidecar__V1__ServerFrame *r = sidecar__v1__server_frame__unpack(NULL, len - 4, frame + 4);
-    int rc = -1;
-    if (r == NULL) {
-        fail(c->index, "the first reply is not a ServerFrame");
-    } else if (r->kind == SIDECAR__V1__SERVER_FRAME__KIND__GOAWAY) {
-        fail(c->index, "GOAWAY instead of a reply: %s", r->status_message);
-    } else if (r->kind != SIDECAR__V1__SERVER_FRAME__KIND__REPLY || r->call_id != 1) {
-        fail(c->index, "the first reply is not the REPLY to call 1 (replies out of order?)");
-    } else if (r->status_code != 0) {
-        fail(c->index, "%s failed: status %u: %s", opt_method, r->status_code,
-             r->status_message);
-    } else {
-        rc = 0;
-    }
-    if (r != NULL)
-        sidecar__v1__server_frame__free_unpacked(r, NULL);
-    return rc;
+    return check_reply(c, frame, len, 1, NULL);
 }
 
 static void *run_conn(void *arg)
@@ -458,6 +532,7 @@ static void *run_conn(void *arg)
     uint64_t next_id = 1;
     unsigned head = 0;     /* ring index of the oldest call in flight */
     unsigned inflight = 0;
+    uint64_t reply_id = 1; /* the call the next reply must answer */
     int checked = 0;
 
     for (;;) {
@@ -501,7 +576,11 @@ static void *run_conn(void *arg)
                 if (check_first_reply(c, c->in.data + off, (size_t)n) < 0)
                     return NULL;
                 checked = 1;
+            } else if (opt_check_replies &&
+                       check_reply(c, c->in.data + off, (size_t)n, reply_id, NULL) < 0) {
+                return NULL;
             }
+            reply_id++;
             if (received >= measure_start && received < measure_end) {
                 c->hist.count[hist_bucket(received - c->sent_at[head])]++;
                 c->calls++;
@@ -516,6 +595,159 @@ static void *run_conn(void *arg)
     }
     c->ok = 1;
     return NULL;
+}
+
+/* ---- --once ------------------------------------------------------------ */
+
+static uint64_t unix_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* One answer in --once: which call, when it was read, what it said. */
+struct answer {
+    int conn;
+    uint64_t call_id;
+    uint64_t at_unix_ns;
+    char what[96];
+};
+
+/* Reads and checks the complete frames in c's buffer; each must be an OK
+ * REPLY to one of calls 1...depth not answered yet. Returns the answers
+ * recorded, or -1. */
+static int once_take_frames(struct conn *c, const struct method *m, uint8_t *answered,
+                            uint64_t read_at, struct answer *out, int room)
+{
+    size_t off = 0;
+    long n;
+    int taken = 0;
+    while ((n = frame_at(&c->in, off, c->index)) > 0) {
+        Sidecar__V1__ServerFrame *r = NULL;
+        if (check_reply(c, c->in.data + off, (size_t)n, 0, &r) < 0)
+            return -1;
+        uint64_t id = r->call_id;
+        int rc = 0;
+        if (id < 1 || id > (uint64_t)opt_depth || answered[id - 1] || taken == room) {
+            fail(c->index, "a reply to call %llu, which is not in flight", (unsigned long long)id);
+            rc = -1;
+        } else {
+            struct answer *a = &out[taken++];
+            answered[id - 1] = 1;
+            a->conn = c->index;
+            a->call_id = id;
+            a->at_unix_ns = read_at;
+            a->what[0] = '\0';
+            if (m->describe != NULL && m->describe(&r->payload, a->what, sizeof a->what) < 0) {
+                fail(c->index, "the reply to call %llu is not a %s response",
+                     (unsigned long long)id, m->name);
+                rc = -1;
+            }
+        }
+        sidecar__v1__server_frame__free_unpacked(r, NULL);
+        if (rc < 0)
+            return -1;
+        off += (size_t)n;
+    }
+    if (n < 0)
+        return -1;
+    rbuf_consume(&c->in, off);
+    return taken;
+}
+
+/* Sends opt_depth calls on every connection, then reads answers from
+ * whichever connection has one until each call has its answer, and prints
+ * them. One thread, so that the read times are not set by how 200 threads
+ * get scheduled on a few CPUs. Returns 0, or -1 after reporting why. */
+static int run_once(struct conn *conns, const struct method *m)
+{
+    const int nconn = opt_connections, depth = opt_depth;
+    const int total = nconn * depth;
+    int rc = -1, got = 0;
+    uint64_t sent_at = 0, first = 0, last = 0;
+    struct pollfd *pfds = calloc((size_t)nconn, sizeof *pfds);
+    uint8_t *answered = calloc((size_t)total, 1);
+    struct answer *answers = calloc((size_t)total, sizeof *answers);
+    int *left = calloc((size_t)nconn, sizeof *left);
+    if (pfds == NULL || answered == NULL || answers == NULL || left == NULL) {
+        fprintf(stderr, "loadgen: out of memory\n");
+        goto out;
+    }
+
+    /* Encode every batch first, so that the sends follow each other closely. */
+    size_t *lens = (size_t *)pfds; /* borrowed until the sends are done */
+    for (int i = 0; i < nconn; i++) {
+        size_t len = 0;
+        for (int k = 0; k < depth; k++) {
+            Sidecar__V1__ClientFrame f = call_frame((uint64_t)k + 1);
+            len += put_frame(conns[i].out + len, &f);
+        }
+        lens[i] = len;
+    }
+    for (int i = 0; i < nconn; i++) {
+        if (send_all(conns[i].fd, conns[i].out, lens[i]) < 0) {
+            fail(i, "send: %s", strerror(errno));
+            goto out;
+        }
+        left[i] = depth;
+    }
+    sent_at = unix_ns();
+    for (int i = 0; i < nconn; i++) {
+        pfds[i].fd = conns[i].fd;
+        pfds[i].events = POLLIN;
+        pfds[i].revents = 0;
+    }
+
+    while (got < total) {
+        int ready = poll(pfds, (nfds_t)nconn, REPLY_TIMEOUT_S * 1000);
+        if (ready < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "loadgen: poll: %s\n", strerror(errno));
+            goto out;
+        }
+        if (ready == 0) {
+            fprintf(stderr, "loadgen: %d of %d calls had no answer within %d s\n", total - got,
+                    total, REPLY_TIMEOUT_S);
+            goto out;
+        }
+        for (int i = 0; i < nconn; i++) {
+            if (pfds[i].revents == 0)
+                continue;
+            struct conn *c = &conns[i];
+            if (rbuf_fill(&c->in, c->fd, i) < 0)
+                goto out;
+            uint64_t read_at = unix_ns();
+            int n = once_take_frames(c, m, answered + (size_t)i * (size_t)depth, read_at,
+                                     answers + got, left[i]);
+            if (n < 0)
+                goto out;
+            if (n > 0) {
+                if (got == 0)
+                    first = read_at;
+                last = read_at;
+            }
+            got += n;
+            left[i] -= n;
+            if (left[i] == 0)
+                pfds[i].fd = -1; /* poll ignores it from now on */
+        }
+    }
+
+    for (int k = 0; k < total; k++)
+        printf("answer conn=%d call=%llu unix_ns=%llu%s%s\n", answers[k].conn,
+               (unsigned long long)answers[k].call_id, (unsigned long long)answers[k].at_unix_ns,
+               answers[k].what[0] ? " " : "", answers[k].what);
+    printf("answers=%d sent_unix_ns=%llu first_unix_ns=%llu last_unix_ns=%llu\n", total,
+           (unsigned long long)sent_at, (unsigned long long)first, (unsigned long long)last);
+    rc = 0;
+out:
+    free(pfds);
+    free(answered);
+    free(answers);
+    free(left);
+    return rc;
 }
 
 /* ---- main ------------------------------------------------------------- */
