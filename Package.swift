@@ -59,6 +59,10 @@ let package = Package(
         .testTarget(name: "SidecarWireTests", dependencies: ["SidecarWire", "SidecarCore"]),
         .testTarget(name: "SidecarStoreTests", dependencies: ["SidecarStore", "SidecarCore"]),
         .testTarget(name: "SidecarImagesTests", dependencies: ["SidecarImages", "SidecarConfig", "SidecarCore"]),
+        // The contract every image backend keeps, run against the real ones.
+        .testTarget(name: "ImageBackendContractTests", dependencies: [
+            "SidecarDaemon", "SidecarImages", "SidecarLoop", "SidecarConfig", "SidecarCore",
+        ]),
         .testTarget(name: "SidecarIntegrationTests", dependencies: [
             "SidecarClient", "SidecarWire", "SidecarCore", "SidecarStore", "sidecard", "sidecarctl",
         ]),
