@@ -670,13 +670,13 @@ static int run_once(struct conn *conns, const struct method *m)
     uint8_t *answered = calloc((size_t)total, 1);
     struct answer *answers = calloc((size_t)total, sizeof *answers);
     int *left = calloc((size_t)nconn, sizeof *left);
-    if (pfds == NULL || answered == NULL || answers == NULL || left == NULL) {
+    size_t *lens = calloc((size_t)nconn, sizeof *lens);
+    if (pfds == NULL || answered == NULL || answers == NULL || left == NULL || lens == NULL) {
         fprintf(stderr, "loadgen: out of memory\n");
         goto out;
     }
 
     /* Encode every batch first, so that the sends follow each other closely. */
-    size_t *lens = (size_t *)pfds; /* borrowed until the sends are done */
     for (int i = 0; i < nconn; i++) {
         size_t len = 0;
         for (int k = 0; k < depth; k++) {
@@ -747,6 +747,7 @@ out:
     free(answered);
     free(answers);
     free(left);
+    free(lens);
     return rc;
 }
 
@@ -756,13 +757,18 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: loadgen --socket PATH [--method NAME] [--connections N] [--depth D]\n"
-            "               [--seconds S] [--warmup S]\n"
+            "               [--seconds S] [--warmup S] [--check-replies] [--once]\n"
             "  --socket PATH      Unix socket of sidecard or echo_server (required)\n"
-            "  --method NAME      Health, Classify, ReserveRetrySlot or CheckDb (default Health)\n"
+            "  --method NAME      Health, Classify, ReserveRetrySlot, CheckDb or EnsureImage\n"
+            "                     (default Health)\n"
             "  --connections N    connections, one thread each (default 1)\n"
             "  --depth D          calls kept in flight per connection (default 1)\n"
             "  --seconds S        measured duration (default 5)\n"
-            "  --warmup S         unmeasured lead-in (default 1)\n");
+            "  --warmup S         unmeasured lead-in (default 1)\n"
+            "  --check-replies    fail on any reply that is not an OK REPLY (sidecard only;\n"
+            "                     always on for EnsureImage)\n"
+            "  --once             D calls on each connection once; print when each answer\n"
+            "                     came (sidecard only)\n");
 }
 
 static long parse_int(const char *name, const char *s, long min, long max)
@@ -800,6 +806,8 @@ int main(int argc, char **argv)
         {"depth", required_argument, NULL, 'd'},
         {"seconds", required_argument, NULL, 't'},
         {"warmup", required_argument, NULL, 'w'},
+        {"check-replies", no_argument, NULL, 'r'},
+        {"once", no_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -812,6 +820,8 @@ int main(int argc, char **argv)
         case 'd': opt_depth = (int)parse_int("--depth", optarg, 1, 4096); break;
         case 't': opt_seconds = parse_seconds("--seconds", optarg, 0.01); break;
         case 'w': opt_warmup = parse_seconds("--warmup", optarg, 0); break;
+        case 'r': opt_check_replies = true; break;
+        case 'o': opt_once = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -833,6 +843,8 @@ int main(int argc, char **argv)
         return 2;
     }
     payload = m->encode();
+    if (m->check_every_reply)
+        opt_check_replies = true;
     Sidecar__V1__ClientFrame largest = call_frame(UINT64_MAX);
     max_call_frame = 4 + sidecar__v1__client_frame__get_packed_size(&largest);
 
@@ -862,6 +874,11 @@ int main(int argc, char **argv)
         c->fd = connect_socket(opt_socket);
         if (c->fd < 0 || hello(c) < 0)
             goto out;
+    }
+
+    if (opt_once) {
+        ok = run_once(conns, m) == 0;
+        goto out;
     }
 
     measure_start = now_ns() + (uint64_t)(opt_warmup * 1e9);
