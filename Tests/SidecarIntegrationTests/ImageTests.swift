@@ -98,7 +98,8 @@ final class ImageTests: XCTestCase {
         XCTAssertEqual(store.builds(of: "broken"), 1)
 
         store.clear("broken", "fail")
-        try await Task.sleep(for: .milliseconds(2100))
+        let backOffEnded = try await waitUntil(timeout: 5) { try await client.listImages().first?.state == .idle }
+        XCTAssertTrue(backOffEnded)
         let answer = try await client.ensureImage("broken", timeout: .seconds(30))
         XCTAssertEqual(answer.outcome, .built)
         XCTAssertEqual(store.builds(of: "broken"), 2, "a fresh build after the back-off")
