@@ -21,12 +21,15 @@ let package = Package(
     targets: [
         // C libraries. Each is imported by exactly one Swift module:
         // CLibUV and CSidecarShims by SidecarLoop, CProtobufC and
-        // SidecarProtoC by SidecarWire, CSQLite by SidecarStore.
+        // SidecarProtoC by SidecarWire, CSQLite by SidecarStore, CCurl and
+        // CCurlShims by SidecarHTTP.
         .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "SidecarProtoC", dependencies: ["CProtobufC"]),
         .target(name: "CSidecarShims"),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "CCurlShims", dependencies: ["CCurl"]),
 
         // Plain Swift: defaults, status codes, the classifier, durations.
         .target(name: "SidecarCore"),
@@ -37,11 +40,13 @@ let package = Package(
         .target(name: "SidecarWire", dependencies: ["SidecarCore", "SidecarProtoC", "CProtobufC"]),
         .target(name: "SidecarLoop", dependencies: ["CLibUV", "CSidecarShims"], swiftSettings: daemonHotPath),
         .target(name: "SidecarStore", dependencies: ["CSQLite", "SidecarCore"]),
+        // HTTP/1.1 over a Unix socket with libcurl's multi-socket API on the loop.
+        .target(name: "SidecarHTTP", dependencies: ["CCurl", "CCurlShims", "SidecarLoop"]),
         // Plain Swift: image jobs (singleflight, base order, caps, back-off)
         // and leases over any backend, on a clock it is given.
         .target(name: "SidecarImages", dependencies: ["SidecarCore", "SidecarConfig"]),
         .target(name: "SidecarDaemon", dependencies: [
-            "SidecarCore", "SidecarConfig", "SidecarWire", "SidecarLoop", "SidecarStore", "SidecarImages",
+            "SidecarCore", "SidecarConfig", "SidecarWire", "SidecarLoop", "SidecarStore", "SidecarImages", "SidecarHTTP",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: daemonHotPath),
         .executableTarget(name: "sidecard", dependencies: [
@@ -54,6 +59,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // What several test targets use: real services started for a test.
+        .target(name: "SidecarTestSupport", path: "Tests/SidecarTestSupport"),
         .testTarget(name: "SidecarCoreTests", dependencies: ["SidecarCore"]),
         .testTarget(name: "SidecarConfigTests", dependencies: ["SidecarConfig", "SidecarCore"]),
         .testTarget(name: "SidecarWireTests", dependencies: ["SidecarWire", "SidecarCore"]),
@@ -61,10 +68,10 @@ let package = Package(
         .testTarget(name: "SidecarImagesTests", dependencies: ["SidecarImages", "SidecarConfig", "SidecarCore"]),
         // The contract every image backend keeps, run against the real ones.
         .testTarget(name: "ImageBackendContractTests", dependencies: [
-            "SidecarDaemon", "SidecarImages", "SidecarLoop", "SidecarConfig", "SidecarCore",
+            "SidecarDaemon", "SidecarImages", "SidecarLoop", "SidecarConfig", "SidecarCore", "SidecarTestSupport",
         ]),
         .testTarget(name: "SidecarIntegrationTests", dependencies: [
-            "SidecarClient", "SidecarWire", "SidecarCore", "SidecarStore", "sidecard", "sidecarctl",
+            "SidecarClient", "SidecarWire", "SidecarCore", "SidecarStore", "sidecard", "sidecarctl", "SidecarTestSupport",
         ]),
     ]
 )

@@ -38,7 +38,9 @@ public struct DaemonConfig: Sendable, Equatable {
             case command
         }
         public var backend = Backend.ociLayout
-        public var dockerSocket = "/var/run/docker.sock"
+        /// Empty means `$DOCKER_HOST` when it is a `unix://` address, else
+        /// `/var/run/docker.sock` (see `dockerSocketPath`).
+        public var dockerSocket = ""
         /// Empty means `<state_dir>/oci`.
         public var ociLayout = ""
         public var maxConcurrentBuilds = 2
@@ -111,6 +113,14 @@ public struct DaemonConfig: Sendable, Equatable {
     }
 
     public typealias RetryPolicy = SidecarCore.RetryPolicy
+
+    /// The Docker engine's socket: the configured one, else `$DOCKER_HOST`
+    /// when it names a Unix socket, else Docker's default.
+    public func dockerSocketPath(environment: [String: String]) -> String {
+        if !images.dockerSocket.isEmpty { return images.dockerSocket }
+        if let host = environment["DOCKER_HOST"], host.hasPrefix("unix://") { return String(host.dropFirst("unix://".count)) }
+        return "/var/run/docker.sock"
+    }
 
     /// The OCI layout folder, resolved against the state directory.
     public var ociLayoutPath: String {

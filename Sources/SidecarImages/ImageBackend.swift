@@ -46,11 +46,15 @@ public struct ImageBackendFailure: Error, Sendable, Equatable {
     public var message: String
     /// The operation's output, at most the last 64 KiB.
     public var output: String
+    /// What an operator can do about it, when the backend knows better than
+    /// the coordinator (e.g. how to start the engine).
+    public var remedy: String
 
-    public init(_ kind: Kind, _ message: String, output: String = "") {
+    public init(_ kind: Kind, _ message: String, output: String = "", remedy: String = "") {
         self.kind = kind
         self.message = message
         self.output = output
+        self.remedy = remedy
     }
 }
 
@@ -58,7 +62,8 @@ public struct ImageBackendFailure: Error, Sendable, Equatable {
 public enum ImageBackendEvent: Sendable, Equatable {
     /// The image with this ref left the store (rmi, prune).
     case removed(ref: String)
-    /// The event stream was lost and is back: events may have been missed.
+    /// Presence known so far may be stale (the event stream was lost and is
+    /// back, or a removal could not be matched to a ref): check again.
     case resynchronized
 }
 

@@ -20,8 +20,9 @@ extension ImageCoordinator {
             markMissing(entry, how: "the backend reported it removed")
             if entry.spec.keepWarm && entry.job == nil { ensure(entry.spec.name) { _ in } }
         case .resynchronized:
-            // Removals may have been missed while the stream was down.
-            for entry in catalog.all where entry.job == nil { entry.present = nil }
+            // Removals may have been missed: what is present is checked
+            // again before it is answered, keep_warm images right now.
+            for entry in catalog.all where entry.job == nil { entry.verifiedAt = -.infinity }
             tick()
         }
     }

@@ -88,8 +88,12 @@ public final class ImageCoordinator {
         return token
     }
 
+    /// Present, and confirmed since the last doubt: for a backend whose
+    /// events report every removal, until one does (or the stream is lost);
+    /// otherwise for the presence TTL.
     func isKnownPresent(_ entry: ImageEntry, now: Double) -> Bool {
-        entry.present == true && (backend.reportsEvents || now - entry.verifiedAt < settings.presenceTTLSeconds)
+        guard entry.present == true else { return false }
+        return backend.reportsEvents ? entry.verifiedAt > -.infinity : now - entry.verifiedAt < settings.presenceTTLSeconds
     }
 
     // MARK: A job, step by step

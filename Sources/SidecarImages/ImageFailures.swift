@@ -8,7 +8,8 @@ enum ImageFailures {
             .unavailable, "cannot check \(entry.spec.ref) with the image backend: \(failure.message)",
             detail: FailureDetail(
                 category: "backend_unavailable", permanent: false,
-                remedy: "Check that the image backend (images.backend) works on this host, then ask again.",
+                remedy: failure.remedy.isEmpty
+                    ? "Check that the image backend (images.backend) works on this host, then ask again." : failure.remedy,
                 retryAfterSeconds: 1))
     }
 

@@ -33,4 +33,19 @@ public enum ThreadPoolWork {
             throw LoopError(operation: "uv_queue_work", code: result)
         }
     }
+
+    /// `work`'s value, computed on a pool thread, handed to `done` on the
+    /// loop thread.
+    public static func compute<Value>(
+        loop: EventLoop, _ work: @escaping @Sendable () -> Value, then done: @escaping (Value) -> Void
+    ) throws {
+        let slot = ResultSlot<Value>()
+        try submit(loop: loop, work: { slot.value = work() }, then: { done(slot.value!) })
+    }
+}
+
+/// Carries a value from the pool thread to the loop thread. The pool's
+/// completion callback orders the write before the read.
+private final class ResultSlot<Value>: @unchecked Sendable {
+    var value: Value?
 }

@@ -36,7 +36,7 @@ final class CommandBackendContractTests: ImageBackendContract {
         return BackendUnderTest(
             loop: loop, backend: CommandImageBackend(loop: loop, templates: templates),
             buildable: image("buildable"), failing: image("failing"), hanging: image("hanging"),
-            removeOutOfBand: { try FileManager.default.removeItem(atPath: store + "/" + $0.name) })
+            hangingTimeoutSeconds: 0.5, removeOutOfBand: { try FileManager.default.removeItem(atPath: store + "/" + $0.name) })
     }
 
     func testTemplatesAreFilledPerElementAndNeverSplit() {

@@ -6,13 +6,16 @@ import XCTest
 
 /// What a backend's contract tests are given: the backend on its loop, and
 /// three images it knows how to make: one that builds, one whose build
-/// fails, one whose build hangs.
+/// fails (its output says "step 2 failed"), one whose build outlives
+/// `hangingTimeoutSeconds`.
 struct BackendUnderTest {
     let loop: EventLoop
     let backend: ImageBackend
     let buildable: ImageSpec
     let failing: ImageSpec
     let hanging: ImageSpec
+    /// A time-out the hanging image's build cannot meet.
+    var hangingTimeoutSeconds = 0.5
     /// Marks as missing from the store behind the backend's back.
     let removeOutOfBand: (ImageSpec) throws -> Void
 }
@@ -79,7 +82,7 @@ class ImageBackendContract: XCTestCase {
     func testABuildPastItsTimeoutIsStoppedAndTimedOut() throws {
         let subject = try backend()
         let began = Date()
-        let result = wait(subject) { subject.backend.build(subject.hanging, timeoutSeconds: 0.5, $0) }
+        let result = wait(subject) { subject.backend.build(subject.hanging, timeoutSeconds: subject.hangingTimeoutSeconds, $0) }
         guard case .failure(let failure) = result else { return XCTFail("a hanging build cannot succeed") }
         XCTAssertEqual(failure.kind, .timedOut)
         XCTAssertLessThan(Date().timeIntervalSince(began), 10)

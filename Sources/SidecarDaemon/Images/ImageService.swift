@@ -1,3 +1,4 @@
+import Foundation
 import SidecarConfig
 import SidecarCore
 import SidecarImages
@@ -14,6 +15,7 @@ final class ImageService {
     private let context: DaemonContext
     private let coordinator: ImageCoordinator?
     private let commandBackend: CommandImageBackend?
+    private let dockerBackend: DockerEngineBackend?
     private let backendName: String
     private let timer: LoopTimer
 
@@ -22,15 +24,24 @@ final class ImageService {
         leases = try LeaseService(context: context)
         let images = context.config.images
         backendName = images.backend.rawValue
+        let backend: ImageBackend?
         switch images.backend {
         case .command:
-            let backend = CommandImageBackend(loop: loop, templates: images.command)
-            commandBackend = backend
-            coordinator = ImageCoordinator(
-                images: images, backend: backend, clock: DaemonImageClock(), classifier: context.classifier)
-        case .docker, .ociLayout:
+            commandBackend = CommandImageBackend(loop: loop, templates: images.command)
+            dockerBackend = nil
+            backend = commandBackend
+        case .docker:
             commandBackend = nil
-            coordinator = nil
+            dockerBackend = try DockerEngineBackend(
+                loop: loop, socketPath: context.config.dockerSocketPath(environment: ProcessInfo.processInfo.environment))
+            backend = dockerBackend
+        case .ociLayout:
+            commandBackend = nil
+            dockerBackend = nil
+            backend = nil
+        }
+        coordinator = backend.map {
+            ImageCoordinator(images: images, backend: $0, clock: DaemonImageClock(), classifier: context.classifier)
         }
         timer = try LoopTimer(loop: loop)
         coordinator?.isLeased = { [unowned leases] names in leases.holds(any: names) }
@@ -52,6 +63,14 @@ final class ImageService {
 
     /// Starts the tick, which also makes `keep_warm` images present now.
     func start() {
+        if let dockerBackend {
+            context.logger.info("images: Docker engine API at \(dockerBackend.socketPath)")
+            do {
+                try dockerBackend.start()
+            } catch {
+                context.logger.error("images: cannot follow the engine's events: \(error)")
+            }
+        }
         coordinator?.tick()
         timer.start(after: Self.tickMilliseconds, repeat: Self.tickMilliseconds) { [unowned self] in
             leases.sweep()
@@ -68,6 +87,7 @@ final class ImageService {
     func close() {
         timer.close()
         commandBackend?.killAll()
+        dockerBackend?.close()
     }
 
     // MARK: Methods
@@ -115,7 +135,7 @@ final class ImageService {
         guard let coordinator else {
             throw SidecarError(
                 .unimplemented,
-                "images.backend = \"\(backendName)\" is not available in this version of sidecard; set images.backend = \"command\"")
+                "images.backend = \"\(backendName)\" is not available in this version of sidecard; set images.backend = \"command\" or \"docker\"")
         }
         return coordinator
     }

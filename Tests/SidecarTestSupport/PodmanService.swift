@@ -1,0 +1,109 @@
+import Foundation
+
+/// A real `podman system service` for a test: its own storage (vfs), run
+/// and temp folders and events log under a temp folder, serving the Docker
+/// Engine API on `socketPath`. `podman(...)` runs the CLI on the same store.
+public final class PodmanService {
+    public let directory: String
+    public let socketPath: String
+    private var process: Process?
+
+    public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/podman") }
+
+    public init() throws {
+        // Short: a Unix socket path holds 107 bytes at most.
+        directory = "/tmp/pm-\(UUID().uuidString.prefix(8))"
+        socketPath = directory + "/podman.sock"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try start()
+    }
+
+    /// The flags that put every podman command on this service's store.
+    public var storeArguments: [String] {
+        [
+            "--root", directory + "/root", "--runroot", directory + "/runroot", "--tmpdir", directory + "/tmp",
+            "--storage-driver", "vfs", "--events-backend", "file", "--cgroup-manager", "cgroupfs",
+        ]
+    }
+
+    public func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/podman")
+        process.arguments = storeArguments + ["system", "service", "--time=0", "unix://" + socketPath]
+        let logPath = directory + "/service.log"
+        if !FileManager.default.fileExists(atPath: logPath) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        self.process = process
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if Self.answers(socketPath) { return }
+            usleep(50_000)
+        }
+        throw PodmanError(message: "podman system service did not answer on \(socketPath); see \(logPath)")
+    }
+
+    /// Kills the service (SIGKILL: a child of a test thread may have
+    /// SIGTERM blocked) and waits for it.
+    public func stop() {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: socketPath)
+    }
+
+    @discardableResult
+    public func podman(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/podman")
+        process.arguments = storeArguments + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
+    public func imageExists(_ ref: String) -> Bool {
+        (try? podman(["image", "exists", ref]).status) == 0
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private static func answers(_ path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        return connected == 0
+    }
+}
+
+public struct PodmanError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// A build context folder: a Dockerfile and the files it copies.
+public func makeBuildContext(at path: String, dockerfile: String, files: [String: String] = [:]) throws {
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    try dockerfile.write(toFile: path + "/Dockerfile", atomically: true, encoding: .utf8)
+    for (name, content) in files { try content.write(toFile: path + "/" + name, atomically: true, encoding: .utf8) }
+}
