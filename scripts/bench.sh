@@ -23,12 +23,22 @@
 #              It starts its own sidecards, with images.backend = "command"
 #              over Tests/Fixtures/image_store.sh: one for the present image,
 #              a fresh one for each build.
+#   docker     EnsureImage of a present image with images.backend = "docker"
+#              (presence kept by the engine's event stream) next to
+#              `docker image inspect` as a process against the same engine,
+#              and a raw GET of the image's JSON with curl as a process.
+#              The engine is a `podman system service` on a store of its
+#              own in a temp folder, started and removed by the section
+#              (skipped without podman); the image is built once through
+#              sidecard. Without a docker CLI that works against podman's
+#              API, `podman image inspect` is the baseline, and the row
+#              says so. Target: EnsureImage ≥ 100× faster per call.
 #
 # Environment (defaults in brackets):
 #   BENCH_SECONDS [5]      measured seconds per run (plus BENCH_WARMUP)
 #   BENCH_WARMUP [1]       unmeasured seconds before each run
 #   BENCH_ROUNDS [3]       rounds per scenario; the table shows medians
-#   BENCH_SECTIONS [wire retry databases images]  sections to run, in order
+#   BENCH_SECTIONS [wire retry databases images docker]  sections to run, in order
 #   BENCH_STRICT [0]       1: exit 1 when a target is not met
 #   BENCH_AGAINST_ECHO [0] 1: skip the Swift build and let a second
 #                          echo_server stand in for sidecard; checks this
@@ -37,6 +47,8 @@
 #   BENCH_EXISTS_RUNS [300] images: sequential runs of the exists command
 #                          per round (podman's, when installed, take about
 #                          0.1 s each)
+#   BENCH_DOCKER_INSPECT_RUNS [100] docker: sequential runs of `docker image
+#                          inspect` (and of curl) per round (20-40 ms each)
 #   BENCH_PIN_SEQUENTIAL [1] 1: run 1-connection scenarios with the server
 #                          and loadgen both on CPU 0. On a VM a wake-up on
 #                          the other CPU can cost tens of microseconds, more
@@ -44,7 +56,8 @@
 #                          scheduler puts the two on one CPU varies from run
 #                          to run; pinned, the numbers measure the work.
 #
-# Needs root only to install missing build dependencies with apt-get.
+# Needs root only to install missing dependencies with apt-get (for the
+# docker section also podman, docker.io and curl, when missing).
 set -euo pipefail
 # A failure inside $(...) fails the substitution too, so that a dead daemon
 # or loadgen stops the run instead of printing an empty number.
@@ -57,12 +70,13 @@ bin="$src/bin"
 seconds=${BENCH_SECONDS:-5}
 warmup=${BENCH_WARMUP:-1}
 rounds=${BENCH_ROUNDS:-3}
-sections=${BENCH_SECTIONS:-wire retry databases images}
+sections=${BENCH_SECTIONS:-wire retry databases images docker}
 strict=${BENCH_STRICT:-0}
 against_echo=${BENCH_AGAINST_ECHO:-0}
 pin_sequential=${BENCH_PIN_SEQUENTIAL:-1}
 retry_sync=${BENCH_RETRY_SYNC:-normal}
 exists_runs=${BENCH_EXISTS_RUNS:-300}
+docker_inspect_runs=${BENCH_DOCKER_INSPECT_RUNS:-100}
 
 readonly socket_wait_s=10 # how long a server may take to create its socket
 
@@ -71,10 +85,15 @@ die() { log "$*"; exit 1; }
 
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a positive integer, not '$rounds'"
 [[ $exists_runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_EXISTS_RUNS must be a positive integer, not '$exists_runs'"
+[[ $docker_inspect_runs =~ ^[1-9][0-9]*$ ]] ||
+  die "BENCH_DOCKER_INSPECT_RUNS must be a positive integer, not '$docker_inspect_runs'"
 
 # ---- setup -----------------------------------------------------------------
 
 ensure_deps() {
+  if [[ " $sections " == *" docker "* ]] && [ "$against_echo" != 1 ]; then
+    ensure_docker_deps
+  fi
   if command -v gcc >/dev/null && command -v pkg-config >/dev/null && command -v sqlite3 >/dev/null &&
      pkg-config --exists libuv libprotobuf-c; then
     return
@@ -86,6 +105,33 @@ ensure_deps() {
   # A fresh container has no package lists yet: update once and retry.
   apt-get install -y "${pkgs[@]}" >&2 ||
     { apt-get update >&2 && apt-get install -y "${pkgs[@]}" >&2; }
+}
+
+# ensure_docker_deps: what only the docker section uses, installed when
+# missing: podman (the engine), the docker CLI (Debian's docker.io) and curl.
+# Not fatal: without podman the section is skipped, without a docker CLI it
+# times `podman image inspect` instead and says so.
+ensure_docker_deps() {
+  local pkgs=() pkg updated=0
+  command -v podman >/dev/null || pkgs+=(podman)
+  command -v docker >/dev/null || pkgs+=(docker.io)
+  command -v curl >/dev/null || pkgs+=(curl)
+  [ ${#pkgs[@]} -gt 0 ] || return 0
+  if [ "$(id -u)" != 0 ]; then
+    log "docker section: ${pkgs[*]} missing; run: sudo apt-get install -y --no-install-recommends ${pkgs[*]}"
+    return 0
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  # One at a time, so that one that cannot be installed leaves the others.
+  for pkg in "${pkgs[@]}"; do
+    log "installing $pkg for the docker section"
+    apt-get install -y --no-install-recommends "$pkg" >&2 && continue
+    if [ "$updated" = 0 ]; then
+      updated=1
+      apt-get update >&2 && apt-get install -y --no-install-recommends "$pkg" >&2 && continue
+    fi
+    log "could not install $pkg; the docker section does without it"
+  done
 }
 
 build_sidecard() {
@@ -112,6 +158,7 @@ build_tools() {
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sidecar-bench.XXXXXX")
 server_pids=()
+short_dirs=() # folders outside $tmp (short, for socket paths) that cleanup removes
 
 cleanup() {
   local pid
@@ -124,7 +171,7 @@ cleanup() {
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
-  rm -rf "$tmp"
+  rm -rf "$tmp" "${short_dirs[@]}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -597,6 +644,199 @@ bench_images() {
     printf '| %s connections × %s call%s in flight | 1 | %.1f | %.1f |\n' "$conns" "$depth" "$([ "$depth" = 1 ] || echo s)" \
       "$(median "${firsts[@]}")" "$(median "${lasts[@]}")"
   done
+}
+
+# ---- docker ----------------------------------------------------------------
+
+readonly docker_ref="localhost/bench-agent:latest" # the image the docker section builds and asks for
+readonly docker_target=100                          # EnsureImage ≥ this many times faster per call (the issue's)
+
+# start_podman DIR: `podman system service` on DIR/podman.sock, on a store of
+# its own under DIR (vfs: plain files, removable with rm), logging one
+# access-log line per API request (--log-level=info) to DIR/service.log,
+# ready to answer; its pid in started_pid. Sets podman_store, the flags that
+# put a podman command on that store.
+start_podman() {
+  local dir=$1 tries=$((socket_wait_s * 20))
+  podman_store=(--root "$dir/root" --runroot "$dir/runroot" --tmpdir "$dir/tmp" --storage-driver vfs
+                --events-backend file --cgroup-manager cgroupfs)
+  mkdir -p "$dir/tmp"
+  podman "${podman_store[@]}" --log-level=info system service --time=0 "unix://$dir/podman.sock" \
+    >"$dir/service.log" 2>&1 &
+  started_pid=$!
+  server_pids+=("$started_pid")
+  until curl -sf -o /dev/null --unix-socket "$dir/podman.sock" http://d/_ping; do
+    if ! kill -0 "$started_pid" 2>/dev/null; then
+      tail -n 20 "$dir/service.log" >&2 || true
+      die "podman system service exited (log above)"
+    fi
+    tries=$((tries - 1))
+    [ "$tries" -gt 0 ] || die "podman system service did not answer on $dir/podman.sock within ${socket_wait_s} s"
+    sleep 0.05
+  done
+}
+
+# engine_requests LOG: how many API requests podman has logged so far (its
+# access log writes a line when a request ends).
+engine_requests() {
+  grep -c ' HTTP/1\.[01]" [0-9]' "$1" || true
+}
+
+# ratio_text A B: A / B as "1234×" (one decimal below 10).
+ratio_text() {
+  awk -v a="$1" -v b="$2" 'BEGIN { r = a / b; printf (r < 10 ? "%.1f×" : "%.0f×"), r }'
+}
+
+# EnsureImage of a present image through the docker backend, next to what a
+# runner pays without the daemon: `docker image inspect` as a process against
+# the same engine, once per call. The daemon's presence_ttl is 1 ms, so that
+# only the cache the event stream keeps can answer without asking the
+# engine; the section checks that no request reached the engine while
+# EnsureImage was measured.
+bench_docker() {
+  echo
+  if [ "$against_echo" = 1 ]; then
+    echo "### docker: skipped (BENCH_AGAINST_ECHO=1: there is no sidecard to ask)"
+    return
+  fi
+  if ! command -v podman >/dev/null; then
+    echo "### docker: skipped, podman is not installed (scripts/install-deps.sh test installs it)"
+    return
+  fi
+  command -v curl >/dev/null || die "the docker section needs curl"
+  local dir engine_pid engine_version base base_label base_rate base_p50 base_p99 err
+  local out rate p50 p99 conns depth cpu label before after tries calls verdict p50_ratio rate_ratio
+  # Short: a socket path holds 107 bytes at most, and $TMPDIR may be long.
+  dir=$(mktemp -d /tmp/pb-XXXXXX)
+  short_dirs+=("$dir")
+  local engine_sock="$dir/podman.sock" engine_log="$dir/service.log"
+  # This section's own daemon, under the names run_loadgen and measure_daemon use.
+  local daemon_sock="$dir/sidecar.sock" daemon_log="$dir/sidecard.log" daemon_pid
+  local exists_runs=$docker_inspect_runs # time_command's number of runs
+  local podman_store=()
+
+  start_podman "$dir"
+  engine_pid=$started_pid
+  engine_version=$(curl -sf --unix-socket "$engine_sock" http://d/version | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+print("podman %s, API %s" % (v.get("Version", "?"), v.get("ApiVersion", "?")))')
+
+  mkdir -p "$dir/context" "$dir/state"
+  printf 'FROM scratch\nCOPY file /file\n' >"$dir/context/Dockerfile"
+  echo "a small file for the bench image" >"$dir/context/file"
+  cat >"$dir/sidecar.toml" <<TOML
+[images]
+backend = "docker"
+docker_socket = "$engine_sock"
+presence_ttl = "1ms"  # without the event stream, every call would ask the engine
+[[images.image]]
+name = "agent"
+ref = "$docker_ref"
+context = "$dir/context"
+TOML
+  start_sidecard "$dir/sidecar.toml" "$daemon_sock" "$dir/state" "$daemon_log"
+  daemon_pid=$started_pid
+
+  # The one build, through the daemon: it proves the config and the backend.
+  out=$("$root/.build/release/sidecarctl" --socket "$daemon_sock" --json ensure-image agent) ||
+    die "building $docker_ref through sidecard failed: $out"
+  [[ $out =~ \"outcome\"[[:space:]]*:[[:space:]]*\"BUILT\" ]] ||
+    die "the first EnsureImage of a missing image answered: $out"
+
+  # The event stream comes up once the daemon has the engine's version
+  # (podman can take half a second to answer /version). Until then, with a 1 ms
+  # presence_ttl, each EnsureImage asks the engine; after, none does.
+  tries=$((socket_wait_s * 5))
+  calls=0
+  while :; do
+    calls=$((calls + 1))
+    before=$(engine_requests "$engine_log")
+    out=$(LOADGEN_IMAGE=agent "$bin/loadgen" --socket "$daemon_sock" --method EnsureImage --once) ||
+      die "EnsureImage of $docker_ref failed (above)"
+    [[ $out == *" outcome=PRESENT "* ]] || die "EnsureImage of a present image answered: $out"
+    sleep 0.1 # podman logs a request just after answering it
+    after=$(engine_requests "$engine_log")
+    if [ "$after" = "$before" ]; then
+      log "EnsureImage answered without asking the engine at call $calls: the event stream is up"
+      break
+    fi
+    tries=$((tries - 1))
+    if [ "$tries" -le 0 ]; then
+      tail -n 20 "$daemon_log" >&2 || true
+      die "after $calls calls EnsureImage still asks the engine each time: the daemon's event stream is not up (sidecard's log above)"
+    fi
+    sleep 0.1
+  done
+
+  # The baseline: the docker CLI, if there is one that works against
+  # podman's API, else podman's own CLI on the same store.
+  err="$dir/inspect.err"
+  if ! command -v docker >/dev/null; then
+    base="podman"
+    base_label="\`podman image inspect\` (fallback: no docker CLI)"
+  elif ! DOCKER_HOST="unix://$engine_sock" docker image inspect "$docker_ref" >/dev/null 2>"$err"; then
+    log "docker image inspect against podman failed: $(head -n 3 "$err")"
+    base="podman"
+    base_label="\`podman image inspect\` (fallback: \`docker image inspect\` failed: $(head -n 1 "$err" | cut -c1-80))"
+  else
+    base="docker"
+    base_label="\`docker image inspect\` ($(docker --version | head -n 1 | sed 's/^Docker version //; s/,.*//'))"
+  fi
+
+  echo "### docker: EnsureImage of a present image (images.backend = \"docker\", kept by events) next to ${base_label%% (*} as a process ($engine_version; target: ≥ ${docker_target}× faster per call)"
+  echo
+  echo "| scenario | calls/s | p50 us | p99 us | per call: baseline p50 ÷ this p50 | calls/s ÷ baseline's | target |"
+  echo "|---|---:|---:|---:|---:|---:|---|"
+  if [ "$base" = docker ]; then
+    out=$(DOCKER_HOST="unix://$engine_sock" time_command "docker image inspect" 0 docker image inspect "$docker_ref")
+  else
+    out=$(time_command "podman image inspect" 0 podman "${podman_store[@]}" image inspect "$docker_ref")
+  fi
+  read -r base_rate base_p50 base_p99 <<<"$out"
+  printf '| baseline: %s as a process, sequential (%s runs) | %.0f | %.1f | %.1f | 1.0× | 1.0× | |\n' \
+    "$base_label" "$docker_inspect_runs" "$base_rate" "$base_p50" "$base_p99"
+  out=$(time_command "curl GET image json" 0 curl -sf -o /dev/null --unix-socket "$engine_sock" \
+          "http://d/v1.41/images/${docker_ref/\//%2F}/json")
+  read -r rate p50 p99 <<<"$out"
+  printf '| reference: `curl` GET /v1.41/images/…/json as a process, sequential (%s runs) | %.0f | %.1f | %.1f | %s | %s | |\n' \
+    "$docker_inspect_runs" "$rate" "$p50" "$p99" "$(ratio_text "$base_p50" "$p50")" "$(ratio_text "$rate" "$base_rate")"
+
+  before=$(engine_requests "$engine_log")
+  for conns in 1 16; do
+    depth=$conns
+    cpu=""
+    [ "$pin_sequential" = 1 ] && [ "$conns" = 1 ] && cpu=0
+    out=$(LOADGEN_IMAGE=agent measure_daemon EnsureImage "$conns" "$depth" ${cpu:+"$cpu"})
+    read -r rate p50 p99 <<<"$out"
+    p50_ratio=$(awk -v a="$base_p50" -v b="$p50" 'BEGIN { printf "%.2f", a / b }')
+    rate_ratio=$(awk -v a="$rate" -v b="$base_rate" 'BEGIN { printf "%.2f", a / b }')
+    verdict=""
+    # The target is per call, one caller at a time, as the baseline runs:
+    # on 16 x 16 the p50 is the wait behind 255 other calls.
+    if [ "$conns" = 1 ]; then
+      if awk -v p="$p50_ratio" -v r="$rate_ratio" -v t="$docker_target" 'BEGIN { exit !(p >= t && r >= t) }'; then
+        verdict="≥ ${docker_target}×: PASS"
+      else
+        verdict="≥ ${docker_target}×: **FAIL**"
+        targets_missed=$((targets_missed + 1))
+      fi
+    fi
+    label="EnsureImage, $conns conn$([ "$conns" = 1 ] || echo s), depth $depth${cpu:+, pinned}"
+    printf '| %s | %.0f | %.1f | %.1f | %s | %s | %s |\n' "$label" "$rate" "$p50" "$p99" \
+      "$(ratio_text "$base_p50" "$p50")" "$(ratio_text "$rate" "$base_rate")" "$verdict"
+  done
+  sleep 0.1
+  after=$(engine_requests "$engine_log")
+  log "requests to the engine while EnsureImage was measured: $((after - before))"
+  if [ "$after" != "$before" ]; then
+    tail -n 20 "$daemon_log" >&2 || true
+    die "$((after - before)) requests reached the engine while EnsureImage was measured: the cache was not kept by events, so these numbers are not the cache's (sidecard's log above)"
+  fi
+
+  stop_server "$daemon_pid"
+  stop_server "$engine_pid"
+  rm -rf "$dir"
 }
 
 # ---- main ------------------------------------------------------------------
