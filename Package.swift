@@ -22,7 +22,7 @@ let package = Package(
         // C libraries. Each is imported by exactly one Swift module:
         // CLibUV and CSidecarShims by SidecarLoop, CProtobufC and
         // SidecarProtoC by SidecarWire, CSQLite by SidecarStore, CCurl and
-        // CCurlShims by SidecarHTTP.
+        // CCurlShims by SidecarHTTP, CCrypto (libcrypto) by SidecarDigest.
         .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -30,6 +30,7 @@ let package = Package(
         .target(name: "CSidecarShims"),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CCurlShims", dependencies: ["CCurl"]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // Plain Swift: defaults, status codes, the classifier, durations.
         .target(name: "SidecarCore"),
@@ -40,13 +41,18 @@ let package = Package(
         .target(name: "SidecarWire", dependencies: ["SidecarCore", "SidecarProtoC", "CProtobufC"]),
         .target(name: "SidecarLoop", dependencies: ["CLibUV", "CSidecarShims"], swiftSettings: daemonHotPath),
         .target(name: "SidecarStore", dependencies: ["CSQLite", "SidecarCore"]),
+        // SHA-256 of bytes and files (OpenSSL's libcrypto).
+        .target(name: "SidecarDigest", dependencies: ["CCrypto"]),
+        // An OCI image layout: verification with a per-blob cache, repair,
+        // atomic import, garbage collection. Blocking file work.
+        .target(name: "SidecarOCI", dependencies: ["SidecarDigest"]),
         // HTTP/1.1 over a Unix socket with libcurl's multi-socket API on the loop.
         .target(name: "SidecarHTTP", dependencies: ["CCurl", "CCurlShims", "SidecarLoop"]),
         // Plain Swift: image jobs (singleflight, base order, caps, back-off)
         // and leases over any backend, on a clock it is given.
         .target(name: "SidecarImages", dependencies: ["SidecarCore", "SidecarConfig"]),
         .target(name: "SidecarDaemon", dependencies: [
-            "SidecarCore", "SidecarConfig", "SidecarWire", "SidecarLoop", "SidecarStore", "SidecarImages", "SidecarHTTP",
+            "SidecarCore", "SidecarConfig", "SidecarWire", "SidecarLoop", "SidecarStore", "SidecarImages", "SidecarHTTP", "SidecarOCI",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: daemonHotPath),
         .executableTarget(name: "sidecard", dependencies: [

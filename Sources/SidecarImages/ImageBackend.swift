@@ -7,6 +7,9 @@ public typealias ImageSpec = DaemonConfig.ImageSpec
 public enum ImagePresence: Sendable, Equatable {
     case present(id: String)
     case missing
+    /// There, but broken (what is wrong, for a human): made again like a
+    /// missing image, and answered REPAIRED.
+    case damaged(String)
 }
 
 /// The two ways a job makes an image.
@@ -83,4 +86,13 @@ public protocol ImageBackend: AnyObject {
     func build(_ image: ImageSpec, timeoutSeconds: Double, _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void)
     func pull(_ image: ImageSpec, timeoutSeconds: Double, _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void)
     func remove(_ image: ImageSpec, _ done: @escaping (Result<Void, ImageBackendFailure>) -> Void)
+    /// Frees what no image reaches any more (blobs of a layout), after Prune
+    /// removed images; backends whose engine does that answer an empty report.
+    func collectGarbage(dryRun: Bool, _ done: @escaping (Result<PruneReport, ImageBackendFailure>) -> Void)
+}
+
+extension ImageBackend {
+    public func collectGarbage(dryRun: Bool, _ done: @escaping (Result<PruneReport, ImageBackendFailure>) -> Void) {
+        done(.success(PruneReport()))
+    }
 }

@@ -57,13 +57,13 @@ extension ImageCoordinator {
         }
         if dryRun {
             report.removed = victims.map(\.spec.name)
-            return done(report)
+            return collectGarbage(report, dryRun: true, done: done)
         }
         removeEach(victims[...], report: report, done: done)
     }
 
     private func removeEach(_ victims: ArraySlice<ImageEntry>, report: PruneReport, done: @escaping (PruneReport) -> Void) {
-        guard let entry = victims.first else { return done(report) }
+        guard let entry = victims.first else { return collectGarbage(report, done: done) }
         var report = report
         let rest = victims.dropFirst()
         // A lease or a job may have arrived while the previous removal ran.
@@ -83,6 +83,21 @@ extension ImageCoordinator {
                 emit("image.prune_failed", entry, "could not remove \(entry.spec.ref): \(failure.message)")
             }
             removeEach(rest, report: report, done: done)
+        }
+    }
+
+    /// Lets the backend free what the removed images left unreachable.
+    private func collectGarbage(_ report: PruneReport, dryRun: Bool = false, done: @escaping (PruneReport) -> Void) {
+        backend.collectGarbage(dryRun: dryRun) { [self] result in
+            var report = report
+            switch result {
+            case .success(let freed):
+                report.removed += freed.removed
+                report.bytesFreed += freed.bytesFreed
+            case .failure(let failure):
+                onEvent?(ImageEvent(topic: "image.prune_failed", subject: "", message: "garbage collection: \(failure.message)"))
+            }
+            done(report)
         }
     }
 }

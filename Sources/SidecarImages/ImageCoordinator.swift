@@ -109,6 +109,12 @@ public final class ImageCoordinator {
             case .success(.missing):
                 markMissing(entry, how: "a presence check found it missing")
                 afterMissing(job)
+            case .success(.damaged(let damage)):
+                job.damage = damage
+                entry.present = false
+                entry.id = ""
+                emit("image.damaged", entry, "\(entry.spec.ref) is damaged: \(damage)", ["damage": damage])
+                afterMissing(job)
             case .failure(let failure):
                 // Nothing ran, so nothing backs off: the next call asks again.
                 finish(job, .failure(ImageFailures.backendUnavailable(entry, failure)))
@@ -188,6 +194,9 @@ public final class ImageCoordinator {
             case .success(.missing):
                 failed(job, kind: kind, ImageBackendFailure(
                     .failed, "the \(kind.rawValue) ended well but \(entry.spec.ref) is not in the store"))
+            case .success(.damaged(let damage)):
+                failed(job, kind: kind, ImageBackendFailure(
+                    .failed, "the \(kind.rawValue) ended well but \(entry.spec.ref) is damaged: \(damage)"))
             case .failure(let failure):
                 failed(job, kind: kind, failure)
             }
@@ -196,6 +205,12 @@ public final class ImageCoordinator {
 
     private func succeeded(_ job: ImageJob, kind: ImageJobKind, _ made: ImageJobResult, id: String) {
         let entry = job.entry
+        // A damaged image made again is a repair; a stale answer stays one.
+        var made = made
+        if let damage = job.damage {
+            if made.outcome == .built || made.outcome == .pulled { made.outcome = .repaired }
+            made.detail = made.detail.isEmpty ? damage : "\(damage); \(made.detail)"
+        }
         let seconds = clock.monotonicSeconds - (job.startedAt ?? job.createdAt)
         markPresent(entry, id: id)
         entry.consecutiveFailures = 0

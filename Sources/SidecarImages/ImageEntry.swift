@@ -45,6 +45,8 @@ final class ImageJob {
     let entry: ImageEntry
     var state = ImageStatus.State.checking
     var kind: ImageJobKind?
+    /// What the presence check found broken, when it did.
+    var damage: String?
     let createdAt: Double
     var startedAt: Double?
     private(set) var waiters: [UInt64: Waiter] = [:]

@@ -34,6 +34,15 @@ public enum StateSchema {
                 expires_unix_ms INTEGER NOT NULL
             );
             """),
+        Migration(version: 4, name: "oci layout refs", sql: """
+            CREATE TABLE oci_refs (
+                ref TEXT PRIMARY KEY,
+                media_type TEXT NOT NULL,
+                digest TEXT NOT NULL,
+                size INTEGER NOT NULL,
+                recorded_unix_ms INTEGER NOT NULL
+            );
+            """),
     ]
 
     /// Opens (creating if needed) and migrates the state database.

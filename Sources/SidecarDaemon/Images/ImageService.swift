@@ -13,39 +13,39 @@ final class ImageService {
 
     let leases: LeaseService
     private let context: DaemonContext
-    private let coordinator: ImageCoordinator?
+    private let coordinator: ImageCoordinator
     private let commandBackend: CommandImageBackend?
     private let dockerBackend: DockerEngineBackend?
-    private let backendName: String
+    private let ociBackend: OCILayoutBackend?
     private let timer: LoopTimer
 
     init(loop: EventLoop, context: DaemonContext) throws {
         self.context = context
         leases = try LeaseService(context: context)
         let images = context.config.images
-        backendName = images.backend.rawValue
-        let backend: ImageBackend?
+        let backend: ImageBackend
         switch images.backend {
         case .command:
-            commandBackend = CommandImageBackend(loop: loop, templates: images.command)
-            dockerBackend = nil
-            backend = commandBackend
+            let command = CommandImageBackend(loop: loop, templates: images.command)
+            (commandBackend, dockerBackend, ociBackend) = (command, nil, nil)
+            backend = command
         case .docker:
-            commandBackend = nil
-            dockerBackend = try DockerEngineBackend(
-                loop: loop, socketPath: context.config.dockerSocketPath(environment: ProcessInfo.processInfo.environment))
-            backend = dockerBackend
+            let socket = context.config.dockerSocketPath(environment: ProcessInfo.processInfo.environment)
+            let docker = try DockerEngineBackend(loop: loop, socketPath: socket)
+            (commandBackend, dockerBackend, ociBackend) = (nil, docker, nil)
+            backend = docker
         case .ociLayout:
-            commandBackend = nil
-            dockerBackend = nil
-            backend = nil
+            let logger = context.logger
+            let oci = try OCILayoutBackend(
+                loop: loop, root: context.config.ociLayoutPath, database: context.state, templates: images.command,
+                insecureRegistries: images.insecureRegistries, logger: { logger.info("\($0)") })
+            (commandBackend, dockerBackend, ociBackend) = (nil, nil, oci)
+            backend = oci
         }
-        coordinator = backend.map {
-            ImageCoordinator(images: images, backend: $0, clock: DaemonImageClock(), classifier: context.classifier)
-        }
+        coordinator = ImageCoordinator(images: images, backend: backend, clock: DaemonImageClock(), classifier: context.classifier)
         timer = try LoopTimer(loop: loop)
-        coordinator?.isLeased = { [unowned leases] names in leases.holds(any: names) }
-        coordinator?.onEvent = { [unowned context] event in
+        coordinator.isLeased = { [unowned leases] names in leases.holds(any: names) }
+        coordinator.onEvent = { [unowned context] event in
             context.events.publish(topic: event.topic, subject: event.subject, message: event.message, attributes: event.attributes)
             if event.topic.hasPrefix("image.job.") {
                 context.metrics.increment("sidecar_image_jobs_total", label: String(event.topic.dropFirst("image.job.".count)))
@@ -55,9 +55,6 @@ final class ImageService {
             } else {
                 context.logger.info("\(event.subject): \(event.message)")
             }
-        }
-        if coordinator == nil {
-            context.logger.warning("images.backend = \"\(backendName)\" is not available in this version: EnsureImage answers UNIMPLEMENTED")
         }
     }
 
@@ -71,30 +68,32 @@ final class ImageService {
                 context.logger.error("images: cannot follow the engine's events: \(error)")
             }
         }
-        coordinator?.tick()
+        if let ociBackend { context.logger.info("images: OCI layout at \(ociBackend.layout.root)") }
+        coordinator.tick()
         timer.start(after: Self.tickMilliseconds, repeat: Self.tickMilliseconds) { [unowned self] in
             leases.sweep()
-            coordinator?.tick()
+            coordinator.tick()
         }
         timer.unref()
     }
 
     func configure(_ config: DaemonConfig) {
         commandBackend?.configure(config.images.command)
-        coordinator?.configure(images: config.images, classifier: context.classifier)
+        ociBackend?.configure(templates: config.images.command, insecureRegistries: config.images.insecureRegistries)
+        coordinator.configure(images: config.images, classifier: context.classifier)
     }
 
     func close() {
         timer.close()
         commandBackend?.killAll()
+        ociBackend?.killAll()
         dockerBackend?.close()
     }
 
     // MARK: Methods
 
     func ensure(_ request: EnsureImageRequest, call: ActiveCall) throws {
-        let coordinator = try available()
-        let holder = request.leaseHolder
+                let holder = request.leaseHolder
         let ttl = request.leaseTTLSeconds == 0 ? LeaseService.defaultTTLSeconds : request.leaseTTLSeconds
         if !holder.isEmpty && ttl > LeaseTable.maxTTLSeconds {
             throw SidecarError(.invalidArgument, "lease_ttl_seconds is at most \(LeaseTable.maxTTLSeconds)")
@@ -117,26 +116,16 @@ final class ImageService {
             }
         }
         if let token, !call.isFinished {
-            call.onCancel = { coordinator.leave(token) }
+            call.onCancel = { [coordinator] in coordinator.leave(token) }
         }
     }
 
     func list() throws -> [ImageStatus] {
-        try available().list()
+        coordinator.list()
     }
 
     func prune(dryRun: Bool, peer: PeerCredentials, done: @escaping (PruneReport) -> Void) throws {
-        let coordinator = try available()
-        context.logger.info("prune\(dryRun ? " (dry run)" : "") asked by uid \(peer.uid)")
+                context.logger.info("prune\(dryRun ? " (dry run)" : "") asked by uid \(peer.uid)")
         coordinator.prune(dryRun: dryRun, done: done)
-    }
-
-    private func available() throws -> ImageCoordinator {
-        guard let coordinator else {
-            throw SidecarError(
-                .unimplemented,
-                "images.backend = \"\(backendName)\" is not available in this version of sidecard; set images.backend = \"command\" or \"docker\"")
-        }
-        return coordinator
     }
 }
