@@ -7,13 +7,14 @@
 #   scripts/install-deps.sh test    # also what the tests use
 set -euo pipefail
 
-packages=(libuv1-dev libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libcurl4-openssl-dev pkg-config)
+packages=(libuv1-dev libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libcurl4-openssl-dev libssl-dev pkg-config)
 if [ "${1:-}" = test ]; then
   # sqlite3: tests inspect the state database; protobuf-compiler and
   # python3-protobuf: the Python interop client; gcc: the bench tools;
   # podman: the Docker Engine API (podman system service) the docker
-  # backend's tests run against.
-  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf gcc podman)
+  # backend's tests run against; skopeo and docker-registry: the OCI layout
+  # backend's pulls and the registry its tests pull from; curl: probes.
+  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf gcc podman skopeo docker-registry curl)
 fi
 
 missing=()

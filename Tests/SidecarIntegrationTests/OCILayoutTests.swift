@@ -1,0 +1,229 @@
+import Foundation
+import SidecarClient
+import SidecarTestSupport
+import XCTest
+
+/// The default backend, an OCI image layout, against a real docker-registry
+/// and skopeo: two images sharing a base layer, damaged one way at a time.
+final class OCILayoutTests: XCTestCase {
+    private var registry: RegistryService!
+    private var daemon: DaemonProcess?
+    private var layout: String { daemon!.stateDirectory + "/oci" }
+
+    override func setUpWithError() throws {
+        guard RegistryService.isInstalled else { throw XCTSkip("docker-registry or skopeo missing (scripts/install-deps.sh test installs them)") }
+        registry = try RegistryService()
+        try registry.push("agent/alpha:1", layers: ["shared-base:4096", "alpha-top:2048"])
+        try registry.push("agent/beta:1", layers: ["shared-base:4096", "beta-top:1024"])
+    }
+
+    override func tearDown() {
+        daemon = nil
+        registry = nil
+    }
+
+    private func start(extra: String = "") throws -> SidecarClient {
+        let config = DaemonProcess.baseConfig + """
+            [images]
+            insecure_registries = ["\(registry.host)"]
+            presence_ttl = "1ms"
+            failure_backoff = "1s"
+            \(extra)
+
+            [[images.image]]
+            name = "alpha"
+            ref = "alpha:1"
+            pull = "\(registry.host)/agent/alpha:1"
+
+            [[images.image]]
+            name = "beta"
+            ref = "beta:1"
+            pull = "\(registry.host)/agent/beta:1"
+
+            """
+        let started = try DaemonProcess(config: config)
+        daemon = started
+        return started.client()
+    }
+
+    // MARK: The layout, as a test sees it
+
+    private func index() throws -> [[String: Any]] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: layout + "/index.json"))
+        return (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["manifests"] as? [[String: Any]] ?? []
+    }
+
+    private func writeIndex(_ manifests: [[String: Any]]) throws {
+        let data = try JSONSerialization.data(withJSONObject: ["schemaVersion": 2, "manifests": manifests])
+        try data.write(to: URL(fileURLWithPath: layout + "/index.json"))
+    }
+
+    private func blobPath(_ digest: String) -> String { layout + "/blobs/sha256/" + digest.dropFirst("sha256:".count) }
+
+    private func json(_ digest: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: blobPath(digest)))) as! [String: Any]
+    }
+
+    /// The digests of an image's manifest, config and layers (bottom first).
+    private func blobs(of ref: String) throws -> (manifest: String, config: String, layers: [String]) {
+        let entry = try XCTUnwrap(try index().first { ($0["annotations"] as? [String: String])?["org.opencontainers.image.ref.name"] == ref })
+        let manifest = entry["digest"] as! String
+        let object = try json(manifest)
+        let config = (object["config"] as! [String: Any])["digest"] as! String
+        let layers = (object["layers"] as! [[String: Any]]).map { $0["digest"] as! String }
+        return (manifest, config, layers)
+    }
+
+    private func overwrite(_ path: String, at offset: UInt64, with byte: UInt8) throws {
+        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: path))
+        try handle.seek(toOffset: offset)
+        let old = handle.readData(ofLength: 1).first ?? 0
+        try handle.seek(toOffset: offset)
+        handle.write(Data([old == byte ? byte &+ 1 : byte]))
+        try handle.close()
+    }
+
+    private func sha256(_ path: String) throws -> String {
+        let result = try registry.run("/usr/bin/sha256sum", [path])
+        return String(result.output.prefix(64))
+    }
+
+    private func assertIntact(_ ref: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let image = try blobs(of: ref)
+        for digest in [image.manifest, image.config] + image.layers {
+            XCTAssertEqual(try sha256(blobPath(digest)), String(digest.dropFirst(7)), "\(ref): \(digest)", file: file, line: line)
+        }
+    }
+
+    // MARK: Tests
+
+    func testAPulledImageIsPresentAndVerifiedAndSharesItsBaseLayer() async throws {
+        let client = try start()
+        let alpha = try await client.ensureImage("alpha", timeout: .seconds(60))
+        XCTAssertEqual(alpha.outcome, .pulled)
+        XCTAssertTrue(alpha.id.hasPrefix("sha256:"), alpha.id)
+        let beta = try await client.ensureImage("beta", timeout: .seconds(60))
+        XCTAssertEqual(beta.outcome, .pulled)
+        XCTAssertEqual(try blobs(of: "alpha:1").layers[0], try blobs(of: "beta:1").layers[0], "one shared base layer")
+        try assertIntact("alpha:1")
+        try assertIntact("beta:1")
+        let again = try await client.ensureImage("alpha")
+        XCTAssertEqual(again.outcome, .present)
+        XCTAssertEqual(again.id, alpha.id)
+    }
+
+    func testEveryDamageIsDetectedAndRepairedWhileTheOtherImageKeepsWorking() async throws {
+        let client = try start()
+        _ = try await client.ensureImage("alpha", timeout: .seconds(60))
+        _ = try await client.ensureImage("beta", timeout: .seconds(60))
+
+        let damages: [(name: String, expect: String, damage: () throws -> Void)] = [
+            ("missing ref", "missing from index.json", {
+                try self.writeIndex(try self.index().filter { ($0["annotations"] as? [String: String])?.values.contains("alpha:1") != true })
+            }),
+            ("missing layer blob", "is missing", { try FileManager.default.removeItem(atPath: self.blobPath(try self.blobs(of: "alpha:1").layers[1])) }),
+            ("truncated layer blob", "bytes, not", { truncate(self.blobPath(try self.blobs(of: "alpha:1").layers[1]), 100) }),
+            ("altered layer blob", "hashes to", { try self.overwrite(self.blobPath(try self.blobs(of: "alpha:1").layers[1]), at: 700, with: 0x41) }),
+            ("missing manifest", "manifest blob", { try FileManager.default.removeItem(atPath: self.blobPath(try self.blobs(of: "alpha:1").manifest)) }),
+            ("unparsable config", "config blob", {
+                let path = self.blobPath(try self.blobs(of: "alpha:1").config)
+                let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
+                try Data(repeating: 0x7B, count: size).write(to: URL(fileURLWithPath: path))
+            }),
+            ("unparsable index.json", "index.json cannot be read", { try Data("{ not json".utf8).write(to: URL(fileURLWithPath: self.layout + "/index.json")) }),
+            ("missing index.json", "index.json", { try FileManager.default.removeItem(atPath: self.layout + "/index.json") }),
+        ]
+        for (name, expect, damage) in damages {
+            try damage()
+            let answer = try await client.ensureImage("alpha", timeout: .seconds(60))
+            XCTAssertEqual(answer.outcome, .repaired, name)
+            XCTAssertTrue(answer.detail.contains(expect), "\(name): \(answer.detail)")
+            try assertIntact("alpha:1")
+            let beta = try await client.ensureImage("beta", timeout: .seconds(60))
+            XCTAssertEqual(beta.outcome, .present, "\(name): the other image keeps working")
+            try assertIntact("beta:1")
+        }
+    }
+
+    func testADamagedSharedLayerIsRepairedForBothImages() async throws {
+        let client = try start()
+        _ = try await client.ensureImage("alpha", timeout: .seconds(60))
+        _ = try await client.ensureImage("beta", timeout: .seconds(60))
+        truncate(blobPath(try blobs(of: "alpha:1").layers[0]), 10)
+        let alpha = try await client.ensureImage("alpha", timeout: .seconds(60))
+        XCTAssertEqual(alpha.outcome, .repaired)
+        // The repair put the shared layer back, so beta is whole again too.
+        let beta = try await client.ensureImage("beta", timeout: .seconds(60))
+        XCTAssertEqual(beta.outcome, .present)
+        try assertIntact("beta:1")
+    }
+
+    func testWithTheRegistryStoppedADamagedImageFailsAtOnceAndOneWithAValidCopyIsStale() async throws {
+        let client = try start()
+        _ = try await client.ensureImage("alpha", timeout: .seconds(60))
+        _ = try await client.ensureImage("beta", timeout: .seconds(60))
+        registry.stop()
+        truncate(blobPath(try blobs(of: "alpha:1").layers[1]), 5)
+        try writeIndex(try index().filter { ($0["annotations"] as? [String: String])?.values.contains("beta:1") != true })
+
+        let began = Date()
+        do {
+            _ = try await client.ensureImage("alpha", timeout: .seconds(60))
+            XCTFail("no registry and no valid copy: it cannot be made")
+        } catch let error as SidecarError {
+            XCTAssertEqual(error.code, .aborted)
+            XCTAssertTrue(error.message.contains("connection refused"), error.message)
+            XCTAssertTrue(error.message.contains("no older copy"), error.message)
+            XCTAssertFalse(error.detail?.remedy.isEmpty ?? true)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(began), 10, "fails at once, without retrying")
+        do {
+            _ = try await client.ensureImage("alpha")
+            XCTFail("backing off")
+        } catch let error as SidecarError {
+            XCTAssertEqual(error.code, .failedPrecondition, "never loops: the next call gets the back-off")
+        }
+
+        let beta = try await client.ensureImage("beta", timeout: .seconds(60))
+        XCTAssertEqual(beta.outcome, .stale)
+        XCTAssertTrue(beta.detail.contains("refreshing failed"), beta.detail)
+        try assertIntact("beta:1")
+    }
+
+    func testGarbageCollectionKeepsLeasedImagesAndWhatIsBeingVerified() async throws {
+        try registry.push("agent/big:1", layers: ["big-layer:\(64 << 20)"])
+        try registry.push("agent/idle:1", layers: ["idle-layer:2048"])
+        let client = try start(extra: """
+            prune_unused_after = "0s"
+
+            [[images.image]]
+            name = "big"
+            ref = "big:1"
+            pull = "\(registry.host)/agent/big:1"
+
+            [[images.image]]
+            name = "idle"
+            ref = "idle:1"
+            pull = "\(registry.host)/agent/idle:1"
+            """)
+        for name in ["alpha", "big", "idle"] { _ = try await client.ensureImage(name, timeout: .seconds(120)) }
+        _ = try await client.acquireLease(target: "alpha", holder: "runner-1", ttlSeconds: 600)
+        let bigLayer = blobPath(try blobs(of: "big:1").layers[0])
+        let idleLayer = blobPath(try blobs(of: "idle:1").layers[0])
+        // Touch the big layer so its sha256 is computed again (64 MB): the
+        // verification is in flight while prune runs.
+        _ = utimes(bigLayer, nil)
+        async let verifying = client.ensureImage("big", timeout: .seconds(120))
+        try await Task.sleep(for: .milliseconds(20))
+        let report = try await client.prune()
+        let big = try await verifying
+        XCTAssertEqual(big.outcome, .present)
+        XCTAssertTrue(report.keptLeased.contains("alpha"), "\(report)")
+        XCTAssertFalse(report.removed.contains("big"), "\(report)")
+        XCTAssertTrue(report.removed.contains("idle"), "prune does remove what nothing holds: \(report)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: bigLayer))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: idleLayer), "its unreachable blobs are collected")
+        try assertIntact("alpha:1")
+        try assertIntact("big:1")
+    }
+}

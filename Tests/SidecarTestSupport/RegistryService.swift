@@ -1,0 +1,115 @@
+import Foundation
+
+/// A real `docker-registry` (the distribution registry v2) on 127.0.0.1 with
+/// filesystem storage in a temp folder, and a way to put test images in it
+/// (Tests/Fixtures/oci_fixture.py, pushed with skopeo).
+public final class RegistryService {
+    public let directory: String
+    public let port: Int
+    private var process: Process?
+
+    public static var isInstalled: Bool {
+        FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-registry")
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/skopeo")
+    }
+
+    public static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../Fixtures/oci_fixture.py").standardizedFileURL.path
+
+    public init() throws {
+        directory = "/tmp/rg-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
+        port = Self.freePort()
+        let config = """
+            version: 0.1
+            log:
+              level: error
+            storage:
+              filesystem:
+                rootdirectory: \(directory)/data
+              delete:
+                enabled: true
+            http:
+              addr: 127.0.0.1:\(port)
+            """
+        try config.write(toFile: directory + "/config.yml", atomically: true, encoding: .utf8)
+        try start()
+    }
+
+    /// "127.0.0.1:PORT": the host part of every image's source.
+    public var host: String { "127.0.0.1:\(port)" }
+
+    public func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
+        process.arguments = ["serve", directory + "/config.yml"]
+        let log = directory + "/registry.log"
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        self.process = process
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline {
+            if (try? run("/usr/bin/curl", ["-sf", "http://\(host)/v2/"]).status) == 0 { return }
+            usleep(50_000)
+        }
+        throw PodmanError(message: "docker-registry did not answer on \(host); see \(log)")
+    }
+
+    public func stop() {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Makes an image of `layers` (see oci_fixture.py) and pushes it as
+    /// `host/repository`.
+    public func push(_ repository: String, layers: [String]) throws {
+        let layout = directory + "/make-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: layout) }
+        let made = try run("/usr/bin/python3", [Self.fixture, layout, repository] + layers)
+        guard made.status == 0 else { throw PodmanError(message: "oci_fixture.py failed: \(made.output)") }
+        let pushed = try run(
+            "/usr/bin/skopeo", ["copy", "--quiet", "--dest-tls-verify=false", "oci:\(layout):\(repository)", "docker://\(host)/\(repository)"])
+        guard pushed.status == 0 else { throw PodmanError(message: "skopeo copy to the registry failed: \(pushed.output)") }
+    }
+
+    @discardableResult
+    public func run(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
