@@ -74,7 +74,8 @@ let package = Package(
         .testTarget(name: "SidecarImagesTests", dependencies: ["SidecarImages", "SidecarConfig", "SidecarCore"]),
         // The contract every image backend keeps, run against the real ones.
         .testTarget(name: "ImageBackendContractTests", dependencies: [
-            "SidecarDaemon", "SidecarImages", "SidecarLoop", "SidecarConfig", "SidecarCore", "SidecarTestSupport",
+            "SidecarDaemon", "SidecarImages", "SidecarLoop", "SidecarConfig", "SidecarCore", "SidecarTestSupport", "SidecarStore",
+            "SidecarOCI",
         ]),
         .testTarget(name: "SidecarIntegrationTests", dependencies: [
             "SidecarClient", "SidecarWire", "SidecarCore", "SidecarStore", "sidecard", "sidecarctl", "SidecarTestSupport",
