@@ -71,6 +71,7 @@ let package = Package(
         .testTarget(name: "SidecarConfigTests", dependencies: ["SidecarConfig", "SidecarCore"]),
         .testTarget(name: "SidecarWireTests", dependencies: ["SidecarWire", "SidecarCore"]),
         .testTarget(name: "SidecarStoreTests", dependencies: ["SidecarStore", "SidecarCore"]),
+        .testTarget(name: "SidecarOCITests", dependencies: ["SidecarOCI", "SidecarDigest"]),
         .testTarget(name: "SidecarImagesTests", dependencies: ["SidecarImages", "SidecarConfig", "SidecarCore"]),
         // The contract every image backend keeps, run against the real ones.
         .testTarget(name: "ImageBackendContractTests", dependencies: [

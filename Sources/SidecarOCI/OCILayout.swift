@@ -26,14 +26,26 @@ public struct OCILayout: Sendable {
     }
 
     /// Creates the folders and the `oci-layout` marker, and an empty
-    /// `index.json` when there is none at all.
+    /// `index.json` when there is none at all. What a crash left half done
+    /// (pulls in `.incoming`, temp files of atomic writes) is removed.
     public func prepare() throws {
-        try FileManager.default.createDirectory(atPath: blobsPath, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: incomingPath, withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: root + "/oci-layout") {
+        let files = FileManager.default
+        try files.createDirectory(atPath: blobsPath, withIntermediateDirectories: true)
+        try? files.removeItem(atPath: incomingPath)
+        try files.createDirectory(atPath: incomingPath, withIntermediateDirectories: true)
+        for folder in [root, blobsPath] {
+            for name in (try? files.contentsOfDirectory(atPath: folder)) ?? [] where name.contains(".tmp-") {
+                try? files.removeItem(atPath: folder + "/" + name)
+            }
+        }
+        if !files.fileExists(atPath: root + "/oci-layout") {
             try Self.writeAtomically(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: root + "/oci-layout")
         }
-        if !FileManager.default.fileExists(atPath: indexPath) { try writeIndex([]) }
+        // Only a new layout gets an empty index: a missing one beside blobs
+        // is damage, rebuilt by repair from the refs the sidecar knows.
+        if !files.fileExists(atPath: indexPath), ((try? files.contentsOfDirectory(atPath: blobsPath)) ?? []).isEmpty {
+            try writeIndex([])
+        }
     }
 
     public enum IndexRead: Sendable {
