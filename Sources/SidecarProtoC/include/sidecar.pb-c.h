@@ -780,8 +780,14 @@ struct  Sidecar__V1__PruneRequest
 struct  Sidecar__V1__PruneResponse
 {
   ProtobufCMessage base;
+  /*
+   * Image names, then (OCI layout) the digests of the blobs removed.
+   */
   size_t n_removed;
   char **removed;
+  /*
+   * Bytes of the blobs removed (0 where the backend cannot tell).
+   */
   uint64_t bytes_freed;
   /*
    * What was kept because a lease holds it.
