@@ -52,6 +52,9 @@ public struct DaemonConfig: Sendable, Equatable {
         public var presenceTTLSeconds = 5.0
         /// `Prune` removes images nobody asked for within this long.
         public var pruneUnusedAfterSeconds = 86400.0
+        /// How often the daemon prunes on its own; 0 never (an operator runs
+        /// `sidecarctl prune`).
+        public var pruneEverySeconds = 0.0
         public var insecureRegistries: [String] = []
         public var command = CommandTemplates()
         public var images: [ImageSpec] = []

@@ -56,7 +56,9 @@ public struct OCIStore: Sendable {
             // Same content under the same digest: replacing an existing (even
             // damaged) copy is safe and repairs it.
             try OCILayout.moveSynced(from, to: to)
-            verifier.verified.forget(digest)
+            // Hashed just now, and a rename keeps the inode and mtime: the
+            // confirming check after the pull need not hash it again.
+            if let stamp = VerifiedBlobs.stamp(to) { verifier.verified.record(digest, stamp, hashed: 0) } else { verifier.verified.forget(digest) }
         }
         var named = pulled
         named.refName = ref

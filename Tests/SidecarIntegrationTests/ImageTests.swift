@@ -196,6 +196,17 @@ final class ImageTests: XCTestCase {
         first = nil
     }
 
+    func testTheDaemonPrunesOnItsOwnScheduleAndKeepsLeasedImages() async throws {
+        for name in ["kept", "loose"] { try store.set(name, "delay", "0") }
+        let client = try start(
+            [.init(name: "kept"), .init(name: "loose")], extra: "prune_unused_after = \"0s\"\nprune_every = \"1s\"")
+        _ = try await client.ensureImage("kept", leaseHolder: "runner-3", leaseTTLSeconds: 600)
+        _ = try await client.ensureImage("loose")
+        let pruned = try await waitUntil(timeout: 10) { !self.store.isPresent("loose") }
+        XCTAssertTrue(pruned, "removed by the daemon's own prune")
+        XCTAssertTrue(store.isPresent("kept"), "a leased image stays")
+    }
+
     func testALeaseExpiresByItsTTLWithAnEvent() async throws {
         let client = try start([])
         let events = client.watch(topics: ["lease."], timeout: .seconds(10))

@@ -18,6 +18,8 @@ final class ImageService {
     private let dockerBackend: DockerEngineBackend?
     private let ociBackend: OCILayoutBackend?
     private let timer: LoopTimer
+    private var pruning = false
+    private var lastPruneNanoseconds = EventLoop.monotonicNanoseconds()
 
     init(loop: EventLoop, context: DaemonContext) throws {
         self.context = context
@@ -73,8 +75,23 @@ final class ImageService {
         timer.start(after: Self.tickMilliseconds, repeat: Self.tickMilliseconds) { [unowned self] in
             leases.sweep()
             coordinator.tick()
+            pruneIfDue()
         }
         timer.unref()
+    }
+
+    /// `images.prune_every`: the daemon's own prune, one at a time.
+    private func pruneIfDue() {
+        let every = context.config.images.pruneEverySeconds
+        let now = EventLoop.monotonicNanoseconds()
+        guard every > 0, !pruning, Double(now - lastPruneNanoseconds) / 1e9 >= every else { return }
+        pruning = true
+        lastPruneNanoseconds = now
+        coordinator.prune(dryRun: false) { [unowned self] report in
+            pruning = false
+            context.logger.info(
+                "scheduled prune: removed \(report.removed.count) (\(report.bytesFreed) bytes), kept \(report.keptLeased.count) leased")
+        }
     }
 
     func configure(_ config: DaemonConfig) {
