@@ -1,4 +1,5 @@
 import Foundation
+import SidecarTestSupport
 import XCTest
 
 @testable import SidecarDaemon
@@ -19,7 +20,7 @@ final class DockerBackendPartsTests: XCTestCase {
         try Data(archive).write(to: URL(fileURLWithPath: directory + ".tar"))
         defer { try? FileManager.default.removeItem(atPath: directory + ".tar") }
 
-        let listing = try CommandOutput.run("/usr/bin/tar", ["-tvf", directory + ".tar"])
+        let listing = try ToolRun.run("/usr/bin/tar", ["-tvf", directory + ".tar"])
         XCTAssertEqual(listing.status, 0, listing.output)
         XCTAssertTrue(listing.output.contains("Dockerfile"), listing.output)
         XCTAssertTrue(listing.output.contains("link -> Dockerfile"), listing.output)
@@ -46,21 +47,5 @@ final class DockerBackendPartsTests: XCTestCase {
             XCTAssertEqual(objects.first?["stream"] as? String, "STEP 1/2")
             XCTAssertEqual((objects.last?["aux"] as? [String: Any])?["ID"] as? String, "sha256:1")
         }
-    }
-}
-
-/// Runs a tool and keeps its output (stdout and stderr together).
-enum CommandOutput {
-    static func run(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
     }
 }

@@ -27,19 +27,9 @@ public final class PodmanService {
     }
 
     public func start() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/podman")
-        process.arguments = storeArguments + ["system", "service", "--time=0", "unix://" + socketPath]
         let logPath = directory + "/service.log"
-        if !FileManager.default.fileExists(atPath: logPath) {
-            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        }
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        log.seekToEndOfFile()
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-        self.process = process
+        process = try ToolRun.start(
+            "/usr/bin/podman", storeArguments + ["system", "service", "--time=0", "unix://" + socketPath], logPath: logPath)
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if Self.answers(socketPath) { return }
@@ -48,27 +38,15 @@ public final class PodmanService {
         throw PodmanError(message: "podman system service did not answer on \(socketPath); see \(logPath)")
     }
 
-    /// Kills the service (SIGKILL: a child of a test thread may have
-    /// SIGTERM blocked) and waits for it.
+    /// Kills the service and waits for it.
     public func stop() {
-        guard let process, process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        ToolRun.kill(process)
         try? FileManager.default.removeItem(atPath: socketPath)
     }
 
     @discardableResult
     public func podman(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/podman")
-        process.arguments = storeArguments + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        try ToolRun.run("/usr/bin/podman", storeArguments + arguments)
     }
 
     public func imageExists(_ ref: String) -> Bool {

@@ -40,17 +40,8 @@ public final class RegistryService {
     public var host: String { "127.0.0.1:\(port)" }
 
     public func start() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/docker-registry")
-        process.arguments = ["serve", directory + "/config.yml"]
         let log = directory + "/registry.log"
-        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        handle.seekToEndOfFile()
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        self.process = process
+        process = try ToolRun.start("/usr/bin/docker-registry", ["serve", directory + "/config.yml"], logPath: log)
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline {
             if (try? run("/usr/bin/curl", ["-sf", "http://\(host)/v2/"]).status) == 0 { return }
@@ -60,9 +51,7 @@ public final class RegistryService {
     }
 
     public func stop() {
-        guard let process, process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        ToolRun.kill(process)
     }
 
     /// Makes an image of `layers` (see oci_fixture.py) and pushes it as
@@ -79,16 +68,7 @@ public final class RegistryService {
 
     @discardableResult
     public func run(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        try ToolRun.run(path, arguments)
     }
 
     deinit {
