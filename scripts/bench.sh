@@ -33,12 +33,28 @@
 #              sidecard. Without a docker CLI that works against podman's
 #              API, `podman image inspect` is the baseline, and the row
 #              says so. Target: EnsureImage ≥ 100× faster per call.
+#   oci        images.backend = "oci-layout" (the default), pulling from a
+#              `docker-registry` on 127.0.0.1 that the section starts, with
+#              an image of two pseudo-random layers (BENCH_OCI_MB in all,
+#              made by Tests/Fixtures/oci_fixture.py, pushed with skopeo,
+#              pulled once through sidecard). Per call: EnsureImage of the
+#              present, verified image next to `skopeo inspect` of the same
+#              layout as a process. Then the first full verification: a
+#              fresh sidecard on the same state dir (its verification cache
+#              is in memory, so empty) answers one `sidecarctl ensure-image`
+#              by hashing every blob; a second call right after is the CLI
+#              round trip; MB/s = blob bytes ÷ (first - second), next to
+#              `sha256sum` of the same blob files (MB = 10^6 bytes), and
+#              `openssl dgst -sha256` (the libcrypto sidecard hashes with)
+#              as a reference when installed. All read from the page cache:
+#              a `cat` of the blobs runs before each.
+#              Skipped without skopeo or docker-registry.
 #
 # Environment (defaults in brackets):
 #   BENCH_SECONDS [5]      measured seconds per run (plus BENCH_WARMUP)
 #   BENCH_WARMUP [1]       unmeasured seconds before each run
 #   BENCH_ROUNDS [3]       rounds per scenario; the table shows medians
-#   BENCH_SECTIONS [wire retry databases images docker]  sections to run, in order
+#   BENCH_SECTIONS [wire retry databases images docker oci]  sections to run, in order
 #   BENCH_STRICT [0]       1: exit 1 when a target is not met
 #   BENCH_AGAINST_ECHO [0] 1: skip the Swift build and let a second
 #                          echo_server stand in for sidecard; checks this
@@ -49,6 +65,9 @@
 #                          0.1 s each)
 #   BENCH_DOCKER_INSPECT_RUNS [100] docker: sequential runs of `docker image
 #                          inspect` (and of curl) per round (20-40 ms each)
+#   BENCH_OCI_INSPECT_RUNS [100] oci: sequential runs of `skopeo inspect`
+#                          per round (15-25 ms each)
+#   BENCH_OCI_MB [200]     oci: the image's size in MiB, in two layers
 #   BENCH_PIN_SEQUENTIAL [1] 1: run 1-connection scenarios with the server
 #                          and loadgen both on CPU 0. On a VM a wake-up on
 #                          the other CPU can cost tens of microseconds, more
@@ -57,7 +76,8 @@
 #                          to run; pinned, the numbers measure the work.
 #
 # Needs root only to install missing dependencies with apt-get (for the
-# docker section also podman, docker.io and curl, when missing).
+# docker section also podman, docker.io and curl, for the oci section
+# skopeo, docker-registry and curl, when missing).
 set -euo pipefail
 # A failure inside $(...) fails the substitution too, so that a dead daemon
 # or loadgen stops the run instead of printing an empty number.
@@ -70,13 +90,15 @@ bin="$src/bin"
 seconds=${BENCH_SECONDS:-5}
 warmup=${BENCH_WARMUP:-1}
 rounds=${BENCH_ROUNDS:-3}
-sections=${BENCH_SECTIONS:-wire retry databases images docker}
+sections=${BENCH_SECTIONS:-wire retry databases images docker oci}
 strict=${BENCH_STRICT:-0}
 against_echo=${BENCH_AGAINST_ECHO:-0}
 pin_sequential=${BENCH_PIN_SEQUENTIAL:-1}
 retry_sync=${BENCH_RETRY_SYNC:-normal}
 exists_runs=${BENCH_EXISTS_RUNS:-300}
 docker_inspect_runs=${BENCH_DOCKER_INSPECT_RUNS:-100}
+oci_inspect_runs=${BENCH_OCI_INSPECT_RUNS:-100}
+oci_mb=${BENCH_OCI_MB:-200}
 
 readonly socket_wait_s=10 # how long a server may take to create its socket
 
@@ -87,12 +109,16 @@ die() { log "$*"; exit 1; }
 [[ $exists_runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_EXISTS_RUNS must be a positive integer, not '$exists_runs'"
 [[ $docker_inspect_runs =~ ^[1-9][0-9]*$ ]] ||
   die "BENCH_DOCKER_INSPECT_RUNS must be a positive integer, not '$docker_inspect_runs'"
+[[ $oci_inspect_runs =~ ^[1-9][0-9]*$ ]] ||
+  die "BENCH_OCI_INSPECT_RUNS must be a positive integer, not '$oci_inspect_runs'"
+[[ $oci_mb =~ ^[1-9][0-9]*$ ]] && [ "$oci_mb" -ge 2 ] || die "BENCH_OCI_MB must be an integer ≥ 2, not '$oci_mb'"
 
 # ---- setup -----------------------------------------------------------------
 
 ensure_deps() {
-  if [[ " $sections " == *" docker "* ]] && [ "$against_echo" != 1 ]; then
-    ensure_docker_deps
+  if [ "$against_echo" != 1 ]; then
+    [[ " $sections " != *" docker "* ]] || ensure_section_deps docker podman:podman docker.io:docker curl:curl
+    [[ " $sections " != *" oci "* ]] || ensure_section_deps oci skopeo:skopeo docker-registry:docker-registry curl:curl
   fi
   if command -v gcc >/dev/null && command -v pkg-config >/dev/null && command -v sqlite3 >/dev/null &&
      pkg-config --exists libuv libprotobuf-c; then
@@ -107,30 +133,31 @@ ensure_deps() {
     { apt-get update >&2 && apt-get install -y "${pkgs[@]}" >&2; }
 }
 
-# ensure_docker_deps: what only the docker section uses, installed when
-# missing: podman (the engine), the docker CLI (Debian's docker.io) and curl.
-# Not fatal: without podman the section is skipped, without a docker CLI it
-# times `podman image inspect` instead and says so.
-ensure_docker_deps() {
-  local pkgs=() pkg updated=0
-  command -v podman >/dev/null || pkgs+=(podman)
-  command -v docker >/dev/null || pkgs+=(docker.io)
-  command -v curl >/dev/null || pkgs+=(curl)
+# ensure_section_deps SECTION PACKAGE:COMMAND...: what only SECTION uses,
+# each PACKAGE installed when its COMMAND is missing. Not fatal: the docker
+# section is skipped without podman and times `podman image inspect` without
+# a docker CLI; the oci section is skipped without skopeo or docker-registry.
+ensure_section_deps() {
+  local section=$1 pkgs=() spec pkg updated=0
+  shift
+  for spec in "$@"; do
+    command -v "${spec#*:}" >/dev/null || pkgs+=("${spec%%:*}")
+  done
   [ ${#pkgs[@]} -gt 0 ] || return 0
   if [ "$(id -u)" != 0 ]; then
-    log "docker section: ${pkgs[*]} missing; run: sudo apt-get install -y --no-install-recommends ${pkgs[*]}"
+    log "$section section: ${pkgs[*]} missing; run: sudo apt-get install -y --no-install-recommends ${pkgs[*]}"
     return 0
   fi
   export DEBIAN_FRONTEND=noninteractive
   # One at a time, so that one that cannot be installed leaves the others.
   for pkg in "${pkgs[@]}"; do
-    log "installing $pkg for the docker section"
+    log "installing $pkg for the $section section"
     apt-get install -y --no-install-recommends "$pkg" >&2 && continue
     if [ "$updated" = 0 ]; then
       updated=1
       apt-get update >&2 && apt-get install -y --no-install-recommends "$pkg" >&2 && continue
     fi
-    log "could not install $pkg; the docker section does without it"
+    log "could not install $pkg; the $section section does without it"
   done
 }
 
@@ -836,6 +863,269 @@ TOML
 
   stop_server "$daemon_pid"
   stop_server "$engine_pid"
+  rm -rf "$dir"
+}
+
+# ---- oci -------------------------------------------------------------------
+
+readonly oci_ref="big:1"              # the image's ref in sidecard's layout
+readonly oci_repository="bench/big:1" # and its repository in the registry
+
+# free_port: a TCP port on 127.0.0.1 that nothing listened on just now.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_registry DIR: `docker-registry serve` on a free port of 127.0.0.1,
+# storing under DIR/data, ready to answer; its pid in started_pid, its
+# "127.0.0.1:PORT" in registry_host.
+start_registry() {
+  local dir=$1 tries=$((socket_wait_s * 20))
+  registry_host="127.0.0.1:$(free_port)"
+  mkdir -p "$dir/data"
+  cat >"$dir/config.yml" <<YAML
+version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: $dir/data
+http:
+  addr: $registry_host
+YAML
+  docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
+  started_pid=$!
+  server_pids+=("$started_pid")
+  until curl -sf -o /dev/null "http://$registry_host/v2/"; do
+    if ! kill -0 "$started_pid" 2>/dev/null; then
+      tail -n 20 "$dir/registry.log" >&2 || true
+      die "docker-registry exited (log above)"
+    fi
+    tries=$((tries - 1))
+    [ "$tries" -gt 0 ] || die "docker-registry did not answer on $registry_host within ${socket_wait_s} s"
+    sleep 0.05
+  done
+}
+
+# oci_blobs LAYOUT REF: the blob files that REF reaches in the OCI layout
+# (manifest, config, layers), one path a line. Fails unless REF is in
+# index.json once and every blob has the size its descriptor gives.
+oci_blobs() {
+  python3 - "$1" "$2" <<'PY'
+import json, os, sys
+layout, ref = sys.argv[1], sys.argv[2]
+
+def path(descriptor):
+    algorithm, _, encoded = descriptor["digest"].partition(":")
+    p = os.path.join(layout, "blobs", algorithm, encoded)
+    if os.path.getsize(p) != descriptor["size"]:
+        sys.exit("%s: %d bytes, its descriptor says %d" % (p, os.path.getsize(p), descriptor["size"]))
+    return p
+
+with open(os.path.join(layout, "index.json")) as f:
+    entries = [m for m in json.load(f).get("manifests", [])
+               if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == ref]
+if len(entries) != 1:
+    sys.exit("%s: %d entries in %s/index.json, not 1" % (ref, len(entries), layout))
+with open(path(entries[0])) as f:
+    manifest = json.load(f)
+for descriptor in [entries[0], manifest["config"]] + manifest["layers"]:
+    print(path(descriptor))
+PY
+}
+
+# ensure_image_ms SOCKET OUTCOME: runs `sidecarctl --json ensure-image big`
+# and prints how long it took, in ms; fails unless it answered OUTCOME.
+ensure_image_ms() {
+  local start end answer
+  start=$(now_ns)
+  answer=$("$root/.build/release/sidecarctl" --socket "$1" --json ensure-image big) ||
+    die "sidecarctl ensure-image big failed: $answer"
+  end=$(now_ns)
+  [[ $answer =~ \"outcome\"[[:space:]]*:[[:space:]]*\"$2\" ]] || die "ensure-image big answered, not $2: $answer"
+  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", (b - a) / 1e6 }'
+}
+
+# read_bytes PID: the bytes PID's threads have read so far (rchar: read(2)
+# and the like, page cache hits included).
+read_bytes() {
+  awk '$1 == "rchar:" { print $2 }' "/proc/$1/io"
+}
+
+# hash_ms SUMS COMMAND...: runs COMMAND (a sha256 tool over blob files,
+# printing "HEX PATH" lines) with its output in SUMS and prints how long it
+# took, in ms; fails unless every HEX is its file's name (a blob's name is
+# its digest), so that a tool that read nothing cannot pass for a fast one.
+hash_ms() {
+  local sums=$1 start end
+  shift
+  start=$(now_ns)
+  "$@" >"$sums" || die "$1 of the blobs failed"
+  end=$(now_ns)
+  awk '{ n = split($2, p, "/"); if ($1 != p[n]) bad++ } END { exit !(NR > 0 && bad == 0) }' "$sums" ||
+    die "$1 disagrees with the blobs' names: $(cat "$sums")"
+  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", (b - a) / 1e6 }'
+}
+
+# EnsureImage through the OCI layout backend (the default). Per call: the
+# present image, verified once and then answered from the presence cache
+# (a few stats per presence_ttl), next to `skopeo inspect` of the same
+# layout as a process, which reads index.json, the manifest and the config
+# but hashes no layer. Then what a check that does hash every layer costs:
+# the first EnsureImage of a fresh daemon (the verification cache lives in
+# memory), in MB/s next to sha256sum of the same files, and to `openssl
+# dgst -sha256` (libcrypto, which sidecard hashes with) when there is one.
+bench_oci() {
+  echo
+  if [ "$against_echo" = 1 ]; then
+    echo "### oci: skipped (BENCH_AGAINST_ECHO=1: there is no sidecard to ask)"
+    return
+  fi
+  local tool missing=""
+  for tool in skopeo docker-registry curl; do
+    command -v "$tool" >/dev/null || missing+=" $tool"
+  done
+  if [ -n "$missing" ]; then
+    echo "### oci: skipped, missing:$missing (scripts/install-deps.sh test installs them)"
+    return
+  fi
+  local dir state registry_pid registry_host layer_bytes blobs=() bytes mb out
+  local rate p50 p99 base_rate base_p50 base_p99 conns depth cpu label
+  local read_before read_after round who order first second firsts=() seconds_list=() diffs=() shas=() ssls=() tools="sha256sum"
+  local sha_ms ssl_ms first_ms second_ms diff_ms sha_mbs ssl_mbs daemon_mbs
+  # Short: a socket path holds 107 bytes at most, and $TMPDIR may be long.
+  dir=$(mktemp -d /tmp/po-XXXXXX)
+  short_dirs+=("$dir")
+  state="$dir/state"
+  # This section's own daemon, under the names run_loadgen and measure_daemon use.
+  local daemon_sock="$dir/sidecar.sock" daemon_log="$dir/sidecard.log" daemon_pid
+  local exists_runs=$oci_inspect_runs # time_command's number of runs
+
+  start_registry "$dir/registry"
+  registry_pid=$started_pid
+  layer_bytes=$((oci_mb * 1048576 / 2))
+  log "making a ${oci_mb} MiB image ($oci_repository, two layers) and pushing it to $registry_host"
+  python3 "$root/Tests/Fixtures/oci_fixture.py" "$dir/make" "$oci_repository" "big-a:$layer_bytes" "big-b:$layer_bytes"
+  skopeo copy --quiet --dest-tls-verify=false "oci:$dir/make:$oci_repository" \
+    "docker://$registry_host/$oci_repository" >&2 || die "pushing the image to docker-registry failed"
+  rm -rf "$dir/make"
+
+  mkdir -p "$state"
+  cat >"$dir/sidecar.toml" <<TOML
+[images]
+backend = "oci-layout"  # the default: the layout is <state_dir>/oci
+insecure_registries = ["$registry_host"]
+presence_ttl = "5s"     # the default: a presence check is trusted this long
+[[images.image]]
+name = "big"
+ref = "$oci_ref"
+pull = "$registry_host/$oci_repository"
+TOML
+  start_sidecard "$dir/sidecar.toml" "$daemon_sock" "$state" "$daemon_log"
+  daemon_pid=$started_pid
+
+  # The one pull, through the daemon: it proves the config and the backend.
+  out=$(ensure_image_ms "$daemon_sock" PULLED)
+  log "pulled $oci_ref through sidecard in $out ms"
+  # From here on nothing can come from the registry: a call that pulled
+  # again would fail the run instead of passing for a verification.
+  stop_server "$registry_pid"
+  rm -rf "$dir/registry"
+  out=$(oci_blobs "$state/oci" "$oci_ref") || die "the pulled layout is not as expected (above)"
+  mapfile -t blobs <<<"$out"
+  bytes=$(stat -c %s "${blobs[@]}" | awk '{ s += $1 } END { print s }')
+  mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
+
+  # One call first: it must find the image present; the pull verified it,
+  # so this one is answered from the verification cache.
+  out=$(LOADGEN_IMAGE=big "$bin/loadgen" --socket "$daemon_sock" --method EnsureImage --once) ||
+    die "EnsureImage of big failed (above)"
+  [[ $out == *" outcome=PRESENT "* ]] || die "EnsureImage of a present image answered: $out"
+
+  echo "### oci: EnsureImage of a present, verified image (images.backend = \"oci-layout\", presence_ttl = 5 s, $mb MB) next to \`skopeo inspect\` of the same layout as a process"
+  echo
+  echo "| scenario | calls/s | p50 us | p99 us | per call: baseline p50 ÷ this p50 | calls/s ÷ baseline's |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  out=$(time_command "skopeo inspect" 0 skopeo inspect "oci:$state/oci:$oci_ref")
+  read -r base_rate base_p50 base_p99 <<<"$out"
+  printf '| baseline: `skopeo inspect oci:…:%s` (%s) as a process, sequential (%s runs) | %.0f | %.1f | %.1f | 1.0× | 1.0× |\n' \
+    "$oci_ref" "$(skopeo --version | sed 's/^skopeo version/skopeo/')" "$oci_inspect_runs" "$base_rate" "$base_p50" "$base_p99"
+  for conns in 1 16; do
+    depth=$conns
+    cpu=""
+    [ "$pin_sequential" = 1 ] && [ "$conns" = 1 ] && cpu=0
+    out=$(LOADGEN_IMAGE=big measure_daemon EnsureImage "$conns" "$depth" ${cpu:+"$cpu"})
+    read -r rate p50 p99 <<<"$out"
+    label="EnsureImage, $conns conn$([ "$conns" = 1 ] || echo s), depth $depth${cpu:+, pinned}"
+    printf '| %s | %.0f | %.1f | %.1f | %s | %s |\n' "$label" "$rate" "$p50" "$p99" \
+      "$(ratio_text "$base_p50" "$p50")" "$(ratio_text "$rate" "$base_rate")"
+  done
+  stop_server "$daemon_pid"
+
+  # The first full verification. Each round, a fresh daemon on the same
+  # state dir (nothing verified yet in its memory) answers PRESENT only
+  # after hashing every blob; the second call, right after, is answered from
+  # the presence cache: the fixed cost of sidecarctl's round trip, which the
+  # MB/s leaves out. sha256sum reads the same files. Both read from the page
+  # cache (the blobs were just written, and each run follows a cat of them).
+  command -v openssl >/dev/null && tools+=" openssl"
+  for round in $(seq "$rounds"); do
+    if [ $((round % 2)) = 1 ]; then order="$tools daemon"; else order="daemon $tools"; fi
+    for who in $order; do
+      cat "${blobs[@]}" >/dev/null
+      if [ "$who" = sha256sum ]; then
+        shas+=("$(hash_ms "$dir/sums" sha256sum "${blobs[@]}")")
+        log "first verification, round $round/$rounds: sha256sum ${shas[-1]} ms"
+      elif [ "$who" = openssl ]; then
+        ssls+=("$(hash_ms "$dir/sums" openssl dgst -sha256 -r "${blobs[@]}")")
+        log "first verification, round $round/$rounds: openssl dgst -sha256 ${ssls[-1]} ms"
+      else
+        daemon_log="$dir/sidecard-$round.log"
+        start_sidecard "$dir/sidecar.toml" "$daemon_sock" "$state" "$daemon_log"
+        daemon_pid=$started_pid
+        read_before=$(read_bytes "$daemon_pid")
+        first=$(ensure_image_ms "$daemon_sock" PRESENT)
+        read_after=$(read_bytes "$daemon_pid")
+        second=$(ensure_image_ms "$daemon_sock" PRESENT)
+        stop_server "$daemon_pid"
+        # It hashes with read(2), which the kernel counts: it must have read
+        # every blob, or it answered from something other than the files.
+        [ $((read_after - read_before)) -ge "$bytes" ] ||
+          die "a fresh daemon read $((read_after - read_before)) bytes to verify $bytes bytes of blobs"
+        awk -v a="$first" -v b="$second" 'BEGIN { exit !(a > b) }' ||
+          die "a fresh daemon's first ensure-image ($first ms) was not slower than the second ($second ms): it cannot have hashed $mb MB"
+        firsts+=("$first")
+        seconds_list+=("$second")
+        diffs+=("$(awk -v a="$first" -v b="$second" 'BEGIN { printf "%.1f", a - b }')")
+        log "first verification, round $round/$rounds: fresh sidecard first call $first ms (read $((read_after - read_before)) bytes), second $second ms"
+      fi
+    done
+  done
+  sha_ms=$(median "${shas[@]}")
+  first_ms=$(median "${firsts[@]}")
+  second_ms=$(median "${seconds_list[@]}")
+  diff_ms=$(median "${diffs[@]}")
+  sha_mbs=$(awk -v b="$bytes" -v ms="$sha_ms" 'BEGIN { printf "%.0f", b / 1e6 / (ms / 1e3) }')
+  daemon_mbs=$(awk -v b="$bytes" -v ms="$diff_ms" 'BEGIN { printf "%.0f", b / 1e6 / (ms / 1e3) }')
+
+  echo
+  echo "### oci: first full verification of the image (${#blobs[@]} blobs, $mb MB) by a fresh sidecard, next to sha256sum of the same files (all from the page cache)"
+  echo
+  echo "| run | ms | MB/s | MB/s ÷ sha256sum's |"
+  echo "|---|---:|---:|---:|"
+  printf '| `sha256sum` of the %s blob files, as a process (%s) | %.1f | %s | 1.00 |\n' "${#blobs[@]}" \
+    "$(sha256sum --version | head -n 1 | sed 's/^sha256sum (GNU coreutils)/coreutils/')" "$sha_ms" "$sha_mbs"
+  if [ ${#ssls[@]} -gt 0 ]; then
+    ssl_ms=$(median "${ssls[@]}")
+    ssl_mbs=$(awk -v b="$bytes" -v ms="$ssl_ms" 'BEGIN { printf "%.0f", b / 1e6 / (ms / 1e3) }')
+    printf '| reference: `openssl dgst -sha256` of the same files, as a process (%s; libcrypto, as in sidecard) | %.1f | %s | %s |\n' \
+      "$(openssl version | awk '{ print $1, $2 }')" "$ssl_ms" "$ssl_mbs" \
+      "$(awk -v a="$ssl_mbs" -v b="$sha_mbs" 'BEGIN { printf "%.2f", a / b }')"
+  fi
+  printf '| fresh sidecard: first `sidecarctl ensure-image big` (PRESENT after hashing every blob) | %.1f | | |\n' "$first_ms"
+  printf '| the same sidecard: second `sidecarctl ensure-image big` (presence cache; the CLI round trip) | %.1f | | |\n' "$second_ms"
+  printf '| sidecard'\''s verification: first − second | %.1f | %s | %s |\n' "$diff_ms" "$daemon_mbs" \
+    "$(awk -v a="$daemon_mbs" -v b="$sha_mbs" 'BEGIN { printf "%.2f", a / b }')"
   rm -rf "$dir"
 }
 

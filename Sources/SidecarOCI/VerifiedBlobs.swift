@@ -14,7 +14,7 @@ public final class VerifiedBlobs: @unchecked Sendable {
 
     private let lock = NSLock()
     private var stamps: [String: Stamp] = [:]
-    /// Bytes hashed so far (a benchmark reads it).
+    /// Bytes hashed so far (tests read it to see the cache work).
     public private(set) var hashedBytes: Int64 = 0
 
     public init() {}
