@@ -290,8 +290,9 @@ struct  Sidecar__V1__Event
   ProtobufCMessage base;
   /*
    * e.g. "image.job.started", "image.job.finished", "image.job.failed",
-   * "image.removed", "lease.expired", "retry.denied", "retry.exhausted",
-   * "db.corrupt", "db.torn_view", "config.reloaded", "config.rejected".
+   * "image.removed", "image.damaged", "image.pruned", "lease.expired",
+   * "retry.denied", "retry.exhausted", "db.corrupt", "db.torn_view",
+   * "config.reloaded", "config.rejected".
    */
   char *topic;
   /*
@@ -413,7 +414,8 @@ struct  Sidecar__V1__ImageInfo
   char *base_image;
   protobuf_c_boolean keep_warm;
   /*
-   * "idle", "queued", "building", "pulling", "backing_off".
+   * "idle", "checking" (presence or verification), "waiting_for_base",
+   * "queued", "building", "pulling", "backing_off".
    */
   char *state;
   char *last_job_outcome;
