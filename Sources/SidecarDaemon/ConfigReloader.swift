@@ -21,12 +21,9 @@ final class ConfigReloader {
     func reload(_ done: @escaping (Result<ReloadResponse, Error>) -> Void) {
         let path = context.configPath
         let overrides = context.overrides
-        let outcome = LoadOutcome()
         do {
-            try ThreadPoolWork.submit(loop: loop, work: {
-                outcome.result = Result { try ConfigLoader.load(path: path, overrides: overrides) }
-            }, then: { [self] in
-                done((outcome.result ?? .failure(SidecarError(.internal, "the config was not read"))).flatMap(apply))
+            try ThreadPoolWork.compute(loop: loop, { Result { try ConfigLoader.load(path: path, overrides: overrides) } }, then: {
+                [self] loaded in done(loaded.flatMap(apply))
             })
         } catch {
             done(.failure(error))
@@ -56,6 +53,3 @@ final class ConfigReloader {
 }
 
 /// Carries the parsed config from the pool thread to the loop.
-private final class LoadOutcome: @unchecked Sendable {
-    var result: Result<DaemonConfig, Error>?
-}

@@ -57,11 +57,7 @@ final class DatabaseService {
     func check(path: String, mode: DbCheckMode, maxErrors: Int, _ completion: @escaping Completion) throws {
         guard path.hasPrefix("/") else { throw SidecarError(.invalidArgument, "the path must be absolute, got \"\(path)\"") }
         let roots = context.config.databases.roots
-        let resolution = ResolutionBox()
-        try ThreadPoolWork.submit(loop: loop, work: {
-            resolution.value = DatabasePaths.resolve(path, roots: roots)
-        }, then: { [self] in
-            guard let value = resolution.value else { return }
+        try ThreadPoolWork.compute(loop: loop, { DatabasePaths.resolve(path, roots: roots) }, then: { [self] value in
             route(value, requested: path, mode: mode, maxErrors: maxErrors, completion)
         })
     }
@@ -111,16 +107,14 @@ final class DatabaseService {
     private func runCheck(key: String, path: String, mode: DbCheckMode, maxErrors: Int) {
         running += 1
         context.metrics.increment("sidecar_db_checks_total", label: "run")
-        let outcome = CheckBox()
         let limit = maxErrors > 0 ? maxErrors : Self.defaultMaxErrors
         let busyTimeout = Int32(clamping: Int(context.config.databases.busyTimeoutSeconds * 1000))
         do {
-            try ThreadPoolWork.submit(loop: loop, work: {
-                outcome.fingerprint = DatabaseChecker.fingerprint(path: path)
-                outcome.result = DatabaseChecker.check(
-                    path: path, mode: mode, maxErrors: limit, busyTimeoutMilliseconds: busyTimeout)
-            }, then: { [self] in
-                finishCheck(key: key, path: path, fingerprint: outcome.fingerprint, result: outcome.result)
+            try ThreadPoolWork.compute(loop: loop, {
+                (DatabaseChecker.fingerprint(path: path),
+                 DatabaseChecker.check(path: path, mode: mode, maxErrors: limit, busyTimeoutMilliseconds: busyTimeout))
+            }, then: { [self] fingerprint, result in
+                finishCheck(key: key, path: path, fingerprint: fingerprint, result: result)
             })
         } catch {
             finishCheck(key: key, path: path, fingerprint: nil, result: DbCheckResult(verdict: .busy, messages: ["\(error)"]))
@@ -165,11 +159,7 @@ final class DatabaseService {
         let roots = context.config.databases.roots
         let path = request.path
         guard path.hasPrefix("/") else { throw SidecarError(.invalidArgument, "the path must be absolute, got \"\(path)\"") }
-        let resolution = ResolutionBox()
-        try ThreadPoolWork.submit(loop: loop, work: {
-            resolution.value = DatabasePaths.resolve(path, roots: roots)
-        }, then: { [self] in
-            guard let value = resolution.value else { return }
+        try ThreadPoolWork.compute(loop: loop, { DatabasePaths.resolve(path, roots: roots) }, then: { [self] value in
             guard case .inside(let resolved, _, _) = value else {
                 return route(value, requested: path, mode: .quick, maxErrors: 0) { answer in
                     if case .failure(let error) = answer { completion(.failure(error)) }
@@ -221,11 +211,3 @@ final class DatabaseService {
 
 /// Carries a pool thread's result to the loop thread's completion, which
 /// runs after the work is done.
-private final class ResolutionBox: @unchecked Sendable {
-    var value: DatabasePaths.Resolution?
-}
-
-private final class CheckBox: @unchecked Sendable {
-    var fingerprint: FileFingerprint?
-    var result: DbCheckResult?
-}

@@ -131,20 +131,20 @@ final class RetryService {
         waiting = []
         committing = true
         let store = self.store
-        let outcome = CommitOutcome()
         let (batchUpserts, batchDeletes) = (upserts, deletes)
         do {
-            try ThreadPoolWork.submit(loop: loop, work: {
+            try ThreadPoolWork.compute(loop: loop, { () -> String? in
                 do {
                     try store.write(upserts: batchUpserts, deletes: batchDeletes)
+                    return nil
                 } catch {
-                    outcome.failure = "\(error)"
+                    return "\(error)"
                 }
-            }, then: { [self] in
+            }, then: { [self] commitFailure in
                 committing = false
-                context.metrics.increment("sidecar_retry_commits_total", label: outcome.failure == nil ? "ok" : "failed")
+                context.metrics.increment("sidecar_retry_commits_total", label: commitFailure == nil ? "ok" : "failed")
                 var failure: SidecarError?
-                if let reason = outcome.failure {
+                if let reason = commitFailure {
                     context.logger.error("retry ledger commit of \(upserts.count + deletes.count) keys failed: \(reason)")
                     failure = SidecarError(.unavailable, "cannot persist the retry ledger: \(reason)")
                 }
@@ -175,6 +175,3 @@ final class RetryService {
 
 /// Carries a commit's failure from the pool thread to the loop thread; the
 /// pool writes it before the loop's completion callback reads it.
-private final class CommitOutcome: @unchecked Sendable {
-    var failure: String?
-}
