@@ -66,7 +66,7 @@ let package = Package(
         ]),
 
         // What several test targets use: real services started for a test.
-        .target(name: "SidecarTestSupport", path: "Tests/SidecarTestSupport"),
+        .target(name: "SidecarTestSupport", dependencies: ["SidecarCore"], path: "Tests/SidecarTestSupport"),
         .testTarget(name: "SidecarCoreTests", dependencies: ["SidecarCore"]),
         .testTarget(name: "SidecarConfigTests", dependencies: ["SidecarConfig", "SidecarCore"]),
         .testTarget(name: "SidecarWireTests", dependencies: ["SidecarWire", "SidecarCore"]),

@@ -1,4 +1,5 @@
 import Foundation
+import SidecarCore
 
 /// A real `podman system service` for a test: its own storage (vfs), run
 /// and temp folders and events log under a temp folder, serving the Docker
@@ -62,15 +63,7 @@ public final class PodmanService {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return false }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        return connected == 0
+        return UnixSocketAddress.connect(fd, to: path) == 0
     }
 }
 

@@ -19,7 +19,7 @@ final class DockerEngineBackend: ImageBackend {
 
     let socketPath: String
     private let loop: EventLoop
-    private let http: HTTPClient
+    let http: HTTPClient
     private var apiPrefix: String?
     private var waitingForVersion: [(Result<String, ImageBackendFailure>) -> Void] = []
     private var eventStream: EngineEventStream?
@@ -183,7 +183,7 @@ final class DockerEngineBackend: ImageBackend {
     }
 
     /// "/v1.41", asked of the engine once (again after it restarts).
-    private func negotiatedPrefix(_ done: @escaping (Result<String, ImageBackendFailure>) -> Void) {
+    func negotiatedPrefix(_ done: @escaping (Result<String, ImageBackendFailure>) -> Void) {
         if let apiPrefix { return done(.success(apiPrefix)) }
         waitingForVersion.append(done)
         guard waitingForVersion.count == 1 else { return }
@@ -227,16 +227,9 @@ final class DockerEngineBackend: ImageBackend {
         if action != "untag" { onEvent?(.resynchronized) }
     }
 
-    func eventRequest() -> HTTPRequest? {
-        guard let apiPrefix else { return nil }
+    func eventRequest(prefix: String) -> HTTPRequest {
         let filters = Self.escapeQuery(#"{"type":["image"]}"#)
-        return HTTPRequest(path: "\(apiPrefix)/events?filters=\(filters)", timeoutSeconds: 0)
-    }
-
-    var httpClient: HTTPClient { http }
-
-    func ensureVersion(_ done: @escaping (Result<String, ImageBackendFailure>) -> Void) {
-        negotiatedPrefix(done)
+        return HTTPRequest(path: "\(prefix)/events?filters=\(filters)", timeoutSeconds: 0)
     }
 
     // MARK: Helpers

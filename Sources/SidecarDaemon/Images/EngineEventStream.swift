@@ -21,11 +21,12 @@ final class EngineEventStream {
 
     func connect() {
         guard !closed else { return }
-        backend.ensureVersion { [self] version in
+        backend.negotiatedPrefix { [self] version in
             guard !closed else { return }
-            guard case .success = version, let request = backend.eventRequest() else { return retryLater() }
+            guard case .success(let prefix) = version else { return retryLater() }
+            let request = backend.eventRequest(prefix: prefix)
             var lines = JSONLines()
-            transfer = backend.httpClient.send(request, onChunk: { [unowned self] chunk in
+            transfer = backend.http.send(request, onChunk: { [unowned self] chunk in
                 for event in lines.feed(chunk) { backend.eventArrived(event) }
             }) { [weak self] _ in
                 // Every end of an endless stream is a loss: the engine
@@ -54,7 +55,7 @@ final class EngineEventStream {
     func close() {
         closed = true
         timer.close()
-        if let transfer { backend.httpClient.cancel(transfer) }
+        if let transfer { backend.http.cancel(transfer) }
         transfer = nil
     }
 }
