@@ -1,4 +1,5 @@
 import Foundation
+import SidecarClient
 
 /// Waits for a task's value at most `seconds`; on time-out the task is
 /// cancelled (so a stuck stream ends) and its value after that is returned.
@@ -21,4 +22,11 @@ func waitUntil(timeout: TimeInterval = 5, _ condition: () async throws -> Bool) 
         try await Task.sleep(for: .milliseconds(20))
     }
     return try await condition()
+}
+
+/// Waits until the daemon counts `count` open Watch streams, so events
+/// published after it reach a stream just started.
+func waitForWatchers(_ client: SidecarClient, count: Int = 1) async throws {
+    let subscribed = try await waitUntil { try await client.metrics().contains("\nsidecar_watchers \(count)\n") }
+    if !subscribed { throw DaemonFailure(message: "the Watch stream was not subscribed within the time-out") }
 }

@@ -74,7 +74,7 @@ final class DockerImageTests: XCTestCase {
     func testBaseAndDerivedBothMissingAreBuiltInOrderThroughTheAPI() async throws {
         let client = try start()
         let events = collect(client, topics: ["image.job."]) { $0.topic == "image.job.finished" && $0.subject == "derived" }
-        try await Task.sleep(for: .milliseconds(200))
+        try await waitForWatchers(client)
         let answer = try await client.ensureImage("derived", timeout: .seconds(60))
         XCTAssertEqual(answer.outcome, .built)
         XCTAssertTrue(answer.id.hasPrefix("sha256:") || answer.id.count >= 12, answer.id)
@@ -97,7 +97,7 @@ final class DockerImageTests: XCTestCase {
         }
         XCTAssertTrue(finished)
         let events = collect(client, topics: ["image."]) { $0.topic == "image.job.finished" && $0.subject == "derived" }
-        try await Task.sleep(for: .milliseconds(200))
+        try await waitForWatchers(client)
         let removedAt = Date()
         XCTAssertEqual(try podman.podman(["rmi", "localhost/e2e-derived:latest"]).status, 0)
         let seen = await value(of: events, within: 30)
@@ -141,7 +141,6 @@ final class DockerImageTests: XCTestCase {
         XCTAssertTrue(made)
 
         podman.stop()
-        try await Task.sleep(for: .milliseconds(300))
         do {
             _ = try await client.ensureImage("broken", timeout: .seconds(30))
             XCTFail("no engine, no build")

@@ -1,5 +1,6 @@
 import Foundation
 import SidecarClient
+import SidecarWire
 import SidecarTestSupport
 import XCTest
 
@@ -210,14 +211,25 @@ final class OCILayoutTests: XCTestCase {
         _ = try await client.acquireLease(target: "alpha", holder: "runner-1", ttlSeconds: 600)
         let bigLayer = blobPath(try blobs(of: "big:1").layers[0])
         let idleLayer = blobPath(try blobs(of: "idle:1").layers[0])
-        // Touch the big layer so its sha256 is computed again (64 MB): the
+        // Touch the big layer so its sha256 is computed again (64 MB), then
+        // send EnsureImage and Prune back to back on one connection: the
+        // daemon starts the verification before it reads the Prune, so the
         // verification is in flight while prune runs.
         _ = utimes(bigLayer, nil)
-        async let verifying = client.ensureImage("big", timeout: .seconds(120))
-        try await Task.sleep(for: .milliseconds(20))
-        let report = try await client.prune()
-        let big = try await verifying
-        XCTAssertEqual(big.outcome, .present)
+        let raw = try RawConnection.greeted(socketPath: daemon!.socketPath)
+        raw.send(.call(id: 1, method: "EnsureImage", payload: EnsureImageRequest(image: "big").wireBytes()))
+        raw.send(.call(id: 2, method: "Prune", payload: PruneRequest().wireBytes()))
+        var replies: [UInt64: ServerFrame] = [:]
+        while replies.count < 2 {
+            let frame = try raw.readFrame(timeout: 60)
+            replies[frame.callID] = frame
+        }
+        let pruned = try XCTUnwrap(replies[2])
+        XCTAssertEqual(pruned.statusCode, .ok, pruned.statusMessage)
+        let report = try PruneResponse(wireBytes: pruned.payload).report
+        let verified = try XCTUnwrap(replies[1])
+        XCTAssertEqual(verified.statusCode, .ok, verified.statusMessage)
+        XCTAssertEqual(try EnsureImageResponse(wireBytes: verified.payload).answer.outcome, .present)
         XCTAssertTrue(report.keptLeased.contains("alpha"), "\(report)")
         XCTAssertFalse(report.removed.contains("big"), "\(report)")
         XCTAssertTrue(report.removed.contains("idle"), "prune does remove what nothing holds: \(report)")
