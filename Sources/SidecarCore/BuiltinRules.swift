@@ -65,4 +65,6 @@ enum BuiltinRules {
             remedy: "The container engine refused to start the container (exit 125), most often because the image "
                 + "is missing: run sidecarctl ensure-image for it, then read the engine's error output."),
     ]
+
+    static let prepared = all.map { PreparedRule($0, id: "builtin:\($0.name)") }
 }

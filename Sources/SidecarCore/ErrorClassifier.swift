@@ -3,40 +3,64 @@
 /// rebuilds it on reload.
 public struct ErrorClassifier: Sendable {
     public let configRules: [ClassificationRule]
+    /// The config rules, then the built-in ones, each with its answer made
+    /// once: a call only copies it, unless the remedy names the image.
+    private let prepared: [PreparedRule]
 
     public init(configRules: [ClassificationRule] = []) {
         self.configRules = configRules
+        prepared =
+            configRules.enumerated().map { PreparedRule($1, id: "config:\($0)") } + BuiltinRules.prepared
     }
 
     public func classify(_ report: FailureReport) -> Classification {
-        let lowercased = ErrorClassifier.asciiLowercased(report.message)
-        for (index, rule) in configRules.enumerated()
-        where rule.matches(lowercasedMessage: lowercased, report: report) {
-            return classification(from: rule, id: "config:\(index)", message: report.message)
+        var message = report.message
+        return message.withUTF8 { utf8 in
+            Self.withASCIILowercased(utf8) { lowercased in
+                for entry in prepared where entry.matches(lowercasedMessage: lowercased, report: report) {
+                    return entry.answer(for: utf8)
+                }
+                return .unknown
+            }
         }
-        for rule in BuiltinRules.all where rule.matches(lowercasedMessage: lowercased, report: report) {
-            return classification(from: rule, id: "builtin:\(rule.name)", message: report.message)
-        }
-        return .unknown
     }
 
-    /// Lowercases ASCII letters only: the rules are ASCII, and Unicode case
-    /// mapping is far slower than this and not needed to match them.
-    static func asciiLowercased(_ text: String) -> [UInt8] {
-        var bytes = Array(text.utf8)
-        bytes.withUnsafeMutableBufferPointer { buffer in
-            for index in buffer.indices where buffer[index] &- 0x41 < 26 { buffer[index] |= 0x20 }
+    /// Lowercases ASCII letters only, into scratch memory (on the stack when
+    /// small): the rules are ASCII, and Unicode case mapping is far slower
+    /// and not needed to match them.
+    static func withASCIILowercased<R>(
+        _ text: UnsafeBufferPointer<UInt8>, _ body: (UnsafeRawBufferPointer) -> R
+    ) -> R {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(text.count, 1)) { scratch in
+            let source = UnsafeRawPointer(text.baseAddress)
+            let target = UnsafeMutableRawPointer(scratch.baseAddress!)
+            var index = 0
+            if let source {
+                while index + 8 <= text.count {
+                    let word = source.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                    target.storeBytes(of: lowercasedWord(word), toByteOffset: index, as: UInt64.self)
+                    index += 8
+                }
+            }
+            while index < text.count {
+                let byte = text[index]
+                scratch[index] = byte &- 0x41 < 26 ? byte | 0x20 : byte
+                index += 1
+            }
+            return body(UnsafeRawBufferPointer(start: target, count: text.count))
         }
-        return bytes
     }
 
-    private func classification(from rule: ClassificationRule, id: String, message: String) -> Classification {
-        var remedy = rule.remedy
-        if rule.remedyParts.count > 1 {
-            let image = ImageReferenceScanner.firstReference(in: message) ?? "<image>"
-            remedy = rule.remedyParts.joined(separator: image)
-        }
-        return Classification(category: rule.category, permanent: rule.permanent, remedy: remedy, rule: id)
+    /// Eight bytes lowercased at once: per byte, the high bit of `aboveZ`
+    /// says the byte is over "Z", that of `fromA` that it is "A" or over; a
+    /// byte with the first clear, the second set, and its own high bit clear
+    /// (ASCII) is a capital and gets 0x20.
+    static func lowercasedWord(_ word: UInt64) -> UInt64 {
+        let low7 = word & 0x7f7f_7f7f_7f7f_7f7f
+        let aboveZ = low7 &+ 0x2525_2525_2525_2525  // 0x7f - 0x5a per byte
+        let fromA = low7 &+ 0x3f3f_3f3f_3f3f_3f3f  // 0x80 - 0x41 per byte
+        let capitals = fromA & ~aboveZ & ~word & 0x8080_8080_8080_8080
+        return word | (capitals >> 2)
     }
 }
 

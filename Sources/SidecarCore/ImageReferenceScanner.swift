@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Finds the image reference an error message talks about, so a remedy can
 /// name it: kubelet writes `Container image "optio-node:latest" is not
 /// present with pull policy of Never`, docker writes `Unable to find image
@@ -5,26 +9,46 @@
 /// characters are all ASCII.
 enum ImageReferenceScanner {
     static func firstReference(in message: String) -> String? {
-        let bytes = Array(message.utf8)
-        for quote in [UInt8(ascii: "\""), UInt8(ascii: "'")] {
-            var open: Int?
-            for (index, byte) in bytes.enumerated() where byte == quote {
-                if let start = open {
-                    let candidate = bytes[(start + 1)..<index]
-                    if looksLikeImageReference(candidate) { return String(decoding: candidate, as: UTF8.self) }
-                    open = nil
-                } else {
-                    open = index
-                }
-            }
+        var message = message
+        return message.withUTF8 { firstReference(in: $0) }
+    }
+
+    /// Double quotes are tried before single ones: kubelet quotes the image
+    /// with them, and its messages may quote other things with apostrophes.
+    static func firstReference(in bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        firstQuoted(by: UInt8(ascii: "\""), in: bytes) ?? firstQuoted(by: UInt8(ascii: "'"), in: bytes)
+    }
+
+    private static func firstQuoted(by quote: UInt8, in bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        var from = 0
+        while let open = index(of: quote, in: bytes, from: from),
+            let close = index(of: quote, in: bytes, from: open + 1)
+        {
+            let candidate = UnsafeBufferPointer(rebasing: bytes[(open + 1)..<close])
+            if looksLikeImageReference(candidate) { return String(decoding: candidate, as: UTF8.self) }
+            from = close + 1
         }
         return nil
     }
 
-    static func looksLikeImageReference(_ text: ArraySlice<UInt8>) -> Bool {
+    private static func index(of byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard start < bytes.count, let base = bytes.baseAddress,
+            let found = memchr(base + start, Int32(byte), bytes.count - start)
+        else { return nil }
+        return UnsafeRawPointer(base).distance(to: UnsafeRawPointer(found))
+    }
+
+    static func looksLikeImageReference(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let first = text.first, text.count <= 255, isAlphanumeric(first) else { return false }
-        let allowed = text.allSatisfy { isAlphanumeric($0) || "._-/:@".utf8.contains($0) }
-        return allowed && (text.contains(UInt8(ascii: ":")) || text.contains(UInt8(ascii: "/")))
+        var hasSeparator = false
+        for byte in text {
+            switch byte {
+            case UInt8(ascii: ":"), UInt8(ascii: "/"): hasSeparator = true
+            case UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "@"): break
+            default: guard isAlphanumeric(byte) else { return false }
+            }
+        }
+        return hasSeparator
     }
 
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {

@@ -9,7 +9,10 @@ final class Connection {
     let id: UInt64
     let peer: PeerCredentials
     private let stream: PipeStream
-    private unowned let server: Server
+    /// The server owns its connections and closes them all before it goes;
+    /// unchecked, because a checked `unowned` costs an atomic pair on every
+    /// use, several per call.
+    private unowned(unsafe) let server: Server
     private var decoder: FrameDecoder
     private var greeted = false
     private(set) var calls: [UInt64: ActiveCall] = [:]
@@ -47,6 +50,7 @@ final class Connection {
 
     private func received(_ bytes: UnsafeRawBufferPointer) {
         lastActivityMilliseconds = server.loop.nowMilliseconds
+        server.readStarted()
         decoder.feed(bytes) { event in
             guard !isClosing else { return }
             switch event {
@@ -138,16 +142,19 @@ final class Connection {
         server.callEnded(metricsSlot: call.metricsSlot, code: code, seconds: seconds)
     }
 
-    /// Sends the answer of a call that finished as it started; returns the
-    /// status it ended with.
-    func answer(id: UInt64, with result: Result<[UInt8], SidecarError>) -> StatusCode {
-        switch result {
-        case .success(let payload):
-            return enqueueWithinLimit(.reply(id: id, payload: payload))
-        case .failure(let error):
-            enqueue(.reply(id: id, error: error))
-            return error.code
+    /// Sends the answer of a call that finished as it started: `reply`, or
+    /// `failure` when it failed; returns the status it ended with.
+    func answer(id: UInt64, reply: ProtobufWriter, failure: SidecarError?) -> StatusCode {
+        if let failure {
+            enqueue(.reply(id: id, error: failure))
+            return failure.code
         }
+        guard reply.count <= server.limits.maxMessageBytes else {
+            return enqueueWithinLimit(.reply(id: id, payload: reply.bytes))
+        }
+        reply.withBytes { ServerFrame.appendReply(callID: id, payload: $0, to: &outgoing) }
+        server.queueFlush(self)
+        return .ok
     }
 
     /// Queues `frame`, or RESOURCE_EXHAUSTED in its place when its payload

@@ -31,6 +31,13 @@ final class DaemonContext {
         Double(EventLoop.monotonicNanoseconds() - startNanoseconds) / 1e9
     }
 
+    /// Uptime from the loop's time of this turn (milliseconds), which costs
+    /// no clock read.
+    func uptimeSeconds(loopMilliseconds: UInt64) -> Double {
+        let startMilliseconds = startNanoseconds / 1_000_000
+        return loopMilliseconds > startMilliseconds ? Double(loopMilliseconds - startMilliseconds) / 1000 : 0
+    }
+
     /// Applies a new config. What only a restart can change (the socket, the
     /// state directory, the socket's mode) keeps its running value and is
     /// returned by name.

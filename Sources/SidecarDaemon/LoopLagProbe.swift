@@ -12,6 +12,9 @@ final class LoopLagProbe {
     private var samples: [Double] = []
     private var nextSample = 0
     private(set) var lastMilliseconds = 0.0
+    /// The largest lag in the window, kept per tick: Health reads it on
+    /// every call.
+    private(set) var maxMilliseconds = 0.0
 
     init(loop: EventLoop) throws {
         timer = try LoopTimer(loop: loop)
@@ -21,8 +24,6 @@ final class LoopLagProbe {
             self.tick()
         }
     }
-
-    var maxMilliseconds: Double { samples.max() ?? 0 }
 
     private func tick() {
         let now = EventLoop.monotonicNanoseconds()
@@ -34,6 +35,7 @@ final class LoopLagProbe {
             samples[nextSample] = lag
             nextSample = (nextSample + 1) % Self.windowSamples
         }
+        maxMilliseconds = samples.max() ?? 0
         expectedNanoseconds = now + Self.intervalMilliseconds * 1_000_000
     }
 

@@ -10,7 +10,9 @@ struct MethodSpec {
     enum Handler {
         /// Answered before it returns: no call record, deadline or
         /// cancellation, which are most of the cost of a call like Health.
-        case answerNow((PeerCredentials, UnsafeRawBufferPointer) -> Result<[UInt8], SidecarError>)
+        /// The reply is written into the server's reused buffer; a failure
+        /// is returned instead.
+        case answerNow((PeerCredentials, UnsafeRawBufferPointer, ProtobufWriter) -> SidecarError?)
         /// Answered later through its `ActiveCall` (a timer, the thread pool,
         /// a child process, a stream).
         case start((ActiveCall, UnsafeRawBufferPointer) -> Void)
@@ -24,11 +26,12 @@ struct MethodSpec {
     static func unary<Request: WireMessage, Response: WireMessage>(
         _ name: String, admin: Bool = false, _ handle: @escaping (PeerCredentials, Request) throws -> Response
     ) -> MethodSpec {
-        MethodSpec(name: name, requiresAdmin: admin, handler: .answerNow { peer, payload in
+        MethodSpec(name: name, requiresAdmin: admin, handler: .answerNow { peer, payload, reply in
             do {
-                return .success(try handle(peer, try Request(wireBytes: payload)).wireBytes())
+                try handle(peer, try Request(wireBytes: payload)).encode(into: reply)
+                return nil
             } catch {
-                return .failure(StatusMapping.status(for: error))
+                return StatusMapping.status(for: error)
             }
         })
     }

@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 import SidecarConfig
 import SidecarCore
@@ -18,15 +19,32 @@ final class Server {
     let context: DaemonContext
     let metrics: MetricsRegistry
     private(set) var state = State.serving
-    private struct Route {
+    private final class Route {
         let spec: MethodSpec
         let metricsSlot: Int
+        let nameBytes: [UInt8]
+
+        init(spec: MethodSpec, metricsSlot: Int) {
+            self.spec = spec
+            self.metricsSlot = metricsSlot
+            nameBytes = Array(spec.name.utf8)
+        }
+
+        func isNamed(_ bytes: UnsafeRawBufferPointer) -> Bool {
+            guard bytes.count == nameBytes.count, let given = bytes.baseAddress else { return false }
+            return nameBytes.withUnsafeBytes { memcmp($0.baseAddress!, given, bytes.count) == 0 }
+        }
     }
 
     private var routes: [String: Route] = [:]
-    /// The last method called: runners call one method over and over, and a
-    /// string compare is cheaper than hashing it.
-    private var lastRoute: (name: String, route: Route)?
+    /// The last method called: runners call one method over and over, and
+    /// comparing its bytes is cheaper than making a String and hashing it.
+    private var lastRoute: Route?
+    /// Where the methods answered at once write their reply; reused.
+    private let replyWriter = ProtobufWriter(capacity: 4096)
+    /// When the previous call answered at once ended, or the current read
+    /// began: the start of the next such call, so one costs one clock read.
+    private var callClockNanoseconds: UInt64 = 0
     /// Metrics row for calls to names that are not methods.
     let unknownMethodSlot: Int
     private var listener: UnixListener?
@@ -158,11 +176,11 @@ final class Server {
 
     func startCall(_ frame: ClientFrameView, on connection: Connection) {
         let route: Route?
-        if let last = lastRoute, last.name == frame.method {
-            route = last.route
+        if let last = lastRoute, last.isNamed(frame.methodBytes) {
+            route = last
         } else {
             route = routes[frame.method]
-            if let route { lastRoute = (frame.method, route) }
+            if let route { lastRoute = route }
         }
         let slot = route?.metricsSlot ?? unknownMethodSlot
         let id = frame.callID
@@ -170,7 +188,7 @@ final class Server {
             connection.rejectCall(id: id, metricsSlot: slot, error: error)
         }
         guard id != 0 else { return reject(SidecarError(.invalidArgument, "call_id must not be 0")) }
-        guard connection.calls[id] == nil else {
+        guard connection.calls.isEmpty || connection.calls[id] == nil else {
             return reject(SidecarError(.invalidArgument, "call id \(id) is already in flight"))
         }
         guard state == .serving else { return reject(SidecarError(.unavailable, "sidecard is shutting down")) }
@@ -194,11 +212,13 @@ final class Server {
         case .answerNow(let answerNow):
             // Counted in flight while it runs, so Health sees itself.
             inflightCalls += 1
-            let started = EventLoop.monotonicNanoseconds()
-            let answer = answerNow(connection.peer, frame.payload)
+            replyWriter.reset()
+            let failure = answerNow(connection.peer, frame.payload, replyWriter)
             inflightCalls -= 1
-            let code = connection.answer(id: id, with: answer)
-            metrics.recordCall(slot: slot, code: code, seconds: Double(EventLoop.monotonicNanoseconds() - started) / 1e9)
+            let code = connection.answer(id: id, reply: replyWriter, failure: failure)
+            let ended = EventLoop.monotonicNanoseconds()
+            metrics.recordCall(slot: slot, code: code, seconds: Double(ended &- callClockNanoseconds) / 1e9)
+            callClockNanoseconds = ended
         case .start(let startHandler):
             let call = ActiveCall(id: id, method: spec.name, metricsSlot: slot, peer: connection.peer, connection: connection)
             connection.register(call)
@@ -207,7 +227,14 @@ final class Server {
                 armDeadline(call, milliseconds: frame.timeoutMilliseconds)
             }
             startHandler(call, frame.payload)
+            callClockNanoseconds = EventLoop.monotonicNanoseconds()
         }
+    }
+
+    /// A connection is about to handle what it read: the first call answered
+    /// at once in it is timed from here (its decoding included).
+    func readStarted() {
+        callClockNanoseconds = EventLoop.monotonicNanoseconds()
     }
 
     private func armDeadline(_ call: ActiveCall, milliseconds: UInt32) {

@@ -57,10 +57,30 @@ public final class PipeStream {
         isClosed ? 0 : uv_stream_get_write_queue_size(stream)
     }
 
-    /// Queues `bytes` for writing. The bytes are copied, so the caller may
-    /// reuse its buffer at once. Failures surface through `onEnd`.
+    /// Writes `bytes`, or queues what the kernel does not take at once. The
+    /// bytes are copied, so the caller may reuse its buffer at once.
+    /// Failures surface through `onEnd`, always from a later callback.
     public func write(_ bytes: [UInt8]) {
         guard !isClosed, !bytes.isEmpty else { return }
+        // Straight to the kernel when nothing is queued ahead: a write that
+        // completes costs no request, copy, callback or poll update.
+        var written = 0
+        if uv_stream_get_write_queue_size(stream) == 0 {
+            written = bytes.withUnsafeBytes { raw in
+                var buffer = uv_buf_init(
+                    UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)),
+                    UInt32(raw.count))
+                return Int(uv_try_write(stream, &buffer, 1))
+            }
+            if written == bytes.count { return }
+            // EAGAIN and real errors alike go to uv_write, which reports
+            // an error through its callback.
+            written = max(written, 0)
+        }
+        queueWrite(bytes[written...])
+    }
+
+    private func queueWrite(_ bytes: ArraySlice<UInt8>) {
         let request = WriteRequest(bytes)
         var buffer = uv_buf_init(request.storage.assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
         let result = uv_write(request.raw, stream, &buffer, 1) { raw, status in
@@ -113,7 +133,7 @@ private final class WriteRequest {
     let raw: UnsafeMutablePointer<uv_write_t>
     let storage: UnsafeMutableRawPointer
 
-    init(_ bytes: [UInt8]) {
+    init(_ bytes: ArraySlice<UInt8>) {
         raw = .allocate(capacity: 1)
         storage = .allocate(byteCount: bytes.count, alignment: 8)
         bytes.withUnsafeBytes { storage.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }

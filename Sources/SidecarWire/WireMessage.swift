@@ -4,6 +4,15 @@
 public protocol WireMessage: Sendable {
     init(wireBytes: UnsafeRawBufferPointer) throws
     func wireBytes() -> [UInt8]
+    /// Writes the message into a reused buffer; messages on the hot path
+    /// implement it by hand, the others go through `wireBytes()`.
+    func encode(into writer: ProtobufWriter)
+}
+
+extension WireMessage {
+    public func encode(into writer: ProtobufWriter) {
+        writer.append(encoded: wireBytes())
+    }
 }
 
 extension WireMessage {

@@ -9,6 +9,32 @@ final class ClassifierTests: XCTestCase {
         classifier.classify(FailureReport(message: message, exitCode: exit, sqliteCode: sqlite))
     }
 
+    func testLowercasingChangesOnlyASCIICapitalsInEveryLane() {
+        let all = (0...255).map { UInt8($0) }
+        for shift in 0..<8 {
+            let text = Array(repeating: UInt8(ascii: "Q"), count: shift) + all + [0x41, 0x5a, 0xc3]
+            let expected = text.map { $0 >= 0x41 && $0 <= 0x5a ? $0 + 0x20 : $0 }
+            let lowered = text.withUnsafeBufferPointer { ErrorClassifier.withASCIILowercased($0) { Array($0) } }
+            XCTAssertEqual(lowered, expected, "shift \(shift)")
+        }
+        XCTAssertEqual(classify("DATABASE DISK IMAGE IS MALFORMED").category, "db_corrupt")
+    }
+
+    func testRemedyNamesTheQuotedImageOrSaysImage() {
+        let named = classify(#"couldn't start: pull of "registry.local/agent:2" failed: ErrImagePull"#)
+        XCTAssertEqual(named.remedy, "Pulling registry.local/agent:2 failed; a retry may succeed if the registry was unreachable.")
+        let unnamed = classify("ErrImagePull")
+        XCTAssertEqual(unnamed.remedy, "Pulling <image> failed; a retry may succeed if the registry was unreachable.")
+        // A quoted word that is no reference is passed over.
+        XCTAssertTrue(classify(#"pod "web" failed: ErrImagePull for 'agent:3'"#).remedy.hasPrefix("Pulling agent:3 failed"))
+        // The rule id of a config rule is its index.
+        let configured = ErrorClassifier(configRules: [
+            ClassificationRule(name: "x", substrings: ["ErrImagePull"], category: "ours", permanent: true, remedy: "fix {image}")
+        ])
+        let verdict = configured.classify(FailureReport(message: "ErrImagePull 'a/b:1'"))
+        XCTAssertEqual(verdict, Classification(category: "ours", permanent: true, remedy: "fix a/b:1", rule: "config:0"))
+    }
+
     func testSeed003ErrImageNeverPullIsPermanentAndNamesTheImage() {
         let verdict = classify(
             #"Failed to pull image: Container image "optio-node:latest" is not present with pull policy of Never (ErrImageNeverPull)"#)

@@ -27,6 +27,14 @@ final class EnvelopeCodingTests: XCTestCase {
         }
     }
 
+    func testReplyFromTheReusedBufferMatchesTheFrame() {
+        for (id, payload) in [(UInt64(1), [UInt8]()), (300, Array(repeating: 7, count: 200)), (UInt64.max, [1])] {
+            var appended: [UInt8] = [9]
+            payload.withUnsafeBytes { ServerFrame.appendReply(callID: id, payload: $0, to: &appended) }
+            XCTAssertEqual(appended, [9] + ServerFrame.reply(id: id, payload: payload).protobufCFrameBytes())
+        }
+    }
+
     func testClientFrameViewReadsWhatProtobufCWrites() throws {
         let frames: [ClientFrame] = [
             .hello(protocolVersion: 1, clientName: "runner/1.2"),

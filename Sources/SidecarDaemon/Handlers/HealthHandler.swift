@@ -8,7 +8,8 @@ enum HealthHandler {
         return .unary("Health") { (_, _: HealthRequest) in
             let context = server.context
             return HealthResponse(
-                version: SidecarDefaults.version, uptimeSeconds: context.uptimeSeconds,
+                version: SidecarDefaults.version,
+                uptimeSeconds: context.uptimeSeconds(loopMilliseconds: server.loop.nowMilliseconds),
                 connections: UInt32(server.connectionCount), inflightCalls: UInt32(server.inflightCalls),
                 loopLagMilliseconds: server.lagProbe?.lastMilliseconds ?? 0,
                 loopLagMaxMilliseconds: server.lagProbe?.maxMilliseconds ?? 0,

@@ -8,7 +8,29 @@ public struct ClassifyRequest: WireMessage, Equatable {
         self.report = report
     }
 
+    /// Read by hand: every call of Classify starts here.
     public init(wireBytes: UnsafeRawBufferPointer) throws {
+        var report = FailureReport(message: "")
+        var reader = ProtobufWire.Reader(wireBytes)
+        do {
+            while !reader.isAtEnd {
+                let (number, value) = try reader.field()
+                switch (number, value) {
+                case (1, .bytes(let text)): report.message = String(decoding: text, as: UTF8.self)
+                case (2, .varint(let code)): report.exitCode = Int32(truncatingIfNeeded: code)
+                case (3, .varint(let code)): report.sqliteCode = Int32(truncatingIfNeeded: code)
+                case (1...3, _): throw WireDecodingError("field \(number) has the wrong wire type")
+                default: break  // unknown fields are skipped, as protobuf does
+                }
+            }
+        } catch let error as WireDecodingError {
+            throw WireDecodingError("malformed ClassifyRequest message (\(wireBytes.count) bytes): \(error)")
+        }
+        self.report = report
+    }
+
+    /// protobuf-c's decoding, which tests hold `init(wireBytes:)` equal to.
+    init(protobufCWireBytes wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "ClassifyRequest",
             unpack: { sidecar__v1__classify_request__unpack(nil, $0, $1) },
@@ -64,6 +86,21 @@ public struct ClassifyResponse: WireMessage, Equatable {
     }
 
     public func wireBytes() -> [UInt8] {
+        let writer = ProtobufWriter(capacity: 128)
+        encode(into: writer)
+        return writer.bytes
+    }
+
+    /// By hand, in field order: every call of Classify goes through here.
+    public func encode(into writer: ProtobufWriter) {
+        writer.string(1, classification.category)
+        writer.bool(2, classification.permanent)
+        writer.string(3, classification.remedy)
+        writer.string(4, classification.rule)
+    }
+
+    /// protobuf-c's encoding, which tests hold `encode(into:)` equal to.
+    func protobufCWireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__ClassifyResponse()
         sidecar__v1__classify_response__init(&c)

@@ -55,6 +55,25 @@ public struct HealthResponse: WireMessage, Equatable {
     }
 
     public func wireBytes() -> [UInt8] {
+        let writer = ProtobufWriter(capacity: 64)
+        encode(into: writer)
+        return writer.bytes
+    }
+
+    /// By hand, in field order: every call of Health goes through here.
+    public func encode(into writer: ProtobufWriter) {
+        writer.string(1, version)
+        writer.double(2, uptimeSeconds)
+        writer.uint32(3, connections)
+        writer.uint32(4, inflightCalls)
+        writer.double(5, loopLagMilliseconds)
+        writer.double(6, loopLagMaxMilliseconds)
+        writer.uint32(7, pid)
+        writer.string(8, state)
+    }
+
+    /// protobuf-c's encoding, which tests hold `encode(into:)` equal to.
+    func protobufCWireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__HealthResponse()
         sidecar__v1__health_response__init(&c)

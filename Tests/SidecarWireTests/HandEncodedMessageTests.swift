@@ -1,0 +1,109 @@
+import SidecarCore
+import XCTest
+
+@testable import SidecarWire
+
+/// The replies encoded by hand on the hot path must be byte-equal to what
+/// protobuf-c writes for the same values, defaults and edge values included.
+final class HandEncodedMessageTests: XCTestCase {
+    func testHealthResponseMatchesProtobufC() throws {
+        let responses = [
+            HealthResponse(
+                version: "0.1.0", uptimeSeconds: 12.5, connections: 3, inflightCalls: 1, loopLagMilliseconds: 0.02,
+                loopLagMaxMilliseconds: 4.75, pid: 4242, state: "serving"),
+            HealthResponse(
+                version: "", uptimeSeconds: 0, connections: 0, inflightCalls: 0, loopLagMilliseconds: 0,
+                loopLagMaxMilliseconds: 0, pid: 0, state: ""),
+            HealthResponse(
+                version: String(repeating: "v", count: 200), uptimeSeconds: -0.0, connections: UInt32.max,
+                inflightCalls: 128, loopLagMilliseconds: .infinity, loopLagMaxMilliseconds: .leastNonzeroMagnitude,
+                pid: 1, state: "draining — ünïcode"),
+        ]
+        for response in responses {
+            let writer = ProtobufWriter()
+            response.encode(into: writer)
+            XCTAssertEqual(writer.bytes, response.protobufCWireBytes(), "\(response)")
+            XCTAssertEqual(response.wireBytes(), writer.bytes)
+            let decoded = try HealthResponse(wireBytes: writer.bytes)
+            XCTAssertEqual(decoded.version, response.version)
+            XCTAssertEqual(decoded.uptimeSeconds, response.uptimeSeconds)
+            XCTAssertEqual(decoded.connections, response.connections)
+            XCTAssertEqual(decoded.state, response.state)
+        }
+    }
+
+    func testClassifyResponseMatchesProtobufC() throws {
+        let classifications = [
+            Classification(category: "image_missing", permanent: true, remedy: "build it first", rule: "builtin:never-pull"),
+            Classification(category: "", permanent: false, remedy: "", rule: ""),
+            Classification(
+                category: "transient", permanent: false, remedy: String(repeating: "r", count: 300), rule: "config:x"),
+        ]
+        for classification in classifications {
+            let response = ClassifyResponse(classification: classification)
+            let writer = ProtobufWriter()
+            response.encode(into: writer)
+            XCTAssertEqual(writer.bytes, response.protobufCWireBytes(), "\(classification)")
+            XCTAssertEqual(try ClassifyResponse(wireBytes: writer.bytes), response)
+        }
+    }
+
+    func testWriterReusesItsBufferAcrossMessages() {
+        let writer = ProtobufWriter(capacity: 16)
+        writer.string(1, String(repeating: "x", count: 100))
+        writer.reset()
+        XCTAssertEqual(writer.count, 0)
+        writer.uint32(3, 150)
+        XCTAssertEqual(writer.bytes, [0x18, 0x96, 0x01])
+        writer.reset()
+        writer.int64(2, -1)
+        XCTAssertEqual(writer.bytes, [0x10] + Array(repeating: 0xff, count: 9) + [0x01])
+    }
+
+    func testMessagesWithoutAHandEncodingGoThroughProtobufC() throws {
+        let request = ClassifyRequest(report: FailureReport(message: "manifest unknown", exitCode: 125, sqliteCode: nil))
+        let writer = ProtobufWriter()
+        request.encode(into: writer)
+        XCTAssertEqual(writer.bytes, request.wireBytes())
+        XCTAssertFalse(writer.bytes.isEmpty)
+    }
+}
+
+/// The request read by hand on the hot path must read what protobuf-c reads.
+final class HandDecodedMessageTests: XCTestCase {
+    func testClassifyRequestReadsWhatProtobufCReads() throws {
+        let reports = [
+            FailureReport(message: "Back-off pulling image \"agent:1\": ErrImageNeverPull"),
+            FailureReport(message: "", exitCode: 0),
+            FailureReport(message: "x", exitCode: -1, sqliteCode: 267),
+            FailureReport(message: "", exitCode: nil, sqliteCode: Int32.min),
+            FailureReport(message: String(repeating: "é", count: 500), exitCode: 125),
+        ]
+        for report in reports {
+            let bytes = ClassifyRequest(report: report).wireBytes()
+            let byHand = try ClassifyRequest(wireBytes: bytes)
+            let byProtobufC = try bytes.withUnsafeBytes { try ClassifyRequest(protobufCWireBytes: $0) }
+            XCTAssertEqual(byHand, byProtobufC)
+            XCTAssertEqual(byHand.report, report)
+        }
+    }
+
+    func testClassifyRequestSkipsUnknownFieldsAndRejectsBrokenOnes() throws {
+        // message "ab", an unknown varint field 9, exit_code 125.
+        let withUnknown: [UInt8] = [0x0a, 0x02, 0x61, 0x62, 0x48, 0x07, 0x10, 0x7d]
+        let request = try ClassifyRequest(wireBytes: withUnknown)
+        XCTAssertEqual(request.report, FailureReport(message: "ab", exitCode: 125))
+        XCTAssertEqual(try withUnknown.withUnsafeBytes { try ClassifyRequest(protobufCWireBytes: $0) }, request)
+
+        let broken: [[UInt8]] = [
+            [0x0a, 0x05, 0x61],  // a message longer than the body
+            [0x10],  // an exit code cut short
+            [0x08, 0x01],  // message as a varint
+            [0x12, 0x01, 0x00],  // exit code as bytes
+        ]
+        for bytes in broken {
+            XCTAssertThrowsError(try ClassifyRequest(wireBytes: bytes), "\(bytes)")
+            XCTAssertThrowsError(try bytes.withUnsafeBytes { try ClassifyRequest(protobufCWireBytes: $0) }, "\(bytes)")
+        }
+    }
+}
