@@ -3,8 +3,7 @@
 /// rebuilds it on reload.
 public struct ErrorClassifier: Sendable {
     public let configRules: [ClassificationRule]
-    /// The config rules, then the built-in ones, each with its answer made
-    /// once: a call only copies it, unless the remedy names the image.
+    /// The config rules, then the built-in ones, each prepared once.
     private let prepared: [PreparedRule]
 
     public init(configRules: [ClassificationRule] = []) {
@@ -13,16 +12,40 @@ public struct ErrorClassifier: Sendable {
             configRules.enumerated().map { PreparedRule($1, id: "config:\($0)") } + BuiltinRules.prepared
     }
 
+    /// Which rule matched (nil: none), and the image reference the message
+    /// names when that rule's remedy has `{image}` to fill.
+    public struct Match: Sendable, Equatable {
+        public var ruleIndex: Int?
+        public var image: String?
+    }
+
     public func classify(_ report: FailureReport) -> Classification {
         var message = report.message
-        return message.withUTF8 { utf8 in
-            Self.withASCIILowercased(utf8) { lowercased in
-                for entry in prepared where entry.matches(lowercasedMessage: lowercased, report: report) {
-                    return entry.answer(for: utf8)
-                }
-                return .unknown
+        let found = message.withUTF8 { match(message: $0, exitCode: report.exitCode, sqliteCode: report.sqliteCode) }
+        return classification(for: found)
+    }
+
+    /// The first rule that matches, from the message's UTF-8 bytes: the
+    /// daemon matches a request in place, without making a String of it.
+    public func match(message: UnsafeBufferPointer<UInt8>, exitCode: Int32?, sqliteCode: Int32?) -> Match {
+        Self.withASCIILowercased(message) { lowercased in
+            for index in prepared.indices
+            where prepared[index].matches(lowercasedMessage: lowercased, exitCode: exitCode, sqliteCode: sqliteCode) {
+                return Match(ruleIndex: index, image: prepared[index].imageNamed(in: message))
             }
+            return Match(ruleIndex: nil, image: nil)
         }
+    }
+
+    public func classification(for match: Match) -> Classification {
+        guard let index = match.ruleIndex else { return .unknown }
+        return prepared[index].answer(naming: match.image)
+    }
+
+    /// Each rule's answer when no image is named, by rule index: constant
+    /// until the rules change, so the daemon encodes them once.
+    public var answersNamingNoImage: [Classification] {
+        prepared.map { $0.answer(naming: nil) }
     }
 
     /// Lowercases ASCII letters only, into scratch memory (on the stack when

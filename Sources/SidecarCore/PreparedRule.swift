@@ -26,29 +26,32 @@ final class PreparedRule: Sendable {
     }
 
     /// A rule with several conditions needs all of them; one with none never matches.
-    func matches(lowercasedMessage: UnsafeRawBufferPointer, report: FailureReport) -> Bool {
+    func matches(lowercasedMessage: UnsafeRawBufferPointer, exitCode reported: Int32?, sqliteCode: Int32?) -> Bool {
         var matchedSomething = false
         if !needles.isEmpty {
             guard needles.contains(where: { Self.contains(lowercasedMessage, $0) }) else { return false }
             matchedSomething = true
         }
         if let exitCode {
-            guard report.exitCode == exitCode else { return false }
+            guard reported == exitCode else { return false }
             matchedSomething = true
         }
         if !sqlitePrimaryCodes.isEmpty {
-            guard let code = report.sqliteCode, sqlitePrimaryCodes.contains(code & 0xff) else { return false }
+            guard let code = sqliteCode, sqlitePrimaryCodes.contains(code & 0xff) else { return false }
             matchedSomething = true
         }
         return matchedSomething
     }
 
-    /// The answer for `message`; `{image}` in the remedy becomes the image
-    /// reference the message names.
-    func answer(for message: UnsafeBufferPointer<UInt8>) -> Classification {
-        guard remedyParts.count > 1, let image = ImageReferenceScanner.firstReference(in: message) else {
-            return answer
-        }
+    /// The image reference `message` names, looked for only when the
+    /// remedy has `{image}` to fill.
+    func imageNamed(in message: UnsafeBufferPointer<UInt8>) -> String? {
+        remedyParts.count > 1 ? ImageReferenceScanner.firstReference(in: message) : nil
+    }
+
+    /// The answer; `{image}` in the remedy becomes `image`, or "<image>".
+    func answer(naming image: String?) -> Classification {
+        guard let image, remedyParts.count > 1 else { return answer }
         var named = answer
         named.remedy = remedyParts.joined(separator: image)
         return named

@@ -16,7 +16,7 @@ final class Connection {
     private var decoder: FrameDecoder
     private var greeted = false
     private(set) var calls: [UInt64: ActiveCall] = [:]
-    private var outgoing: [UInt8] = []
+    private let outgoing = ProtobufWriter(capacity: 16 * 1024)
     private(set) var lastActivityMilliseconds: UInt64
     /// Set once a GOAWAY is queued: nothing else is read or sent.
     private(set) var isClosing = false
@@ -152,7 +152,7 @@ final class Connection {
         guard reply.count <= server.limits.maxMessageBytes else {
             return enqueueWithinLimit(.reply(id: id, payload: reply.bytes))
         }
-        reply.withBytes { ServerFrame.appendReply(callID: id, payload: $0, to: &outgoing) }
+        reply.withBytes { ServerFrame.writeReply(callID: id, payload: $0, to: outgoing) }
         server.queueFlush(self)
         return .ok
     }
@@ -192,16 +192,16 @@ final class Connection {
     // MARK: Writing
 
     func enqueue(_ frame: ServerFrame) {
-        frame.append(to: &outgoing)
+        frame.write(to: outgoing)
         server.queueFlush(self)
     }
 
     /// Writes what the turn gathered; called by the server once per loop turn.
     func flush() {
         isQueuedForFlush = false
-        if !outgoing.isEmpty {
-            stream.write(outgoing)
-            outgoing.removeAll(keepingCapacity: outgoing.capacity <= 256 * 1024)
+        if outgoing.count > 0 {
+            outgoing.withBytes { stream.write($0) }
+            outgoing.reset(keepingCapacityUpTo: 256 * 1024)
         }
         if isClosing {
             if stream.pendingWriteBytes == 0 { close() }
@@ -257,7 +257,7 @@ final class Connection {
         isClosed = true
         isClosing = true
         abandonCalls()
-        outgoing = []
+        outgoing.reset(keepingCapacityUpTo: 0)
         stream.close()
         server.connectionClosed(self)
     }

@@ -9,7 +9,12 @@ import SidecarStore
 /// a reload replaces `config` and `classifier` together.
 final class DaemonContext {
     private(set) var config: DaemonConfig
-    private(set) var classifier: ErrorClassifier
+    private(set) var classifier: ErrorClassifier {
+        didSet { classifyAnswers = ClassifyHandler.encodedAnswers(classifier) }
+    }
+    /// Each rule's ClassifyResponse when no image is named, encoded once
+    /// per classifier: most answers are one of these, copied as they are.
+    private(set) var classifyAnswers: [[UInt8]]
     var logger: Logger
     let configPath: String?
     let overrides: ConfigOverrides
@@ -25,6 +30,7 @@ final class DaemonContext {
         self.logger = logger
         self.state = state
         classifier = ErrorClassifier(configRules: config.classifyRules)
+        classifyAnswers = ClassifyHandler.encodedAnswers(classifier)
     }
 
     var uptimeSeconds: Double {

@@ -61,26 +61,27 @@ public final class PipeStream {
     /// bytes are copied, so the caller may reuse its buffer at once.
     /// Failures surface through `onEnd`, always from a later callback.
     public func write(_ bytes: [UInt8]) {
-        guard !isClosed, !bytes.isEmpty else { return }
+        bytes.withUnsafeBytes { write($0) }
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) {
+        guard !isClosed, let base = bytes.baseAddress, !bytes.isEmpty else { return }
         // Straight to the kernel when nothing is queued ahead: a write that
         // completes costs no request, copy, callback or poll update.
         var written = 0
         if uv_stream_get_write_queue_size(stream) == 0 {
-            written = bytes.withUnsafeBytes { raw in
-                var buffer = uv_buf_init(
-                    UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: CChar.self)),
-                    UInt32(raw.count))
-                return Int(uv_try_write(stream, &buffer, 1))
-            }
+            var buffer = uv_buf_init(
+                UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: CChar.self)), UInt32(bytes.count))
+            written = Int(uv_try_write(stream, &buffer, 1))
             if written == bytes.count { return }
             // EAGAIN and real errors alike go to uv_write, which reports
             // an error through its callback.
             written = max(written, 0)
         }
-        queueWrite(bytes[written...])
+        queueWrite(UnsafeRawBufferPointer(rebasing: bytes[written...]))
     }
 
-    private func queueWrite(_ bytes: ArraySlice<UInt8>) {
+    private func queueWrite(_ bytes: UnsafeRawBufferPointer) {
         let request = WriteRequest(bytes)
         var buffer = uv_buf_init(request.storage.assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
         let result = uv_write(request.raw, stream, &buffer, 1) { raw, status in
@@ -133,10 +134,10 @@ private final class WriteRequest {
     let raw: UnsafeMutablePointer<uv_write_t>
     let storage: UnsafeMutableRawPointer
 
-    init(_ bytes: ArraySlice<UInt8>) {
+    init(_ bytes: UnsafeRawBufferPointer) {
         raw = .allocate(capacity: 1)
         storage = .allocate(byteCount: bytes.count, alignment: 8)
-        bytes.withUnsafeBytes { storage.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+        storage.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
         raw.pointee.data = Unmanaged.passRetained(self).toOpaque()
     }
 

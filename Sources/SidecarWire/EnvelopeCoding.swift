@@ -132,10 +132,34 @@ public struct ClientFrameView {
 }
 
 extension ServerFrame {
-    /// Appends an OK reply carrying `payload` (the daemon's reused reply
-    /// buffer), the same bytes as `reply(id:payload:).append(to:)`.
-    public static func appendReply(callID: UInt64, payload: UnsafeRawBufferPointer, to buffer: inout [UInt8]) {
-        appendPlain(callID: callID, kind: .reply, payload: payload, to: &buffer)
+    /// Writes an OK reply carrying `payload` (the daemon's reused reply
+    /// buffer) into a connection's output, the same bytes as
+    /// `reply(id:payload:).append(to:)`.
+    public static func writeReply(callID: UInt64, payload: UnsafeRawBufferPointer, to output: ProtobufWriter) {
+        writePlain(callID: callID, kind: .reply, payload: payload, to: output)
+    }
+
+    private static func writePlain(callID: UInt64, kind: Kind, payload: UnsafeRawBufferPointer, to output: ProtobufWriter) {
+        var size = 0
+        if callID != 0 { size += 1 + ProtobufWire.varintSize(callID) }
+        if kind != .unspecified { size += 1 + ProtobufWire.varintSize(UInt64(kind.rawValue)) }
+        if !payload.isEmpty { size += 1 + ProtobufWire.varintSize(UInt64(payload.count)) + payload.count }
+        output.frameHeader(bodyLength: size)
+        output.uint64(1, callID)
+        output.uint32(2, kind.rawValue)
+        output.bytes(5, payload)
+    }
+
+    /// Writes this frame, header and body, into a connection's output.
+    public func write(to output: ProtobufWriter) {
+        if statusCode == .ok, statusMessage.isEmpty, serverVersion.isEmpty, protocolVersion == 0,
+            maxMessageBytes == 0, maxInflightCalls == 0
+        {
+            return payload.withUnsafeBytes { Self.writePlain(callID: callID, kind: kind, payload: $0, to: output) }
+        }
+        var bytes: [UInt8] = []
+        append(to: &bytes)
+        output.append(encoded: bytes)
     }
 
     /// The common case, an OK reply or a stream message: call id, kind and

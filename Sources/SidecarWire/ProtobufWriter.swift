@@ -38,6 +38,16 @@ public final class ProtobufWriter {
         state.pointee.count = 0
     }
 
+    /// Empties the buffer; memory grown past `limit` (a burst) is given back.
+    public func reset(keepingCapacityUpTo limit: Int) {
+        state.pointee.count = 0
+        guard state.pointee.capacity > limit else { return }
+        let smaller = max(limit, Self.maxScalarBytes)
+        state.pointee.storage.deallocate()
+        state.pointee.storage = .allocate(capacity: smaller)
+        state.pointee.capacity = smaller
+    }
+
     /// The bytes written, valid only during `body`.
     public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try body(UnsafeRawBufferPointer(start: state.pointee.storage, count: state.pointee.count))
@@ -132,6 +142,19 @@ public final class ProtobufWriter {
     public func bytes(_ field: UInt32, _ value: [UInt8]) {
         guard !value.isEmpty else { return }
         value.withUnsafeBytes { lengthDelimited(field, $0) }
+    }
+
+    public func bytes(_ field: UInt32, _ value: UnsafeRawBufferPointer) {
+        guard !value.isEmpty else { return }
+        lengthDelimited(field, value)
+    }
+
+    /// A frame's header (proto/sidecar/v1/README.md): the body's length in
+    /// four bytes, big-endian.
+    public func frameHeader(bodyLength: Int) {
+        reserve(4)
+        end.storeBytes(of: UInt32(truncatingIfNeeded: bodyLength).bigEndian, as: UInt32.self)
+        state.pointee.count += 4
     }
 
     private func lengthDelimited(_ field: UInt32, _ value: UnsafeRawBufferPointer) {

@@ -30,6 +30,44 @@ final class ClientCallTests: XCTestCase {
         }
     }
 
+    /// The daemon matches requests in place and copies pre-encoded answers;
+    /// what it answers must be what the classifier says in process.
+    func testClassifyAnswersEqualTheClassifierInProcess() async throws {
+        let rule = "\n[[classify.rule]]\nmatch = \"quota exceeded\"\ncategory = \"quota\"\npermanent = true\n"
+            + "remedy = \"Raise the quota for {image}.\"\n"
+        let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + rule)
+        let client = daemon.client()
+        let local = ErrorClassifier(configRules: [
+            ClassificationRule(
+                name: "0", substrings: ["quota exceeded"], category: "quota", permanent: true,
+                remedy: "Raise the quota for {image}.")
+        ])
+        let reports = [
+            FailureReport(message: "Quota EXCEEDED pulling 'big/model:3'"),
+            FailureReport(message: "quota exceeded"),
+            FailureReport(message: #"Container image "optio-node:latest" is not present with pull policy of Never"#),
+            FailureReport(message: "ErrImageNeverPull"),
+            FailureReport(message: "InvalidImageName: invalid reference format: 'UPPER:case'"),
+            FailureReport(message: "manifest unknown: manifest unknown"),
+            FailureReport(message: "pull access denied, repository does not exist or may require 'docker login'"),
+            FailureReport(message: "Unable to find image 'agent:latest' locally", exitCode: 125),
+            FailureReport(message: "Back-off pulling image \"registry.local:5000/team/agent@sha256:abc\""),
+            FailureReport(message: "ErrImagePull"),
+            FailureReport(message: "Error: database disk image is malformed"),
+            FailureReport(message: "", sqliteCode: 267),
+            FailureReport(message: "database is locked"),
+            FailureReport(message: "", sqliteCode: 6),
+            FailureReport(message: "", exitCode: 125),
+            FailureReport(message: "", exitCode: 1),
+            FailureReport(message: "ünïcode — nothing known here"),
+            FailureReport(message: String(repeating: "x", count: 5000) + " ImagePullBackOff 'a/b:c'"),
+        ]
+        for report in reports {
+            let answer = try await client.classify(report)
+            XCTAssertEqual(answer, local.classify(report), "\(report)")
+        }
+    }
+
     func testHundredConcurrentCallsOnOneConnectionAreAnsweredOutOfOrder() async throws {
         let daemon = try DaemonProcess()
         let client = daemon.client()

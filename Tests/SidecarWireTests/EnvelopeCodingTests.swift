@@ -27,12 +27,22 @@ final class EnvelopeCodingTests: XCTestCase {
         }
     }
 
-    func testReplyFromTheReusedBufferMatchesTheFrame() {
+    func testFramesWrittenIntoAConnectionsOutputMatchProtobufC() {
+        let output = ProtobufWriter(capacity: 8)
+        var expected: [UInt8] = []
         for (id, payload) in [(UInt64(1), [UInt8]()), (300, Array(repeating: 7, count: 200)), (UInt64.max, [1])] {
-            var appended: [UInt8] = [9]
-            payload.withUnsafeBytes { ServerFrame.appendReply(callID: id, payload: $0, to: &appended) }
-            XCTAssertEqual(appended, [9] + ServerFrame.reply(id: id, payload: payload).protobufCFrameBytes())
+            payload.withUnsafeBytes { ServerFrame.writeReply(callID: id, payload: $0, to: output) }
+            expected += ServerFrame.reply(id: id, payload: payload).protobufCFrameBytes()
         }
+        for frame in serverFrames {
+            frame.write(to: output)
+            expected += frame.protobufCFrameBytes()
+        }
+        XCTAssertEqual(output.bytes, expected)
+        output.reset(keepingCapacityUpTo: 16)
+        XCTAssertEqual(output.count, 0)
+        ServerFrame.goAway(SidecarError(.unavailable, "bye")).write(to: output)
+        XCTAssertEqual(output.bytes, ServerFrame.goAway(SidecarError(.unavailable, "bye")).protobufCFrameBytes())
     }
 
     func testClientFrameViewReadsWhatProtobufCWrites() throws {

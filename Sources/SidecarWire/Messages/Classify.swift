@@ -8,25 +8,11 @@ public struct ClassifyRequest: WireMessage, Equatable {
         self.report = report
     }
 
-    /// Read by hand: every call of Classify starts here.
     public init(wireBytes: UnsafeRawBufferPointer) throws {
-        var report = FailureReport(message: "")
-        var reader = ProtobufWire.Reader(wireBytes)
-        do {
-            while !reader.isAtEnd {
-                let (number, value) = try reader.field()
-                switch (number, value) {
-                case (1, .bytes(let text)): report.message = String(decoding: text, as: UTF8.self)
-                case (2, .varint(let code)): report.exitCode = Int32(truncatingIfNeeded: code)
-                case (3, .varint(let code)): report.sqliteCode = Int32(truncatingIfNeeded: code)
-                case (1...3, _): throw WireDecodingError("field \(number) has the wrong wire type")
-                default: break  // unknown fields are skipped, as protobuf does
-                }
-            }
-        } catch let error as WireDecodingError {
-            throw WireDecodingError("malformed ClassifyRequest message (\(wireBytes.count) bytes): \(error)")
-        }
-        self.report = report
+        let view = try ClassifyRequestView(wireBytes: wireBytes)
+        report = FailureReport(
+            message: String(decoding: view.message, as: UTF8.self), exitCode: view.exitCode,
+            sqliteCode: view.sqliteCode)
     }
 
     /// protobuf-c's decoding, which tests hold `init(wireBytes:)` equal to.
@@ -64,6 +50,35 @@ public struct ClassifyRequest: WireMessage, Equatable {
                 pack: { sidecar__v1__classify_request__pack($0, $1) })
         }
     }
+}
+
+/// A ClassifyRequest read by hand and in place: `message` points into the
+/// request and is valid only as long as it is. Every call of Classify
+/// starts here, and the classifier matches the bytes without a String.
+public struct ClassifyRequestView {
+    public var message = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+    public var exitCode: Int32?
+    public var sqliteCode: Int32?
+
+    public init(wireBytes: UnsafeRawBufferPointer) throws {
+        var reader = ProtobufWire.Reader(wireBytes)
+        do {
+            while !reader.isAtEnd {
+                let (number, value) = try reader.field()
+                switch (number, value) {
+                case (1, .bytes(let text)): message = text.assumingMemoryBound(to: UInt8.self)
+                case (2, .varint(let code)): exitCode = Int32(truncatingIfNeeded: code)
+                case (3, .varint(let code)): sqliteCode = Int32(truncatingIfNeeded: code)
+                case (1...3, _): throw WireDecodingError("field \(number) has the wrong wire type")
+                default: break  // unknown fields are skipped, as protobuf does
+                }
+            }
+        } catch let error as WireDecodingError {
+            throw WireDecodingError("malformed ClassifyRequest message (\(wireBytes.count) bytes): \(error)")
+        }
+    }
+
+    public var isEmpty: Bool { message.isEmpty && exitCode == nil && sqliteCode == nil }
 }
 
 public struct ClassifyResponse: WireMessage, Equatable {
