@@ -3,9 +3,10 @@ import SidecarCore
 /// Counters, gauges and histograms of the daemon, rendered in the
 /// Prometheus text format (version 0.0.4). Loop thread only.
 final class MetricsRegistry {
+    static let firstBucketBound = 0.0001
     /// Upper bounds of the call latency histogram, in seconds.
     static let latencyBuckets: [Double] = [
-        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+        firstBucketBound, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
     ]
 
     private struct Histogram {
@@ -16,8 +17,14 @@ final class MetricsRegistry {
         mutating func observe(_ seconds: Double) {
             count += 1
             sum += seconds
+            // Most calls land in the first bucket; the static table is read
+            // only for the slower ones.
+            if seconds <= MetricsRegistry.firstBucketBound {
+                buckets[0] += 1
+                return
+            }
             let bounds = MetricsRegistry.latencyBuckets
-            var index = 0
+            var index = 1
             while index < bounds.count, seconds > bounds[index] { index += 1 }
             if index < bounds.count { buckets[index] += 1 }
         }

@@ -25,16 +25,11 @@ enum ProtobufWire {
         return size
     }
 
-    /// Reads fields of a message one at a time.
+    /// Reads the fields of a message one at a time: the decoder reads a
+    /// tag, then the value its wire type says.
     struct Reader {
         let bytes: UnsafeRawBufferPointer
         var offset = 0
-
-        enum Value {
-            case varint(UInt64)
-            case bytes(UnsafeRawBufferPointer)
-            case skipped
-        }
 
         init(_ bytes: UnsafeRawBufferPointer) {
             self.bytes = bytes
@@ -46,7 +41,19 @@ enum ProtobufWire {
         // as calls, the reader was a tenth of a Health call.
         @inline(__always)
         mutating func varint() throws -> UInt64 {
-            if offset < bytes.count, bytes[offset] < 0x80 {
+            // One and two bytes (tags, kinds, most call ids and lengths) inline.
+            if offset + 1 < bytes.count {
+                let first = bytes[offset]
+                if first < 0x80 {
+                    offset += 1
+                    return UInt64(first)
+                }
+                let second = bytes[offset + 1]
+                if second < 0x80 {
+                    offset += 2
+                    return UInt64(first & 0x7f) | UInt64(second) << 7
+                }
+            } else if offset < bytes.count, bytes[offset] < 0x80 {
                 offset += 1
                 return UInt64(bytes[offset - 1])
             }
@@ -69,28 +76,37 @@ enum ProtobufWire {
             throw WireDecodingError("malformed varint at byte \(offset)")
         }
 
-        /// The next field's number and value; unknown wire types are errors.
+        /// The bytes of a length-delimited field whose tag was just read.
         @inline(__always)
-        mutating func field() throws -> (number: UInt64, value: Value) {
-            let tag = try varint()
+        mutating func lengthDelimited() throws -> UnsafeRawBufferPointer {
+            let length = try varint()
+            guard length <= UInt64(bytes.count - offset) else {
+                throw WireDecodingError("a field runs past the end of the message at byte \(offset)")
+            }
+            let start = offset
+            offset += Int(length)
+            return UnsafeRawBufferPointer(rebasing: bytes[start..<offset])
+        }
+
+        /// Skips the field of `tag`, which the decoder does not know: an
+        /// unknown field number is skipped, as protobuf does; a known
+        /// number with another wire type, and wire types 3, 4, 6 and 7,
+        /// are errors.
+        mutating func skipField(tag: UInt64, knownNumbers: ClosedRange<UInt64>, of message: String) throws {
             let number = tag >> 3
             guard number != 0 else { throw WireDecodingError("field number 0 at byte \(offset)") }
+            guard !knownNumbers.contains(number) else {
+                throw WireDecodingError("field \(number) of \(message) has the wrong wire type")
+            }
             switch tag & 7 {
             case 0:
-                return (number, .varint(try varint()))
+                _ = try varint()
             case 1, 5:
                 let width = tag & 7 == 1 ? 8 : 4
                 guard bytes.count - offset >= width else { throw WireDecodingError("truncated fixed field") }
                 offset += width
-                return (number, .skipped)
             case 2:
-                let length = try varint()
-                guard length <= UInt64(bytes.count - offset) else {
-                    throw WireDecodingError("field \(number) runs past the end of the message")
-                }
-                let start = offset
-                offset += Int(length)
-                return (number, .bytes(UnsafeRawBufferPointer(rebasing: bytes[start..<offset])))
+                _ = try lengthDelimited()
             default:
                 throw WireDecodingError("unsupported wire type \(tag & 7) in field \(number)")
             }
@@ -113,17 +129,18 @@ public struct ClientFrameView {
     public init(frameBody: UnsafeRawBufferPointer) throws {
         var reader = ProtobufWire.Reader(frameBody)
         while !reader.isAtEnd {
-            let (number, value) = try reader.field()
-            switch (number, value) {
-            case (1, .varint(let id)): callID = id
-            case (2, .varint(let raw)): kind = ClientFrame.Kind(rawValue: UInt32(truncatingIfNeeded: raw)) ?? .unspecified
-            case (3, .bytes(let text)): methodBytes = text
-            case (4, .varint(let milliseconds)): timeoutMilliseconds = UInt32(truncatingIfNeeded: milliseconds)
-            case (5, .bytes(let bytes)): payload = bytes
-            case (6, .varint(let version)): protocolVersion = UInt32(truncatingIfNeeded: version)
-            case (7, .bytes): break  // client_name: only for logs
-            case (1...7, _): throw WireDecodingError("field \(number) of ClientFrame has the wrong wire type")
-            default: break  // unknown fields are skipped, as protobuf does
+            // Tags: field number << 3 | wire type (0 varint, 2 bytes).
+            let tag = try reader.varint()
+            switch tag {
+            case 0x08: callID = try reader.varint()
+            case 0x10:
+                kind = ClientFrame.Kind(rawValue: UInt32(truncatingIfNeeded: try reader.varint())) ?? .unspecified
+            case 0x1a: methodBytes = try reader.lengthDelimited()
+            case 0x20: timeoutMilliseconds = UInt32(truncatingIfNeeded: try reader.varint())
+            case 0x2a: payload = try reader.lengthDelimited()
+            case 0x30: protocolVersion = UInt32(truncatingIfNeeded: try reader.varint())
+            case 0x3a: _ = try reader.lengthDelimited()  // client_name: only for logs
+            default: try reader.skipField(tag: tag, knownNumbers: 1...7, of: "ClientFrame")
             }
         }
     }

@@ -64,13 +64,12 @@ public struct ClassifyRequestView {
         var reader = ProtobufWire.Reader(wireBytes)
         do {
             while !reader.isAtEnd {
-                let (number, value) = try reader.field()
-                switch (number, value) {
-                case (1, .bytes(let text)): message = text.assumingMemoryBound(to: UInt8.self)
-                case (2, .varint(let code)): exitCode = Int32(truncatingIfNeeded: code)
-                case (3, .varint(let code)): sqliteCode = Int32(truncatingIfNeeded: code)
-                case (1...3, _): throw WireDecodingError("field \(number) has the wrong wire type")
-                default: break  // unknown fields are skipped, as protobuf does
+                let tag = try reader.varint()
+                switch tag {
+                case 0x0a: message = try reader.lengthDelimited().assumingMemoryBound(to: UInt8.self)
+                case 0x10: exitCode = Int32(truncatingIfNeeded: try reader.varint())
+                case 0x18: sqliteCode = Int32(truncatingIfNeeded: try reader.varint())
+                default: try reader.skipField(tag: tag, knownNumbers: 1...3, of: "ClassifyRequest")
                 }
             }
         } catch let error as WireDecodingError {
