@@ -2,14 +2,26 @@
 /// it. Pure: no I/O, no clock; the daemon builds one from the config and
 /// rebuilds it on reload.
 public struct ErrorClassifier: Sendable {
-    public let configRules: [ClassificationRule]
-    /// The config rules, then the built-in ones, each prepared once.
-    private let prepared: [PreparedRule]
+    public var configRules: [ClassificationRule] { compiled.configRules }
+    private let compiled: CompiledRules
+
+    /// The config rules, then the built-in ones, made ready once; a class,
+    /// so passing the classifier around retains one object.
+    private final class CompiledRules: Sendable {
+        let configRules: [ClassificationRule]
+        let matcher: RuleMatcher
+        let answers: [PreparedRule]
+
+        init(configRules: [ClassificationRule]) {
+            self.configRules = configRules
+            matcher = RuleMatcher(configRules + BuiltinRules.all)
+            answers =
+                configRules.enumerated().map { PreparedRule($1, id: "config:\($0)") } + BuiltinRules.prepared
+        }
+    }
 
     public init(configRules: [ClassificationRule] = []) {
-        self.configRules = configRules
-        prepared =
-            configRules.enumerated().map { PreparedRule($1, id: "config:\($0)") } + BuiltinRules.prepared
+        compiled = CompiledRules(configRules: configRules)
     }
 
     /// Which rule matched (nil: none), and the image reference the message
@@ -28,24 +40,22 @@ public struct ErrorClassifier: Sendable {
     /// The first rule that matches, from the message's UTF-8 bytes: the
     /// daemon matches a request in place, without making a String of it.
     public func match(message: UnsafeBufferPointer<UInt8>, exitCode: Int32?, sqliteCode: Int32?) -> Match {
-        Self.withASCIILowercased(message) { lowercased in
-            for index in prepared.indices
-            where prepared[index].matches(lowercasedMessage: lowercased, exitCode: exitCode, sqliteCode: sqliteCode) {
-                return Match(ruleIndex: index, image: prepared[index].imageNamed(in: message))
-            }
-            return Match(ruleIndex: nil, image: nil)
+        let found = Self.withASCIILowercased(message) { lowercased in
+            compiled.matcher.firstMatch(lowercasedMessage: lowercased, exitCode: exitCode, sqliteCode: sqliteCode)
         }
+        guard let index = found else { return Match(ruleIndex: nil, image: nil) }
+        return Match(ruleIndex: index, image: compiled.answers[index].imageNamed(in: message))
     }
 
     public func classification(for match: Match) -> Classification {
         guard let index = match.ruleIndex else { return .unknown }
-        return prepared[index].answer(naming: match.image)
+        return compiled.answers[index].answer(naming: match.image)
     }
 
     /// Each rule's answer when no image is named, by rule index: constant
     /// until the rules change, so the daemon encodes them once.
     public var answersNamingNoImage: [Classification] {
-        prepared.map { $0.answer(naming: nil) }
+        compiled.answers.map { $0.answer(naming: nil) }
     }
 
     /// Lowercases ASCII letters only, into scratch memory (on the stack when
