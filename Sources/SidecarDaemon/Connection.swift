@@ -16,7 +16,8 @@ final class Connection {
     private var decoder: FrameDecoder
     private var greeted = false
     private(set) var calls: [UInt64: ActiveCall] = [:]
-    private let outgoing = ProtobufWriter(capacity: 16 * 1024)
+    /// Grows with a burst of answers and shrinks back when flushed.
+    private let outgoing = ProtobufWriter(capacity: 1024)
     private(set) var lastActivityMilliseconds: UInt64
     /// Set once a GOAWAY is queued: nothing else is read or sent.
     private(set) var isClosing = false

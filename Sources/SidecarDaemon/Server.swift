@@ -223,7 +223,9 @@ final class Server {
         if let answerNow = route.answerNow {
             // Counted in flight while it runs, so Health sees itself.
             inflightCalls += 1
-            replyWriter.reset()
+            // A large answer (Metrics, a long list) may grow it; that memory
+            // is not kept past a few hundred KiB.
+            replyWriter.reset(keepingCapacityUpTo: 256 * 1024)
             let failure = answerNow(connection.peer, frame.payload, replyWriter)
             inflightCalls -= 1
             let code = connection.answer(id: id, reply: replyWriter, failure: failure)
