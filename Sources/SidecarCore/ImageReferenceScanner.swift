@@ -8,11 +8,6 @@ import Glibc
 /// 'agent:latest' locally`. Works on UTF-8 bytes: quotes and reference
 /// characters are all ASCII.
 enum ImageReferenceScanner {
-    static func firstReference(in message: String) -> String? {
-        var message = message
-        return message.withUTF8 { firstReference(in: $0) }
-    }
-
     /// Double quotes are tried before single ones: kubelet quotes the image
     /// with them, and its messages may quote other things with apostrophes.
     static func firstReference(in bytes: UnsafeBufferPointer<UInt8>) -> String? {

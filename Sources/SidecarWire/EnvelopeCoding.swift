@@ -2,19 +2,11 @@ import SidecarCore
 
 /// The envelope messages (wire.proto) encoded and decoded by hand on the
 /// daemon's hot path: every call crosses them twice, and protobuf-c's
-/// generic walk with its allocations cost more than the call itself. The
-/// payload messages still go through protobuf-c. Tests check both
-/// directions against protobuf-c's own encoding.
+/// generic walk with its allocations cost more than the call itself. Most
+/// payload messages still go through protobuf-c (the hot ones are written
+/// with `ProtobufWriter` too). Tests check both directions against
+/// protobuf-c's own encoding.
 enum ProtobufWire {
-    static func appendVarint(_ value: UInt64, to buffer: inout [UInt8]) {
-        var rest = value
-        while rest >= 0x80 {
-            buffer.append(UInt8(truncatingIfNeeded: rest) | 0x80)
-            rest >>= 7
-        }
-        buffer.append(UInt8(rest))
-    }
-
     static func varintSize(_ value: UInt64) -> Int {
         var size = 1
         var rest = value >> 7
@@ -151,119 +143,59 @@ public struct ClientFrameView {
 extension ServerFrame {
     /// Writes an OK reply carrying `payload` (the daemon's reused reply
     /// buffer) into a connection's output, the same bytes as
-    /// `reply(id:payload:).append(to:)`.
+    /// `reply(id:payload:).write(to:)`, without copying the payload first.
     public static func writeReply(callID: UInt64, payload: UnsafeRawBufferPointer, to output: ProtobufWriter) {
-        writePlain(callID: callID, kind: .reply, payload: payload, to: output)
-    }
-
-    private static func writePlain(callID: UInt64, kind: Kind, payload: UnsafeRawBufferPointer, to output: ProtobufWriter) {
-        var size = 0
-        if callID != 0 { size += 1 + ProtobufWire.varintSize(callID) }
-        if kind != .unspecified { size += 1 + ProtobufWire.varintSize(UInt64(kind.rawValue)) }
-        if !payload.isEmpty { size += 1 + ProtobufWire.varintSize(UInt64(payload.count)) + payload.count }
-        output.frameHeader(bodyLength: size)
-        output.uint64(1, callID)
-        output.uint32(2, kind.rawValue)
-        output.bytes(5, payload)
+        write(
+            callID: callID, kind: .reply, statusCode: .ok, statusMessage: "", payload: payload, protocolVersion: 0,
+            serverVersion: "", maxMessageBytes: 0, maxInflightCalls: 0, to: output)
     }
 
     /// Writes this frame, header and body, into a connection's output.
     public func write(to output: ProtobufWriter) {
-        if statusCode == .ok, statusMessage.isEmpty, serverVersion.isEmpty, protocolVersion == 0,
-            maxMessageBytes == 0, maxInflightCalls == 0
-        {
-            return payload.withUnsafeBytes { Self.writePlain(callID: callID, kind: kind, payload: $0, to: output) }
+        payload.withUnsafeBytes { payload in
+            Self.write(
+                callID: callID, kind: kind, statusCode: statusCode, statusMessage: statusMessage, payload: payload,
+                protocolVersion: protocolVersion, serverVersion: serverVersion, maxMessageBytes: maxMessageBytes,
+                maxInflightCalls: maxInflightCalls, to: output)
         }
-        var bytes: [UInt8] = []
-        append(to: &bytes)
-        output.append(encoded: bytes)
     }
 
-    /// The common case, an OK reply or a stream message: call id, kind and
-    /// payload. The envelope is written through a pointer in one append.
-    private static func appendPlain(
-        callID: UInt64, kind: Kind, payload: UnsafeRawBufferPointer, to buffer: inout [UInt8]
-    ) {
-        var size = 0
-        if callID != 0 { size += 1 + ProtobufWire.varintSize(callID) }
-        if kind != .unspecified { size += 1 + ProtobufWire.varintSize(UInt64(kind.rawValue)) }
-        if !payload.isEmpty { size += 1 + ProtobufWire.varintSize(UInt64(payload.count)) + payload.count }
-        buffer.reserveCapacity(buffer.count + FrameDecoder.headerBytes + size)
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { scratch in
-            var used = 0
-            func byte(_ value: UInt8) {
-                scratch[used] = value
-                used += 1
-            }
-            func varint(_ value: UInt64) {
-                var rest = value
-                while rest >= 0x80 {
-                    byte(UInt8(truncatingIfNeeded: rest) | 0x80)
-                    rest >>= 7
-                }
-                byte(UInt8(rest))
-            }
-            byte(UInt8(truncatingIfNeeded: size >> 24))
-            byte(UInt8(truncatingIfNeeded: size >> 16))
-            byte(UInt8(truncatingIfNeeded: size >> 8))
-            byte(UInt8(truncatingIfNeeded: size))
-            if callID != 0 {
-                byte(0x08)
-                varint(callID)
-            }
-            if kind != .unspecified {
-                byte(0x10)
-                varint(UInt64(kind.rawValue))
-            }
-            if !payload.isEmpty {
-                byte(0x2a)
-                varint(UInt64(payload.count))
-            }
-            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[0..<used]))
-        }
-        buffer.append(contentsOf: payload)
-    }
-
-    /// Appends this frame, header and body, to `buffer`, encoded by hand in
-    /// field order with proto3's rule of leaving defaults out.
+    /// Appends this frame, header and body, to `buffer`.
     public func append(to buffer: inout [UInt8]) {
-        if statusCode == .ok, statusMessage.isEmpty, serverVersion.isEmpty, protocolVersion == 0,
-            maxMessageBytes == 0, maxInflightCalls == 0
-        {
-            return payload.withUnsafeBytes { Self.appendPlain(callID: callID, kind: kind, payload: $0, to: &buffer) }
-        }
-        let message = Array(statusMessage.utf8)
-        let version = Array(serverVersion.utf8)
-        var size = 0
-        if callID != 0 { size += 1 + ProtobufWire.varintSize(callID) }
-        if kind != .unspecified { size += 1 + ProtobufWire.varintSize(UInt64(kind.rawValue)) }
-        if statusCode != .ok { size += 1 + ProtobufWire.varintSize(UInt64(statusCode.rawValue)) }
-        if !message.isEmpty { size += 1 + ProtobufWire.varintSize(UInt64(message.count)) + message.count }
-        if !payload.isEmpty { size += 1 + ProtobufWire.varintSize(UInt64(payload.count)) + payload.count }
-        if protocolVersion != 0 { size += 1 + ProtobufWire.varintSize(UInt64(protocolVersion)) }
-        if !version.isEmpty { size += 1 + ProtobufWire.varintSize(UInt64(version.count)) + version.count }
-        if maxMessageBytes != 0 { size += 1 + ProtobufWire.varintSize(UInt64(maxMessageBytes)) }
-        if maxInflightCalls != 0 { size += 1 + ProtobufWire.varintSize(UInt64(maxInflightCalls)) }
+        let output = ProtobufWriter(capacity: 64 + payload.count)
+        write(to: output)
+        output.withBytes { buffer.append(contentsOf: $0) }
+    }
 
-        buffer.reserveCapacity(buffer.count + FrameDecoder.headerBytes + size)
-        FrameDecoder.appendHeader(length: size, to: &buffer)
-        func varintField(_ tag: UInt8, _ value: UInt64) {
-            buffer.append(tag)
-            ProtobufWire.appendVarint(value, to: &buffer)
+    /// The one encoder of a ServerFrame: by hand, in field order, with
+    /// proto3's rule of leaving defaults out. Inlined, so a reply's
+    /// constant defaults cost nothing.
+    @inline(__always)
+    private static func write(
+        callID: UInt64, kind: Kind, statusCode: StatusCode, statusMessage: String, payload: UnsafeRawBufferPointer,
+        protocolVersion: UInt32, serverVersion: String, maxMessageBytes: UInt32, maxInflightCalls: UInt32,
+        to output: ProtobufWriter
+    ) {
+        func varintField(_ value: UInt64) -> Int {
+            value == 0 ? 0 : 1 + ProtobufWire.varintSize(value)
         }
-        func bytesField(_ tag: UInt8, _ bytes: [UInt8]) {
-            buffer.append(tag)
-            ProtobufWire.appendVarint(UInt64(bytes.count), to: &buffer)
-            buffer.append(contentsOf: bytes)
+        func bytesField(_ count: Int) -> Int {
+            count == 0 ? 0 : 1 + ProtobufWire.varintSize(UInt64(count)) + count
         }
-        if callID != 0 { varintField(0x08, callID) }
-        if kind != .unspecified { varintField(0x10, UInt64(kind.rawValue)) }
-        if statusCode != .ok { varintField(0x18, UInt64(statusCode.rawValue)) }
-        if !message.isEmpty { bytesField(0x22, message) }
-        if !payload.isEmpty { bytesField(0x2a, payload) }
-        if protocolVersion != 0 { varintField(0x30, UInt64(protocolVersion)) }
-        if !version.isEmpty { bytesField(0x3a, version) }
-        if maxMessageBytes != 0 { varintField(0x40, UInt64(maxMessageBytes)) }
-        if maxInflightCalls != 0 { varintField(0x48, UInt64(maxInflightCalls)) }
+        let size =
+            varintField(callID) + varintField(UInt64(kind.rawValue)) + varintField(UInt64(statusCode.rawValue))
+            + bytesField(statusMessage.utf8.count) + bytesField(payload.count)
+            + varintField(UInt64(protocolVersion)) + bytesField(serverVersion.utf8.count)
+            + varintField(UInt64(maxMessageBytes)) + varintField(UInt64(maxInflightCalls))
+        output.frameHeader(bodyLength: size)
+        output.uint64(1, callID)
+        output.uint32(2, kind.rawValue)
+        output.uint32(3, statusCode.rawValue)
+        output.string(4, statusMessage)
+        output.bytes(5, payload)
+        output.uint32(6, protocolVersion)
+        output.string(7, serverVersion)
+        output.uint32(8, maxMessageBytes)
+        output.uint32(9, maxInflightCalls)
     }
 }
