@@ -10,11 +10,10 @@ import SidecarStore
 final class DaemonContext {
     private(set) var config: DaemonConfig
     private(set) var classifier: ErrorClassifier {
-        didSet { classifyAnswers = ClassifyHandler.encodedAnswers(classifier) }
+        didSet { classifyTable = ClassifyTable(classifier) }
     }
-    /// Each rule's ClassifyResponse when no image is named, encoded once
-    /// per classifier: most answers are one of these, copied as they are.
-    private(set) var classifyAnswers: [[UInt8]]
+    /// The classifier with its answers encoded, for the Classify method.
+    private(set) var classifyTable: ClassifyTable
     var logger: Logger
     let configPath: String?
     let overrides: ConfigOverrides
@@ -30,7 +29,7 @@ final class DaemonContext {
         self.logger = logger
         self.state = state
         classifier = ErrorClassifier(configRules: config.classifyRules)
-        classifyAnswers = ClassifyHandler.encodedAnswers(classifier)
+        classifyTable = ClassifyTable(classifier)
     }
 
     var uptimeSeconds: Double {

@@ -17,18 +17,28 @@ enum ClassifyHandler {
             guard !request.isEmpty else {
                 return SidecarError(.invalidArgument, "nothing to classify: give a message, an exit code or a SQLite code")
             }
-            let match = context.classifier.match(
+            let table = context.classifyTable
+            let match = table.classifier.match(
                 message: request.message, exitCode: request.exitCode, sqliteCode: request.sqliteCode)
             if let index = match.ruleIndex, match.image == nil {
-                reply.append(encoded: context.classifyAnswers[index])
+                reply.append(encoded: table.encodedAnswers[index])
             } else {
-                ClassifyResponse(classification: context.classifier.classification(for: match)).encode(into: reply)
+                ClassifyResponse(classification: table.classifier.classification(for: match)).encode(into: reply)
             }
             return nil
         })
     }
+}
 
-    static func encodedAnswers(_ classifier: ErrorClassifier) -> [[UInt8]] {
-        classifier.answersNamingNoImage.map { ClassifyResponse(classification: $0).wireBytes() }
+/// A classifier with each rule's ClassifyResponse, when no image is named,
+/// encoded once: most answers are one of these, copied as they are. One
+/// object, replaced whole on reload, so a call takes one reference.
+final class ClassifyTable {
+    let classifier: ErrorClassifier
+    let encodedAnswers: [[UInt8]]
+
+    init(_ classifier: ErrorClassifier) {
+        self.classifier = classifier
+        encodedAnswers = classifier.answersNamingNoImage.map { ClassifyResponse(classification: $0).wireBytes() }
     }
 }
