@@ -11,12 +11,25 @@ public struct ErrorClassifier: Sendable {
         let configRules: [ClassificationRule]
         let matcher: RuleMatcher
         let answers: [PreparedRule]
+        /// By rule: its remedy has `{image}` to fill. Kept apart from
+        /// `answers` so a match reads a flag, not a struct of strings.
+        let fillsImage: [Bool]
 
         init(configRules: [ClassificationRule]) {
             self.configRules = configRules
             matcher = RuleMatcher(configRules + BuiltinRules.all)
             answers =
                 configRules.enumerated().map { PreparedRule($1, id: "config:\($0)") } + BuiltinRules.prepared
+            fillsImage = answers.map(\.fillsImage)
+        }
+
+        func match(message: UnsafeBufferPointer<UInt8>, exitCode: Int32?, sqliteCode: Int32?) -> Match {
+            let found = ErrorClassifier.withASCIILowercased(message) { lowercased in
+                matcher.firstMatch(lowercasedMessage: lowercased, exitCode: exitCode, sqliteCode: sqliteCode)
+            }
+            guard let index = found else { return Match(ruleIndex: nil, image: nil) }
+            let image = fillsImage[index] ? ImageReferenceScanner.firstReference(in: message) : nil
+            return Match(ruleIndex: index, image: image)
         }
     }
 
@@ -40,11 +53,7 @@ public struct ErrorClassifier: Sendable {
     /// The first rule that matches, from the message's UTF-8 bytes: the
     /// daemon matches a request in place, without making a String of it.
     public func match(message: UnsafeBufferPointer<UInt8>, exitCode: Int32?, sqliteCode: Int32?) -> Match {
-        let found = Self.withASCIILowercased(message) { lowercased in
-            compiled.matcher.firstMatch(lowercasedMessage: lowercased, exitCode: exitCode, sqliteCode: sqliteCode)
-        }
-        guard let index = found else { return Match(ruleIndex: nil, image: nil) }
-        return Match(ruleIndex: index, image: compiled.answers[index].imageNamed(in: message))
+        compiled.match(message: message, exitCode: exitCode, sqliteCode: sqliteCode)
     }
 
     public func classification(for match: Match) -> Classification {

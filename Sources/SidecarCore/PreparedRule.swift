@@ -10,15 +10,12 @@ struct PreparedRule: Sendable {
         answer = Classification(category: rule.category, permanent: rule.permanent, remedy: remedy, rule: id)
     }
 
-    /// The image reference `message` names, looked for only when the
-    /// remedy has `{image}` to fill.
-    func imageNamed(in message: UnsafeBufferPointer<UInt8>) -> String? {
-        remedyParts.count > 1 ? ImageReferenceScanner.firstReference(in: message) : nil
-    }
+    /// The remedy has `{image}` to fill with the image the message names.
+    var fillsImage: Bool { remedyParts.count > 1 }
 
     /// The answer; `{image}` in the remedy becomes `image`, or "<image>".
     func answer(naming image: String?) -> Classification {
-        guard let image, remedyParts.count > 1 else { return answer }
+        guard let image, fillsImage else { return answer }
         var named = answer
         named.remedy = remedyParts.joined(separator: image)
         return named

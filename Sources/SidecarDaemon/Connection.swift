@@ -9,10 +9,11 @@ final class Connection {
     let id: UInt64
     let peer: PeerCredentials
     private let stream: PipeStream
-    /// The server owns its connections and closes them all before it goes;
-    /// unchecked, because a checked `unowned` costs an atomic pair on every
-    /// use, several per call.
-    private unowned(unsafe) let server: Server
+    /// Strong: the server drops a connection from its table when it closes,
+    /// which ends the cycle, and the daemon keeps the server to the end. An
+    /// `unowned` reference would cost a retain and a release on every use,
+    /// several per call.
+    private let server: Server
     private var decoder: FrameDecoder
     private var greeted = false
     private(set) var calls: [UInt64: ActiveCall] = [:]

@@ -187,12 +187,14 @@ public final class ProtobufWriter {
         commit(cursor)
     }
 
-    /// A message encoded some other way (protobuf-c), as the whole payload.
+    /// A message encoded some other way (protobuf-c, or once ahead), as is.
     public func append(encoded: [UInt8]) {
+        encoded.withUnsafeBytes { append(encoded: $0) }
+    }
+
+    public func append(encoded: UnsafeRawBufferPointer) {
         var cursor = writeCursor(reserving: encoded.count)
-        encoded.withUnsafeBytes { raw in
-            if let base = raw.baseAddress { UnsafeMutableRawPointer(cursor).copyMemory(from: base, byteCount: raw.count) }
-        }
+        if let base = encoded.baseAddress { UnsafeMutableRawPointer(cursor).copyMemory(from: base, byteCount: encoded.count) }
         cursor += encoded.count
         commit(cursor)
     }

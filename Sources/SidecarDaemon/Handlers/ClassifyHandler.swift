@@ -17,28 +17,41 @@ enum ClassifyHandler {
             guard !request.isEmpty else {
                 return SidecarError(.invalidArgument, "nothing to classify: give a message, an exit code or a SQLite code")
             }
-            let table = context.classifyTable
-            let match = table.classifier.match(
-                message: request.message, exitCode: request.exitCode, sqliteCode: request.sqliteCode)
-            if let index = match.ruleIndex, match.image == nil {
-                reply.append(encoded: table.encodedAnswers[index])
-            } else {
-                ClassifyResponse(classification: table.classifier.classification(for: match)).encode(into: reply)
-            }
+            context.classifyTable.answer(request, into: reply)
             return nil
         })
     }
 }
 
 /// A classifier with each rule's ClassifyResponse, when no image is named,
-/// encoded once: most answers are one of these, copied as they are. One
-/// object, replaced whole on reload, so a call takes one reference.
+/// encoded once, all in one byte array: most answers are one of these,
+/// copied as they are. One object, replaced whole on reload.
 final class ClassifyTable {
     let classifier: ErrorClassifier
-    let encodedAnswers: [[UInt8]]
+    private let encodedAnswers: [UInt8]
+    /// Rule `i`'s answer is `encodedAnswers[answerBounds[i]..<answerBounds[i + 1]]`.
+    private let answerBounds: [Int]
 
     init(_ classifier: ErrorClassifier) {
         self.classifier = classifier
-        encodedAnswers = classifier.answersNamingNoImage.map { ClassifyResponse(classification: $0).wireBytes() }
+        var bytes: [UInt8] = []
+        var bounds = [0]
+        for answer in classifier.answersNamingNoImage {
+            bytes += ClassifyResponse(classification: answer).wireBytes()
+            bounds.append(bytes.count)
+        }
+        encodedAnswers = bytes
+        answerBounds = bounds
+    }
+
+    func answer(_ request: ClassifyRequestView, into reply: ProtobufWriter) {
+        let match = classifier.match(message: request.message, exitCode: request.exitCode, sqliteCode: request.sqliteCode)
+        guard let index = match.ruleIndex, match.image == nil else {
+            ClassifyResponse(classification: classifier.classification(for: match)).encode(into: reply)
+            return
+        }
+        encodedAnswers.withUnsafeBytes { all in
+            reply.append(encoded: UnsafeRawBufferPointer(rebasing: all[answerBounds[index]..<answerBounds[index + 1]]))
+        }
     }
 }
