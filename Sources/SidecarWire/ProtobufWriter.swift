@@ -153,10 +153,10 @@ public final class ProtobufWriter {
 
     public func string(_ field: UInt32, _ value: String) {
         guard !value.isEmpty else { return }
-        let written: Void? = value.utf8.withContiguousStorageIfAvailable {
-            lengthDelimited(field, UnsafeRawBufferPointer($0))
-        }
-        if written == nil { bytes(field, Array(value.utf8)) }
+        // withUTF8 copies only a string that is not already UTF-8 in one
+        // piece (bridged); ours always are.
+        var value = value
+        value.withUTF8 { lengthDelimited(field, UnsafeRawBufferPointer($0)) }
     }
 
     public func bytes(_ field: UInt32, _ value: [UInt8]) {
