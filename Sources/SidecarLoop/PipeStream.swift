@@ -59,7 +59,7 @@ public final class PipeStream {
 
     /// Writes `bytes`, or queues what the kernel does not take at once. The
     /// bytes are copied, so the caller may reuse its buffer at once.
-    /// Failures surface through `onEnd`, always from a later callback.
+    /// Failures surface through `onEnd`.
     public func write(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { write($0) }
     }
