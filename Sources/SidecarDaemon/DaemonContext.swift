@@ -32,10 +32,6 @@ final class DaemonContext {
         classifyTable = ClassifyTable(classifier)
     }
 
-    var uptimeSeconds: Double {
-        Double(EventLoop.monotonicNanoseconds() - startNanoseconds) / 1e9
-    }
-
     /// Uptime from the loop's time of this turn (milliseconds), which costs
     /// no clock read.
     func uptimeSeconds(loopMilliseconds: UInt64) -> Double {

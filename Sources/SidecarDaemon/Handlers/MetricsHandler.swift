@@ -10,7 +10,8 @@ enum MetricsHandler {
                 watchers: context.events.subscriberCount,
                 loopLagSeconds: (server.lagProbe?.lastMilliseconds ?? 0) / 1000,
                 loopLagMaxSeconds: (server.lagProbe?.maxMilliseconds ?? 0) / 1000,
-                uptimeSeconds: context.uptimeSeconds, version: SidecarDefaults.version)
+                uptimeSeconds: context.uptimeSeconds(loopMilliseconds: server.loop.nowMilliseconds),
+                version: SidecarDefaults.version)
             return MetricsResponse(text: context.metrics.render(gauges))
         }
     }
