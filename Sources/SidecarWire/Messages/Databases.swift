@@ -64,20 +64,10 @@ public struct CheckDbRequest: WireMessage, Equatable {
     }
 }
 
-public struct CheckDbResponse: WireMessage, Equatable {
-    public var result: DbCheckResult
-    /// True when this call joined a check another call started.
-    public var shared: Bool
-    /// True when the file was unchanged and the last result was answered.
-    public var reused: Bool
-    public var resolvedPath: String
+/// `CheckDbResponse` is the domain's answer, coded at this edge.
+public typealias CheckDbResponse = DbCheckAnswer
 
-    public init(result: DbCheckResult, shared: Bool, reused: Bool, resolvedPath: String) {
-        self.result = result
-        self.shared = shared
-        self.reused = reused
-        self.resolvedPath = resolvedPath
-    }
+extension DbCheckAnswer: WireMessage {
 
     public init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
@@ -162,30 +152,10 @@ public struct ReportDbErrorRequest: WireMessage, Equatable {
     }
 }
 
-public struct ReportDbErrorResponse: WireMessage, Equatable {
-    public enum Action: String, Sendable {
-        /// Keep going: below the threshold.
-        case `continue`
-        /// The file is fine: exit 75 and be respawned with a fresh mount.
-        case exitTempfail = "exit_tempfail"
-        /// The file is damaged: respawning will not help.
-        case corrupt
-    }
+/// `ReportDbErrorResponse` is the domain's advice, coded at this edge.
+public typealias ReportDbErrorResponse = DbErrorAdvice
 
-    public var action: Action
-    public var streak: UInt32
-    public var threshold: UInt32
-    public var remedy: String
-    /// The host-side verdict, when the threshold made the daemon check.
-    public var verdict: DbVerdict?
-
-    public init(action: Action, streak: UInt32, threshold: UInt32, remedy: String = "", verdict: DbVerdict? = nil) {
-        self.action = action
-        self.streak = streak
-        self.threshold = threshold
-        self.remedy = remedy
-        self.verdict = verdict
-    }
+extension DbErrorAdvice: WireMessage {
 
     public init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
