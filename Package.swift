@@ -51,8 +51,18 @@ let package = Package(
         // Plain Swift: image jobs (singleflight, base order, caps, back-off)
         // and leases over any backend, on a clock it is given.
         .target(name: "SidecarImages", dependencies: ["SidecarCore", "SidecarConfig"]),
+        // The real image backends: commands, the Docker Engine API, the OCI
+        // layout; and what only they use (event stream, store gate, build
+        // context packer, JSON lines).
+        .target(name: "SidecarImageBackends", dependencies: [
+            "SidecarCore", "SidecarConfig", "SidecarImages", "SidecarLoop", "SidecarHTTP", "SidecarOCI", "SidecarStore",
+        ]),
+        // Plain Swift: CheckDb's and ReportDbError's rules (shared checks,
+        // reuse, the cap, streaks, verdict to action) over a check runner.
+        .target(name: "SidecarDatabases", dependencies: ["SidecarCore", "SidecarConfig"]),
         .target(name: "SidecarDaemon", dependencies: [
-            "SidecarCore", "SidecarConfig", "SidecarWire", "SidecarLoop", "SidecarStore", "SidecarImages", "SidecarHTTP", "SidecarOCI",
+            "SidecarCore", "SidecarConfig", "SidecarWire", "SidecarLoop", "SidecarStore", "SidecarImages", "SidecarImageBackends",
+            "SidecarDatabases",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: daemonHotPath),
         .executableTarget(name: "sidecard", dependencies: [
@@ -66,17 +76,19 @@ let package = Package(
         ]),
 
         // What several test targets use: real services started for a test.
-        .target(name: "SidecarTestSupport", dependencies: ["SidecarCore"], path: "Tests/SidecarTestSupport"),
+        .target(name: "SidecarTestSupport", dependencies: ["SidecarCore", "SidecarImages"], path: "Tests/SidecarTestSupport"),
         .testTarget(name: "SidecarCoreTests", dependencies: ["SidecarCore"]),
         .testTarget(name: "SidecarConfigTests", dependencies: ["SidecarConfig", "SidecarCore"]),
         .testTarget(name: "SidecarWireTests", dependencies: ["SidecarWire", "SidecarCore"]),
         .testTarget(name: "SidecarStoreTests", dependencies: ["SidecarStore", "SidecarCore"]),
         .testTarget(name: "SidecarOCITests", dependencies: ["SidecarOCI", "SidecarDigest"]),
-        .testTarget(name: "SidecarImagesTests", dependencies: ["SidecarImages", "SidecarConfig", "SidecarCore"]),
-        // The contract every image backend keeps, run against the real ones.
+        .testTarget(name: "SidecarImagesTests", dependencies: ["SidecarImages", "SidecarConfig", "SidecarCore", "SidecarTestSupport"]),
+        .testTarget(name: "SidecarDatabasesTests", dependencies: ["SidecarDatabases", "SidecarConfig", "SidecarCore"]),
+        // The contract every image backend keeps, run against the real ones
+        // and the fake one.
         .testTarget(name: "ImageBackendContractTests", dependencies: [
-            "SidecarDaemon", "SidecarImages", "SidecarLoop", "SidecarConfig", "SidecarCore", "SidecarTestSupport", "SidecarStore",
-            "SidecarOCI",
+            "SidecarImageBackends", "SidecarImages", "SidecarLoop", "SidecarConfig", "SidecarCore", "SidecarTestSupport",
+            "SidecarStore", "SidecarOCI", "SidecarHTTP",
         ]),
         .testTarget(name: "SidecarIntegrationTests", dependencies: [
             "SidecarClient", "SidecarWire", "SidecarCore", "SidecarStore", "sidecard", "sidecarctl", "SidecarTestSupport",

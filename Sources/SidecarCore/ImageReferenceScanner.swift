@@ -33,20 +33,17 @@ enum ImageReferenceScanner {
         return UnsafeRawPointer(base).distance(to: UnsafeRawPointer(found))
     }
 
+    /// A reference by `ImageReference`'s grammar that has a tag or a path,
+    /// so a quoted plain word is not taken for one.
     static func looksLikeImageReference(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let first = text.first, text.count <= 255, isAlphanumeric(first) else { return false }
+        guard let first = text.first, text.count <= ImageReference.maxLength, ImageReference.isAlphanumeric(first) else {
+            return false
+        }
         var hasSeparator = false
         for byte in text {
-            switch byte {
-            case UInt8(ascii: ":"), UInt8(ascii: "/"): hasSeparator = true
-            case UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "@"): break
-            default: guard isAlphanumeric(byte) else { return false }
-            }
+            guard ImageReference.isReferenceByte(byte) else { return false }
+            if byte == UInt8(ascii: ":") || byte == UInt8(ascii: "/") { hasSeparator = true }
         }
         return hasSeparator
-    }
-
-    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
-        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a)
     }
 }

@@ -42,6 +42,12 @@ public enum SidecarDefaults {
     /// How long SIGTERM waits for calls in flight before closing anyway.
     public static let drainTimeoutSeconds = 30.0
 
+    /// How many problems CheckDb reports when the caller gives no limit.
+    public static let dbCheckMaxErrors = 10
+    /// A lease's TTL when the caller gives none (EnsureImage with a holder,
+    /// `sidecarctl lease acquire`).
+    public static let leaseTTLSeconds: UInt32 = 600
+
     /// How long a client keeps trying to connect when the socket is not
     /// there yet or refuses, which covers a daemon that is still starting.
     public static let clientConnectRetrySeconds = 1.5

@@ -36,6 +36,14 @@ final class ActiveCall {
         finish(.reply(id: id, error: error), code: error.code)
     }
 
+    /// Answers with a domain result: its value, or its error as a status.
+    func finish<Answer: WireMessage, Failure: Error>(_ result: Result<Answer, Failure>) {
+        switch result {
+        case .success(let answer): respond(answer)
+        case .failure(let error): fail(StatusMapping.status(for: error))
+        }
+    }
+
     /// Sends one message of a server stream; false once the call is over or
     /// its connection cannot take more.
     @discardableResult

@@ -34,7 +34,7 @@ final class ConfigReloader {
         let path = context.configPath ?? "<defaults>"
         let needsRestart = context.apply(loaded)
         for listener in onApplied { listener(context.config) }
-        context.metrics.increment("sidecar_config_reloads_total", label: "applied")
+        context.metrics.increment(.configReloads, label: "applied")
         let restartNote = needsRestart.isEmpty ? "" : "; needs a restart to change: \(needsRestart.joined(separator: ", "))"
         context.logger.info("config reloaded from \(path)\(restartNote)")
         context.events.publish(
@@ -46,7 +46,7 @@ final class ConfigReloader {
     /// Logs and announces a config that did not load; the running one stays.
     func reject(_ error: Error) {
         let path = context.configPath ?? "<defaults>"
-        context.metrics.increment("sidecar_config_reloads_total", label: "rejected")
+        context.metrics.increment(.configReloads, label: "rejected")
         context.logger.error("config reload rejected, keeping the running config: \(error)")
         context.events.publish(topic: "config.rejected", subject: path, message: "\(error)")
     }

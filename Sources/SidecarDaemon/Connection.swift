@@ -69,7 +69,7 @@ final class Connection {
         do {
             frame = try ClientFrameView(frameBody: body)
         } catch {
-            server.metrics.increment("sidecar_protocol_errors_total", label: "malformed")
+            server.metrics.increment(.protocolErrors, label: "malformed")
             goAway(SidecarError(.invalidArgument, "malformed frame of \(body.count) bytes: not a sidecar.v1.ClientFrame"))
             return
         }
@@ -83,23 +83,23 @@ final class Connection {
         case .cancel:
             calls[frame.callID]?.cancel(SidecarError(.cancelled, "cancelled by the client"))
         case .hello:
-            server.metrics.increment("sidecar_protocol_errors_total", label: "hello_twice")
+            server.metrics.increment(.protocolErrors, label: "hello_twice")
             goAway(SidecarError(.invalidArgument, "HELLO may be sent only once per connection"))
         case .unspecified:
-            server.metrics.increment("sidecar_protocol_errors_total", label: "unknown_kind")
+            server.metrics.increment(.protocolErrors, label: "unknown_kind")
             goAway(SidecarError(.invalidArgument, "frame kind is unspecified"))
         }
     }
 
     private func greet(_ frame: ClientFrameView) {
         guard frame.kind == .hello else {
-            server.metrics.increment("sidecar_protocol_errors_total", label: "no_hello")
+            server.metrics.increment(.protocolErrors, label: "no_hello")
             goAway(SidecarError(
                 .failedPrecondition, "the first frame must be a HELLO (see proto/sidecar/v1/README.md)"))
             return
         }
         guard frame.protocolVersion == SidecarDefaults.protocolVersion else {
-            server.metrics.increment("sidecar_protocol_errors_total", label: "version")
+            server.metrics.increment(.protocolErrors, label: "version")
             goAway(SidecarError(
                 .failedPrecondition,
                 "client speaks protocol revision \(frame.protocolVersion); this sidecard speaks \(SidecarDefaults.protocolVersion)"
@@ -114,7 +114,7 @@ final class Connection {
     }
 
     private func rejectOversized(length: Int, callID: UInt64?) {
-        server.metrics.increment("sidecar_protocol_errors_total", label: "oversized")
+        server.metrics.increment(.protocolErrors, label: "oversized")
         let error = SidecarError(
             .resourceExhausted,
             "message of \(length) bytes exceeds the limit of \(server.limits.maxMessageBytes) bytes (limits.max_message_bytes)")

@@ -72,12 +72,13 @@ public enum Daemon {
             stateDirectory: config.stateDirectory, synchronous: Database.Synchronous(rawValue: config.retry.synchronous) ?? .full)
         defer { retryStore.close() }
         let retries = try RetryService(loop: loop, context: context, store: retryStore)
-        reloader.onApplied.append { [unowned context] config in retries.configure(config, classifier: context.classifier) }
         server.turnEndWork.append { retries.commitPending() }
-        let databases = try DatabaseService(loop: loop, context: context)
-        reloader.onApplied.append { config in databases.configure(config) }
+        let databases = DatabaseService(loop: loop, context: context)
         let images = try ImageService(loop: loop, context: context)
-        reloader.onApplied.append { config in images.configure(config) }
+        let services: [DaemonService] = [retries, databases, images]
+        reloader.onApplied.append { config in
+            for service in services { service.configure(config) }
+        }
         server.install(ServiceRoutes.table(
             server: server, reloader: reloader, retries: retries, databases: databases, images: images))
         let lagProbe = try LoopLagProbe(loop: loop)
@@ -88,9 +89,7 @@ public enum Daemon {
         func stopWatching() {
             for watcher in watchers { watcher.close() }
             lagProbe.close()
-            retries.close()
-            databases.close()
-            images.close()
+            for service in services { service.close() }
         }
         let shutdown = { (name: String) in
             guard server.state == .serving else {
@@ -116,7 +115,7 @@ public enum Daemon {
             "sidecard \(SidecarDefaults.version) serving on \(config.socket)\(activated == nil ? "" : " (socket from systemd)") (state \(config.stateDirectory), config \(configPath ?? "embedded defaults"))"
         )
         SystemdNotify.send("READY=1")
-        images.start()
+        for service in services { try service.start() }
         loop.run()
     }
 }

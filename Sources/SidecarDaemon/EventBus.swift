@@ -1,4 +1,5 @@
 import SidecarCore
+import SidecarLoop
 import SidecarWire
 
 /// Delivers daemon events to Watch streams, filtered by topic prefix. Lives

@@ -9,7 +9,7 @@ import SidecarWire
 /// Changes gathered during a loop turn (and while a commit is running) go
 /// to the thread pool as one transaction, so a thousand grants cost one
 /// fsync, not a thousand, and the loop never waits for the disk.
-final class RetryService {
+final class RetryService: DaemonService {
     private(set) var ledger: RetryLedger
     private let store: RetryLedgerStore
     private let loop: EventLoop
@@ -45,7 +45,8 @@ final class RetryService {
     }
 
     /// A reload changes policies, the budget and the classifier; records stay.
-    func configure(_ config: DaemonConfig, classifier: ErrorClassifier) {
+    func configure(_ config: DaemonConfig) {
+        let classifier = context.classifier
         ledger.policies = config.retry.policies
         ledger.budget = RetryBudget(percent: config.retry.budgetPercent, minConcurrency: config.retry.minRetryConcurrency)
         ledger.keyIdleExpirySeconds = config.retry.keyIdleExpirySeconds
@@ -59,7 +60,7 @@ final class RetryService {
         let decision = try ledger.reserve(
             key: request.key, policy: request.policy, lastError: request.lastError, exitCode: request.exitCode,
             now: WallClock.unixSeconds())
-        context.metrics.increment("sidecar_retry_decisions_total", label: Self.label(decision))
+        context.metrics.increment(.retryDecisions, label: Self.label(decision))
         switch decision {
         case .deniedPermanent(let category, let remedy):
             context.events.publish(
@@ -142,7 +143,7 @@ final class RetryService {
                 }
             }, then: { [self] commitFailure in
                 committing = false
-                context.metrics.increment("sidecar_retry_commits_total", label: commitFailure == nil ? "ok" : "failed")
+                context.metrics.increment(.retryCommits, label: commitFailure == nil ? "ok" : "failed")
                 var failure: SidecarError?
                 if let reason = commitFailure {
                     context.logger.error("retry ledger commit of \(upserts.count + deletes.count) keys failed: \(reason)")

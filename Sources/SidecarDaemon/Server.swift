@@ -114,14 +114,14 @@ final class Server {
     // MARK: Connections
 
     private func accept(_ stream: PipeStream) {
-        metrics.increment("sidecar_connections_total")
+        metrics.increment(.connections)
         guard state == .serving else {
-            metrics.increment("sidecar_connections_rejected_total", label: "draining")
+            metrics.increment(.connectionsRejected, label: "draining")
             refuse(stream, SidecarError(.unavailable, "sidecard is shutting down"))
             return
         }
         guard connections.count < limits.maxConnections else {
-            metrics.increment("sidecar_connections_rejected_total", label: "max_connections")
+            metrics.increment(.connectionsRejected, label: "max_connections")
             log.warning("refusing a connection: \(connections.count) open, limits.max_connections is \(limits.maxConnections)")
             refuse(stream, SidecarError(
                 .resourceExhausted, "too many connections (limits.max_connections = \(limits.maxConnections))"))
@@ -177,7 +177,7 @@ final class Server {
             } else if idleMilliseconds > 0, connection.calls.isEmpty,
                 now - connection.lastActivityMilliseconds >= idleMilliseconds
             {
-                metrics.increment("sidecar_connections_rejected_total", label: "idle")
+                metrics.increment(.connectionsRejected, label: "idle")
                 connection.goAway(SidecarError(
                     .unavailable, "idle for \(DurationText.format(limits.idleTimeoutSeconds)) (limits.idle_timeout)"))
             }

@@ -1,5 +1,6 @@
 import SidecarConfig
 import SidecarCore
+import SidecarDatabases
 import SidecarImages
 import SidecarLoop
 import SidecarStore
@@ -23,6 +24,21 @@ enum StatusMapping {
                 return SidecarError(.invalidArgument, "unknown retry policy \"\(name)\" (policies: \(known.joined(separator: ", ")))")
             case .unknownKey(let key):
                 return SidecarError(.notFound, "no retry key \"\(key)\"")
+            }
+        case let error as DatabaseError:
+            switch error {
+            case .invalidArgument(let reason):
+                return SidecarError(.invalidArgument, reason)
+            case .outsideRoots(let requested, let resolved, let roots):
+                let rootList = roots.isEmpty ? "none are configured" : roots.joined(separator: ", ")
+                // The prefix stays for clients that read the message; the
+                // detail's category is what to test.
+                return SidecarError(
+                    .permissionDenied,
+                    "OUTSIDE_ROOTS: \(requested) resolves to \(resolved), which is not under databases.roots (\(rootList))",
+                    detail: FailureDetail(
+                        category: DbVerdict.outsideRoots.rawValue, permanent: true,
+                        remedy: "Ask for a file under databases.roots, or add its folder to databases.roots in the daemon's config."))
             }
         case let error as LeaseError:
             switch error {

@@ -72,7 +72,16 @@ public enum ImageBackendEvent: Sendable, Equatable {
 
 /// A place images live, as the coordinator needs it. Every method is called
 /// on the loop thread and calls `done` there exactly once, later or at once.
+/// The daemon starts a backend once it serves, hands it every config a
+/// reload applies, and closes it at shutdown (each a no-op by default).
 public protocol ImageBackend: AnyObject {
+    /// Where the images live, for the daemon's start-up log line.
+    var summary: String { get }
+    func start() throws
+    func configure(_ images: DaemonConfig.ImagesConfig)
+    /// Stops what the backend runs (jobs, event streams); nothing answers after.
+    func close()
+
     /// True when `onEvent` reports every removal, so a present image stays
     /// known present until an event says otherwise; false makes presence
     /// expire after a TTL and be checked again.
@@ -92,6 +101,11 @@ public protocol ImageBackend: AnyObject {
 }
 
 extension ImageBackend {
+    public var summary: String { "" }
+    public func start() throws {}
+    public func configure(_ images: DaemonConfig.ImagesConfig) {}
+    public func close() {}
+
     public func collectGarbage(dryRun: Bool, _ done: @escaping (Result<PruneReport, ImageBackendFailure>) -> Void) {
         done(.success(PruneReport()))
     }

@@ -19,7 +19,7 @@ struct CheckDbCommand: AsyncParsableCommand {
     @Flag(help: "PRAGMA integrity_check instead of quick_check (also checks indexes).")
     var full = false
 
-    @Option(name: .customLong("max-errors"), help: "Report at most this many problems (default: the daemon's, 10).")
+    @Option(name: .customLong("max-errors"), help: "Report at most this many problems (default: the daemon's, \(SidecarDefaults.dbCheckMaxErrors)).")
     var maxErrors: UInt32 = 0
 
     func run() async throws {

@@ -3,7 +3,7 @@ import SidecarCore
 
 /// The `--ttl`/`--lease-ttl` flags: their one default and their reading.
 enum LeaseTTL {
-    static let defaultText = "10m"
+    static let defaultText = DurationText.format(Double(SidecarDefaults.leaseTTLSeconds))
 
     /// Whole seconds for the wire, rounded up so a short TTL never reads as
     /// 0 (which the daemon rejects).

@@ -4,7 +4,7 @@ import SidecarImages
 import SidecarLoop
 import XCTest
 
-@testable import SidecarDaemon
+@testable import SidecarImageBackends
 
 /// The contract against the command backend, driving the real fixture
 /// script (Tests/Fixtures/image_store.sh) through `uv_spawn`.

@@ -5,7 +5,7 @@ import SidecarLoop
 import SidecarTestSupport
 import XCTest
 
-@testable import SidecarDaemon
+@testable import SidecarImageBackends
 
 /// The contract against the Docker Engine API backend, talking to a real
 /// `podman system service` with its own vfs store.

@@ -2,7 +2,7 @@ import Foundation
 import SidecarTestSupport
 import XCTest
 
-@testable import SidecarDaemon
+@testable import SidecarImageBackends
 
 /// The pieces the docker backend is made of: the build context as tar, and
 /// JSON streams cut anywhere.

@@ -6,7 +6,7 @@ import SidecarStore
 import SidecarTestSupport
 import XCTest
 
-@testable import SidecarDaemon
+@testable import SidecarImageBackends
 
 /// The contract against the OCI layout backend: pulls with real skopeo
 /// from a real docker-registry on 127.0.0.1.

@@ -1,6 +1,7 @@
 import SidecarConfig
 import SidecarCore
 import SidecarImages
+import SidecarTestSupport
 import XCTest
 
 final class ImageCoordinatorTests: XCTestCase {

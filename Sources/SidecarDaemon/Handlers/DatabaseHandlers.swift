@@ -4,25 +4,15 @@ import SidecarWire
 /// CheckDb and ReportDbError.
 enum DatabaseHandlers {
     static func specs(databases: DatabaseService) -> [MethodSpec] {
-        [
+        let coordinator = databases.coordinator
+        return [
             .deferred("CheckDb") { (call, request: CheckDbRequest) in
-                try databases.check(path: request.path, mode: request.mode, maxErrors: Int(request.maxErrors)) { answer in
-                    switch answer {
-                    case .success(let answer):
-                        call.respond(CheckDbResponse(
-                            result: answer.result, shared: answer.shared, reused: answer.reused, resolvedPath: answer.resolvedPath))
-                    case .failure(let error):
-                        call.fail(error)
-                    }
-                }
+                coordinator.check(path: request.path, mode: request.mode, maxErrors: Int(request.maxErrors), call.finish)
             },
             .deferred("ReportDbError") { (call, request: ReportDbErrorRequest) in
-                try databases.report(request) { answer in
-                    switch answer {
-                    case .success(let response): call.respond(response)
-                    case .failure(let error): call.fail(error)
-                    }
-                }
+                coordinator.report(
+                    path: request.path, clientID: request.clientID, message: request.message, sqliteCode: request.sqliteCode,
+                    ok: request.ok, call.finish)
             },
         ]
     }

@@ -1,13 +1,11 @@
 import SidecarCore
+import SidecarLoop
 import SidecarImages
 import SidecarStore
 
 /// AcquireLease, ReleaseLease, ListLeases and expiry: the lease table in
 /// memory, every change written to the state database before it is answered.
 final class LeaseService {
-    /// What EnsureImage uses when a caller asks for a lease without a TTL.
-    static let defaultTTLSeconds: UInt32 = 600
-
     private var table: LeaseTable
     private let store: LeaseStore
     private let context: DaemonContext
@@ -27,10 +25,10 @@ final class LeaseService {
         switch change {
         case .created(let created):
             lease = created
-            context.metrics.increment("sidecar_leases_total", label: "acquired")
+            context.metrics.increment(.leases, label: "acquired")
         case .renewed(let renewed):
             lease = renewed
-            context.metrics.increment("sidecar_leases_total", label: "renewed")
+            context.metrics.increment(.leases, label: "renewed")
         }
         try store.save(lease)
         table = next
@@ -42,7 +40,7 @@ final class LeaseService {
         let lease = try next.release(id: id)
         try store.delete(ids: [lease.id])
         table = next
-        context.metrics.increment("sidecar_leases_total", label: "released")
+        context.metrics.increment(.leases, label: "released")
     }
 
     func live() -> [LeaseRecord] {
@@ -63,7 +61,7 @@ final class LeaseService {
             context.logger.error("could not delete \(expired.count) expired leases: \(error)")
         }
         for lease in expired {
-            context.metrics.increment("sidecar_leases_total", label: "expired")
+            context.metrics.increment(.leases, label: "expired")
             context.events.publish(
                 topic: "lease.expired", subject: lease.target, message: "lease \(lease.id) of \(lease.holder) on \(lease.target) expired",
                 attributes: ["id": lease.id, "holder": lease.holder])

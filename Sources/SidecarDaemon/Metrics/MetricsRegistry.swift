@@ -39,6 +39,7 @@ final class MetricsRegistry {
     private var callsByCode: [UInt64] = []
     private static let codeCount = StatusCode.allCases.count
     private var latency: [Histogram] = []
+    /// Per counter name, per label value.
     private var counters: [String: [String: UInt64]] = [:]
 
     func slot(for method: String) -> Int {
@@ -56,9 +57,9 @@ final class MetricsRegistry {
         latency[slot].observe(seconds)
     }
 
-    /// A labelled counter, e.g. `increment("sidecar_protocol_errors_total", label: "oversized")`.
-    func increment(_ name: String, label: String = "") {
-        counters[name, default: [:]][label, default: 0] += 1
+    /// Counts one, e.g. `increment(.protocolErrors, label: "oversized")`.
+    func increment(_ counter: Counter, label: String = "") {
+        counters[counter.name, default: [:]][label, default: 0] += 1
     }
 
     struct Gauges {
@@ -70,33 +71,6 @@ final class MetricsRegistry {
         var uptimeSeconds: Double
         var version: String
     }
-
-    /// Label names of the plain counters, for rendering.
-    private static let counterLabels: [String: String] = [
-        "sidecar_connections_total": "",
-        "sidecar_connections_rejected_total": "reason",
-        "sidecar_protocol_errors_total": "kind",
-        "sidecar_config_reloads_total": "result",
-        "sidecar_retry_decisions_total": "decision",
-        "sidecar_retry_commits_total": "result",
-        "sidecar_db_checks_total": "outcome",
-        "sidecar_image_ensure_total": "answer",
-        "sidecar_image_jobs_total": "result",
-        "sidecar_leases_total": "event",
-    ]
-
-    private static let help: [String: String] = [
-        "sidecar_connections_total": "Connections accepted since start.",
-        "sidecar_connections_rejected_total": "Connections refused or closed by the daemon, by reason.",
-        "sidecar_protocol_errors_total": "Frames that broke the protocol, by kind.",
-        "sidecar_config_reloads_total": "Config reloads, by result.",
-        "sidecar_retry_decisions_total": "ReserveRetrySlot answers, by decision.",
-        "sidecar_retry_commits_total": "Group commits of the retry ledger (each one transaction), by result.",
-        "sidecar_db_checks_total": "CheckDb requests by outcome: run (a check ran), shared, reused, outside_roots.",
-        "sidecar_image_ensure_total": "EnsureImage answers: present (from the cache or a check), joined (a job), failed.",
-        "sidecar_image_jobs_total": "Image jobs by result: started, finished, failed.",
-        "sidecar_leases_total": "Lease events: acquired, renewed, released, expired.",
-    ]
 
     func render(_ gauges: Gauges) -> String {
         var out = ""
@@ -135,16 +109,16 @@ final class MetricsRegistry {
             line("sidecar_call_duration_seconds_sum{method=\"\(method)\"} \(histogram.sum)")
             line("sidecar_call_duration_seconds_count{method=\"\(method)\"} \(histogram.count)")
         }
-        for name in Self.counterLabels.keys.sorted() {
-            line("# HELP \(name) \(Self.help[name] ?? "")")
+        for counter in Counter.all {
+            let name = counter.name
+            line("# HELP \(name) \(counter.help)")
             line("# TYPE \(name) counter")
-            let labelName = Self.counterLabels[name] ?? ""
             let values = counters[name] ?? [:]
-            if labelName.isEmpty {
+            if counter.labelName.isEmpty {
                 line("\(name) \(values[""] ?? 0)")
             } else {
                 for (label, value) in values.sorted(by: { $0.key < $1.key }) {
-                    line("\(name){\(labelName)=\"\(escape(label))\"} \(value)")
+                    line("\(name){\(counter.labelName)=\"\(escape(label))\"} \(value)")
                 }
             }
         }

@@ -1,17 +1,13 @@
 import Glibc
 import SidecarCore
+import SidecarDatabases
 import SidecarStore
 
 /// Where a client's database path really points, found on the thread pool
 /// (realpath and stat touch the file system). Symlinks and ".." are
 /// resolved before the roots are checked, so neither can lead outside them.
 enum DatabasePaths {
-    enum Resolution: Sendable {
-        case inside(resolved: String, fingerprint: FileFingerprint?, isDirectory: Bool)
-        case outside(resolved: String, roots: [String])
-    }
-
-    static func resolve(_ path: String, roots: [String]) -> Resolution {
+    static func resolve(_ path: String, roots: [String]) -> DatabasePathResolution {
         let resolved = resolvePath(path)
         let resolvedRoots = DatabaseRoots(resolvedRoots: roots.map(resolvePath))
         guard resolvedRoots.contains(resolvedPath: resolved) else { return .outside(resolved: resolved, roots: resolvedRoots.roots) }

@@ -65,8 +65,12 @@ final class CommandImageBackend: ImageBackend {
         }
     }
 
+    func configure(_ images: DaemonConfig.ImagesConfig) {
+        configure(images.command)
+    }
+
     /// Kills every child still running (shutdown).
-    func killAll() {
+    func close() {
         for child in running.values { child.kill() }
     }
 

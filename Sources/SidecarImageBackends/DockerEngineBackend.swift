@@ -31,9 +31,15 @@ final class DockerEngineBackend: ImageBackend {
         http = try HTTPClient(loop: loop, socketPath: socketPath)
     }
 
+    var summary: String { "Docker engine API at \(socketPath)" }
+
     /// Starts following the engine's image events.
     func start() throws {
-        eventStream = try EngineEventStream(loop: loop, backend: self)
+        do {
+            eventStream = try EngineEventStream(loop: loop, backend: self)
+        } catch {
+            throw ImageBackendFailure(.unavailable, "cannot follow the engine's events: \(error)")
+        }
         eventStream?.connect()
     }
 

@@ -42,13 +42,15 @@ final class OCILayoutBackend: ImageBackend {
         self.logger = logger
     }
 
-    func configure(templates: DaemonConfig.CommandTemplates, insecureRegistries: [String]) {
-        builder.configure(templates)
-        self.insecureRegistries = insecureRegistries
+    var summary: String { "OCI layout at \(layout.root)" }
+
+    func configure(_ images: DaemonConfig.ImagesConfig) {
+        builder.configure(images.command)
+        insecureRegistries = images.insecureRegistries
     }
 
-    func killAll() {
-        builder.killAll()
+    func close() {
+        builder.close()
     }
 
     // MARK: ImageBackend

@@ -1,0 +1,42 @@
+/// A counter of the daemon, declared once with its label and help text, so
+/// a call site names a constant (`metrics.increment(.leases, label:
+/// "expired")`) and a mistyped name does not compile.
+struct Counter: Hashable, Sendable {
+    let name: String
+    /// The label's name; empty for a counter without one.
+    let labelName: String
+    let help: String
+}
+
+extension Counter {
+    static let connections = Counter(
+        name: "sidecar_connections_total", labelName: "", help: "Connections accepted since start.")
+    static let connectionsRejected = Counter(
+        name: "sidecar_connections_rejected_total", labelName: "reason",
+        help: "Connections refused or closed by the daemon, by reason.")
+    static let protocolErrors = Counter(
+        name: "sidecar_protocol_errors_total", labelName: "kind", help: "Frames that broke the protocol, by kind.")
+    static let configReloads = Counter(
+        name: "sidecar_config_reloads_total", labelName: "result", help: "Config reloads, by result.")
+    static let retryDecisions = Counter(
+        name: "sidecar_retry_decisions_total", labelName: "decision", help: "ReserveRetrySlot answers, by decision.")
+    static let retryCommits = Counter(
+        name: "sidecar_retry_commits_total", labelName: "result",
+        help: "Group commits of the retry ledger (each one transaction), by result.")
+    static let dbChecks = Counter(
+        name: "sidecar_db_checks_total", labelName: "outcome",
+        help: "CheckDb requests by outcome: run (a check ran), shared, reused, outside_roots.")
+    static let imageEnsures = Counter(
+        name: "sidecar_image_ensure_total", labelName: "answer",
+        help: "EnsureImage answers: present (from the cache or a check), joined (a job), failed.")
+    static let imageJobs = Counter(
+        name: "sidecar_image_jobs_total", labelName: "result", help: "Image jobs by result: started, finished, failed.")
+    static let leases = Counter(
+        name: "sidecar_leases_total", labelName: "event", help: "Lease events: acquired, renewed, released, expired.")
+
+    /// Every counter, each rendered (even at zero) in this order.
+    static let all: [Counter] = [
+        .configReloads, .connectionsRejected, .connections, .dbChecks, .imageEnsures, .imageJobs, .leases,
+        .protocolErrors, .retryCommits, .retryDecisions,
+    ].sorted { $0.name < $1.name }
+}

@@ -1,0 +1,207 @@
+import SidecarConfig
+import SidecarCore
+
+/// The rules of CheckDb and ReportDbError (DESIGN.md 4.2, seed 001), on one
+/// thread, over a runner that does the blocking work and a clock it is
+/// given: checks run under a cap in arrival order; concurrent checks of one
+/// file share one run; a result is reused while the file and its WAL are
+/// unchanged; a streak of corruption reports per (client, file) decides
+/// when the host's own verdict is asked for, and that verdict decides
+/// between respawning and restoring.
+public final class DatabaseCoordinator {
+    public typealias CheckCompletion = (Result<DbCheckAnswer, DatabaseError>) -> Void
+    public typealias ReportCompletion = (Result<DbErrorAdvice, DatabaseError>) -> Void
+
+    /// Results kept for reuse; past this the cache starts afresh.
+    public static let cacheLimit = 4096
+
+    private struct CheckKey: Hashable {
+        let mode: DbCheckMode
+        let path: String
+    }
+
+    private let runner: DatabaseCheckRunner
+    private let clock: () -> Double
+    private var settings: DaemonConfig.DatabasesConfig
+    public var classifier: ErrorClassifier
+    private var inFlight: [CheckKey: [CheckCompletion]] = [:]
+    private var cache: [CheckKey: (fingerprint: FileFingerprint, result: DbCheckResult)] = [:]
+    private var waitingToStart: [() -> Void] = []
+    /// Checks running now; never more than `max_concurrent_checks`.
+    public private(set) var running = 0
+    private var streaks: CorruptionStreaks
+
+    /// `db.corrupt` and `db.torn_view`.
+    public var onEvent: (DatabaseEvent) -> Void = { _ in }
+    /// Each CheckDb outcome: run, shared, reused, outside_roots.
+    public var onCheckOutcome: (String) -> Void = { _ in }
+
+    /// `clock`: Unix seconds, for the streaks' idle expiry.
+    public init(
+        settings: DaemonConfig.DatabasesConfig, classifier: ErrorClassifier, runner: DatabaseCheckRunner,
+        clock: @escaping () -> Double
+    ) {
+        self.settings = settings
+        self.classifier = classifier
+        self.runner = runner
+        self.clock = clock
+        streaks = CorruptionStreaks(threshold: settings.streakThreshold)
+    }
+
+    public func configure(_ settings: DaemonConfig.DatabasesConfig, classifier: ErrorClassifier) {
+        self.settings = settings
+        self.classifier = classifier
+        streaks.threshold = settings.streakThreshold
+        cache.removeAll()  // the roots may have changed
+    }
+
+    /// Forgets clients not heard from for `databases.client_idle_expiry`.
+    public func forgetIdleClients() {
+        streaks.forgetIdle(now: clock(), idleSeconds: settings.clientIdleExpirySeconds)
+    }
+
+    public var trackedStreaks: Int { streaks.trackedCount }
+    public var cachedResults: Int { cache.count }
+
+    // MARK: CheckDb
+
+    /// `maxErrors` 0: the default (`SidecarDefaults.dbCheckMaxErrors`).
+    public func check(path: String, mode: DbCheckMode, maxErrors: Int, _ completion: @escaping CheckCompletion) {
+        guard path.hasPrefix("/") else { return completion(.failure(.invalidArgument("the path must be absolute, got \"\(path)\""))) }
+        runner.resolve(path, roots: settings.roots) { [self] resolution in
+            route(resolution, requested: path, mode: mode, maxErrors: maxErrors, completion)
+        }
+    }
+
+    private func route(
+        _ resolution: DatabasePathResolution, requested: String, mode: DbCheckMode, maxErrors: Int,
+        _ completion: @escaping CheckCompletion
+    ) {
+        switch resolution {
+        case .outside(let resolved, let roots):
+            onCheckOutcome("outside_roots")
+            completion(.failure(.outsideRoots(requested: requested, resolved: resolved, roots: roots)))
+        case .inside(let resolved, let fingerprint, let isDirectory):
+            if isDirectory {
+                return completion(.success(DbCheckAnswer(
+                    result: DbCheckResult(verdict: .notADatabase, messages: ["\(resolved) is a directory"]),
+                    shared: false, reused: false, resolvedPath: resolved)))
+            }
+            guard let fingerprint else {
+                return completion(.success(DbCheckAnswer(
+                    result: DbCheckResult(verdict: .missing, messages: ["\(resolved) does not exist"]),
+                    shared: false, reused: false, resolvedPath: resolved)))
+            }
+            let key = CheckKey(mode: mode, path: resolved)
+            if let cached = cache[key], cached.fingerprint == fingerprint {
+                onCheckOutcome("reused")
+                return completion(.success(DbCheckAnswer(result: cached.result, shared: false, reused: true, resolvedPath: resolved)))
+            }
+            if inFlight[key] != nil {
+                onCheckOutcome("shared")
+                inFlight[key]?.append(completion)
+                return
+            }
+            inFlight[key] = [completion]
+            let job = DbCheckJob(
+                path: resolved, mode: mode, maxErrors: maxErrors > 0 ? maxErrors : SidecarDefaults.dbCheckMaxErrors,
+                busyTimeoutMilliseconds: Int32(clamping: Int(settings.busyTimeoutSeconds * 1000)))
+            let start = { [self] in run(job, key: key) }
+            if running < settings.maxConcurrentChecks {
+                start()
+            } else {
+                waitingToStart.append(start)
+            }
+        }
+    }
+
+    private func run(_ job: DbCheckJob, key: CheckKey) {
+        running += 1
+        onCheckOutcome("run")
+        runner.check(job) { [self] fingerprint, result in
+            finish(key: key, fingerprint: fingerprint, result: result)
+        }
+    }
+
+    private func finish(key: CheckKey, fingerprint: FileFingerprint?, result: DbCheckResult) {
+        running -= 1
+        // BUSY and MISSING say nothing lasting about the file's content.
+        if let fingerprint, result.verdict != .busy, result.verdict != .missing {
+            if cache.count >= Self.cacheLimit { cache.removeAll() }
+            cache[key] = (fingerprint, result)
+        }
+        if result.verdict == .corrupt || result.verdict == .notADatabase {
+            onEvent(DatabaseEvent(
+                topic: "db.corrupt", subject: key.path, message: result.messages.first ?? result.verdict.rawValue,
+                attributes: ["verdict": result.verdict.rawValue]))
+        }
+        let waiters = inFlight.removeValue(forKey: key) ?? []
+        for (index, completion) in waiters.enumerated() {
+            completion(.success(DbCheckAnswer(result: result, shared: index > 0, reused: false, resolvedPath: key.path)))
+        }
+        if !waitingToStart.isEmpty, running < settings.maxConcurrentChecks {
+            waitingToStart.removeFirst()()
+        }
+    }
+
+    // MARK: ReportDbError
+
+    public func report(
+        path: String, clientID: String, message: String, sqliteCode: Int32?, ok: Bool,
+        _ completion: @escaping ReportCompletion
+    ) {
+        guard !clientID.isEmpty else { return completion(.failure(.invalidArgument("client_id must not be empty"))) }
+        let kind: CorruptionStreaks.Report
+        if ok {
+            kind = .success
+        } else if message.isEmpty && sqliteCode == nil {
+            return completion(.failure(.invalidArgument("give the error message or SQLite code, or ok for a success")))
+        } else {
+            let verdict = classifier.classify(FailureReport(message: message, sqliteCode: sqliteCode))
+            kind = verdict.category == "db_corrupt" ? .corruption : .otherError
+        }
+        guard path.hasPrefix("/") else { return completion(.failure(.invalidArgument("the path must be absolute, got \"\(path)\""))) }
+        runner.resolve(path, roots: settings.roots) { [self] resolution in
+            guard case .inside(let resolved, _, _) = resolution else {
+                return route(resolution, requested: path, mode: .quick, maxErrors: 0) { answer in
+                    if case .failure(let error) = answer { completion(.failure(error)) }
+                }
+            }
+            let threshold = UInt32(streaks.threshold)
+            let streak = UInt32(streaks.record(kind, client: clientID, path: resolved, now: clock()))
+            guard kind == .corruption, streak >= threshold else {
+                return completion(.success(DbErrorAdvice(action: .continue, streak: streak, threshold: threshold)))
+            }
+            route(resolution, requested: path, mode: .quick, maxErrors: 0) { [self] answer in
+                completion(answer.map { advise($0.result, path: resolved, client: clientID, streak: streak, threshold: threshold) })
+            }
+        }
+    }
+
+    /// At the threshold: the host's verdict decides between respawning and restoring.
+    private func advise(_ result: DbCheckResult, path: String, client: String, streak: UInt32, threshold: UInt32) -> DbErrorAdvice {
+        switch result.verdict {
+        case .ok:
+            onEvent(DatabaseEvent(
+                topic: "db.torn_view", subject: path, message: "client \(client) sees corruption the host does not",
+                attributes: ["client": client, "streak": "\(streak)"]))
+            return DbErrorAdvice(
+                action: .exitTempfail, streak: streak, threshold: threshold,
+                remedy: "\(path) is intact on the host: your view of it is torn (a stale page cache on the mount). "
+                    + "Exit 75 (EX_TEMPFAIL) and be respawned with a fresh mount.",
+                verdict: .ok)
+        case .corrupt, .notADatabase, .missing:
+            return DbErrorAdvice(
+                action: .corrupt, streak: streak, threshold: threshold,
+                remedy: "\(path) is damaged on the host too (\(result.messages.first ?? result.verdict.rawValue)); "
+                    + "respawning will not help. Restore it from a backup, or salvage it: "
+                    + "sqlite3 \(path) .recover | sqlite3 \(path).recovered",
+                verdict: result.verdict)
+        case .busy, .outsideRoots:
+            return DbErrorAdvice(
+                action: .continue, streak: streak, threshold: threshold,
+                remedy: "the host could not check \(path) (\(result.messages.first ?? "busy")); keep reporting",
+                verdict: result.verdict)
+        }
+    }
+}

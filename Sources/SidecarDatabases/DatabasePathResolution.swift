@@ -1,0 +1,8 @@
+import SidecarCore
+
+/// Where a client's database path really points (symlinks and ".." resolved
+/// before the roots are checked), found by the check runner off the loop.
+public enum DatabasePathResolution: Sendable, Equatable {
+    case inside(resolved: String, fingerprint: FileFingerprint?, isDirectory: Bool)
+    case outside(resolved: String, roots: [String])
+}
