@@ -52,7 +52,7 @@ final class Connection {
 
     private func received(_ bytes: UnsafeRawBufferPointer) {
         lastActivityMilliseconds = server.loop.nowMilliseconds
-        server.readStarted()
+        server.router.readStarted()
         decoder.feed(bytes) { event in
             guard !isClosing else { return }
             switch event {
@@ -119,7 +119,7 @@ final class Connection {
             .resourceExhausted,
             "message of \(length) bytes exceeds the limit of \(server.limits.maxMessageBytes) bytes (limits.max_message_bytes)")
         if let callID, callID != 0, greeted, calls[callID] == nil {
-            rejectCall(id: callID, metricsSlot: server.unknownMethodSlot, error: error)
+            rejectCall(id: callID, metricsSlot: server.router.unknownMethodSlot, error: error)
         } else {
             goAway(error)
         }

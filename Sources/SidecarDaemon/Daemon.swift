@@ -79,7 +79,7 @@ public enum Daemon {
         reloader.onApplied.append { config in
             for service in services { service.configure(config) }
         }
-        server.install(ServiceRoutes.table(
+        server.router.install(ServiceRoutes.table(
             server: server, reloader: reloader, retries: retries, databases: databases, images: images))
         let lagProbe = try LoopLagProbe(loop: loop)
         server.lagProbe = lagProbe

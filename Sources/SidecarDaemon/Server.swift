@@ -5,9 +5,9 @@ import SidecarCore
 import SidecarLoop
 import SidecarWire
 
-/// Accepts connections on the socket, routes calls through the method
-/// table, enforces the limits, and drains on shutdown. Everything here runs
-/// on the loop thread.
+/// Accepts connections on the socket, enforces the limits on connections
+/// and calls, hands each call to the router, and drains on shutdown.
+/// Everything here runs on the loop thread.
 final class Server {
     enum State: String {
         case serving
@@ -19,46 +19,7 @@ final class Server {
     let context: DaemonContext
     let metrics: MetricsRegistry
     private(set) var state = State.serving
-    private final class Route {
-        let spec: MethodSpec
-        let metricsSlot: Int
-        let nameBytes: [UInt8]
-        /// `spec.handler` unpacked once: taking a closure out of the enum
-        /// on every call cost two retains and two releases.
-        let answerNow: ((PeerCredentials, UnsafeRawBufferPointer, ProtobufWriter) -> SidecarError?)?
-        let start: ((ActiveCall, UnsafeRawBufferPointer) -> Void)?
-
-        init(spec: MethodSpec, metricsSlot: Int) {
-            self.spec = spec
-            self.metricsSlot = metricsSlot
-            nameBytes = Array(spec.name.utf8)
-            switch spec.handler {
-            case .answerNow(let handler):
-                answerNow = handler
-                start = nil
-            case .start(let handler):
-                answerNow = nil
-                start = handler
-            }
-        }
-
-        func isNamed(_ bytes: UnsafeRawBufferPointer) -> Bool {
-            guard bytes.count == nameBytes.count, let given = bytes.baseAddress else { return false }
-            return nameBytes.withUnsafeBytes { memcmp($0.baseAddress!, given, bytes.count) == 0 }
-        }
-    }
-
-    private var routes: [String: Route] = [:]
-    /// The last method called: runners call one method over and over, and
-    /// comparing its bytes is cheaper than making a String and hashing it.
-    private var lastRoute: Route?
-    /// Where the methods answered at once write their reply; reused.
-    private let replyWriter = ProtobufWriter(capacity: 4096)
-    /// When the previous call answered at once ended, or the current read
-    /// began: the start of the next such call, so one costs one clock read.
-    private var callClockNanoseconds: UInt64 = 0
-    /// Metrics row for calls to names that are not methods.
-    let unknownMethodSlot: Int
+    let router: Router
     private var listener: UnixListener?
     private var connections: [UInt64: Connection] = [:]
     private var nextConnectionID: UInt64 = 1
@@ -79,18 +40,12 @@ final class Server {
         self.loop = loop
         self.context = context
         metrics = context.metrics
-        unknownMethodSlot = context.metrics.slot(for: "unknown")
+        router = Router(metrics: context.metrics)
     }
 
     var limits: DaemonConfig.Limits { context.config.limits }
     var log: Logger { context.logger }
     var connectionCount: Int { connections.count }
-
-    func install(_ table: [MethodSpec]) {
-        for spec in table where routes[spec.name] == nil {
-            routes[spec.name] = Route(spec: spec, metricsSlot: metrics.slot(for: spec.name))
-        }
-    }
 
     /// `inheritedDescriptor`: a listening socket from systemd socket
     /// activation, used instead of binding `socketPath`.
@@ -187,14 +142,8 @@ final class Server {
     // MARK: Calls
 
     func startCall(_ frame: ClientFrameView, on connection: Connection) {
-        let route: Route?
-        if let last = lastRoute, last.isNamed(frame.methodBytes) {
-            route = last
-        } else {
-            route = routes[frame.method]
-            if let route { lastRoute = route }
-        }
-        let slot = route?.metricsSlot ?? unknownMethodSlot
+        let route = router.route(for: frame)
+        let slot = route?.metricsSlot ?? router.unknownMethodSlot
         let id = frame.callID
         func reject(_ error: SidecarError) {
             connection.rejectCall(id: id, metricsSlot: slot, error: error)
@@ -212,7 +161,7 @@ final class Server {
         }
         guard let route else {
             return reject(SidecarError(
-                .unimplemented, "unknown method \"\(frame.method)\" (methods: \(routes.keys.sorted().joined(separator: ", ")))"))
+                .unimplemented, "unknown method \"\(frame.method)\" (methods: \(router.methodNames.joined(separator: ", ")))"))
         }
         if route.spec.requiresAdmin && !isAdmin(connection.peer) {
             return reject(SidecarError(
@@ -223,15 +172,8 @@ final class Server {
         if let answerNow = route.answerNow {
             // Counted in flight while it runs, so Health sees itself.
             inflightCalls += 1
-            // A large answer (Metrics, a long list) may grow it; that memory
-            // is not kept past a few hundred KiB.
-            replyWriter.reset(keepingCapacityUpTo: 256 * 1024)
-            let failure = answerNow(connection.peer, frame.payload, replyWriter)
+            router.answerNow(answerNow, route: route, frame: frame, on: connection)
             inflightCalls -= 1
-            let code = connection.answer(id: id, reply: replyWriter, failure: failure)
-            let ended = EventLoop.monotonicNanoseconds()
-            metrics.recordCall(slot: slot, code: code, seconds: Double(ended &- callClockNanoseconds) / 1e9)
-            callClockNanoseconds = ended
         } else if let startHandler = route.start {
             let call = ActiveCall(id: id, method: route.spec.name, metricsSlot: slot, peer: connection.peer, connection: connection)
             connection.register(call)
@@ -240,14 +182,8 @@ final class Server {
                 armDeadline(call, milliseconds: frame.timeoutMilliseconds)
             }
             startHandler(call, frame.payload)
-            callClockNanoseconds = EventLoop.monotonicNanoseconds()
+            router.deferredCallStarted()
         }
-    }
-
-    /// A connection is about to handle what it read: the first call answered
-    /// at once in it is timed from here (its decoding included).
-    func readStarted() {
-        callClockNanoseconds = EventLoop.monotonicNanoseconds()
     }
 
     private func armDeadline(_ call: ActiveCall, milliseconds: UInt32) {

@@ -27,7 +27,7 @@ struct CheckDbCommand: AsyncParsableCommand {
             let answer: CheckDbResponse
             do {
                 answer = try await client.checkDb(path: path, mode: full ? .full : .quick, maxErrors: maxErrors, timeout: global.callTimeout)
-            } catch let error as SidecarError where error.code == .permissionDenied && error.message.hasPrefix("OUTSIDE_ROOTS") {
+            } catch let error as SidecarError where error.detail?.category == DbVerdict.outsideRoots.rawValue {
                 if global.json {
                     Output.json(["verdict": DbVerdict.outsideRoots.rawValue, "messages": [error.message], "path": path])
                 } else {

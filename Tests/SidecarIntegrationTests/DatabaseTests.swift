@@ -169,6 +169,8 @@ final class DatabaseTests: XCTestCase {
             } catch let error as SidecarError {
                 XCTAssertEqual(error.code, .permissionDenied, path)
                 XCTAssertTrue(error.message.hasPrefix("OUTSIDE_ROOTS"), error.message)
+                XCTAssertEqual(error.detail?.category, "outside_roots", path)
+                XCTAssertEqual(error.detail?.permanent, true, path)
             }
         }
         let cli = try CommandResult.sidecarctl(["check-db", root + "/link.db", "--socket", daemon.socketPath, "--json"])
