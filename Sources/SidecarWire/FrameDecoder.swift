@@ -94,7 +94,7 @@ public struct FrameDecoder {
             try pending.withUnsafeBytes { try handle(.frame($0)) }
             releasePending()
         case .peeking(let length) where pending.count == min(length, Self.peekBytes):
-            let callID = pending.withUnsafeBytes { ProtobufPeek.uint64Field(1, in: $0) }
+            let callID = pending.withUnsafeBytes { ProtobufWire.Reader($0).uint64Field(1) }
             let rest = length - pending.count
             state = rest > 0 ? .discarding(remaining: rest) : .header
             releasePending()

@@ -70,7 +70,7 @@ public struct ServerFrame: Sendable, Equatable {
         }
     }
 
-    /// Encodes with protobuf-c; `write(to:)` (EnvelopeCoding.swift) is the
+    /// Encodes with protobuf-c; `write(to:)` (ServerFrameWriter.swift) is the
     /// hand-written encoder the daemon uses, and tests hold the two equal.
     func protobufCFrameBytes() -> [UInt8] {
         let arena = PackArena()
