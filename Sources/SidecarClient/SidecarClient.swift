@@ -133,7 +133,7 @@ public final class SidecarClient: Sendable {
     // MARK: Generic calls
 
     /// Calls any unary method by name.
-    public func unary<Request: WireMessage, Response: WireMessage>(
+    package func unary<Request: WireMessage, Response: WireMessage>(
         _ method: String, _ request: Request, as _: Response.Type, timeout: Duration? = nil
     ) async throws -> Response {
         let payload = try await rawUnary(method, payload: request.wireBytes(), timeout: timeout)
@@ -141,7 +141,7 @@ public final class SidecarClient: Sendable {
     }
 
     /// Calls a unary method with an already-encoded request.
-    public func rawUnary(_ method: String, payload: [UInt8], timeout: Duration? = nil) async throws -> [UInt8] {
+    package func rawUnary(_ method: String, payload: [UInt8], timeout: Duration? = nil) async throws -> [UInt8] {
         try Task.checkCancellation()
         let connection = try await connector.connection()
         let timeoutMilliseconds = Self.milliseconds(timeout)

@@ -1,23 +1,23 @@
 import SidecarProtoC
 
 /// What a client writes: HELLO, CALL or CANCEL (wire.proto).
-public struct ClientFrame: Sendable, Equatable {
-    public enum Kind: UInt32, Sendable {
+package struct ClientFrame: Sendable, Equatable {
+    package enum Kind: UInt32, Sendable {
         case unspecified = 0
         case hello = 1
         case call = 2
         case cancel = 3
     }
 
-    public var callID: UInt64
-    public var kind: Kind
-    public var method: String
-    public var timeoutMilliseconds: UInt32
-    public var payload: [UInt8]
-    public var protocolVersion: UInt32
-    public var clientName: String
+    package var callID: UInt64
+    package var kind: Kind
+    package var method: String
+    package var timeoutMilliseconds: UInt32
+    package var payload: [UInt8]
+    package var protocolVersion: UInt32
+    package var clientName: String
 
-    public init(
+    package init(
         callID: UInt64 = 0, kind: Kind, method: String = "", timeoutMilliseconds: UInt32 = 0,
         payload: [UInt8] = [], protocolVersion: UInt32 = 0, clientName: String = ""
     ) {
@@ -30,19 +30,19 @@ public struct ClientFrame: Sendable, Equatable {
         self.clientName = clientName
     }
 
-    public static func hello(protocolVersion: UInt32, clientName: String) -> ClientFrame {
+    package static func hello(protocolVersion: UInt32, clientName: String) -> ClientFrame {
         ClientFrame(kind: .hello, protocolVersion: protocolVersion, clientName: clientName)
     }
 
-    public static func call(id: UInt64, method: String, timeoutMilliseconds: UInt32 = 0, payload: [UInt8]) -> ClientFrame {
+    package static func call(id: UInt64, method: String, timeoutMilliseconds: UInt32 = 0, payload: [UInt8]) -> ClientFrame {
         ClientFrame(callID: id, kind: .call, method: method, timeoutMilliseconds: timeoutMilliseconds, payload: payload)
     }
 
-    public static func cancel(id: UInt64) -> ClientFrame {
+    package static func cancel(id: UInt64) -> ClientFrame {
         ClientFrame(callID: id, kind: .cancel)
     }
 
-    public init(frameBody: UnsafeRawBufferPointer) throws {
+    package init(frameBody: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             frameBody, name: "ClientFrame",
             unpack: { sidecar__v1__client_frame__unpack(nil, $0, $1) },
@@ -60,7 +60,7 @@ public struct ClientFrame: Sendable, Equatable {
     }
 
     /// Appends this frame, header and body, to `buffer`.
-    public func append(to buffer: inout [UInt8]) {
+    package func append(to buffer: inout [UInt8]) {
         let arena = PackArena()
         var c = Sidecar__V1__ClientFrame()
         sidecar__v1__client_frame__init(&c)
@@ -78,7 +78,7 @@ public struct ClientFrame: Sendable, Equatable {
         withExtendedLifetime(arena) {}
     }
 
-    public func frameBytes() -> [UInt8] {
+    package func frameBytes() -> [UInt8] {
         var buffer: [UInt8] = []
         append(to: &buffer)
         return buffer

@@ -1,16 +1,16 @@
 /// A ClientFrame read in place: `payload` points into the frame body and is
 /// valid only as long as that body is.
-public struct ClientFrameView {
-    public var callID: UInt64 = 0
-    public var kind = ClientFrame.Kind.unspecified
+package struct ClientFrameView {
+    package var callID: UInt64 = 0
+    package var kind = ClientFrame.Kind.unspecified
     /// The method name's bytes: the server matches them against its last
     /// route before it makes a String of them.
-    public var methodBytes = UnsafeRawBufferPointer(start: nil, count: 0)
-    public var timeoutMilliseconds: UInt32 = 0
-    public var payload = UnsafeRawBufferPointer(start: nil, count: 0)
-    public var protocolVersion: UInt32 = 0
+    package var methodBytes = UnsafeRawBufferPointer(start: nil, count: 0)
+    package var timeoutMilliseconds: UInt32 = 0
+    package var payload = UnsafeRawBufferPointer(start: nil, count: 0)
+    package var protocolVersion: UInt32 = 0
 
-    public init(frameBody: UnsafeRawBufferPointer) throws {
+    package init(frameBody: UnsafeRawBufferPointer) throws {
         var reader = ProtobufWire.Reader(frameBody)
         while !reader.isAtEnd {
             // Tags: field number << 3 | wire type (0 varint, 2 bytes).
@@ -29,5 +29,5 @@ public struct ClientFrameView {
         }
     }
 
-    public var method: String { String(decoding: methodBytes, as: UTF8.self) }
+    package var method: String { String(decoding: methodBytes, as: UTF8.self) }
 }

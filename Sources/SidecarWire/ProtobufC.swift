@@ -6,7 +6,7 @@ import SidecarProtoC
 /// byte fields and arrays of sub-messages. Small pieces are bump-allocated
 /// from one block (a malloc per string was a third of encoding a reply);
 /// larger ones get their own. All is freed at once after packing.
-final class PackArena {
+package final class PackArena {
     private static let blockBytes = 2048
     private var block: UnsafeMutableRawPointer?
     private var used = 0
@@ -34,11 +34,11 @@ final class PackArena {
 
     /// A C copy of `text`, or nil for "": protobuf-c leaves a nil string out,
     /// as proto3 leaves out a default.
-    func string(_ text: String) -> UnsafeMutablePointer<CChar>? {
+    package func string(_ text: String) -> UnsafeMutablePointer<CChar>? {
         text.isEmpty ? nil : cString(text)
     }
 
-    func cString(_ text: String) -> UnsafeMutablePointer<CChar> {
+    package func cString(_ text: String) -> UnsafeMutablePointer<CChar> {
         var text = text
         return text.withUTF8 { utf8 in
             let memory = allocate(utf8.count + 1)
@@ -48,7 +48,7 @@ final class PackArena {
         }
     }
 
-    func bytes(_ data: [UInt8]) -> ProtobufCBinaryData {
+    package func bytes(_ data: [UInt8]) -> ProtobufCBinaryData {
         guard !data.isEmpty else { return ProtobufCBinaryData(len: 0, data: nil) }
         let memory = allocate(data.count)
         data.withUnsafeBytes { memory.copyMemory(from: $0.baseAddress!, byteCount: data.count) }
@@ -56,12 +56,12 @@ final class PackArena {
     }
 
     /// A C array of `count` values of T, uninitialized.
-    func array<T>(of _: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    package func array<T>(of _: T.Type, count: Int) -> UnsafeMutablePointer<T> {
         precondition(MemoryLayout<T>.alignment <= 8)
         return allocate(count * MemoryLayout<T>.stride).bindMemory(to: T.self, capacity: max(1, count))
     }
 
-    func strings(_ texts: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+    package func strings(_ texts: [String]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
         guard !texts.isEmpty else { return nil }
         let list = array(of: UnsafeMutablePointer<CChar>?.self, count: texts.count)
         for (index, text) in texts.enumerated() {
@@ -72,24 +72,24 @@ final class PackArena {
     }
 }
 
-enum ProtobufCField {
-    static func string(_ pointer: UnsafeMutablePointer<CChar>?) -> String {
+package enum ProtobufCField {
+    package static func string(_ pointer: UnsafeMutablePointer<CChar>?) -> String {
         guard let pointer else { return "" }
         return String(cString: pointer)
     }
 
-    static func bytes(_ data: ProtobufCBinaryData) -> [UInt8] {
+    package static func bytes(_ data: ProtobufCBinaryData) -> [UInt8] {
         guard data.len > 0, let base = data.data else { return [] }
         return [UInt8](UnsafeBufferPointer(start: base, count: data.len))
     }
 
-    static func strings(_ list: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, count: Int) -> [String] {
+    package static func strings(_ list: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, count: Int) -> [String] {
         guard let list, count > 0 else { return [] }
         return (0..<count).map { string(list[$0]) }
     }
 
     /// Packs `message` into a new array of exactly its encoded size.
-    static func pack<M>(
+    package static func pack<M>(
         _ message: inout M,
         size: (UnsafePointer<M>) -> Int,
         pack: (UnsafePointer<M>, UnsafeMutablePointer<UInt8>) -> Int
@@ -104,7 +104,7 @@ enum ProtobufCField {
     }
 
     /// Appends a frame (header and body) for `message` to `buffer`.
-    static func appendFrame<M>(
+    package static func appendFrame<M>(
         _ message: inout M,
         to buffer: inout [UInt8],
         size: (UnsafePointer<M>) -> Int,
@@ -121,7 +121,7 @@ enum ProtobufCField {
     }
 
     /// Unpacks with protobuf-c, reads the Swift value out, frees the C struct.
-    static func unpack<M, R>(
+    package static func unpack<M, R>(
         _ bytes: UnsafeRawBufferPointer,
         name: String,
         unpack: (Int, UnsafePointer<UInt8>?) -> UnsafeMutablePointer<M>?,

@@ -2,8 +2,8 @@
 /// (`ClientFrameView`, `ClassifyRequestView`): every call crosses them, and
 /// protobuf-c's generic walk with its allocations cost more than the call
 /// itself. Tests hold each hand decoder to what protobuf-c reads.
-enum ProtobufWire {
-    static func varintSize(_ value: UInt64) -> Int {
+package enum ProtobufWire {
+    package static func varintSize(_ value: UInt64) -> Int {
         var size = 1
         var rest = value >> 7
         while rest != 0 {
@@ -15,20 +15,20 @@ enum ProtobufWire {
 
     /// Reads the fields of a message one at a time: the decoder reads a
     /// tag, then the value its wire type says.
-    struct Reader {
-        let bytes: UnsafeRawBufferPointer
-        var offset = 0
+    package struct Reader {
+        package let bytes: UnsafeRawBufferPointer
+        package var offset = 0
 
-        init(_ bytes: UnsafeRawBufferPointer) {
+        package init(_ bytes: UnsafeRawBufferPointer) {
             self.bytes = bytes
         }
 
-        var isAtEnd: Bool { offset >= bytes.count }
+        package var isAtEnd: Bool { offset >= bytes.count }
 
         // Inlined into the two hot decoders (ClientFrameView, ClassifyRequest):
         // as calls, the reader was a tenth of a Health call.
         @inline(__always)
-        mutating func varint() throws -> UInt64 {
+        package mutating func varint() throws -> UInt64 {
             // One and two bytes (tags, kinds, most call ids and lengths) inline.
             if offset + 1 < bytes.count {
                 let first = bytes[offset]
@@ -66,7 +66,7 @@ enum ProtobufWire {
 
         /// The bytes of a length-delimited field whose tag was just read.
         @inline(__always)
-        mutating func lengthDelimited() throws -> UnsafeRawBufferPointer {
+        package mutating func lengthDelimited() throws -> UnsafeRawBufferPointer {
             let length = try varint()
             guard length <= UInt64(bytes.count - offset) else {
                 throw WireDecodingError("a field runs past the end of the message at byte \(offset)")
@@ -80,7 +80,7 @@ enum ProtobufWire {
         /// unknown field number is skipped, as protobuf does; a known
         /// number with another wire type, and wire types 3, 4, 6 and 7,
         /// are errors.
-        mutating func skipField(tag: UInt64, knownNumbers: ClosedRange<UInt64>, of message: String) throws {
+        package mutating func skipField(tag: UInt64, knownNumbers: ClosedRange<UInt64>, of message: String) throws {
             let number = tag >> 3
             guard number != 0 else { throw WireDecodingError("field number 0 at byte \(offset)") }
             guard !knownNumbers.contains(number) else {
@@ -106,7 +106,7 @@ extension ProtobufWire.Reader {
     /// The varint field `number`, read without decoding the message: enough
     /// to find the call id at the start of a frame too large to decode,
     /// whose bytes end anywhere.
-    func uint64Field(_ number: UInt64) -> UInt64? {
+    package func uint64Field(_ number: UInt64) -> UInt64? {
         var reader = self
         while !reader.isAtEnd {
             guard let tag = try? reader.varint() else { return nil }

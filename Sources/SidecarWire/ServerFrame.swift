@@ -2,8 +2,8 @@ import SidecarCore
 import SidecarProtoC
 
 /// What a server writes: HELLO_ACK, STREAM_MESSAGE, REPLY or GOAWAY (wire.proto).
-public struct ServerFrame: Sendable, Equatable {
-    public enum Kind: UInt32, Sendable {
+package struct ServerFrame: Sendable, Equatable {
+    package enum Kind: UInt32, Sendable {
         case unspecified = 0
         case helloAck = 1
         case streamMessage = 2
@@ -11,17 +11,17 @@ public struct ServerFrame: Sendable, Equatable {
         case goAway = 4
     }
 
-    public var callID: UInt64
-    public var kind: Kind
-    public var statusCode: StatusCode
-    public var statusMessage: String
-    public var payload: [UInt8]
-    public var protocolVersion: UInt32
-    public var serverVersion: String
-    public var maxMessageBytes: UInt32
-    public var maxInflightCalls: UInt32
+    package var callID: UInt64
+    package var kind: Kind
+    package var statusCode: StatusCode
+    package var statusMessage: String
+    package var payload: [UInt8]
+    package var protocolVersion: UInt32
+    package var serverVersion: String
+    package var maxMessageBytes: UInt32
+    package var maxInflightCalls: UInt32
 
-    public init(
+    package init(
         callID: UInt64 = 0, kind: Kind, statusCode: StatusCode = .ok, statusMessage: String = "",
         payload: [UInt8] = [], protocolVersion: UInt32 = 0, serverVersion: String = "",
         maxMessageBytes: UInt32 = 0, maxInflightCalls: UInt32 = 0
@@ -37,21 +37,21 @@ public struct ServerFrame: Sendable, Equatable {
         self.maxInflightCalls = maxInflightCalls
     }
 
-    public static func reply(id: UInt64, payload: [UInt8]) -> ServerFrame {
+    package static func reply(id: UInt64, payload: [UInt8]) -> ServerFrame {
         ServerFrame(callID: id, kind: .reply, payload: payload)
     }
 
-    public static func reply(id: UInt64, error: SidecarError) -> ServerFrame {
+    package static func reply(id: UInt64, error: SidecarError) -> ServerFrame {
         ServerFrame(
             callID: id, kind: .reply, statusCode: error.code, statusMessage: error.message,
             payload: error.detail?.wireBytes() ?? [])
     }
 
-    public static func goAway(_ error: SidecarError) -> ServerFrame {
+    package static func goAway(_ error: SidecarError) -> ServerFrame {
         ServerFrame(kind: .goAway, statusCode: error.code, statusMessage: error.message)
     }
 
-    public init(frameBody: UnsafeRawBufferPointer) throws {
+    package init(frameBody: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             frameBody, name: "ServerFrame",
             unpack: { sidecar__v1__server_frame__unpack(nil, $0, $1) },
@@ -93,7 +93,7 @@ public struct ServerFrame: Sendable, Equatable {
         return withExtendedLifetime(arena) { buffer }
     }
 
-    public func frameBytes() -> [UInt8] {
+    package func frameBytes() -> [UInt8] {
         var buffer: [UInt8] = []
         append(to: &buffer)
         return buffer

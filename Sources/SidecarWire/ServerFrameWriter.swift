@@ -7,14 +7,14 @@ extension ServerFrame {
     /// Writes an OK reply carrying `payload` (the daemon's reused reply
     /// buffer) into a connection's output, the same bytes as
     /// `reply(id:payload:).write(to:)`, without copying the payload first.
-    public static func writeReply(callID: UInt64, payload: UnsafeRawBufferPointer, to output: ProtobufWriter) {
+    package static func writeReply(callID: UInt64, payload: UnsafeRawBufferPointer, to output: ProtobufWriter) {
         write(
             callID: callID, kind: .reply, statusCode: .ok, statusMessage: "", payload: payload, protocolVersion: 0,
             serverVersion: "", maxMessageBytes: 0, maxInflightCalls: 0, to: output)
     }
 
     /// Writes this frame, header and body, into a connection's output.
-    public func write(to output: ProtobufWriter) {
+    package func write(to output: ProtobufWriter) {
         payload.withUnsafeBytes { payload in
             Self.write(
                 callID: callID, kind: kind, statusCode: statusCode, statusMessage: statusMessage, payload: payload,
@@ -24,7 +24,7 @@ extension ServerFrame {
     }
 
     /// Appends this frame, header and body, to `buffer`.
-    public func append(to buffer: inout [UInt8]) {
+    package func append(to buffer: inout [UInt8]) {
         let output = ProtobufWriter(capacity: 64 + payload.count)
         write(to: output)
         output.withBytes { buffer.append(contentsOf: $0) }

@@ -8,7 +8,7 @@ public struct ClassifyRequest: WireMessage, Equatable {
         self.report = report
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         let view = try ClassifyRequestView(wireBytes: wireBytes)
         report = FailureReport(
             message: String(decoding: view.message, as: UTF8.self), exitCode: view.exitCode,
@@ -31,7 +31,7 @@ public struct ClassifyRequest: WireMessage, Equatable {
         }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__ClassifyRequest()
         sidecar__v1__classify_request__init(&c)
@@ -55,12 +55,12 @@ public struct ClassifyRequest: WireMessage, Equatable {
 /// A ClassifyRequest read by hand and in place: `message` points into the
 /// request and is valid only as long as it is. Every call of Classify
 /// starts here, and the classifier matches the bytes without a String.
-public struct ClassifyRequestView {
-    public var message = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
-    public var exitCode: Int32?
-    public var sqliteCode: Int32?
+package struct ClassifyRequestView {
+    package var message = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+    package var exitCode: Int32?
+    package var sqliteCode: Int32?
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         var reader = ProtobufWire.Reader(wireBytes)
         do {
             while !reader.isAtEnd {
@@ -77,7 +77,7 @@ public struct ClassifyRequestView {
         }
     }
 
-    public var isEmpty: Bool { message.isEmpty && exitCode == nil && sqliteCode == nil }
+    package var isEmpty: Bool { message.isEmpty && exitCode == nil && sqliteCode == nil }
 }
 
 public struct ClassifyResponse: WireMessage, Equatable {
@@ -87,7 +87,7 @@ public struct ClassifyResponse: WireMessage, Equatable {
         self.classification = classification
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "ClassifyResponse",
             unpack: { sidecar__v1__classify_response__unpack(nil, $0, $1) },
@@ -99,14 +99,14 @@ public struct ClassifyResponse: WireMessage, Equatable {
         }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let writer = ProtobufWriter(capacity: 128)
         encode(into: writer)
         return writer.bytes
     }
 
     /// By hand, in field order: every call of Classify goes through here.
-    public func encode(into writer: ProtobufWriter) {
+    package func encode(into writer: ProtobufWriter) {
         writer.string(1, classification.category)
         writer.bool(2, classification.permanent)
         writer.string(3, classification.remedy)

@@ -37,7 +37,7 @@ public struct CheckDbRequest: WireMessage, Equatable {
         self.maxErrors = maxErrors
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "CheckDbRequest",
             unpack: { sidecar__v1__check_db_request__unpack(nil, $0, $1) },
@@ -49,7 +49,7 @@ public struct CheckDbRequest: WireMessage, Equatable {
         }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__CheckDbRequest()
         sidecar__v1__check_db_request__init(&c)
@@ -69,7 +69,7 @@ public typealias CheckDbResponse = DbCheckAnswer
 
 extension DbCheckAnswer: WireMessage {
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "CheckDbResponse",
             unpack: { sidecar__v1__check_db_response__unpack(nil, $0, $1) },
@@ -83,7 +83,7 @@ extension DbCheckAnswer: WireMessage {
         }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__CheckDbResponse()
         sidecar__v1__check_db_response__init(&c)
@@ -117,7 +117,7 @@ public struct ReportDbErrorRequest: WireMessage, Equatable {
         self.ok = ok
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "ReportDbErrorRequest",
             unpack: { sidecar__v1__report_db_error_request__unpack(nil, $0, $1) },
@@ -132,7 +132,7 @@ public struct ReportDbErrorRequest: WireMessage, Equatable {
         }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__ReportDbErrorRequest()
         sidecar__v1__report_db_error_request__init(&c)
@@ -157,7 +157,7 @@ public typealias ReportDbErrorResponse = DbErrorAdvice
 
 extension DbErrorAdvice: WireMessage {
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "ReportDbErrorResponse",
             unpack: { sidecar__v1__report_db_error_response__unpack(nil, $0, $1) },
@@ -175,7 +175,7 @@ extension DbErrorAdvice: WireMessage {
         }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__ReportDbErrorResponse()
         sidecar__v1__report_db_error_response__init(&c)

@@ -7,7 +7,7 @@ public struct SleepRequest: WireMessage, Equatable {
         self.milliseconds = milliseconds
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "SleepRequest",
             unpack: { sidecar__v1__sleep_request__unpack(nil, $0, $1) },
@@ -15,7 +15,7 @@ public struct SleepRequest: WireMessage, Equatable {
         ) { c in SleepRequest(milliseconds: c.milliseconds) }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         var c = Sidecar__V1__SleepRequest()
         sidecar__v1__sleep_request__init(&c)
         c.milliseconds = milliseconds
@@ -32,7 +32,7 @@ public struct SleepResponse: WireMessage, Equatable {
         self.sleptSeconds = sleptSeconds
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "SleepResponse",
             unpack: { sidecar__v1__sleep_response__unpack(nil, $0, $1) },
@@ -40,7 +40,7 @@ public struct SleepResponse: WireMessage, Equatable {
         ) { c in SleepResponse(sleptSeconds: c.slept_seconds) }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         var c = Sidecar__V1__SleepResponse()
         sidecar__v1__sleep_response__init(&c)
         c.slept_seconds = sleptSeconds

@@ -3,7 +3,7 @@ import SidecarProtoC
 
 /// `ErrorDetail` (wire.proto): the payload of a failed REPLY.
 extension FailureDetail: WireMessage {
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "ErrorDetail",
             unpack: { sidecar__v1__error_detail__unpack(nil, $0, $1) },
@@ -15,7 +15,7 @@ extension FailureDetail: WireMessage {
         }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__ErrorDetail()
         sidecar__v1__error_detail__init(&c)
@@ -34,7 +34,7 @@ extension FailureDetail: WireMessage {
 extension SidecarError {
     /// The error a failed REPLY stands for, with its detail when the payload
     /// holds one (a detail that does not decode is dropped, not fatal).
-    public init(replyCode code: StatusCode, message: String, payload: [UInt8]) {
+    package init(replyCode code: StatusCode, message: String, payload: [UInt8]) {
         let detail = payload.isEmpty ? nil : try? FailureDetail(wireBytes: payload)
         self.init(code, message, detail: detail)
     }

@@ -3,7 +3,7 @@ import SidecarProtoC
 public struct HealthRequest: WireMessage, Equatable {
     public init() {}
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         // No fields: empty bytes are the whole message, nothing to unpack.
         guard !wireBytes.isEmpty else { return }
         try ProtobufCField.unpack(
@@ -13,7 +13,7 @@ public struct HealthRequest: WireMessage, Equatable {
         ) { _ in () }
     }
 
-    public func wireBytes() -> [UInt8] { [] }
+    package func wireBytes() -> [UInt8] { [] }
 }
 
 public struct HealthResponse: WireMessage, Equatable {
@@ -40,7 +40,7 @@ public struct HealthResponse: WireMessage, Equatable {
         self.state = state
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "HealthResponse",
             unpack: { sidecar__v1__health_response__unpack(nil, $0, $1) },
@@ -54,14 +54,14 @@ public struct HealthResponse: WireMessage, Equatable {
         }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let writer = ProtobufWriter(capacity: 64)
         encode(into: writer)
         return writer.bytes
     }
 
     /// By hand, in field order: every call of Health goes through here.
-    public func encode(into writer: ProtobufWriter) {
+    package func encode(into writer: ProtobufWriter) {
         writer.string(1, version)
         writer.double(2, uptimeSeconds)
         writer.uint32(3, connections)

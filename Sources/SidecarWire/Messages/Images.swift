@@ -66,7 +66,7 @@ public struct EnsureImageRequest: WireMessage, Equatable {
         self.leaseTTLSeconds = leaseTTLSeconds
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "EnsureImageRequest",
             unpack: { sidecar__v1__ensure_image_request__unpack(nil, $0, $1) },
@@ -78,7 +78,7 @@ public struct EnsureImageRequest: WireMessage, Equatable {
         }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__EnsureImageRequest()
         sidecar__v1__ensure_image_request__init(&c)
@@ -100,7 +100,7 @@ public struct EnsureImageResponse: WireMessage, Equatable {
         self.answer = answer
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "EnsureImageResponse",
             unpack: { sidecar__v1__ensure_image_response__unpack(nil, $0, $1) },
@@ -116,7 +116,7 @@ public struct EnsureImageResponse: WireMessage, Equatable {
         }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__EnsureImageResponse()
         sidecar__v1__ensure_image_response__init(&c)
@@ -139,7 +139,7 @@ public struct EnsureImageResponse: WireMessage, Equatable {
 public struct ListImagesRequest: WireMessage, Equatable {
     public init() {}
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         // No fields: empty bytes are the whole message, nothing to unpack.
         guard !wireBytes.isEmpty else { return }
         try ProtobufCField.unpack(
@@ -149,7 +149,7 @@ public struct ListImagesRequest: WireMessage, Equatable {
         ) { _ in () }
     }
 
-    public func wireBytes() -> [UInt8] { [] }
+    package func wireBytes() -> [UInt8] { [] }
 }
 
 public struct ListImagesResponse: WireMessage, Equatable {
@@ -159,7 +159,7 @@ public struct ListImagesResponse: WireMessage, Equatable {
         self.images = images
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "ListImagesResponse",
             unpack: { sidecar__v1__list_images_response__unpack(nil, $0, $1) },
@@ -171,7 +171,7 @@ public struct ListImagesResponse: WireMessage, Equatable {
         }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__ListImagesResponse()
         sidecar__v1__list_images_response__init(&c)

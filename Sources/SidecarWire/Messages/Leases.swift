@@ -26,7 +26,7 @@ extension LeaseRecord: WireMessage {
         return lease
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "Lease",
             unpack: { sidecar__v1__lease__unpack(nil, $0, $1) },
@@ -34,7 +34,7 @@ extension LeaseRecord: WireMessage {
         ) { c in LeaseRecord(wire: c) }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__Lease()
         sidecar__v1__lease__init(&c)
@@ -60,7 +60,7 @@ public struct AcquireLeaseRequest: WireMessage, Equatable {
         self.ttlSeconds = ttlSeconds
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "AcquireLeaseRequest",
             unpack: { sidecar__v1__acquire_lease_request__unpack(nil, $0, $1) },
@@ -71,7 +71,7 @@ public struct AcquireLeaseRequest: WireMessage, Equatable {
         }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__AcquireLeaseRequest()
         sidecar__v1__acquire_lease_request__init(&c)
@@ -93,7 +93,7 @@ public struct ReleaseLeaseRequest: WireMessage, Equatable {
         self.id = id
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "ReleaseLeaseRequest",
             unpack: { sidecar__v1__release_lease_request__unpack(nil, $0, $1) },
@@ -101,7 +101,7 @@ public struct ReleaseLeaseRequest: WireMessage, Equatable {
         ) { c in ReleaseLeaseRequest(id: ProtobufCField.string(c.id)) }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__ReleaseLeaseRequest()
         sidecar__v1__release_lease_request__init(&c)
@@ -120,7 +120,7 @@ public typealias ReleaseLeaseResponse = EmptyResponse
 public struct ListLeasesRequest: WireMessage, Equatable {
     public init() {}
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         // No fields: empty bytes are the whole message, nothing to unpack.
         guard !wireBytes.isEmpty else { return }
         try ProtobufCField.unpack(
@@ -130,7 +130,7 @@ public struct ListLeasesRequest: WireMessage, Equatable {
         ) { _ in () }
     }
 
-    public func wireBytes() -> [UInt8] { [] }
+    package func wireBytes() -> [UInt8] { [] }
 }
 
 public struct ListLeasesResponse: WireMessage, Equatable {
@@ -140,7 +140,7 @@ public struct ListLeasesResponse: WireMessage, Equatable {
         self.leases = leases
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "ListLeasesResponse",
             unpack: { sidecar__v1__list_leases_response__unpack(nil, $0, $1) },
@@ -152,7 +152,7 @@ public struct ListLeasesResponse: WireMessage, Equatable {
         }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__ListLeasesResponse()
         sidecar__v1__list_leases_response__init(&c)

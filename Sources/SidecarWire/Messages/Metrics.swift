@@ -3,7 +3,7 @@ import SidecarProtoC
 public struct MetricsRequest: WireMessage, Equatable {
     public init() {}
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         // No fields: empty bytes are the whole message, nothing to unpack.
         guard !wireBytes.isEmpty else { return }
         try ProtobufCField.unpack(
@@ -13,7 +13,7 @@ public struct MetricsRequest: WireMessage, Equatable {
         ) { _ in () }
     }
 
-    public func wireBytes() -> [UInt8] { [] }
+    package func wireBytes() -> [UInt8] { [] }
 }
 
 public struct MetricsResponse: WireMessage, Equatable {
@@ -24,7 +24,7 @@ public struct MetricsResponse: WireMessage, Equatable {
         self.text = text
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "MetricsResponse",
             unpack: { sidecar__v1__metrics_response__unpack(nil, $0, $1) },
@@ -32,7 +32,7 @@ public struct MetricsResponse: WireMessage, Equatable {
         ) { c in MetricsResponse(text: ProtobufCField.string(c.text)) }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__MetricsResponse()
         sidecar__v1__metrics_response__init(&c)

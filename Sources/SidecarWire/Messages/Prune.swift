@@ -9,7 +9,7 @@ public struct PruneRequest: WireMessage, Equatable {
         self.dryRun = dryRun
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "PruneRequest",
             unpack: { sidecar__v1__prune_request__unpack(nil, $0, $1) },
@@ -17,7 +17,7 @@ public struct PruneRequest: WireMessage, Equatable {
         ) { c in PruneRequest(dryRun: c.dry_run != 0) }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         var c = Sidecar__V1__PruneRequest()
         sidecar__v1__prune_request__init(&c)
         c.dry_run = dryRun ? 1 : 0
@@ -34,7 +34,7 @@ public struct PruneResponse: WireMessage, Equatable {
         self.report = report
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "PruneResponse",
             unpack: { sidecar__v1__prune_response__unpack(nil, $0, $1) },
@@ -46,7 +46,7 @@ public struct PruneResponse: WireMessage, Equatable {
         }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__PruneResponse()
         sidecar__v1__prune_response__init(&c)

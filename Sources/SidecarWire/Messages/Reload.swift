@@ -3,7 +3,7 @@ import SidecarProtoC
 public struct ReloadRequest: WireMessage, Equatable {
     public init() {}
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         // No fields: empty bytes are the whole message, nothing to unpack.
         guard !wireBytes.isEmpty else { return }
         try ProtobufCField.unpack(
@@ -13,7 +13,7 @@ public struct ReloadRequest: WireMessage, Equatable {
         ) { _ in () }
     }
 
-    public func wireBytes() -> [UInt8] { [] }
+    package func wireBytes() -> [UInt8] { [] }
 }
 
 public struct ReloadResponse: WireMessage, Equatable {
@@ -25,7 +25,7 @@ public struct ReloadResponse: WireMessage, Equatable {
         self.needsRestart = needsRestart
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "ReloadResponse",
             unpack: { sidecar__v1__reload_response__unpack(nil, $0, $1) },
@@ -37,7 +37,7 @@ public struct ReloadResponse: WireMessage, Equatable {
         }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__ReloadResponse()
         sidecar__v1__reload_response__init(&c)

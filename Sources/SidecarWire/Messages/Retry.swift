@@ -14,7 +14,7 @@ public struct ReserveRetrySlotRequest: WireMessage, Equatable {
         self.exitCode = exitCode
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "ReserveRetrySlotRequest",
             unpack: { sidecar__v1__reserve_retry_slot_request__unpack(nil, $0, $1) },
@@ -28,7 +28,7 @@ public struct ReserveRetrySlotRequest: WireMessage, Equatable {
         }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__ReserveRetrySlotRequest()
         sidecar__v1__reserve_retry_slot_request__init(&c)
@@ -54,7 +54,7 @@ public struct ReserveRetrySlotResponse: WireMessage, Equatable {
         self.decision = decision
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "ReserveRetrySlotResponse",
             unpack: { sidecar__v1__reserve_retry_slot_response__unpack(nil, $0, $1) },
@@ -80,7 +80,7 @@ public struct ReserveRetrySlotResponse: WireMessage, Equatable {
         }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__ReserveRetrySlotResponse()
         sidecar__v1__reserve_retry_slot_response__init(&c)
@@ -122,7 +122,7 @@ public struct CompleteAttemptRequest: WireMessage, Equatable {
         self.error = error
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "CompleteAttemptRequest",
             unpack: { sidecar__v1__complete_attempt_request__unpack(nil, $0, $1) },
@@ -132,7 +132,7 @@ public struct CompleteAttemptRequest: WireMessage, Equatable {
         }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__CompleteAttemptRequest()
         sidecar__v1__complete_attempt_request__init(&c)
@@ -150,8 +150,8 @@ public struct CompleteAttemptRequest: WireMessage, Equatable {
 /// An empty answer: CompleteAttempt, ResetRetry and ReleaseLease say nothing but OK.
 public struct EmptyResponse: WireMessage, Equatable {
     public init() {}
-    public init(wireBytes: UnsafeRawBufferPointer) throws {}
-    public func wireBytes() -> [UInt8] { [] }
+    package init(wireBytes: UnsafeRawBufferPointer) throws {}
+    package func wireBytes() -> [UInt8] { [] }
 }
 
 public struct ListRetriesRequest: WireMessage, Equatable {
@@ -163,7 +163,7 @@ public struct ListRetriesRequest: WireMessage, Equatable {
         self.keyPrefix = keyPrefix
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "ListRetriesRequest",
             unpack: { sidecar__v1__list_retries_request__unpack(nil, $0, $1) },
@@ -171,7 +171,7 @@ public struct ListRetriesRequest: WireMessage, Equatable {
         ) { c in ListRetriesRequest(state: ProtobufCField.string(c.state), keyPrefix: ProtobufCField.string(c.key_prefix)) }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__ListRetriesRequest()
         sidecar__v1__list_retries_request__init(&c)
@@ -192,7 +192,7 @@ public struct ListRetriesResponse: WireMessage, Equatable {
         self.retries = retries
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "ListRetriesResponse",
             unpack: { sidecar__v1__list_retries_response__unpack(nil, $0, $1) },
@@ -218,7 +218,7 @@ public struct ListRetriesResponse: WireMessage, Equatable {
         }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__ListRetriesResponse()
         sidecar__v1__list_retries_response__init(&c)
@@ -256,7 +256,7 @@ public struct ResetRetryRequest: WireMessage, Equatable {
         self.key = key
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "ResetRetryRequest",
             unpack: { sidecar__v1__reset_retry_request__unpack(nil, $0, $1) },
@@ -264,7 +264,7 @@ public struct ResetRetryRequest: WireMessage, Equatable {
         ) { c in ResetRetryRequest(key: ProtobufCField.string(c.key)) }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__ResetRetryRequest()
         sidecar__v1__reset_retry_request__init(&c)

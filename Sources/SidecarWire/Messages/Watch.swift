@@ -8,7 +8,7 @@ public struct WatchRequest: WireMessage, Equatable {
         self.topics = topics
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "WatchRequest",
             unpack: { sidecar__v1__watch_request__unpack(nil, $0, $1) },
@@ -16,7 +16,7 @@ public struct WatchRequest: WireMessage, Equatable {
         ) { c in WatchRequest(topics: ProtobufCField.strings(c.topics, count: c.n_topics)) }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__WatchRequest()
         sidecar__v1__watch_request__init(&c)
@@ -49,7 +49,7 @@ public struct SidecarEvent: WireMessage, Equatable {
         self.attributes = attributes
     }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         self = try ProtobufCField.unpack(
             wireBytes, name: "Event",
             unpack: { sidecar__v1__event__unpack(nil, $0, $1) },
@@ -68,7 +68,7 @@ public struct SidecarEvent: WireMessage, Equatable {
         }
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func wireBytes() -> [UInt8] {
         let arena = PackArena()
         var c = Sidecar__V1__Event()
         sidecar__v1__event__init(&c)
