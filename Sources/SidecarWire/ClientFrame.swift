@@ -43,27 +43,38 @@ package struct ClientFrame: Sendable, Equatable {
     }
 
     package init(frameBody: UnsafeRawBufferPointer) throws {
-        self = try ProtobufCField.unpack(
-            frameBody, name: "ClientFrame",
-            unpack: { sidecar__v1__client_frame__unpack(nil, $0, $1) },
-            free: { sidecar__v1__client_frame__free_unpacked($0, nil) }
-        ) { c in
-            ClientFrame(
-                callID: c.call_id,
-                kind: Kind(rawValue: c.kind.rawValue) ?? .unspecified,
-                method: ProtobufCField.string(c.method),
-                timeoutMilliseconds: c.timeout_ms,
-                payload: ProtobufCField.bytes(c.payload),
-                protocolVersion: c.protocol_version.rawValue,
-                clientName: ProtobufCField.string(c.client_name))
-        }
+        try self.init(protobufCWireBytes: frameBody)
     }
 
     /// Appends this frame, header and body, to `buffer`.
     package func append(to buffer: inout [UInt8]) {
-        let arena = PackArena()
-        var c = Sidecar__V1__ClientFrame()
-        sidecar__v1__client_frame__init(&c)
+        let body = protobufCWireBytes()
+        FrameDecoder.appendHeader(length: body.count, to: &buffer)
+        buffer += body
+    }
+
+    package func frameBytes() -> [UInt8] {
+        var buffer: [UInt8] = []
+        append(to: &buffer)
+        return buffer
+    }
+}
+
+extension ClientFrame: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__ClientFrame>) { sidecar__v1__client_frame__init(c) }
+
+    package init(reading c: Sidecar__V1__ClientFrame) {
+        self.init(
+            callID: c.call_id,
+            kind: Kind(rawValue: c.kind.rawValue) ?? .unspecified,
+            method: ProtobufCField.string(c.method),
+            timeoutMilliseconds: c.timeout_ms,
+            payload: ProtobufCField.bytes(c.payload),
+            protocolVersion: c.protocol_version.rawValue,
+            clientName: ProtobufCField.string(c.client_name))
+    }
+
+    package func fill(_ c: inout Sidecar__V1__ClientFrame, arena: PackArena) {
         c.call_id = callID
         c.kind = Sidecar__V1__ClientFrame__Kind(rawValue: kind.rawValue)
         c.method = arena.string(method)
@@ -71,16 +82,5 @@ package struct ClientFrame: Sendable, Equatable {
         c.payload = arena.bytes(payload)
         c.protocol_version = Sidecar__V1__ProtocolVersion(rawValue: protocolVersion)
         c.client_name = arena.string(clientName)
-        ProtobufCField.appendFrame(
-            &c, to: &buffer,
-            size: { sidecar__v1__client_frame__get_packed_size($0) },
-            pack: { sidecar__v1__client_frame__pack($0, $1) })
-        withExtendedLifetime(arena) {}
-    }
-
-    package func frameBytes() -> [UInt8] {
-        var buffer: [UInt8] = []
-        append(to: &buffer)
-        return buffer
     }
 }

@@ -52,30 +52,42 @@ package struct ServerFrame: Sendable, Equatable {
     }
 
     package init(frameBody: UnsafeRawBufferPointer) throws {
-        self = try ProtobufCField.unpack(
-            frameBody, name: "ServerFrame",
-            unpack: { sidecar__v1__server_frame__unpack(nil, $0, $1) },
-            free: { sidecar__v1__server_frame__free_unpacked($0, nil) }
-        ) { c in
-            ServerFrame(
-                callID: c.call_id,
-                kind: Kind(rawValue: c.kind.rawValue) ?? .unspecified,
-                statusCode: StatusCode(wireValue: c.status_code),
-                statusMessage: ProtobufCField.string(c.status_message),
-                payload: ProtobufCField.bytes(c.payload),
-                protocolVersion: c.protocol_version.rawValue,
-                serverVersion: ProtobufCField.string(c.server_version),
-                maxMessageBytes: c.max_message_bytes,
-                maxInflightCalls: c.max_inflight_calls)
-        }
+        try self.init(protobufCWireBytes: frameBody)
     }
 
     /// Encodes with protobuf-c; `write(to:)` (ServerFrameWriter.swift) is the
     /// hand-written encoder the daemon uses, and tests hold the two equal.
     func protobufCFrameBytes() -> [UInt8] {
-        let arena = PackArena()
-        var c = Sidecar__V1__ServerFrame()
-        sidecar__v1__server_frame__init(&c)
+        let body = protobufCWireBytes()
+        var buffer: [UInt8] = []
+        FrameDecoder.appendHeader(length: body.count, to: &buffer)
+        return buffer + body
+    }
+
+    package func frameBytes() -> [UInt8] {
+        var buffer: [UInt8] = []
+        append(to: &buffer)
+        return buffer
+    }
+}
+
+extension ServerFrame: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__ServerFrame>) { sidecar__v1__server_frame__init(c) }
+
+    package init(reading c: Sidecar__V1__ServerFrame) {
+        self.init(
+            callID: c.call_id,
+            kind: Kind(rawValue: c.kind.rawValue) ?? .unspecified,
+            statusCode: StatusCode(wireValue: c.status_code),
+            statusMessage: ProtobufCField.string(c.status_message),
+            payload: ProtobufCField.bytes(c.payload),
+            protocolVersion: c.protocol_version.rawValue,
+            serverVersion: ProtobufCField.string(c.server_version),
+            maxMessageBytes: c.max_message_bytes,
+            maxInflightCalls: c.max_inflight_calls)
+    }
+
+    package func fill(_ c: inout Sidecar__V1__ServerFrame, arena: PackArena) {
         c.call_id = callID
         c.kind = Sidecar__V1__ServerFrame__Kind(rawValue: kind.rawValue)
         c.status_code = statusCode.rawValue
@@ -85,17 +97,5 @@ package struct ServerFrame: Sendable, Equatable {
         c.server_version = arena.string(serverVersion)
         c.max_message_bytes = maxMessageBytes
         c.max_inflight_calls = maxInflightCalls
-        var buffer: [UInt8] = []
-        ProtobufCField.appendFrame(
-            &c, to: &buffer,
-            size: { sidecar__v1__server_frame__get_packed_size($0) },
-            pack: { sidecar__v1__server_frame__pack($0, $1) })
-        return withExtendedLifetime(arena) { buffer }
-    }
-
-    package func frameBytes() -> [UInt8] {
-        var buffer: [UInt8] = []
-        append(to: &buffer)
-        return buffer
     }
 }

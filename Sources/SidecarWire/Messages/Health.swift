@@ -1,22 +1,27 @@
 import SidecarProtoC
 
-public struct HealthRequest: WireMessage, Equatable {
+public struct HealthRequest: Equatable, Sendable {
     public init() {}
+}
+
+extension HealthRequest: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__HealthRequest>) { sidecar__v1__health_request__init(c) }
+    package init(reading _: Sidecar__V1__HealthRequest) {}
+    package func fill(_: inout Sidecar__V1__HealthRequest, arena _: PackArena) {}
 
     package init(wireBytes: UnsafeRawBufferPointer) throws {
         // No fields: empty bytes are the whole message, nothing to unpack.
-        guard !wireBytes.isEmpty else { return }
-        try ProtobufCField.unpack(
-            wireBytes, name: "HealthRequest",
-            unpack: { sidecar__v1__health_request__unpack(nil, $0, $1) },
-            free: { sidecar__v1__health_request__free_unpacked($0, nil) }
-        ) { _ in () }
+        guard !wireBytes.isEmpty else {
+            self.init()
+            return
+        }
+        try self.init(protobufCWireBytes: wireBytes)
     }
 
     package func wireBytes() -> [UInt8] { [] }
 }
 
-public struct HealthResponse: WireMessage, Equatable {
+public struct HealthResponse: Equatable, Sendable {
     public var version: String
     public var uptimeSeconds: Double
     public var connections: UInt32
@@ -39,19 +44,28 @@ public struct HealthResponse: WireMessage, Equatable {
         self.pid = pid
         self.state = state
     }
+}
 
-    package init(wireBytes: UnsafeRawBufferPointer) throws {
-        self = try ProtobufCField.unpack(
-            wireBytes, name: "HealthResponse",
-            unpack: { sidecar__v1__health_response__unpack(nil, $0, $1) },
-            free: { sidecar__v1__health_response__free_unpacked($0, nil) }
-        ) { c in
-            HealthResponse(
-                version: ProtobufCField.string(c.version), uptimeSeconds: c.uptime_seconds,
-                connections: c.connections, inflightCalls: c.inflight_calls,
-                loopLagMilliseconds: c.loop_lag_ms, loopLagMaxMilliseconds: c.loop_lag_max_ms,
-                pid: c.pid, state: ProtobufCField.string(c.state))
-        }
+extension HealthResponse: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__HealthResponse>) { sidecar__v1__health_response__init(c) }
+
+    package init(reading c: Sidecar__V1__HealthResponse) {
+        self.init(
+            version: ProtobufCField.string(c.version), uptimeSeconds: c.uptime_seconds,
+            connections: c.connections, inflightCalls: c.inflight_calls,
+            loopLagMilliseconds: c.loop_lag_ms, loopLagMaxMilliseconds: c.loop_lag_max_ms,
+            pid: c.pid, state: ProtobufCField.string(c.state))
+    }
+
+    package func fill(_ c: inout Sidecar__V1__HealthResponse, arena: PackArena) {
+        c.version = arena.string(version)
+        c.uptime_seconds = uptimeSeconds
+        c.connections = connections
+        c.inflight_calls = inflightCalls
+        c.loop_lag_ms = loopLagMilliseconds
+        c.loop_lag_max_ms = loopLagMaxMilliseconds
+        c.pid = pid
+        c.state = arena.string(state)
     }
 
     package func wireBytes() -> [UInt8] {
@@ -70,25 +84,5 @@ public struct HealthResponse: WireMessage, Equatable {
         writer.double(6, loopLagMaxMilliseconds)
         writer.uint32(7, pid)
         writer.string(8, state)
-    }
-
-    /// protobuf-c's encoding, which tests hold `encode(into:)` equal to.
-    func protobufCWireBytes() -> [UInt8] {
-        let arena = PackArena()
-        var c = Sidecar__V1__HealthResponse()
-        sidecar__v1__health_response__init(&c)
-        c.version = arena.string(version)
-        c.uptime_seconds = uptimeSeconds
-        c.connections = connections
-        c.inflight_calls = inflightCalls
-        c.loop_lag_ms = loopLagMilliseconds
-        c.loop_lag_max_ms = loopLagMaxMilliseconds
-        c.pid = pid
-        c.state = arena.string(state)
-        return withExtendedLifetime(arena) {
-            ProtobufCField.pack(
-                &c, size: { sidecar__v1__health_response__get_packed_size($0) },
-                pack: { sidecar__v1__health_response__pack($0, $1) })
-        }
     }
 }

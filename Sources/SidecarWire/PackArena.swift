@@ -1,6 +1,5 @@
 import CProtobufC
 import Glibc
-import SidecarProtoC
 
 /// C memory that a protobuf-c struct points into while it is packed: strings,
 /// byte fields and arrays of sub-messages. Small pieces are bump-allocated
@@ -72,69 +71,34 @@ package final class PackArena {
     }
 }
 
-package enum ProtobufCField {
-    package static func string(_ pointer: UnsafeMutablePointer<CChar>?) -> String {
-        guard let pointer else { return "" }
-        return String(cString: pointer)
+extension PackArena {
+    /// A sub-message field: `value` as a C message owned by the arena,
+    /// initialized (defaults, descriptor) before it is filled.
+    package func message<M: ProtobufCConvertible>(_ value: M) -> UnsafeMutablePointer<M.CMessage> {
+        let message = array(of: M.CMessage.self, count: 1)
+        M.initialize(message)
+        value.fill(&message.pointee, arena: self)
+        return message
     }
 
-    package static func bytes(_ data: ProtobufCBinaryData) -> [UInt8] {
-        guard data.len > 0, let base = data.data else { return [] }
-        return [UInt8](UnsafeBufferPointer(start: base, count: data.len))
+    /// A repeated sub-message field as protobuf-c holds it: an array of
+    /// pointers to messages, nil when empty.
+    package func messages<M: ProtobufCConvertible>(_ values: [M]) -> UnsafeMutablePointer<UnsafeMutablePointer<M.CMessage>?>? {
+        messages(count: values.count, initialize: M.initialize) { index, message in values[index].fill(&message, arena: self) }
     }
 
-    package static func strings(_ list: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, count: Int) -> [String] {
-        guard let list, count > 0 else { return [] }
-        return (0..<count).map { string(list[$0]) }
-    }
-
-    /// Packs `message` into a new array of exactly its encoded size.
-    package static func pack<M>(
-        _ message: inout M,
-        size: (UnsafePointer<M>) -> Int,
-        pack: (UnsafePointer<M>, UnsafeMutablePointer<UInt8>) -> Int
-    ) -> [UInt8] {
-        withUnsafePointer(to: &message) { pointer in
-            let length = size(pointer)
-            guard length > 0 else { return [] }
-            return [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
-                initialized = pack(pointer, buffer.baseAddress!)
-            }
+    /// The same for messages without a Swift type of their own (map entries).
+    package func messages<C>(
+        count: Int, initialize: (UnsafeMutablePointer<C>) -> Void, fill: (Int, inout C) -> Void
+    ) -> UnsafeMutablePointer<UnsafeMutablePointer<C>?>? {
+        guard count > 0 else { return nil }
+        let structs = array(of: C.self, count: count)
+        let pointers = array(of: UnsafeMutablePointer<C>?.self, count: count)
+        for index in 0..<count {
+            initialize(structs + index)
+            fill(index, &structs[index])
+            pointers[index] = structs + index
         }
-    }
-
-    /// Appends a frame (header and body) for `message` to `buffer`.
-    package static func appendFrame<M>(
-        _ message: inout M,
-        to buffer: inout [UInt8],
-        size: (UnsafePointer<M>) -> Int,
-        pack: (UnsafePointer<M>, UnsafeMutablePointer<UInt8>) -> Int
-    ) {
-        withUnsafePointer(to: &message) { pointer in
-            let length = size(pointer)
-            FrameDecoder.appendHeader(length: length, to: &buffer)
-            guard length > 0 else { return }
-            buffer += [UInt8](unsafeUninitializedCapacity: length) { body, initialized in
-                initialized = pack(pointer, body.baseAddress!)
-            }
-        }
-    }
-
-    /// Unpacks with protobuf-c, reads the Swift value out, frees the C struct.
-    package static func unpack<M, R>(
-        _ bytes: UnsafeRawBufferPointer,
-        name: String,
-        unpack: (Int, UnsafePointer<UInt8>?) -> UnsafeMutablePointer<M>?,
-        free release: (UnsafeMutablePointer<M>) -> Void,
-        read: (M) throws -> R
-    ) throws -> R {
-        let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
-        // protobuf-c wants a non-nil pointer even for an empty message.
-        var empty: UInt8 = 0
-        let message: UnsafeMutablePointer<M>? =
-            if let base { unpack(bytes.count, base) } else { withUnsafePointer(to: &empty) { unpack(0, $0) } }
-        guard let message else { throw WireDecodingError("malformed \(name) message (\(bytes.count) bytes)") }
-        defer { release(message) }
-        return try read(message.pointee)
+        return pointers
     }
 }
