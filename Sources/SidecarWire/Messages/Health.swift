@@ -1,26 +1,5 @@
 import SidecarProtoC
 
-public struct HealthRequest: Equatable, Sendable {
-    public init() {}
-}
-
-extension HealthRequest: ProtobufCConvertible {
-    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__HealthRequest>) { sidecar__v1__health_request__init(c) }
-    package init(reading _: Sidecar__V1__HealthRequest) {}
-    package func fill(_: inout Sidecar__V1__HealthRequest, arena _: PackArena) {}
-
-    package init(wireBytes: UnsafeRawBufferPointer) throws {
-        // No fields: empty bytes are the whole message, nothing to unpack.
-        guard !wireBytes.isEmpty else {
-            self.init()
-            return
-        }
-        try self.init(protobufCWireBytes: wireBytes)
-    }
-
-    package func wireBytes() -> [UInt8] { [] }
-}
-
 public struct HealthResponse: Equatable, Sendable {
     public var version: String
     public var uptimeSeconds: Double

@@ -120,27 +120,6 @@ extension EnsureImageResponse: ProtobufCConvertible {
     }
 }
 
-public struct ListImagesRequest: Equatable, Sendable {
-    public init() {}
-}
-
-extension ListImagesRequest: ProtobufCConvertible {
-    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__ListImagesRequest>) { sidecar__v1__list_images_request__init(c) }
-    package init(reading _: Sidecar__V1__ListImagesRequest) {}
-    package func fill(_: inout Sidecar__V1__ListImagesRequest, arena _: PackArena) {}
-
-    package init(wireBytes: UnsafeRawBufferPointer) throws {
-        // No fields: empty bytes are the whole message, nothing to unpack.
-        guard !wireBytes.isEmpty else {
-            self.init()
-            return
-        }
-        try self.init(protobufCWireBytes: wireBytes)
-    }
-
-    package func wireBytes() -> [UInt8] { [] }
-}
-
 public struct ListImagesResponse: Equatable, Sendable {
     public var images: [ImageStatus]
 

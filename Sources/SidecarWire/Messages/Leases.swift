@@ -67,30 +67,6 @@ extension ReleaseLeaseRequest: ProtobufCConvertible {
     package func fill(_ c: inout Sidecar__V1__ReleaseLeaseRequest, arena: PackArena) { c.id = arena.string(id) }
 }
 
-/// `ReleaseLeaseResponse` has no fields: it is the shared empty answer.
-public typealias ReleaseLeaseResponse = EmptyResponse
-
-public struct ListLeasesRequest: Equatable, Sendable {
-    public init() {}
-}
-
-extension ListLeasesRequest: ProtobufCConvertible {
-    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__ListLeasesRequest>) { sidecar__v1__list_leases_request__init(c) }
-    package init(reading _: Sidecar__V1__ListLeasesRequest) {}
-    package func fill(_: inout Sidecar__V1__ListLeasesRequest, arena _: PackArena) {}
-
-    package init(wireBytes: UnsafeRawBufferPointer) throws {
-        // No fields: empty bytes are the whole message, nothing to unpack.
-        guard !wireBytes.isEmpty else {
-            self.init()
-            return
-        }
-        try self.init(protobufCWireBytes: wireBytes)
-    }
-
-    package func wireBytes() -> [UInt8] { [] }
-}
-
 public struct ListLeasesResponse: Equatable, Sendable {
     public var leases: [LeaseRecord]
 

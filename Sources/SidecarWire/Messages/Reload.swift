@@ -1,26 +1,5 @@
 import SidecarProtoC
 
-public struct ReloadRequest: Equatable, Sendable {
-    public init() {}
-}
-
-extension ReloadRequest: ProtobufCConvertible {
-    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__ReloadRequest>) { sidecar__v1__reload_request__init(c) }
-    package init(reading _: Sidecar__V1__ReloadRequest) {}
-    package func fill(_: inout Sidecar__V1__ReloadRequest, arena _: PackArena) {}
-
-    package init(wireBytes: UnsafeRawBufferPointer) throws {
-        // No fields: empty bytes are the whole message, nothing to unpack.
-        guard !wireBytes.isEmpty else {
-            self.init()
-            return
-        }
-        try self.init(protobufCWireBytes: wireBytes)
-    }
-
-    package func wireBytes() -> [UInt8] { [] }
-}
-
 public struct ReloadResponse: Equatable, Sendable {
     public var configPath: String
     public var needsRestart: [String]

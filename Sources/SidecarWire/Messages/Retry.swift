@@ -121,13 +121,6 @@ extension CompleteAttemptRequest: ProtobufCConvertible {
     }
 }
 
-/// An empty answer: CompleteAttempt, ResetRetry and ReleaseLease say nothing but OK.
-public struct EmptyResponse: WireMessage, Equatable {
-    public init() {}
-    package init(wireBytes: UnsafeRawBufferPointer) throws {}
-    package func wireBytes() -> [UInt8] { [] }
-}
-
 public struct ListRetriesRequest: Equatable, Sendable {
     public var state: String
     public var keyPrefix: String
