@@ -21,6 +21,8 @@ extension WireMessage {
     }
 }
 
+/// Public although the coding is not: a client call whose answer does not
+/// decode throws it.
 public struct WireDecodingError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }
