@@ -1,4 +1,6 @@
-// The request and answer types of the client's API (HealthResponse,
-// RetryDecision, SidecarError, ...) come with `import SidecarClient`.
+// `import SidecarClient` brings the request and answer types of the client's
+// API (HealthResponse, RetryDecision, SidecarError, ...). Their coding and the
+// frames are `package`: users see the messages and nothing of how they
+// travel.
 @_exported import SidecarCore
 @_exported import SidecarWire

@@ -12,20 +12,20 @@ extension SidecarClient {
     public func ensureImage(
         _ image: String, leaseHolder: String = "", leaseTTLSeconds: UInt32 = 0, timeout: Duration? = nil
     ) async throws -> EnsureImageAnswer {
-        try await unary(
-            "EnsureImage", EnsureImageRequest(image: image, leaseHolder: leaseHolder, leaseTTLSeconds: leaseTTLSeconds),
-            as: EnsureImageResponse.self, timeout: timeout
+        try await call(
+            SidecarMethods.ensureImage,
+            EnsureImageRequest(image: image, leaseHolder: leaseHolder, leaseTTLSeconds: leaseTTLSeconds), timeout: timeout
         ).answer
     }
 
     /// The images the daemon knows: presence, last job, back-off.
     public func listImages(timeout: Duration? = nil) async throws -> [ImageStatus] {
-        try await unary("ListImages", ListImagesRequest(), as: ListImagesResponse.self, timeout: timeout).images
+        try await call(SidecarMethods.listImages, ListImagesRequest(), timeout: timeout).images
     }
 
     /// Admin: removes what no ref reaches and refs neither leased nor used
     /// lately; with `dryRun`, only says what it would remove.
     public func prune(dryRun: Bool = false, timeout: Duration? = nil) async throws -> PruneReport {
-        try await unary("Prune", PruneRequest(dryRun: dryRun), as: PruneResponse.self, timeout: timeout).report
+        try await call(SidecarMethods.prune, PruneRequest(dryRun: dryRun), timeout: timeout).report
     }
 }

@@ -36,22 +36,21 @@ public final class SidecarClient: Sendable {
     // MARK: Methods
 
     public func health(timeout: Duration? = nil) async throws -> HealthResponse {
-        try await unary("Health", HealthRequest(), as: HealthResponse.self, timeout: timeout)
+        try await call(SidecarMethods.health, HealthRequest(), timeout: timeout)
     }
 
     public func classify(_ report: FailureReport, timeout: Duration? = nil) async throws -> Classification {
-        try await unary("Classify", ClassifyRequest(report: report), as: ClassifyResponse.self, timeout: timeout)
-            .classification
+        try await call(SidecarMethods.classify, ClassifyRequest(report: report), timeout: timeout).classification
     }
 
     /// The daemon's metrics in the Prometheus text format.
     public func metrics(timeout: Duration? = nil) async throws -> String {
-        try await unary("Metrics", MetricsRequest(), as: MetricsResponse.self, timeout: timeout).text
+        try await call(SidecarMethods.metrics, MetricsRequest(), timeout: timeout).text
     }
 
     /// Admin: re-reads the daemon's config file.
     public func reload(timeout: Duration? = nil) async throws -> ReloadResponse {
-        try await unary("Reload", ReloadRequest(), as: ReloadResponse.self, timeout: timeout)
+        try await call(SidecarMethods.reload, ReloadRequest(), timeout: timeout)
     }
 
     /// May this failed operation be retried, and when? A grant is durable
@@ -60,37 +59,34 @@ public final class SidecarClient: Sendable {
     public func reserveRetrySlot(
         key: String, lastError: String, policy: String = "", exitCode: Int32? = nil, timeout: Duration? = nil
     ) async throws -> RetryDecision {
-        try await unary(
-            "ReserveRetrySlot", ReserveRetrySlotRequest(key: key, policy: policy, lastError: lastError, exitCode: exitCode),
-            as: ReserveRetrySlotResponse.self, timeout: timeout
+        try await call(
+            SidecarMethods.reserveRetrySlot,
+            ReserveRetrySlotRequest(key: key, policy: policy, lastError: lastError, exitCode: exitCode), timeout: timeout
         ).decision
     }
 
     /// Reports how a granted attempt ended.
     public func completeAttempt(key: String, success: Bool, error: String = "", timeout: Duration? = nil) async throws {
-        _ = try await unary(
-            "CompleteAttempt", CompleteAttemptRequest(key: key, success: success, error: error), as: EmptyResponse.self,
-            timeout: timeout)
+        _ = try await call(
+            SidecarMethods.completeAttempt, CompleteAttemptRequest(key: key, success: success, error: error), timeout: timeout)
     }
 
     /// The retry keys the daemon tracks, by state ("active", "failed",
     /// "exhausted", "succeeded"; empty for all) and key prefix.
     public func listRetries(state: String = "", keyPrefix: String = "", timeout: Duration? = nil) async throws -> [RetryRecord] {
-        try await unary(
-            "ListRetries", ListRetriesRequest(state: state, keyPrefix: keyPrefix), as: ListRetriesResponse.self,
-            timeout: timeout
-        ).retries
+        try await call(SidecarMethods.listRetries, ListRetriesRequest(state: state, keyPrefix: keyPrefix), timeout: timeout)
+            .retries
     }
 
     /// Admin: forgets a retry key, its attempts and its failure mark.
     public func resetRetry(key: String, timeout: Duration? = nil) async throws {
-        _ = try await unary("ResetRetry", ResetRetryRequest(key: key), as: EmptyResponse.self, timeout: timeout)
+        _ = try await call(SidecarMethods.resetRetry, ResetRetryRequest(key: key), timeout: timeout)
     }
 
     /// Checks a SQLite file host-side (read-only). A path outside the
     /// daemon's roots throws PERMISSION_DENIED ("OUTSIDE_ROOTS: ...").
     public func checkDb(path: String, mode: DbCheckMode = .quick, maxErrors: UInt32 = 0, timeout: Duration? = nil) async throws -> CheckDbResponse {
-        try await unary("CheckDb", CheckDbRequest(path: path, mode: mode, maxErrors: maxErrors), as: CheckDbResponse.self, timeout: timeout)
+        try await call(SidecarMethods.checkDb, CheckDbRequest(path: path, mode: mode, maxErrors: maxErrors), timeout: timeout)
     }
 
     /// Reports a SQLite error (or, with `ok`, a success) on `path` seen by
@@ -100,26 +96,43 @@ public final class SidecarClient: Sendable {
         path: String, clientID: String, message: String = "", sqliteCode: Int32? = nil, ok: Bool = false,
         timeout: Duration? = nil
     ) async throws -> ReportDbErrorResponse {
-        try await unary(
-            "ReportDbError",
+        try await call(
+            SidecarMethods.reportDbError,
             ReportDbErrorRequest(path: path, clientID: clientID, message: message, sqliteCode: sqliteCode, ok: ok),
-            as: ReportDbErrorResponse.self, timeout: timeout)
+            timeout: timeout)
     }
 
     /// Debug.Sleep (daemons with `debug_methods = true`): answers after `milliseconds`.
     public func debugSleep(milliseconds: UInt32, timeout: Duration? = nil) async throws -> SleepResponse {
-        try await unary("Debug.Sleep", SleepRequest(milliseconds: milliseconds), as: SleepResponse.self, timeout: timeout)
+        try await call(SidecarMethods.debugSleep, SleepRequest(milliseconds: milliseconds), timeout: timeout)
     }
 
     /// Events whose topic starts with one of `topics` (all when empty), until
     /// the consumer stops iterating, the deadline passes or the daemon ends.
     public func watch(topics: [String] = [], timeout: Duration? = nil) -> AsyncThrowingStream<SidecarEvent, Error> {
-        let raw = serverStream("Watch", WatchRequest(topics: topics), timeout: timeout)
+        stream(SidecarMethods.watch, WatchRequest(topics: topics), timeout: timeout)
+    }
+
+    // MARK: Generic calls
+
+    /// Calls a unary method.
+    package func call<Request, Response>(
+        _ rpc: RPC<Request, Response>, _ request: Request, timeout: Duration? = nil
+    ) async throws -> Response {
+        let payload = try await rawUnary(rpc.name, payload: request.wireBytes(), timeout: timeout)
+        return try Response(wireBytes: payload)
+    }
+
+    /// Calls a server-streaming method; its messages are decoded as they come.
+    package func stream<Request, Response>(
+        _ rpc: RPC<Request, Response>, _ request: Request, timeout: Duration? = nil
+    ) -> AsyncThrowingStream<Response, Error> {
+        let raw = rawStream(rpc.name, payload: request.wireBytes(), timeout: timeout)
         return AsyncThrowingStream { continuation in
             let pump = Task {
                 do {
                     for try await payload in raw {
-                        continuation.yield(try SidecarEvent(wireBytes: payload))
+                        continuation.yield(try Response(wireBytes: payload))
                     }
                     continuation.finish()
                 } catch {
@@ -130,18 +143,8 @@ public final class SidecarClient: Sendable {
         }
     }
 
-    // MARK: Generic calls
-
-    /// Calls any unary method by name.
-    public func unary<Request: WireMessage, Response: WireMessage>(
-        _ method: String, _ request: Request, as _: Response.Type, timeout: Duration? = nil
-    ) async throws -> Response {
-        let payload = try await rawUnary(method, payload: request.wireBytes(), timeout: timeout)
-        return try Response(wireBytes: payload)
-    }
-
     /// Calls a unary method with an already-encoded request.
-    public func rawUnary(_ method: String, payload: [UInt8], timeout: Duration? = nil) async throws -> [UInt8] {
+    package func rawUnary(_ method: String, payload: [UInt8], timeout: Duration? = nil) async throws -> [UInt8] {
         try Task.checkCancellation()
         let connection = try await connector.connection()
         let timeoutMilliseconds = Self.milliseconds(timeout)
@@ -161,8 +164,7 @@ public final class SidecarClient: Sendable {
         }
     }
 
-    private func serverStream(_ method: String, _ request: some WireMessage, timeout: Duration?) -> AsyncThrowingStream<[UInt8], Error> {
-        let payload = request.wireBytes()
+    private func rawStream(_ method: String, payload: [UInt8], timeout: Duration?) -> AsyncThrowingStream<[UInt8], Error> {
         let timeoutMilliseconds = Self.milliseconds(timeout)
         let connector = self.connector
         return AsyncThrowingStream { continuation in

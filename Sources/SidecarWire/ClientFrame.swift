@@ -1,23 +1,23 @@
 import SidecarProtoC
 
 /// What a client writes: HELLO, CALL or CANCEL (wire.proto).
-public struct ClientFrame: Sendable, Equatable {
-    public enum Kind: UInt32, Sendable {
+package struct ClientFrame: Sendable, Equatable {
+    package enum Kind: UInt32, Sendable {
         case unspecified = 0
         case hello = 1
         case call = 2
         case cancel = 3
     }
 
-    public var callID: UInt64
-    public var kind: Kind
-    public var method: String
-    public var timeoutMilliseconds: UInt32
-    public var payload: [UInt8]
-    public var protocolVersion: UInt32
-    public var clientName: String
+    package var callID: UInt64
+    package var kind: Kind
+    package var method: String
+    package var timeoutMilliseconds: UInt32
+    package var payload: [UInt8]
+    package var protocolVersion: UInt32
+    package var clientName: String
 
-    public init(
+    package init(
         callID: UInt64 = 0, kind: Kind, method: String = "", timeoutMilliseconds: UInt32 = 0,
         payload: [UInt8] = [], protocolVersion: UInt32 = 0, clientName: String = ""
     ) {
@@ -30,40 +30,51 @@ public struct ClientFrame: Sendable, Equatable {
         self.clientName = clientName
     }
 
-    public static func hello(protocolVersion: UInt32, clientName: String) -> ClientFrame {
+    package static func hello(protocolVersion: UInt32, clientName: String) -> ClientFrame {
         ClientFrame(kind: .hello, protocolVersion: protocolVersion, clientName: clientName)
     }
 
-    public static func call(id: UInt64, method: String, timeoutMilliseconds: UInt32 = 0, payload: [UInt8]) -> ClientFrame {
+    package static func call(id: UInt64, method: String, timeoutMilliseconds: UInt32 = 0, payload: [UInt8]) -> ClientFrame {
         ClientFrame(callID: id, kind: .call, method: method, timeoutMilliseconds: timeoutMilliseconds, payload: payload)
     }
 
-    public static func cancel(id: UInt64) -> ClientFrame {
+    package static func cancel(id: UInt64) -> ClientFrame {
         ClientFrame(callID: id, kind: .cancel)
     }
 
-    public init(frameBody: UnsafeRawBufferPointer) throws {
-        self = try ProtobufCField.unpack(
-            frameBody, name: "ClientFrame",
-            unpack: { sidecar__v1__client_frame__unpack(nil, $0, $1) },
-            free: { sidecar__v1__client_frame__free_unpacked($0, nil) }
-        ) { c in
-            ClientFrame(
-                callID: c.call_id,
-                kind: Kind(rawValue: c.kind.rawValue) ?? .unspecified,
-                method: ProtobufCField.string(c.method),
-                timeoutMilliseconds: c.timeout_ms,
-                payload: ProtobufCField.bytes(c.payload),
-                protocolVersion: c.protocol_version.rawValue,
-                clientName: ProtobufCField.string(c.client_name))
-        }
+    package init(frameBody: UnsafeRawBufferPointer) throws {
+        try self.init(protobufCWireBytes: frameBody)
     }
 
     /// Appends this frame, header and body, to `buffer`.
-    public func append(to buffer: inout [UInt8]) {
-        let arena = PackArena()
-        var c = Sidecar__V1__ClientFrame()
-        sidecar__v1__client_frame__init(&c)
+    package func append(to buffer: inout [UInt8]) {
+        let body = protobufCWireBytes()
+        FrameDecoder.appendHeader(length: body.count, to: &buffer)
+        buffer += body
+    }
+
+    package func frameBytes() -> [UInt8] {
+        var buffer: [UInt8] = []
+        append(to: &buffer)
+        return buffer
+    }
+}
+
+extension ClientFrame: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__ClientFrame>) { sidecar__v1__client_frame__init(c) }
+
+    package init(reading c: Sidecar__V1__ClientFrame) {
+        self.init(
+            callID: c.call_id,
+            kind: Kind(rawValue: c.kind.rawValue) ?? .unspecified,
+            method: ProtobufCField.string(c.method),
+            timeoutMilliseconds: c.timeout_ms,
+            payload: ProtobufCField.bytes(c.payload),
+            protocolVersion: c.protocol_version.rawValue,
+            clientName: ProtobufCField.string(c.client_name))
+    }
+
+    package func fill(_ c: inout Sidecar__V1__ClientFrame, arena: PackArena) {
         c.call_id = callID
         c.kind = Sidecar__V1__ClientFrame__Kind(rawValue: kind.rawValue)
         c.method = arena.string(method)
@@ -71,16 +82,5 @@ public struct ClientFrame: Sendable, Equatable {
         c.payload = arena.bytes(payload)
         c.protocol_version = Sidecar__V1__ProtocolVersion(rawValue: protocolVersion)
         c.client_name = arena.string(clientName)
-        ProtobufCField.appendFrame(
-            &c, to: &buffer,
-            size: { sidecar__v1__client_frame__get_packed_size($0) },
-            pack: { sidecar__v1__client_frame__pack($0, $1) })
-        withExtendedLifetime(arena) {}
-    }
-
-    public func frameBytes() -> [UInt8] {
-        var buffer: [UInt8] = []
-        append(to: &buffer)
-        return buffer
     }
 }

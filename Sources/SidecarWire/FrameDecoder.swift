@@ -6,15 +6,15 @@
 /// without copying; only a frame split across reads is gathered. A frame
 /// over the limit is never buffered: its first bytes are peeked for the call
 /// id and the rest is skipped as it arrives.
-public struct FrameDecoder {
-    public enum Event {
+package struct FrameDecoder {
+    package enum Event {
         /// A complete body, valid only during the callback.
         case frame(UnsafeRawBufferPointer)
         /// A body over the limit; `callID` when its first bytes carry one.
         case oversized(length: Int, callID: UInt64?)
     }
 
-    public static let headerBytes = 4
+    package static let headerBytes = 4
     /// How much of an oversized body is looked at for its call id.
     static let peekBytes = 16
 
@@ -25,21 +25,21 @@ public struct FrameDecoder {
         case discarding(remaining: Int)
     }
 
-    public let maxBodyBytes: Int
+    package let maxBodyBytes: Int
     private var state = State.header
     private var pending: [UInt8] = []
 
-    public init(maxBodyBytes: Int) {
+    package init(maxBodyBytes: Int) {
         self.maxBodyBytes = maxBodyBytes
     }
 
     /// True when part of a frame has been read but not all of it.
-    public var hasPartialFrame: Bool {
+    package var hasPartialFrame: Bool {
         if case .header = state { return !pending.isEmpty }
         return true
     }
 
-    public mutating func feed(_ input: UnsafeRawBufferPointer, _ handle: (Event) throws -> Void) rethrows {
+    package mutating func feed(_ input: UnsafeRawBufferPointer, _ handle: (Event) throws -> Void) rethrows {
         var offset = 0
         let count = input.count
         while offset < count {
@@ -94,7 +94,7 @@ public struct FrameDecoder {
             try pending.withUnsafeBytes { try handle(.frame($0)) }
             releasePending()
         case .peeking(let length) where pending.count == min(length, Self.peekBytes):
-            let callID = pending.withUnsafeBytes { ProtobufPeek.uint64Field(1, in: $0) }
+            let callID = pending.withUnsafeBytes { ProtobufWire.Reader($0).uint64Field(1) }
             let rest = length - pending.count
             state = rest > 0 ? .discarding(remaining: rest) : .header
             releasePending()
@@ -118,7 +118,7 @@ public struct FrameDecoder {
     }
 
     /// Appends a frame header for a body of `length` bytes.
-    public static func appendHeader(length: Int, to buffer: inout [UInt8]) {
+    package static func appendHeader(length: Int, to buffer: inout [UInt8]) {
         buffer.append(UInt8(truncatingIfNeeded: length >> 24))
         buffer.append(UInt8(truncatingIfNeeded: length >> 16))
         buffer.append(UInt8(truncatingIfNeeded: length >> 8))

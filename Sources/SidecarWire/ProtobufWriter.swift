@@ -8,7 +8,7 @@
 /// checks its uniqueness and capacity per byte, which cost more than the
 /// encoding itself. Its state sits behind a pointer too, because every
 /// access to a class's `var` is checked for exclusivity at run time.
-public final class ProtobufWriter {
+package final class ProtobufWriter {
     private struct State {
         var storage: UnsafeMutablePointer<UInt8>
         var capacity: Int
@@ -20,7 +20,7 @@ public final class ProtobufWriter {
     /// The longest tag and varint, or tag and fixed64.
     private static let maxScalarBytes = 20
 
-    public init(capacity: Int = 256) {
+    package init(capacity: Int = 256) {
         let capacity = max(capacity, Self.maxScalarBytes)
         state = .allocate(capacity: 1)
         state.initialize(to: State(storage: .allocate(capacity: capacity), capacity: capacity, count: 0))
@@ -31,15 +31,15 @@ public final class ProtobufWriter {
         state.deallocate()
     }
 
-    public var count: Int { state.pointee.count }
+    package var count: Int { state.pointee.count }
 
     /// Empties the buffer and keeps its memory for the next message.
-    public func reset() {
+    package func reset() {
         state.pointee.count = 0
     }
 
     /// Empties the buffer; memory grown past `limit` (a burst) is given back.
-    public func reset(keepingCapacityUpTo limit: Int) {
+    package func reset(keepingCapacityUpTo limit: Int) {
         state.pointee.count = 0
         guard state.pointee.capacity > limit else { return }
         let smaller = max(limit, Self.maxScalarBytes)
@@ -49,11 +49,11 @@ public final class ProtobufWriter {
     }
 
     /// The bytes written, valid only during `body`.
-    public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    package func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try body(UnsafeRawBufferPointer(start: state.pointee.storage, count: state.pointee.count))
     }
 
-    public var bytes: [UInt8] {
+    package var bytes: [UInt8] {
         Array(UnsafeBufferPointer(start: state.pointee.storage, count: state.pointee.count))
     }
 
@@ -116,11 +116,11 @@ public final class ProtobufWriter {
         putVarint(UInt64(field << 3 | type.rawValue), at: &cursor)
     }
 
-    public func uint32(_ field: UInt32, _ value: UInt32) {
+    package func uint32(_ field: UInt32, _ value: UInt32) {
         uint64(field, UInt64(value))
     }
 
-    public func uint64(_ field: UInt32, _ value: UInt64) {
+    package func uint64(_ field: UInt32, _ value: UInt64) {
         guard value != 0 else { return }
         var cursor = writeCursor(reserving: Self.maxScalarBytes)
         Self.putTag(field, .varint, at: &cursor)
@@ -129,11 +129,11 @@ public final class ProtobufWriter {
     }
 
     /// int32 and int64 (and enums): a negative value is sign-extended to ten bytes.
-    public func int64(_ field: UInt32, _ value: Int64) {
+    package func int64(_ field: UInt32, _ value: Int64) {
         uint64(field, UInt64(bitPattern: value))
     }
 
-    public func bool(_ field: UInt32, _ value: Bool) {
+    package func bool(_ field: UInt32, _ value: Bool) {
         guard value else { return }
         var cursor = writeCursor(reserving: Self.maxScalarBytes)
         Self.putTag(field, .varint, at: &cursor)
@@ -142,7 +142,7 @@ public final class ProtobufWriter {
     }
 
     /// Left out when it equals zero, -0.0 included, as protobuf-c does.
-    public func double(_ field: UInt32, _ value: Double) {
+    package func double(_ field: UInt32, _ value: Double) {
         guard value != 0 else { return }
         var cursor = writeCursor(reserving: Self.maxScalarBytes)
         Self.putTag(field, .fixed64, at: &cursor)
@@ -151,7 +151,7 @@ public final class ProtobufWriter {
         commit(cursor)
     }
 
-    public func string(_ field: UInt32, _ value: String) {
+    package func string(_ field: UInt32, _ value: String) {
         guard !value.isEmpty else { return }
         // withUTF8 copies only a string that is not already UTF-8 in one
         // piece (bridged); ours always are.
@@ -159,19 +159,19 @@ public final class ProtobufWriter {
         value.withUTF8 { lengthDelimited(field, UnsafeRawBufferPointer($0)) }
     }
 
-    public func bytes(_ field: UInt32, _ value: [UInt8]) {
+    package func bytes(_ field: UInt32, _ value: [UInt8]) {
         guard !value.isEmpty else { return }
         value.withUnsafeBytes { lengthDelimited(field, $0) }
     }
 
-    public func bytes(_ field: UInt32, _ value: UnsafeRawBufferPointer) {
+    package func bytes(_ field: UInt32, _ value: UnsafeRawBufferPointer) {
         guard !value.isEmpty else { return }
         lengthDelimited(field, value)
     }
 
     /// A frame's header (proto/sidecar/v1/README.md): the body's length in
     /// four bytes, big-endian.
-    public func frameHeader(bodyLength: Int) {
+    package func frameHeader(bodyLength: Int) {
         var cursor = writeCursor(reserving: 4)
         UnsafeMutableRawPointer(cursor).storeBytes(of: UInt32(truncatingIfNeeded: bodyLength).bigEndian, as: UInt32.self)
         cursor += 4
@@ -188,11 +188,11 @@ public final class ProtobufWriter {
     }
 
     /// A message encoded some other way (protobuf-c, or once ahead), as is.
-    public func append(encoded: [UInt8]) {
+    package func append(encoded: [UInt8]) {
         encoded.withUnsafeBytes { append(encoded: $0) }
     }
 
-    public func append(encoded: UnsafeRawBufferPointer) {
+    package func append(encoded: UnsafeRawBufferPointer) {
         var cursor = writeCursor(reserving: encoded.count)
         if let base = encoded.baseAddress { UnsafeMutableRawPointer(cursor).copyMemory(from: base, byteCount: encoded.count) }
         cursor += encoded.count

@@ -2,8 +2,8 @@ import SidecarCore
 import SidecarProtoC
 
 /// What a server writes: HELLO_ACK, STREAM_MESSAGE, REPLY or GOAWAY (wire.proto).
-public struct ServerFrame: Sendable, Equatable {
-    public enum Kind: UInt32, Sendable {
+package struct ServerFrame: Sendable, Equatable {
+    package enum Kind: UInt32, Sendable {
         case unspecified = 0
         case helloAck = 1
         case streamMessage = 2
@@ -11,17 +11,17 @@ public struct ServerFrame: Sendable, Equatable {
         case goAway = 4
     }
 
-    public var callID: UInt64
-    public var kind: Kind
-    public var statusCode: StatusCode
-    public var statusMessage: String
-    public var payload: [UInt8]
-    public var protocolVersion: UInt32
-    public var serverVersion: String
-    public var maxMessageBytes: UInt32
-    public var maxInflightCalls: UInt32
+    package var callID: UInt64
+    package var kind: Kind
+    package var statusCode: StatusCode
+    package var statusMessage: String
+    package var payload: [UInt8]
+    package var protocolVersion: UInt32
+    package var serverVersion: String
+    package var maxMessageBytes: UInt32
+    package var maxInflightCalls: UInt32
 
-    public init(
+    package init(
         callID: UInt64 = 0, kind: Kind, statusCode: StatusCode = .ok, statusMessage: String = "",
         payload: [UInt8] = [], protocolVersion: UInt32 = 0, serverVersion: String = "",
         maxMessageBytes: UInt32 = 0, maxInflightCalls: UInt32 = 0
@@ -37,45 +37,57 @@ public struct ServerFrame: Sendable, Equatable {
         self.maxInflightCalls = maxInflightCalls
     }
 
-    public static func reply(id: UInt64, payload: [UInt8]) -> ServerFrame {
+    package static func reply(id: UInt64, payload: [UInt8]) -> ServerFrame {
         ServerFrame(callID: id, kind: .reply, payload: payload)
     }
 
-    public static func reply(id: UInt64, error: SidecarError) -> ServerFrame {
+    package static func reply(id: UInt64, error: SidecarError) -> ServerFrame {
         ServerFrame(
             callID: id, kind: .reply, statusCode: error.code, statusMessage: error.message,
             payload: error.detail?.wireBytes() ?? [])
     }
 
-    public static func goAway(_ error: SidecarError) -> ServerFrame {
+    package static func goAway(_ error: SidecarError) -> ServerFrame {
         ServerFrame(kind: .goAway, statusCode: error.code, statusMessage: error.message)
     }
 
-    public init(frameBody: UnsafeRawBufferPointer) throws {
-        self = try ProtobufCField.unpack(
-            frameBody, name: "ServerFrame",
-            unpack: { sidecar__v1__server_frame__unpack(nil, $0, $1) },
-            free: { sidecar__v1__server_frame__free_unpacked($0, nil) }
-        ) { c in
-            ServerFrame(
-                callID: c.call_id,
-                kind: Kind(rawValue: c.kind.rawValue) ?? .unspecified,
-                statusCode: StatusCode(wireValue: c.status_code),
-                statusMessage: ProtobufCField.string(c.status_message),
-                payload: ProtobufCField.bytes(c.payload),
-                protocolVersion: c.protocol_version.rawValue,
-                serverVersion: ProtobufCField.string(c.server_version),
-                maxMessageBytes: c.max_message_bytes,
-                maxInflightCalls: c.max_inflight_calls)
-        }
+    package init(frameBody: UnsafeRawBufferPointer) throws {
+        try self.init(protobufCWireBytes: frameBody)
     }
 
-    /// Encodes with protobuf-c; `write(to:)` (EnvelopeCoding.swift) is the
+    /// Encodes with protobuf-c; `write(to:)` (ServerFrameWriter.swift) is the
     /// hand-written encoder the daemon uses, and tests hold the two equal.
     func protobufCFrameBytes() -> [UInt8] {
-        let arena = PackArena()
-        var c = Sidecar__V1__ServerFrame()
-        sidecar__v1__server_frame__init(&c)
+        let body = protobufCWireBytes()
+        var buffer: [UInt8] = []
+        FrameDecoder.appendHeader(length: body.count, to: &buffer)
+        return buffer + body
+    }
+
+    package func frameBytes() -> [UInt8] {
+        var buffer: [UInt8] = []
+        append(to: &buffer)
+        return buffer
+    }
+}
+
+extension ServerFrame: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__ServerFrame>) { sidecar__v1__server_frame__init(c) }
+
+    package init(reading c: Sidecar__V1__ServerFrame) {
+        self.init(
+            callID: c.call_id,
+            kind: Kind(rawValue: c.kind.rawValue) ?? .unspecified,
+            statusCode: StatusCode(wireValue: c.status_code),
+            statusMessage: ProtobufCField.string(c.status_message),
+            payload: ProtobufCField.bytes(c.payload),
+            protocolVersion: c.protocol_version.rawValue,
+            serverVersion: ProtobufCField.string(c.server_version),
+            maxMessageBytes: c.max_message_bytes,
+            maxInflightCalls: c.max_inflight_calls)
+    }
+
+    package func fill(_ c: inout Sidecar__V1__ServerFrame, arena: PackArena) {
         c.call_id = callID
         c.kind = Sidecar__V1__ServerFrame__Kind(rawValue: kind.rawValue)
         c.status_code = statusCode.rawValue
@@ -85,17 +97,5 @@ public struct ServerFrame: Sendable, Equatable {
         c.server_version = arena.string(serverVersion)
         c.max_message_bytes = maxMessageBytes
         c.max_inflight_calls = maxInflightCalls
-        var buffer: [UInt8] = []
-        ProtobufCField.appendFrame(
-            &c, to: &buffer,
-            size: { sidecar__v1__server_frame__get_packed_size($0) },
-            pack: { sidecar__v1__server_frame__pack($0, $1) })
-        return withExtendedLifetime(arena) { buffer }
-    }
-
-    public func frameBytes() -> [UInt8] {
-        var buffer: [UInt8] = []
-        append(to: &buffer)
-        return buffer
     }
 }

@@ -1,7 +1,7 @@
 /// A message of the Sidecar schema as a Swift value. The protobuf-c structs
 /// never leave this module: each conformance converts at this edge.
 /// Decoding throws `WireDecodingError`.
-public protocol WireMessage: Sendable {
+package protocol WireMessage: Sendable {
     init(wireBytes: UnsafeRawBufferPointer) throws
     func wireBytes() -> [UInt8]
     /// Writes the message into a reused buffer; messages on the hot path
@@ -10,17 +10,19 @@ public protocol WireMessage: Sendable {
 }
 
 extension WireMessage {
-    public func encode(into writer: ProtobufWriter) {
+    package func encode(into writer: ProtobufWriter) {
         writer.append(encoded: wireBytes())
     }
 }
 
 extension WireMessage {
-    public init(wireBytes: [UInt8]) throws {
+    package init(wireBytes: [UInt8]) throws {
         self = try wireBytes.withUnsafeBytes { try Self(wireBytes: $0) }
     }
 }
 
+/// Public although the coding is not: a client call whose answer does not
+/// decode throws it.
 public struct WireDecodingError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }

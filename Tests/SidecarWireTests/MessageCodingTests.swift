@@ -72,4 +72,13 @@ final class MessageCodingTests: XCTestCase {
         XCTAssertThrowsError(try garbage.withUnsafeBytes { try ClientFrame(frameBody: $0) })
         XCTAssertThrowsError(try ClassifyRequest(wireBytes: [0xff, 0xff, 0xff]))
     }
+
+    func testFieldlessMessagesSkipUnknownFieldsAndRejectMalformedBytes() throws {
+        XCTAssertEqual(try HealthRequest(wireBytes: []), HealthRequest())
+        // An unknown varint field 1 = 5: a newer peer's field.
+        XCTAssertEqual(try ReloadRequest(wireBytes: [0x08, 0x05]), ReloadRequest())
+        XCTAssertThrowsError(try ListLeasesRequest(wireBytes: [0x0a, 0x7f, 0x41])) { error in
+            XCTAssertEqual("\(error)", "malformed empty message (3 bytes)")
+        }
+    }
 }

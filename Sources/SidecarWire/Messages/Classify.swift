@@ -1,40 +1,27 @@
 import SidecarCore
 import SidecarProtoC
 
-public struct ClassifyRequest: WireMessage, Equatable {
+public struct ClassifyRequest: Equatable, Sendable {
     public var report: FailureReport
 
     public init(report: FailureReport) {
         self.report = report
     }
+}
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
-        let view = try ClassifyRequestView(wireBytes: wireBytes)
-        report = FailureReport(
-            message: String(decoding: view.message, as: UTF8.self), exitCode: view.exitCode,
-            sqliteCode: view.sqliteCode)
+extension ClassifyRequest: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__ClassifyRequest>) { sidecar__v1__classify_request__init(c) }
+
+    package init(reading c: Sidecar__V1__ClassifyRequest) {
+        self.init(report: FailureReport(
+            message: ProtobufCField.string(c.message),
+            exitCode: c.optional_exit_code_case == SIDECAR__V1__CLASSIFY_REQUEST__OPTIONAL_EXIT_CODE_EXIT_CODE
+                ? c.exit_code : nil,
+            sqliteCode: c.optional_sqlite_code_case == SIDECAR__V1__CLASSIFY_REQUEST__OPTIONAL_SQLITE_CODE_SQLITE_CODE
+                ? c.sqlite_code : nil))
     }
 
-    /// protobuf-c's decoding, which tests hold `init(wireBytes:)` equal to.
-    init(protobufCWireBytes wireBytes: UnsafeRawBufferPointer) throws {
-        self = try ProtobufCField.unpack(
-            wireBytes, name: "ClassifyRequest",
-            unpack: { sidecar__v1__classify_request__unpack(nil, $0, $1) },
-            free: { sidecar__v1__classify_request__free_unpacked($0, nil) }
-        ) { c in
-            ClassifyRequest(report: FailureReport(
-                message: ProtobufCField.string(c.message),
-                exitCode: c.optional_exit_code_case == SIDECAR__V1__CLASSIFY_REQUEST__OPTIONAL_EXIT_CODE_EXIT_CODE
-                    ? c.exit_code : nil,
-                sqliteCode: c.optional_sqlite_code_case == SIDECAR__V1__CLASSIFY_REQUEST__OPTIONAL_SQLITE_CODE_SQLITE_CODE
-                    ? c.sqlite_code : nil))
-        }
-    }
-
-    public func wireBytes() -> [UInt8] {
-        let arena = PackArena()
-        var c = Sidecar__V1__ClassifyRequest()
-        sidecar__v1__classify_request__init(&c)
+    package func fill(_ c: inout Sidecar__V1__ClassifyRequest, arena: PackArena) {
         c.message = arena.string(report.message)
         if let exitCode = report.exitCode {
             c.optional_exit_code_case = SIDECAR__V1__CLASSIFY_REQUEST__OPTIONAL_EXIT_CODE_EXIT_CODE
@@ -44,23 +31,26 @@ public struct ClassifyRequest: WireMessage, Equatable {
             c.optional_sqlite_code_case = SIDECAR__V1__CLASSIFY_REQUEST__OPTIONAL_SQLITE_CODE_SQLITE_CODE
             c.sqlite_code = sqliteCode
         }
-        return withExtendedLifetime(arena) {
-            ProtobufCField.pack(
-                &c, size: { sidecar__v1__classify_request__get_packed_size($0) },
-                pack: { sidecar__v1__classify_request__pack($0, $1) })
-        }
+    }
+
+    /// By hand (`ClassifyRequestView`); tests hold it equal to protobuf-c's.
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
+        let view = try ClassifyRequestView(wireBytes: wireBytes)
+        report = FailureReport(
+            message: String(decoding: view.message, as: UTF8.self), exitCode: view.exitCode,
+            sqliteCode: view.sqliteCode)
     }
 }
 
 /// A ClassifyRequest read by hand and in place: `message` points into the
 /// request and is valid only as long as it is. Every call of Classify
 /// starts here, and the classifier matches the bytes without a String.
-public struct ClassifyRequestView {
-    public var message = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
-    public var exitCode: Int32?
-    public var sqliteCode: Int32?
+package struct ClassifyRequestView {
+    package var message = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+    package var exitCode: Int32?
+    package var sqliteCode: Int32?
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
         var reader = ProtobufWire.Reader(wireBytes)
         do {
             while !reader.isAtEnd {
@@ -77,55 +67,44 @@ public struct ClassifyRequestView {
         }
     }
 
-    public var isEmpty: Bool { message.isEmpty && exitCode == nil && sqliteCode == nil }
+    package var isEmpty: Bool { message.isEmpty && exitCode == nil && sqliteCode == nil }
 }
 
-public struct ClassifyResponse: WireMessage, Equatable {
+public struct ClassifyResponse: Equatable, Sendable {
     public var classification: Classification
 
     public init(classification: Classification) {
         self.classification = classification
     }
+}
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
-        self = try ProtobufCField.unpack(
-            wireBytes, name: "ClassifyResponse",
-            unpack: { sidecar__v1__classify_response__unpack(nil, $0, $1) },
-            free: { sidecar__v1__classify_response__free_unpacked($0, nil) }
-        ) { c in
-            ClassifyResponse(classification: Classification(
-                category: ProtobufCField.string(c.category), permanent: c.permanent != 0,
-                remedy: ProtobufCField.string(c.remedy), rule: ProtobufCField.string(c.rule)))
-        }
+extension ClassifyResponse: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__ClassifyResponse>) { sidecar__v1__classify_response__init(c) }
+
+    package init(reading c: Sidecar__V1__ClassifyResponse) {
+        self.init(classification: Classification(
+            category: ProtobufCField.string(c.category), permanent: c.permanent != 0,
+            remedy: ProtobufCField.string(c.remedy), rule: ProtobufCField.string(c.rule)))
     }
 
-    public func wireBytes() -> [UInt8] {
+    package func fill(_ c: inout Sidecar__V1__ClassifyResponse, arena: PackArena) {
+        c.category = arena.string(classification.category)
+        c.permanent = classification.permanent ? 1 : 0
+        c.remedy = arena.string(classification.remedy)
+        c.rule = arena.string(classification.rule)
+    }
+
+    package func wireBytes() -> [UInt8] {
         let writer = ProtobufWriter(capacity: 128)
         encode(into: writer)
         return writer.bytes
     }
 
     /// By hand, in field order: every call of Classify goes through here.
-    public func encode(into writer: ProtobufWriter) {
+    package func encode(into writer: ProtobufWriter) {
         writer.string(1, classification.category)
         writer.bool(2, classification.permanent)
         writer.string(3, classification.remedy)
         writer.string(4, classification.rule)
-    }
-
-    /// protobuf-c's encoding, which tests hold `encode(into:)` equal to.
-    func protobufCWireBytes() -> [UInt8] {
-        let arena = PackArena()
-        var c = Sidecar__V1__ClassifyResponse()
-        sidecar__v1__classify_response__init(&c)
-        c.category = arena.string(classification.category)
-        c.permanent = classification.permanent ? 1 : 0
-        c.remedy = arena.string(classification.remedy)
-        c.rule = arena.string(classification.rule)
-        return withExtendedLifetime(arena) {
-            ProtobufCField.pack(
-                &c, size: { sidecar__v1__classify_response__get_packed_size($0) },
-                pack: { sidecar__v1__classify_response__pack($0, $1) })
-        }
     }
 }

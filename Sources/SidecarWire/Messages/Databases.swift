@@ -25,7 +25,7 @@ extension DbVerdict {
     }
 }
 
-public struct CheckDbRequest: WireMessage, Equatable {
+public struct CheckDbRequest: Equatable, Sendable {
     public var path: String
     public var mode: DbCheckMode
     /// 0: the daemon's default.
@@ -36,57 +36,39 @@ public struct CheckDbRequest: WireMessage, Equatable {
         self.mode = mode
         self.maxErrors = maxErrors
     }
+}
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
-        self = try ProtobufCField.unpack(
-            wireBytes, name: "CheckDbRequest",
-            unpack: { sidecar__v1__check_db_request__unpack(nil, $0, $1) },
-            free: { sidecar__v1__check_db_request__free_unpacked($0, nil) }
-        ) { c in
-            CheckDbRequest(
-                path: ProtobufCField.string(c.path),
-                mode: c.mode == SIDECAR__V1__CHECK_DB_REQUEST__MODE__FULL ? .full : .quick, maxErrors: c.max_errors)
-        }
+extension CheckDbRequest: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__CheckDbRequest>) { sidecar__v1__check_db_request__init(c) }
+
+    package init(reading c: Sidecar__V1__CheckDbRequest) {
+        self.init(
+            path: ProtobufCField.string(c.path),
+            mode: c.mode == SIDECAR__V1__CHECK_DB_REQUEST__MODE__FULL ? .full : .quick, maxErrors: c.max_errors)
     }
 
-    public func wireBytes() -> [UInt8] {
-        let arena = PackArena()
-        var c = Sidecar__V1__CheckDbRequest()
-        sidecar__v1__check_db_request__init(&c)
+    package func fill(_ c: inout Sidecar__V1__CheckDbRequest, arena: PackArena) {
         c.path = arena.string(path)
         c.mode = mode == .full ? SIDECAR__V1__CHECK_DB_REQUEST__MODE__FULL : SIDECAR__V1__CHECK_DB_REQUEST__MODE__QUICK
         c.max_errors = maxErrors
-        return withExtendedLifetime(arena) {
-            ProtobufCField.pack(
-                &c, size: { sidecar__v1__check_db_request__get_packed_size($0) },
-                pack: { sidecar__v1__check_db_request__pack($0, $1) })
-        }
     }
 }
 
 /// `CheckDbResponse` is the domain's answer, coded at this edge.
 public typealias CheckDbResponse = DbCheckAnswer
 
-extension DbCheckAnswer: WireMessage {
+extension DbCheckAnswer: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__CheckDbResponse>) { sidecar__v1__check_db_response__init(c) }
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
-        self = try ProtobufCField.unpack(
-            wireBytes, name: "CheckDbResponse",
-            unpack: { sidecar__v1__check_db_response__unpack(nil, $0, $1) },
-            free: { sidecar__v1__check_db_response__free_unpacked($0, nil) }
-        ) { c in
-            CheckDbResponse(
-                result: DbCheckResult(
-                    verdict: DbVerdict(wire: c.verdict), messages: ProtobufCField.strings(c.messages, count: c.n_messages),
-                    checkSeconds: c.check_seconds),
-                shared: c.shared != 0, reused: c.reused != 0, resolvedPath: ProtobufCField.string(c.resolved_path))
-        }
+    package init(reading c: Sidecar__V1__CheckDbResponse) {
+        self.init(
+            result: DbCheckResult(
+                verdict: DbVerdict(wire: c.verdict), messages: ProtobufCField.strings(c.messages, count: c.n_messages),
+                checkSeconds: c.check_seconds),
+            shared: c.shared != 0, reused: c.reused != 0, resolvedPath: ProtobufCField.string(c.resolved_path))
     }
 
-    public func wireBytes() -> [UInt8] {
-        let arena = PackArena()
-        var c = Sidecar__V1__CheckDbResponse()
-        sidecar__v1__check_db_response__init(&c)
+    package func fill(_ c: inout Sidecar__V1__CheckDbResponse, arena: PackArena) {
         c.verdict = result.verdict.wire
         c.n_messages = result.messages.count
         c.messages = arena.strings(result.messages)
@@ -94,15 +76,10 @@ extension DbCheckAnswer: WireMessage {
         c.shared = shared ? 1 : 0
         c.reused = reused ? 1 : 0
         c.resolved_path = arena.string(resolvedPath)
-        return withExtendedLifetime(arena) {
-            ProtobufCField.pack(
-                &c, size: { sidecar__v1__check_db_response__get_packed_size($0) },
-                pack: { sidecar__v1__check_db_response__pack($0, $1) })
-        }
     }
 }
 
-public struct ReportDbErrorRequest: WireMessage, Equatable {
+public struct ReportDbErrorRequest: Equatable, Sendable {
     public var path: String
     public var clientID: String
     public var message: String
@@ -116,26 +93,23 @@ public struct ReportDbErrorRequest: WireMessage, Equatable {
         self.sqliteCode = sqliteCode
         self.ok = ok
     }
+}
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
-        self = try ProtobufCField.unpack(
-            wireBytes, name: "ReportDbErrorRequest",
-            unpack: { sidecar__v1__report_db_error_request__unpack(nil, $0, $1) },
-            free: { sidecar__v1__report_db_error_request__free_unpacked($0, nil) }
-        ) { c in
-            ReportDbErrorRequest(
-                path: ProtobufCField.string(c.path), clientID: ProtobufCField.string(c.client_id),
-                message: ProtobufCField.string(c.message),
-                sqliteCode: c.optional_sqlite_code_case == SIDECAR__V1__REPORT_DB_ERROR_REQUEST__OPTIONAL_SQLITE_CODE_SQLITE_CODE
-                    ? c.sqlite_code : nil,
-                ok: c.ok != 0)
-        }
+extension ReportDbErrorRequest: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__ReportDbErrorRequest>) {
+        sidecar__v1__report_db_error_request__init(c)
     }
 
-    public func wireBytes() -> [UInt8] {
-        let arena = PackArena()
-        var c = Sidecar__V1__ReportDbErrorRequest()
-        sidecar__v1__report_db_error_request__init(&c)
+    package init(reading c: Sidecar__V1__ReportDbErrorRequest) {
+        self.init(
+            path: ProtobufCField.string(c.path), clientID: ProtobufCField.string(c.client_id),
+            message: ProtobufCField.string(c.message),
+            sqliteCode: c.optional_sqlite_code_case == SIDECAR__V1__REPORT_DB_ERROR_REQUEST__OPTIONAL_SQLITE_CODE_SQLITE_CODE
+                ? c.sqlite_code : nil,
+            ok: c.ok != 0)
+    }
+
+    package func fill(_ c: inout Sidecar__V1__ReportDbErrorRequest, arena: PackArena) {
         c.path = arena.string(path)
         c.client_id = arena.string(clientID)
         c.message = arena.string(message)
@@ -144,41 +118,30 @@ public struct ReportDbErrorRequest: WireMessage, Equatable {
             c.sqlite_code = sqliteCode
         }
         c.ok = ok ? 1 : 0
-        return withExtendedLifetime(arena) {
-            ProtobufCField.pack(
-                &c, size: { sidecar__v1__report_db_error_request__get_packed_size($0) },
-                pack: { sidecar__v1__report_db_error_request__pack($0, $1) })
-        }
     }
 }
 
 /// `ReportDbErrorResponse` is the domain's advice, coded at this edge.
 public typealias ReportDbErrorResponse = DbErrorAdvice
 
-extension DbErrorAdvice: WireMessage {
-
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
-        self = try ProtobufCField.unpack(
-            wireBytes, name: "ReportDbErrorResponse",
-            unpack: { sidecar__v1__report_db_error_response__unpack(nil, $0, $1) },
-            free: { sidecar__v1__report_db_error_response__free_unpacked($0, nil) }
-        ) { c in
-            let action: Action
-            switch c.action {
-            case SIDECAR__V1__REPORT_DB_ERROR_RESPONSE__ACTION__EXIT_TEMPFAIL: action = .exitTempfail
-            case SIDECAR__V1__REPORT_DB_ERROR_RESPONSE__ACTION__CORRUPT: action = .corrupt
-            default: action = .continue
-            }
-            return ReportDbErrorResponse(
-                action: action, streak: c.streak, threshold: c.threshold, remedy: ProtobufCField.string(c.remedy),
-                verdict: c.verdict == SIDECAR__V1__DB_VERDICT__DB_VERDICT_UNSPECIFIED ? nil : DbVerdict(wire: c.verdict))
-        }
+extension DbErrorAdvice: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__ReportDbErrorResponse>) {
+        sidecar__v1__report_db_error_response__init(c)
     }
 
-    public func wireBytes() -> [UInt8] {
-        let arena = PackArena()
-        var c = Sidecar__V1__ReportDbErrorResponse()
-        sidecar__v1__report_db_error_response__init(&c)
+    package init(reading c: Sidecar__V1__ReportDbErrorResponse) {
+        let action: Action
+        switch c.action {
+        case SIDECAR__V1__REPORT_DB_ERROR_RESPONSE__ACTION__EXIT_TEMPFAIL: action = .exitTempfail
+        case SIDECAR__V1__REPORT_DB_ERROR_RESPONSE__ACTION__CORRUPT: action = .corrupt
+        default: action = .continue
+        }
+        self.init(
+            action: action, streak: c.streak, threshold: c.threshold, remedy: ProtobufCField.string(c.remedy),
+            verdict: c.verdict == SIDECAR__V1__DB_VERDICT__DB_VERDICT_UNSPECIFIED ? nil : DbVerdict(wire: c.verdict))
+    }
+
+    package func fill(_ c: inout Sidecar__V1__ReportDbErrorResponse, arena: PackArena) {
         switch action {
         case .continue: c.action = SIDECAR__V1__REPORT_DB_ERROR_RESPONSE__ACTION__CONTINUE
         case .exitTempfail: c.action = SIDECAR__V1__REPORT_DB_ERROR_RESPONSE__ACTION__EXIT_TEMPFAIL
@@ -188,10 +151,5 @@ extension DbErrorAdvice: WireMessage {
         c.threshold = threshold
         c.remedy = arena.string(remedy)
         c.verdict = verdict?.wire ?? SIDECAR__V1__DB_VERDICT__DB_VERDICT_UNSPECIFIED
-        return withExtendedLifetime(arena) {
-            ProtobufCField.pack(
-                &c, size: { sidecar__v1__report_db_error_response__get_packed_size($0) },
-                pack: { sidecar__v1__report_db_error_response__pack($0, $1) })
-        }
     }
 }

@@ -1,51 +1,29 @@
 import SidecarProtoC
 
-public struct SleepRequest: WireMessage, Equatable {
+public struct SleepRequest: Equatable, Sendable {
     public var milliseconds: UInt32
 
     public init(milliseconds: UInt32) {
         self.milliseconds = milliseconds
     }
-
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
-        self = try ProtobufCField.unpack(
-            wireBytes, name: "SleepRequest",
-            unpack: { sidecar__v1__sleep_request__unpack(nil, $0, $1) },
-            free: { sidecar__v1__sleep_request__free_unpacked($0, nil) }
-        ) { c in SleepRequest(milliseconds: c.milliseconds) }
-    }
-
-    public func wireBytes() -> [UInt8] {
-        var c = Sidecar__V1__SleepRequest()
-        sidecar__v1__sleep_request__init(&c)
-        c.milliseconds = milliseconds
-        return ProtobufCField.pack(
-            &c, size: { sidecar__v1__sleep_request__get_packed_size($0) },
-            pack: { sidecar__v1__sleep_request__pack($0, $1) })
-    }
 }
 
-public struct SleepResponse: WireMessage, Equatable {
+extension SleepRequest: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__SleepRequest>) { sidecar__v1__sleep_request__init(c) }
+    package init(reading c: Sidecar__V1__SleepRequest) { self.init(milliseconds: c.milliseconds) }
+    package func fill(_ c: inout Sidecar__V1__SleepRequest, arena _: PackArena) { c.milliseconds = milliseconds }
+}
+
+public struct SleepResponse: Equatable, Sendable {
     public var sleptSeconds: Double
 
     public init(sleptSeconds: Double) {
         self.sleptSeconds = sleptSeconds
     }
+}
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
-        self = try ProtobufCField.unpack(
-            wireBytes, name: "SleepResponse",
-            unpack: { sidecar__v1__sleep_response__unpack(nil, $0, $1) },
-            free: { sidecar__v1__sleep_response__free_unpacked($0, nil) }
-        ) { c in SleepResponse(sleptSeconds: c.slept_seconds) }
-    }
-
-    public func wireBytes() -> [UInt8] {
-        var c = Sidecar__V1__SleepResponse()
-        sidecar__v1__sleep_response__init(&c)
-        c.slept_seconds = sleptSeconds
-        return ProtobufCField.pack(
-            &c, size: { sidecar__v1__sleep_response__get_packed_size($0) },
-            pack: { sidecar__v1__sleep_response__pack($0, $1) })
-    }
+extension SleepResponse: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__SleepResponse>) { sidecar__v1__sleep_response__init(c) }
+    package init(reading c: Sidecar__V1__SleepResponse) { self.init(sleptSeconds: c.slept_seconds) }
+    package func fill(_ c: inout Sidecar__V1__SleepResponse, arena _: PackArena) { c.slept_seconds = sleptSeconds }
 }

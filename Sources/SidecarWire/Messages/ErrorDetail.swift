@@ -2,39 +2,27 @@ import SidecarCore
 import SidecarProtoC
 
 /// `ErrorDetail` (wire.proto): the payload of a failed REPLY.
-extension FailureDetail: WireMessage {
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
-        self = try ProtobufCField.unpack(
-            wireBytes, name: "ErrorDetail",
-            unpack: { sidecar__v1__error_detail__unpack(nil, $0, $1) },
-            free: { sidecar__v1__error_detail__free_unpacked($0, nil) }
-        ) { c in
-            FailureDetail(
-                category: ProtobufCField.string(c.category), permanent: c.permanent != 0,
-                remedy: ProtobufCField.string(c.remedy), retryAfterSeconds: c.retry_after_seconds)
-        }
+extension FailureDetail: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__ErrorDetail>) { sidecar__v1__error_detail__init(c) }
+
+    package init(reading c: Sidecar__V1__ErrorDetail) {
+        self.init(
+            category: ProtobufCField.string(c.category), permanent: c.permanent != 0,
+            remedy: ProtobufCField.string(c.remedy), retryAfterSeconds: c.retry_after_seconds)
     }
 
-    public func wireBytes() -> [UInt8] {
-        let arena = PackArena()
-        var c = Sidecar__V1__ErrorDetail()
-        sidecar__v1__error_detail__init(&c)
+    package func fill(_ c: inout Sidecar__V1__ErrorDetail, arena: PackArena) {
         c.category = arena.string(category)
         c.permanent = permanent ? 1 : 0
         c.remedy = arena.string(remedy)
         c.retry_after_seconds = retryAfterSeconds
-        return withExtendedLifetime(arena) {
-            ProtobufCField.pack(
-                &c, size: { sidecar__v1__error_detail__get_packed_size($0) },
-                pack: { sidecar__v1__error_detail__pack($0, $1) })
-        }
     }
 }
 
 extension SidecarError {
     /// The error a failed REPLY stands for, with its detail when the payload
     /// holds one (a detail that does not decode is dropped, not fatal).
-    public init(replyCode code: StatusCode, message: String, payload: [UInt8]) {
+    package init(replyCode code: StatusCode, message: String, payload: [UInt8]) {
         let detail = payload.isEmpty ? nil : try? FailureDetail(wireBytes: payload)
         self.init(code, message, detail: detail)
     }

@@ -26,34 +26,36 @@ extension ImageOutcome {
     }
 }
 
-extension ImageStatus {
+/// `ImageInfo`: one entry of ListImagesResponse.
+extension ImageStatus: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__ImageInfo>) { sidecar__v1__image_info__init(c) }
+
     /// A state this build does not know (a newer daemon's) reads as idle.
-    init(wire info: Sidecar__V1__ImageInfo) {
+    package init(reading c: Sidecar__V1__ImageInfo) {
         self.init(
-            name: ProtobufCField.string(info.name), ref: ProtobufCField.string(info.ref), present: info.present != 0,
-            baseImage: ProtobufCField.string(info.base_image), keepWarm: info.keep_warm != 0,
-            state: State(rawValue: ProtobufCField.string(info.state)) ?? .idle,
-            lastJobOutcome: ProtobufCField.string(info.last_job_outcome),
-            lastJobEndUnixMilliseconds: info.last_job_end_unix_ms, lastError: ProtobufCField.string(info.last_error),
-            backoffRemainingSeconds: info.backoff_remaining_seconds)
+            name: ProtobufCField.string(c.name), ref: ProtobufCField.string(c.ref), present: c.present != 0,
+            baseImage: ProtobufCField.string(c.base_image), keepWarm: c.keep_warm != 0,
+            state: State(rawValue: ProtobufCField.string(c.state)) ?? .idle,
+            lastJobOutcome: ProtobufCField.string(c.last_job_outcome),
+            lastJobEndUnixMilliseconds: c.last_job_end_unix_ms, lastError: ProtobufCField.string(c.last_error),
+            backoffRemainingSeconds: c.backoff_remaining_seconds)
     }
 
-    /// Fills `info`, already initialized, with C copies owned by `arena`.
-    func fill(_ info: inout Sidecar__V1__ImageInfo, arena: PackArena) {
-        info.name = arena.string(name)
-        info.ref = arena.string(ref)
-        info.present = present ? 1 : 0
-        info.base_image = arena.string(baseImage)
-        info.keep_warm = keepWarm ? 1 : 0
-        info.state = arena.string(state.rawValue)
-        info.last_job_outcome = arena.string(lastJobOutcome)
-        info.last_job_end_unix_ms = lastJobEndUnixMilliseconds
-        info.last_error = arena.string(lastError)
-        info.backoff_remaining_seconds = backoffRemainingSeconds
+    package func fill(_ c: inout Sidecar__V1__ImageInfo, arena: PackArena) {
+        c.name = arena.string(name)
+        c.ref = arena.string(ref)
+        c.present = present ? 1 : 0
+        c.base_image = arena.string(baseImage)
+        c.keep_warm = keepWarm ? 1 : 0
+        c.state = arena.string(state.rawValue)
+        c.last_job_outcome = arena.string(lastJobOutcome)
+        c.last_job_end_unix_ms = lastJobEndUnixMilliseconds
+        c.last_error = arena.string(lastError)
+        c.backoff_remaining_seconds = backoffRemainingSeconds
     }
 }
 
-public struct EnsureImageRequest: WireMessage, Equatable {
+public struct EnsureImageRequest: Equatable, Sendable {
     /// An image name from the config ("agent-base") or a reference.
     public var image: String
     /// When not empty, a lease on the image is taken for this holder with the answer.
@@ -65,61 +67,48 @@ public struct EnsureImageRequest: WireMessage, Equatable {
         self.leaseHolder = leaseHolder
         self.leaseTTLSeconds = leaseTTLSeconds
     }
+}
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
-        self = try ProtobufCField.unpack(
-            wireBytes, name: "EnsureImageRequest",
-            unpack: { sidecar__v1__ensure_image_request__unpack(nil, $0, $1) },
-            free: { sidecar__v1__ensure_image_request__free_unpacked($0, nil) }
-        ) { c in
-            EnsureImageRequest(
-                image: ProtobufCField.string(c.image), leaseHolder: ProtobufCField.string(c.lease_holder),
-                leaseTTLSeconds: c.lease_ttl_seconds)
-        }
+extension EnsureImageRequest: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__EnsureImageRequest>) { sidecar__v1__ensure_image_request__init(c) }
+
+    package init(reading c: Sidecar__V1__EnsureImageRequest) {
+        self.init(
+            image: ProtobufCField.string(c.image), leaseHolder: ProtobufCField.string(c.lease_holder),
+            leaseTTLSeconds: c.lease_ttl_seconds)
     }
 
-    public func wireBytes() -> [UInt8] {
-        let arena = PackArena()
-        var c = Sidecar__V1__EnsureImageRequest()
-        sidecar__v1__ensure_image_request__init(&c)
+    package func fill(_ c: inout Sidecar__V1__EnsureImageRequest, arena: PackArena) {
         c.image = arena.string(image)
         c.lease_holder = arena.string(leaseHolder)
         c.lease_ttl_seconds = leaseTTLSeconds
-        return withExtendedLifetime(arena) {
-            ProtobufCField.pack(
-                &c, size: { sidecar__v1__ensure_image_request__get_packed_size($0) },
-                pack: { sidecar__v1__ensure_image_request__pack($0, $1) })
-        }
     }
 }
 
-public struct EnsureImageResponse: WireMessage, Equatable {
+public struct EnsureImageResponse: Equatable, Sendable {
     public var answer: EnsureImageAnswer
 
     public init(answer: EnsureImageAnswer) {
         self.answer = answer
     }
+}
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
-        self = try ProtobufCField.unpack(
-            wireBytes, name: "EnsureImageResponse",
-            unpack: { sidecar__v1__ensure_image_response__unpack(nil, $0, $1) },
-            free: { sidecar__v1__ensure_image_response__free_unpacked($0, nil) }
-        ) { c in
-            guard let outcome = ImageOutcome(wire: c.outcome) else {
-                throw WireDecodingError("EnsureImageResponse has no outcome")
-            }
-            return EnsureImageResponse(answer: EnsureImageAnswer(
-                outcome: outcome, name: ProtobufCField.string(c.name), ref: ProtobufCField.string(c.ref),
-                id: ProtobufCField.string(c.id), coalesced: c.coalesced != 0, jobSeconds: c.job_seconds,
-                detail: ProtobufCField.string(c.detail), lease: c.lease.map { LeaseRecord(wire: $0.pointee) }))
-        }
+extension EnsureImageResponse: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__EnsureImageResponse>) {
+        sidecar__v1__ensure_image_response__init(c)
     }
 
-    public func wireBytes() -> [UInt8] {
-        let arena = PackArena()
-        var c = Sidecar__V1__EnsureImageResponse()
-        sidecar__v1__ensure_image_response__init(&c)
+    package init(reading c: Sidecar__V1__EnsureImageResponse) throws {
+        guard let outcome = ImageOutcome(wire: c.outcome) else {
+            throw WireDecodingError("EnsureImageResponse has no outcome")
+        }
+        self.init(answer: EnsureImageAnswer(
+            outcome: outcome, name: ProtobufCField.string(c.name), ref: ProtobufCField.string(c.ref),
+            id: ProtobufCField.string(c.id), coalesced: c.coalesced != 0, jobSeconds: c.job_seconds,
+            detail: ProtobufCField.string(c.detail), lease: c.lease.map { LeaseRecord(reading: $0.pointee) }))
+    }
+
+    package func fill(_ c: inout Sidecar__V1__EnsureImageResponse, arena: PackArena) {
         c.outcome = answer.outcome.wire
         c.name = arena.string(answer.name)
         c.ref = arena.string(answer.ref)
@@ -127,67 +116,29 @@ public struct EnsureImageResponse: WireMessage, Equatable {
         c.coalesced = answer.coalesced ? 1 : 0
         c.job_seconds = answer.jobSeconds
         c.detail = arena.string(answer.detail)
-        c.lease = answer.lease.map { $0.wire(in: arena) }
-        return withExtendedLifetime(arena) {
-            ProtobufCField.pack(
-                &c, size: { sidecar__v1__ensure_image_response__get_packed_size($0) },
-                pack: { sidecar__v1__ensure_image_response__pack($0, $1) })
-        }
+        c.lease = answer.lease.map { arena.message($0) }
     }
 }
 
-public struct ListImagesRequest: WireMessage, Equatable {
-    public init() {}
-
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
-        // No fields: empty bytes are the whole message, nothing to unpack.
-        guard !wireBytes.isEmpty else { return }
-        try ProtobufCField.unpack(
-            wireBytes, name: "ListImagesRequest",
-            unpack: { sidecar__v1__list_images_request__unpack(nil, $0, $1) },
-            free: { sidecar__v1__list_images_request__free_unpacked($0, nil) }
-        ) { _ in () }
-    }
-
-    public func wireBytes() -> [UInt8] { [] }
-}
-
-public struct ListImagesResponse: WireMessage, Equatable {
+public struct ListImagesResponse: Equatable, Sendable {
     public var images: [ImageStatus]
 
     public init(images: [ImageStatus]) {
         self.images = images
     }
+}
 
-    public init(wireBytes: UnsafeRawBufferPointer) throws {
-        self = try ProtobufCField.unpack(
-            wireBytes, name: "ListImagesResponse",
-            unpack: { sidecar__v1__list_images_response__unpack(nil, $0, $1) },
-            free: { sidecar__v1__list_images_response__free_unpacked($0, nil) }
-        ) { c in
-            ListImagesResponse(images: (0..<c.n_images).compactMap { index in
-                c.images[index].map { ImageStatus(wire: $0.pointee) }
-            })
-        }
+extension ListImagesResponse: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__ListImagesResponse>) {
+        sidecar__v1__list_images_response__init(c)
     }
 
-    public func wireBytes() -> [UInt8] {
-        let arena = PackArena()
-        var c = Sidecar__V1__ListImagesResponse()
-        sidecar__v1__list_images_response__init(&c)
-        let infos = arena.array(of: Sidecar__V1__ImageInfo.self, count: images.count)
-        let pointers = arena.array(of: UnsafeMutablePointer<Sidecar__V1__ImageInfo>?.self, count: images.count)
-        for (index, image) in images.enumerated() {
-            sidecar__v1__image_info__init(infos + index)
-            image.fill(&infos[index], arena: arena)
-            pointers[index] = infos + index
-        }
+    package init(reading c: Sidecar__V1__ListImagesResponse) throws {
+        self.init(images: try ProtobufCField.messages(c.images, count: c.n_images))
+    }
+
+    package func fill(_ c: inout Sidecar__V1__ListImagesResponse, arena: PackArena) {
         c.n_images = images.count
-        c.images = images.isEmpty ? nil : pointers
-        return withExtendedLifetime(arena) {
-            ProtobufCField.pack(
-                &c, size: { sidecar__v1__list_images_response__get_packed_size($0) },
-                pack: { sidecar__v1__list_images_response__pack($0, $1) })
-        }
+        c.images = arena.messages(images)
     }
 }
