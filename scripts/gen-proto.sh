@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates the protobuf-c code in Sources/SidecarProtoC from proto/.
+# Regenerates the code made from proto/: the protobuf-c code in
+# Sources/SidecarProtoC, and the method descriptors in
+# Sources/SidecarWire/SidecarMethods.swift (scripts/gen-methods.py).
 # With --check it regenerates into a temp dir and fails if the committed
 # code differs (CI runs it that way).
 set -euo pipefail
@@ -17,6 +19,8 @@ trap 'rm -rf "$out"' EXIT
 # proto_path is the schema folder itself so the .c files include their
 # headers without a directory prefix.
 protoc-c --proto_path="$proto_dir" --c_out="$out" "$proto_dir"/*.proto
+methods="$root/Sources/SidecarWire/SidecarMethods.swift"
+python3 "$root/scripts/gen-methods.py" "$proto_dir/sidecar.proto" > "$out/SidecarMethods.swift.gen"
 
 if [ "${1:-}" = "--check" ]; then
   stale=0
@@ -26,6 +30,7 @@ if [ "${1:-}" = "--check" ]; then
   for f in "$out"/*.pb-c.h; do
     cmp -s "$f" "$target/include/$(basename "$f")" || { echo "stale: Sources/SidecarProtoC/include/$(basename "$f")" >&2; stale=1; }
   done
+  cmp -s "$out/SidecarMethods.swift.gen" "$methods" || { echo "stale: Sources/SidecarWire/SidecarMethods.swift" >&2; stale=1; }
   if [ "$stale" = 1 ]; then
     echo "gen-proto: generated code is out of date; run scripts/gen-proto.sh and commit" >&2
     exit 1
@@ -37,4 +42,5 @@ fi
 rm -f "$target"/*.pb-c.c "$target"/include/*.pb-c.h
 cp "$out"/*.pb-c.c "$target/"
 cp "$out"/*.pb-c.h "$target/include/"
-echo "gen-proto: wrote $(ls "$out" | wc -l) files to Sources/SidecarProtoC"
+cp "$out/SidecarMethods.swift.gen" "$methods"
+echo "gen-proto: wrote $(ls "$out"/*.pb-c.* | wc -l) files to Sources/SidecarProtoC and Sources/SidecarWire/SidecarMethods.swift"

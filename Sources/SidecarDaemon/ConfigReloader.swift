@@ -17,16 +17,21 @@ final class ConfigReloader {
     }
 
     /// Reads and parses the file on the thread pool (the loop never waits
-    /// for the disk), then applies it on the loop and calls `done`.
+    /// for the disk), then applies it on the loop and calls `done`. A file
+    /// that does not load is rejected (logged, announced) before `done`.
     func reload(_ done: @escaping (Result<ReloadResponse, Error>) -> Void) {
         let path = context.configPath
         let overrides = context.overrides
+        let finish = { [self] (result: Result<ReloadResponse, Error>) in
+            if case .failure(let error) = result { reject(error) }
+            done(result)
+        }
         do {
             try ThreadPoolWork.compute(loop: loop, { Result { try ConfigLoader.load(path: path, overrides: overrides) } }, then: {
-                [self] loaded in done(loaded.flatMap(apply))
+                [self] loaded in finish(loaded.flatMap(apply))
             })
         } catch {
-            done(.failure(error))
+            finish(.failure(error))
         }
     }
 
@@ -44,7 +49,7 @@ final class ConfigReloader {
     }
 
     /// Logs and announces a config that did not load; the running one stays.
-    func reject(_ error: Error) {
+    private func reject(_ error: Error) {
         let path = context.configPath ?? "<defaults>"
         context.metrics.increment(.configReloads, label: "rejected")
         context.logger.error("config reload rejected, keeping the running config: \(error)")

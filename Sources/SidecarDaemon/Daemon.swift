@@ -80,7 +80,7 @@ public enum Daemon {
             for service in services { service.configure(config) }
         }
         server.router.install(ServiceRoutes.table(
-            server: server, reloader: reloader, retries: retries, databases: databases, images: images))
+            status: DaemonStatus(server: server), reloader: reloader, retries: retries, databases: databases, images: images))
         let lagProbe = try LoopLagProbe(loop: loop)
         server.lagProbe = lagProbe
         try server.start(socketPath: config.socket, mode: config.socketMode, inheritedDescriptor: activated)
@@ -106,9 +106,7 @@ public enum Daemon {
         watchers.append(try SignalWatcher(loop: loop, signal: SIGINT) { shutdown("SIGINT") })
         watchers.append(try SignalWatcher(loop: loop, signal: SIGHUP) {
             context.logger.info("SIGHUP: reloading \(configPath ?? "the embedded defaults")")
-            reloader.reload { result in
-                if case .failure(let error) = result { reloader.reject(error) }
-            }
+            reloader.reload { _ in }
         })
 
         context.logger.info(

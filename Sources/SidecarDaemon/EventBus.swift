@@ -28,6 +28,13 @@ final class EventBus {
         return token
     }
 
+    /// Watch: streams the events of `topics` to a call until it ends;
+    /// returns what ends the subscription when the call is cancelled.
+    func watch(topics: [String], _ reply: CallReply<SidecarEvent>) -> () -> Void {
+        let token = subscribe(prefixes: topics, deliver: { reply.stream($0) }, end: { reply.fail($0) })
+        return { [unowned self] in unsubscribe(token) }
+    }
+
     func unsubscribe(_ token: UInt64) {
         subscriptions[token] = nil
     }

@@ -2,8 +2,9 @@ import SidecarCore
 import SidecarLoop
 import SidecarWire
 
-/// One entry of the routing table: a method name, who may call it, and the
-/// code that starts it.
+/// One entry of the routing table: a method's descriptor (its name, who
+/// may call it, its request and response types, shared with the client)
+/// and the code that starts it.
 struct MethodSpec {
     /// How a method runs. The request bytes are valid only while the
     /// closure runs: a handler decodes them before it returns.
@@ -22,11 +23,17 @@ struct MethodSpec {
     let requiresAdmin: Bool
     let handler: Handler
 
+    private init<Request, Response>(_ rpc: RPC<Request, Response>, _ handler: Handler) {
+        name = rpc.name
+        requiresAdmin = rpc.requiresAdmin
+        self.handler = handler
+    }
+
     /// A method answered at once from its request.
-    static func unary<Request: WireMessage, Response: WireMessage>(
-        _ name: String, admin: Bool = false, _ handle: @escaping (PeerCredentials, Request) throws -> Response
+    static func unary<Request, Response>(
+        _ rpc: RPC<Request, Response>, _ handle: @escaping (PeerCredentials, Request) throws -> Response
     ) -> MethodSpec {
-        MethodSpec(name: name, requiresAdmin: admin, handler: .answerNow { peer, payload, reply in
+        MethodSpec(rpc, .answerNow { peer, payload, reply in
             do {
                 try handle(peer, try Request(wireBytes: payload)).encode(into: reply)
                 return nil
@@ -36,14 +43,32 @@ struct MethodSpec {
         })
     }
 
-    /// A method that answers later (a timer, the thread pool, a child
-    /// process, or a stream): the handler keeps `call` and finishes it.
-    static func deferred<Request: WireMessage>(
-        _ name: String, admin: Bool = false, _ handle: @escaping (ActiveCall, Request) throws -> Void
+    /// A method answered at once whose response has no fields.
+    static func unary<Request>(
+        _ rpc: RPC<Request, EmptyMessage>, _ handle: @escaping (PeerCredentials, Request) throws -> Void
     ) -> MethodSpec {
-        MethodSpec(name: name, requiresAdmin: admin, handler: .start { call, payload in
+        unary(rpc) { peer, request -> EmptyMessage in
+            try handle(peer, request)
+            return EmptyMessage()
+        }
+    }
+
+    /// A method answered at once that reads its request bytes itself
+    /// (Classify, matched in place).
+    static func inPlace<Request, Response>(
+        _ rpc: RPC<Request, Response>, _ handle: @escaping (UnsafeRawBufferPointer, ProtobufWriter) -> SidecarError?
+    ) -> MethodSpec {
+        MethodSpec(rpc, .answerNow { _, payload, reply in handle(payload, reply) })
+    }
+
+    /// A method that answers later (a timer, the thread pool, a child
+    /// process, or a stream): the handler keeps `reply` and finishes it.
+    static func deferred<Request, Response>(
+        _ rpc: RPC<Request, Response>, _ handle: @escaping (CallReply<Response>, Request) throws -> Void
+    ) -> MethodSpec {
+        MethodSpec(rpc, .start { call, payload in
             do {
-                try handle(call, try Request(wireBytes: payload))
+                try handle(CallReply(call: call), try Request(wireBytes: payload))
             } catch {
                 call.fail(StatusMapping.status(for: error))
             }

@@ -56,53 +56,45 @@ final class RetryService: DaemonService {
 
     // MARK: Operations
 
-    func reserve(_ request: ReserveRetrySlotRequest, for call: ActiveCall) throws {
-        let decision = try ledger.reserve(
-            key: request.key, policy: request.policy, lastError: request.lastError, exitCode: request.exitCode,
-            now: WallClock.unixSeconds())
+    typealias Done<Answer> = (Result<Answer, SidecarError>) -> Void
+
+    /// Decides, then answers once the decision is committed.
+    func reserve(key: String, policy: String, lastError: String, exitCode: Int32?, _ done: @escaping Done<RetryDecision>) throws {
+        let decision = try ledger.reserve(key: key, policy: policy, lastError: lastError, exitCode: exitCode, now: WallClock.unixSeconds())
         context.metrics.increment(.retryDecisions, label: Self.label(decision))
         switch decision {
         case .deniedPermanent(let category, let remedy):
-            context.events.publish(
-                topic: "retry.denied", subject: request.key, message: remedy, attributes: ["category": category])
+            context.events.publish(topic: "retry.denied", subject: key, message: remedy, attributes: ["category": category])
         case .exhausted(let attempts, _, let lastError):
-            context.events.publish(
-                topic: "retry.exhausted", subject: request.key, message: lastError, attributes: ["attempts": "\(attempts)"])
+            context.events.publish(topic: "retry.exhausted", subject: key, message: lastError, attributes: ["attempts": "\(attempts)"])
         case .granted, .throttled:
             break
         }
-        afterCommit(of: request.key) { failure in
-            if let failure { call.fail(failure) } else { call.respond(ReserveRetrySlotResponse(decision: decision)) }
-        }
+        afterCommit(of: key) { failure in done(failure.map { .failure($0) } ?? .success(decision)) }
     }
 
-    func complete(_ request: CompleteAttemptRequest, for call: ActiveCall) throws {
-        let changed = try ledger.complete(
-            key: request.key, success: request.success, error: request.error, now: WallClock.unixSeconds())
-        guard changed else { return call.respond(EmptyResponse()) }
-        afterCommit(of: request.key) { failure in
-            if let failure { call.fail(failure) } else { call.respond(EmptyResponse()) }
-        }
+    func complete(key: String, success: Bool, error: String, _ done: @escaping Done<Void>) throws {
+        let changed = try ledger.complete(key: key, success: success, error: error, now: WallClock.unixSeconds())
+        guard changed else { return done(.success(())) }
+        afterCommit(of: key) { failure in done(failure.map { .failure($0) } ?? .success(())) }
     }
 
-    func reset(_ request: ResetRetryRequest, for call: ActiveCall) throws {
-        guard ledger.reset(key: request.key) else { throw RetryLedgerError.unknownKey(request.key) }
-        context.logger.info("retry key \(request.key) reset by uid \(call.peer.uid)")
-        afterCommit(of: request.key) { failure in
-            if let failure { call.fail(failure) } else { call.respond(EmptyResponse()) }
-        }
+    func reset(key: String, by peer: PeerCredentials, _ done: @escaping Done<Void>) throws {
+        guard ledger.reset(key: key) else { throw RetryLedgerError.unknownKey(key) }
+        context.logger.info("retry key \(key) reset by uid \(peer.uid)")
+        afterCommit(of: key) { failure in done(failure.map { .failure($0) } ?? .success(())) }
     }
 
-    func list(_ request: ListRetriesRequest) throws -> ListRetriesResponse {
-        if !request.state.isEmpty && RetryRecord.State(rawValue: request.state) == nil {
+    /// `state` empty for all; `keyPrefix` empty for every key.
+    func list(state: String, keyPrefix: String) throws -> [RetryRecord] {
+        if !state.isEmpty && RetryRecord.State(rawValue: state) == nil {
             let states = RetryRecord.State.allCases.map(\.rawValue).joined(separator: ", ")
-            throw SidecarError(.invalidArgument, "unknown state \"\(request.state)\" (states: \(states))")
+            throw SidecarError(.invalidArgument, "unknown state \"\(state)\" (states: \(states))")
         }
-        let records = ledger.records.values
-            .filter { request.state.isEmpty || $0.state.rawValue == request.state }
-            .filter { request.keyPrefix.isEmpty || $0.key.hasPrefix(request.keyPrefix) }
+        return ledger.records.values
+            .filter { state.isEmpty || $0.state.rawValue == state }
+            .filter { keyPrefix.isEmpty || $0.key.hasPrefix(keyPrefix) }
             .sorted { $0.key < $1.key }
-        return ListRetriesResponse(retries: records)
     }
 
     private func sweep() {

@@ -1,18 +1,51 @@
+import SidecarCore
+import SidecarWire
+
 /// The one routing table: every method of sidecar.v1.Sidecar (and the Debug
-/// service) to its handler.
+/// service), a line each, from its descriptor to the service that answers
+/// it. Requests are read into the services' own arguments here, and their
+/// answers put into the response types here; the descriptors bind each
+/// line's types to the client's. A test checks the table against the schema.
 enum ServiceRoutes {
+    typealias M = SidecarMethods
+
     static func table(
-        server: Server, reloader: ConfigReloader, retries: RetryService, databases: DatabaseService, images: ImageService
+        status: DaemonStatus, reloader: ConfigReloader, retries: RetryService, databases: DatabaseService, images: ImageService
     ) -> [MethodSpec] {
-        let context = server.context
-        return RetryHandlers.specs(retries: retries) + DatabaseHandlers.specs(databases: databases)
-            + ImageHandlers.specs(images: images) + [
-            HealthHandler.spec(server: server),
-            ClassifyHandler.spec(context: context),
-            MetricsHandler.spec(server: server),
-            WatchHandler.spec(context: context),
-            ReloadHandler.spec(reloader: reloader),
-            DebugSleepHandler.spec(server: server),
+        let (context, leases, checks) = (status.context, images.leases, databases.coordinator)
+        return [
+            .unary(M.health) { _, _ in status.health() },
+            .inPlace(M.classify) { payload, reply in context.classifyTable.answer(payload, into: reply) },
+            .unary(M.metrics) { _, _ in MetricsResponse(text: status.metricsText()) },
+            .deferred(M.watch) { reply, r in reply.onCancel(context.events.watch(topics: r.topics, reply)) },
+            .deferred(M.reload) { reply, _ in reloader.reload(reply.finish) },
+
+            .deferred(M.ensureImage) { reply, r in
+                reply.onCancel(try images.ensure(image: r.image, leaseHolder: r.leaseHolder, leaseTTLSeconds: r.leaseTTLSeconds) {
+                    reply.finish($0.map(EnsureImageResponse.init(answer:)))
+                })
+            },
+            .unary(M.listImages) { _, _ in ListImagesResponse(images: try images.list()) },
+            .deferred(M.prune) { reply, r in try images.prune(dryRun: r.dryRun, peer: reply.peer) { reply.respond(PruneResponse(report: $0)) } },
+            .unary(M.acquireLease) { _, r in try leases.acquire(target: r.target, holder: r.holder, ttlSeconds: r.ttlSeconds) },
+            .unary(M.releaseLease) { _, r in try leases.release(id: r.id) },
+            .unary(M.listLeases) { _, _ in ListLeasesResponse(leases: leases.live()) },
+
+            .deferred(M.checkDb) { reply, r in checks.check(path: r.path, mode: r.mode, maxErrors: Int(r.maxErrors), reply.finish) },
+            .deferred(M.reportDbError) { reply, r in
+                checks.report(path: r.path, clientID: r.clientID, message: r.message, sqliteCode: r.sqliteCode, ok: r.ok, reply.finish)
+            },
+
+            .deferred(M.reserveRetrySlot) { reply, r in
+                try retries.reserve(key: r.key, policy: r.policy, lastError: r.lastError, exitCode: r.exitCode) {
+                    reply.finish($0.map(ReserveRetrySlotResponse.init(decision:)))
+                }
+            },
+            .deferred(M.completeAttempt) { reply, r in try retries.complete(key: r.key, success: r.success, error: r.error, reply.finish) },
+            .unary(M.listRetries) { _, r in ListRetriesResponse(retries: try retries.list(state: r.state, keyPrefix: r.keyPrefix)) },
+            .deferred(M.resetRetry) { reply, r in try retries.reset(key: r.key, by: reply.peer, reply.finish) },
+
+            .deferred(M.debugSleep) { reply, r in try status.debugSleep(milliseconds: r.milliseconds, reply) },
         ]
     }
 }

@@ -89,13 +89,20 @@ final class ImageService: DaemonService {
 
     // MARK: Methods
 
-    func ensure(_ request: EnsureImageRequest, call: ActiveCall) throws {
-        let holder = request.leaseHolder
-        let ttl = request.leaseTTLSeconds == 0 ? SidecarDefaults.leaseTTLSeconds : request.leaseTTLSeconds
+    /// Answers `done` once the image is present (at once when it is known
+    /// to be); returns what leaves the job's waiters when the caller goes,
+    /// or nil when `done` already ran.
+    func ensure(
+        image: String, leaseHolder holder: String, leaseTTLSeconds: UInt32,
+        _ done: @escaping (Result<EnsureImageAnswer, SidecarError>) -> Void
+    ) throws -> (() -> Void)? {
+        let ttl = leaseTTLSeconds == 0 ? SidecarDefaults.leaseTTLSeconds : leaseTTLSeconds
         if !holder.isEmpty && ttl > LeaseTable.maxTTLSeconds {
             throw SidecarError(.invalidArgument, "lease_ttl_seconds is at most \(LeaseTable.maxTTLSeconds)")
         }
-        let token = coordinator.ensure(request.image) { [context, leases] result in
+        var answered = false
+        let token = coordinator.ensure(image) { [context, leases] result in
+            answered = true
             switch result {
             case .success(var answer):
                 context.metrics.increment(.imageEnsures, label: answer.outcome == .present && !answer.coalesced ? "present" : "joined")
@@ -103,18 +110,17 @@ final class ImageService: DaemonService {
                     do {
                         answer.lease = try leases.acquire(target: answer.name, holder: holder, ttlSeconds: ttl)
                     } catch {
-                        return call.fail(StatusMapping.status(for: error))
+                        return done(.failure(StatusMapping.status(for: error)))
                     }
                 }
-                call.respond(EnsureImageResponse(answer: answer))
+                done(.success(answer))
             case .failure(let error):
                 context.metrics.increment(.imageEnsures, label: "failed")
-                call.fail(error)
+                done(.failure(error))
             }
         }
-        if let token, !call.isFinished {
-            call.onCancel = { [coordinator] in coordinator.leave(token) }
-        }
+        guard let token, !answered else { return nil }
+        return { [coordinator] in coordinator.leave(token) }
     }
 
     func list() throws -> [ImageStatus] {

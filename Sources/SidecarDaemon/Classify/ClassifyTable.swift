@@ -1,31 +1,12 @@
 import SidecarCore
 import SidecarWire
 
-/// Classify is matched in place: the request's message bytes go to the
+/// Classify, matched in place: the request's message bytes go to the
 /// classifier without a String, and a rule's answer that names no image is
-/// copied already encoded. Tests hold the answers equal to
-/// `ErrorClassifier.classify` encoded as a ClassifyResponse.
-enum ClassifyHandler {
-    static func spec(context: DaemonContext) -> MethodSpec {
-        MethodSpec(name: "Classify", requiresAdmin: false, handler: .answerNow { _, payload, reply in
-            let request: ClassifyRequestView
-            do {
-                request = try ClassifyRequestView(wireBytes: payload)
-            } catch {
-                return StatusMapping.status(for: error)
-            }
-            guard !request.isEmpty else {
-                return SidecarError(.invalidArgument, "nothing to classify: give a message, an exit code or a SQLite code")
-            }
-            context.classifyTable.answer(request, into: reply)
-            return nil
-        })
-    }
-}
-
-/// A classifier with each rule's ClassifyResponse, when no image is named,
-/// encoded once, all in one byte array: most answers are one of these,
-/// copied as they are. One object, replaced whole on reload.
+/// copied already encoded: each rule's ClassifyResponse, when no image is
+/// named, is encoded once, all in one byte array. One object, replaced whole
+/// on reload. Tests hold the answers equal to `ErrorClassifier.classify`
+/// encoded as a ClassifyResponse.
 final class ClassifyTable {
     let classifier: ErrorClassifier
     private let encodedAnswers: [UInt8]
@@ -44,7 +25,22 @@ final class ClassifyTable {
         answerBounds = bounds
     }
 
-    func answer(_ request: ClassifyRequestView, into reply: ProtobufWriter) {
+    /// Reads a ClassifyRequest's bytes and writes its ClassifyResponse.
+    func answer(_ payload: UnsafeRawBufferPointer, into reply: ProtobufWriter) -> SidecarError? {
+        let request: ClassifyRequestView
+        do {
+            request = try ClassifyRequestView(wireBytes: payload)
+        } catch {
+            return StatusMapping.status(for: error)
+        }
+        guard !request.isEmpty else {
+            return SidecarError(.invalidArgument, "nothing to classify: give a message, an exit code or a SQLite code")
+        }
+        answer(request, into: reply)
+        return nil
+    }
+
+    private func answer(_ request: ClassifyRequestView, into reply: ProtobufWriter) {
         let match = classifier.match(message: request.message, exitCode: request.exitCode, sqliteCode: request.sqliteCode)
         guard let index = match.ruleIndex, match.image == nil else {
             ClassifyResponse(classification: classifier.classification(for: match)).encode(into: reply)

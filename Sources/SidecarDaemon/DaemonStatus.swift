@@ -1,0 +1,53 @@
+import Glibc
+import SidecarCore
+import SidecarLoop
+import SidecarWire
+
+/// What the daemon says about itself: Health, Metrics, and the Debug
+/// service's slow call for tests.
+final class DaemonStatus {
+    let context: DaemonContext
+    private unowned let server: Server
+    private let pid = UInt32(getpid())
+
+    init(server: Server) {
+        self.server = server
+        context = server.context
+    }
+
+    func health() -> HealthResponse {
+        HealthResponse(
+            version: SidecarDefaults.version,
+            uptimeSeconds: context.uptimeSeconds(loopMilliseconds: server.loop.nowMilliseconds),
+            connections: UInt32(server.connectionCount), inflightCalls: UInt32(server.inflightCalls),
+            loopLagMilliseconds: server.lagProbe?.lastMilliseconds ?? 0,
+            loopLagMaxMilliseconds: server.lagProbe?.maxMilliseconds ?? 0,
+            pid: pid, state: server.state == .serving ? "serving" : "draining")
+    }
+
+    /// The Prometheus text of every metric.
+    func metricsText() -> String {
+        context.metrics.render(MetricsRegistry.Gauges(
+            connections: server.connectionCount, inflightCalls: server.inflightCalls,
+            watchers: context.events.subscriberCount,
+            loopLagSeconds: (server.lagProbe?.lastMilliseconds ?? 0) / 1000,
+            loopLagMaxSeconds: (server.lagProbe?.maxMilliseconds ?? 0) / 1000,
+            uptimeSeconds: context.uptimeSeconds(loopMilliseconds: server.loop.nowMilliseconds),
+            version: SidecarDefaults.version))
+    }
+
+    /// Debug.Sleep: answers after a while without blocking the loop, so tests
+    /// of deadlines, cancellation, ordering and draining have a slow call.
+    func debugSleep(milliseconds: UInt32, _ reply: CallReply<SleepResponse>) throws {
+        guard context.config.debugMethods else {
+            throw SidecarError(.unimplemented, "Debug methods are off (set debug_methods = true)")
+        }
+        let timer = try LoopTimer(loop: server.loop)
+        let started = EventLoop.monotonicNanoseconds()
+        reply.onCancel { timer.close() }
+        timer.start(after: UInt64(milliseconds)) {
+            timer.close()
+            reply.respond(SleepResponse(sleptSeconds: Double(EventLoop.monotonicNanoseconds() - started) / 1e9))
+        }
+    }
+}
