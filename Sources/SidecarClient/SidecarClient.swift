@@ -78,6 +78,12 @@ public final class SidecarClient: Sendable {
             .retries
     }
 
+    /// The retry policies the daemon runs with, sorted by name: what
+    /// `reserveRetrySlot(policy:)` may name.
+    public func listPolicies(timeout: Duration? = nil) async throws -> [NamedRetryPolicy] {
+        try await call(SidecarMethods.listPolicies, ListPoliciesRequest(), timeout: timeout).policies
+    }
+
     /// Admin: forgets a retry key, its attempts and its failure mark.
     public func resetRetry(key: String, timeout: Duration? = nil) async throws {
         _ = try await call(SidecarMethods.resetRetry, ResetRetryRequest(key: key), timeout: timeout)

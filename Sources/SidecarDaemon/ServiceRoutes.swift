@@ -42,6 +42,7 @@ enum ServiceRoutes {
                 }
             },
             .deferred(M.completeAttempt) { reply, r in try retries.complete(key: r.key, success: r.success, error: r.error, reply.finish) },
+            .unary(M.listPolicies) { _, _ in ListPoliciesResponse(policies: retries.ledger.policies) },
             .unary(M.listRetries) { _, r in ListRetriesResponse(retries: try retries.list(state: r.state, keyPrefix: r.keyPrefix)) },
             .deferred(M.resetRetry) { reply, r in try retries.reset(key: r.key, by: reply.peer, reply.finish) },
 

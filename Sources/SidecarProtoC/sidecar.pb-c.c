@@ -1453,6 +1453,141 @@ void   sidecar__v1__list_retries_response__free_unpacked
   assert(message->base.descriptor == &sidecar__v1__list_retries_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   sidecar__v1__list_policies_request__init
+                     (Sidecar__V1__ListPoliciesRequest         *message)
+{
+  static const Sidecar__V1__ListPoliciesRequest init_value = SIDECAR__V1__LIST_POLICIES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t sidecar__v1__list_policies_request__get_packed_size
+                     (const Sidecar__V1__ListPoliciesRequest *message)
+{
+  assert(message->base.descriptor == &sidecar__v1__list_policies_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sidecar__v1__list_policies_request__pack
+                     (const Sidecar__V1__ListPoliciesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sidecar__v1__list_policies_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sidecar__v1__list_policies_request__pack_to_buffer
+                     (const Sidecar__V1__ListPoliciesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sidecar__v1__list_policies_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sidecar__V1__ListPoliciesRequest *
+       sidecar__v1__list_policies_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sidecar__V1__ListPoliciesRequest *)
+     protobuf_c_message_unpack (&sidecar__v1__list_policies_request__descriptor,
+                                allocator, len, data);
+}
+void   sidecar__v1__list_policies_request__free_unpacked
+                     (Sidecar__V1__ListPoliciesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sidecar__v1__list_policies_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sidecar__v1__retry_policy_info__init
+                     (Sidecar__V1__RetryPolicyInfo         *message)
+{
+  static const Sidecar__V1__RetryPolicyInfo init_value = SIDECAR__V1__RETRY_POLICY_INFO__INIT;
+  *message = init_value;
+}
+size_t sidecar__v1__retry_policy_info__get_packed_size
+                     (const Sidecar__V1__RetryPolicyInfo *message)
+{
+  assert(message->base.descriptor == &sidecar__v1__retry_policy_info__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sidecar__v1__retry_policy_info__pack
+                     (const Sidecar__V1__RetryPolicyInfo *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sidecar__v1__retry_policy_info__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sidecar__v1__retry_policy_info__pack_to_buffer
+                     (const Sidecar__V1__RetryPolicyInfo *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sidecar__v1__retry_policy_info__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sidecar__V1__RetryPolicyInfo *
+       sidecar__v1__retry_policy_info__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sidecar__V1__RetryPolicyInfo *)
+     protobuf_c_message_unpack (&sidecar__v1__retry_policy_info__descriptor,
+                                allocator, len, data);
+}
+void   sidecar__v1__retry_policy_info__free_unpacked
+                     (Sidecar__V1__RetryPolicyInfo *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sidecar__v1__retry_policy_info__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sidecar__v1__list_policies_response__init
+                     (Sidecar__V1__ListPoliciesResponse         *message)
+{
+  static const Sidecar__V1__ListPoliciesResponse init_value = SIDECAR__V1__LIST_POLICIES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t sidecar__v1__list_policies_response__get_packed_size
+                     (const Sidecar__V1__ListPoliciesResponse *message)
+{
+  assert(message->base.descriptor == &sidecar__v1__list_policies_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sidecar__v1__list_policies_response__pack
+                     (const Sidecar__V1__ListPoliciesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sidecar__v1__list_policies_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sidecar__v1__list_policies_response__pack_to_buffer
+                     (const Sidecar__V1__ListPoliciesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sidecar__v1__list_policies_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sidecar__V1__ListPoliciesResponse *
+       sidecar__v1__list_policies_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sidecar__V1__ListPoliciesResponse *)
+     protobuf_c_message_unpack (&sidecar__v1__list_policies_response__descriptor,
+                                allocator, len, data);
+}
+void   sidecar__v1__list_policies_response__free_unpacked
+                     (Sidecar__V1__ListPoliciesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sidecar__v1__list_policies_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   sidecar__v1__reset_retry_request__init
                      (Sidecar__V1__ResetRetryRequest         *message)
 {
@@ -4020,6 +4155,152 @@ const ProtobufCMessageDescriptor sidecar__v1__list_retries_response__descriptor 
   (ProtobufCMessageInit) sidecar__v1__list_retries_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+#define sidecar__v1__list_policies_request__field_descriptors NULL
+#define sidecar__v1__list_policies_request__field_indices_by_name NULL
+#define sidecar__v1__list_policies_request__number_ranges NULL
+const ProtobufCMessageDescriptor sidecar__v1__list_policies_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sidecar.v1.ListPoliciesRequest",
+  "ListPoliciesRequest",
+  "Sidecar__V1__ListPoliciesRequest",
+  "sidecar.v1",
+  sizeof(Sidecar__V1__ListPoliciesRequest),
+  0,
+  sidecar__v1__list_policies_request__field_descriptors,
+  sidecar__v1__list_policies_request__field_indices_by_name,
+  0,  sidecar__v1__list_policies_request__number_ranges,
+  (ProtobufCMessageInit) sidecar__v1__list_policies_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sidecar__v1__retry_policy_info__field_descriptors[5] =
+{
+  {
+    "name",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__RetryPolicyInfo, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_attempts",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__RetryPolicyInfo, max_attempts),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "base_delay_seconds",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__RetryPolicyInfo, base_delay_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_delay_seconds",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__RetryPolicyInfo, max_delay_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "key_idle_expiry_seconds",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__RetryPolicyInfo, key_idle_expiry_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sidecar__v1__retry_policy_info__field_indices_by_name[] = {
+  2,   /* field[2] = base_delay_seconds */
+  4,   /* field[4] = key_idle_expiry_seconds */
+  1,   /* field[1] = max_attempts */
+  3,   /* field[3] = max_delay_seconds */
+  0,   /* field[0] = name */
+};
+static const ProtobufCIntRange sidecar__v1__retry_policy_info__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 5 }
+};
+const ProtobufCMessageDescriptor sidecar__v1__retry_policy_info__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sidecar.v1.RetryPolicyInfo",
+  "RetryPolicyInfo",
+  "Sidecar__V1__RetryPolicyInfo",
+  "sidecar.v1",
+  sizeof(Sidecar__V1__RetryPolicyInfo),
+  5,
+  sidecar__v1__retry_policy_info__field_descriptors,
+  sidecar__v1__retry_policy_info__field_indices_by_name,
+  1,  sidecar__v1__retry_policy_info__number_ranges,
+  (ProtobufCMessageInit) sidecar__v1__retry_policy_info__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sidecar__v1__list_policies_response__field_descriptors[1] =
+{
+  {
+    "policies",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sidecar__V1__ListPoliciesResponse, n_policies),
+    offsetof(Sidecar__V1__ListPoliciesResponse, policies),
+    &sidecar__v1__retry_policy_info__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sidecar__v1__list_policies_response__field_indices_by_name[] = {
+  0,   /* field[0] = policies */
+};
+static const ProtobufCIntRange sidecar__v1__list_policies_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor sidecar__v1__list_policies_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sidecar.v1.ListPoliciesResponse",
+  "ListPoliciesResponse",
+  "Sidecar__V1__ListPoliciesResponse",
+  "sidecar.v1",
+  sizeof(Sidecar__V1__ListPoliciesResponse),
+  1,
+  sidecar__v1__list_policies_response__field_descriptors,
+  sidecar__v1__list_policies_response__field_indices_by_name,
+  1,  sidecar__v1__list_policies_response__number_ranges,
+  (ProtobufCMessageInit) sidecar__v1__list_policies_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor sidecar__v1__reset_retry_request__field_descriptors[1] =
 {
   {
@@ -4292,7 +4573,7 @@ const ProtobufCEnumDescriptor sidecar__v1__db_verdict__descriptor =
   sidecar__v1__db_verdict__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor sidecar__v1__sidecar__method_descriptors[17] =
+static const ProtobufCMethodDescriptor sidecar__v1__sidecar__method_descriptors[18] =
 {
   { "Health", &sidecar__v1__health_request__descriptor, &sidecar__v1__health_response__descriptor },
   { "EnsureImage", &sidecar__v1__ensure_image_request__descriptor, &sidecar__v1__ensure_image_response__descriptor },
@@ -4305,6 +4586,7 @@ static const ProtobufCMethodDescriptor sidecar__v1__sidecar__method_descriptors[
   { "ReserveRetrySlot", &sidecar__v1__reserve_retry_slot_request__descriptor, &sidecar__v1__reserve_retry_slot_response__descriptor },
   { "CompleteAttempt", &sidecar__v1__complete_attempt_request__descriptor, &sidecar__v1__complete_attempt_response__descriptor },
   { "ListRetries", &sidecar__v1__list_retries_request__descriptor, &sidecar__v1__list_retries_response__descriptor },
+  { "ListPolicies", &sidecar__v1__list_policies_request__descriptor, &sidecar__v1__list_policies_response__descriptor },
   { "ResetRetry", &sidecar__v1__reset_retry_request__descriptor, &sidecar__v1__reset_retry_response__descriptor },
   { "Classify", &sidecar__v1__classify_request__descriptor, &sidecar__v1__classify_response__descriptor },
   { "Watch", &sidecar__v1__watch_request__descriptor, &sidecar__v1__event__descriptor },
@@ -4315,21 +4597,22 @@ static const ProtobufCMethodDescriptor sidecar__v1__sidecar__method_descriptors[
 const unsigned sidecar__v1__sidecar__method_indices_by_name[] = {
   3,        /* AcquireLease */
   6,        /* CheckDb */
-  12,        /* Classify */
+  13,        /* Classify */
   9,        /* CompleteAttempt */
   1,        /* EnsureImage */
   0,        /* Health */
   2,        /* ListImages */
   5,        /* ListLeases */
+  11,        /* ListPolicies */
   10,        /* ListRetries */
-  14,        /* Metrics */
-  16,        /* Prune */
+  15,        /* Metrics */
+  17,        /* Prune */
   4,        /* ReleaseLease */
-  15,        /* Reload */
+  16,        /* Reload */
   7,        /* ReportDbError */
   8,        /* ReserveRetrySlot */
-  11,        /* ResetRetry */
-  13         /* Watch */
+  12,        /* ResetRetry */
+  14         /* Watch */
 };
 const ProtobufCServiceDescriptor sidecar__v1__sidecar__descriptor =
 {
@@ -4338,7 +4621,7 @@ const ProtobufCServiceDescriptor sidecar__v1__sidecar__descriptor =
   "Sidecar",
   "Sidecar__V1__Sidecar",
   "sidecar.v1",
-  17,
+  18,
   sidecar__v1__sidecar__method_descriptors,
   sidecar__v1__sidecar__method_indices_by_name
 };
@@ -4430,13 +4713,21 @@ void sidecar__v1__sidecar__list_retries(ProtobufCService *service,
   assert(service->descriptor == &sidecar__v1__sidecar__descriptor);
   service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void sidecar__v1__sidecar__list_policies(ProtobufCService *service,
+                                         const Sidecar__V1__ListPoliciesRequest *input,
+                                         Sidecar__V1__ListPoliciesResponse_Closure closure,
+                                         void *closure_data)
+{
+  assert(service->descriptor == &sidecar__v1__sidecar__descriptor);
+  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void sidecar__v1__sidecar__reset_retry(ProtobufCService *service,
                                        const Sidecar__V1__ResetRetryRequest *input,
                                        Sidecar__V1__ResetRetryResponse_Closure closure,
                                        void *closure_data)
 {
   assert(service->descriptor == &sidecar__v1__sidecar__descriptor);
-  service->invoke(service, 11, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sidecar__v1__sidecar__classify(ProtobufCService *service,
                                     const Sidecar__V1__ClassifyRequest *input,
@@ -4444,7 +4735,7 @@ void sidecar__v1__sidecar__classify(ProtobufCService *service,
                                     void *closure_data)
 {
   assert(service->descriptor == &sidecar__v1__sidecar__descriptor);
-  service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sidecar__v1__sidecar__watch(ProtobufCService *service,
                                  const Sidecar__V1__WatchRequest *input,
@@ -4452,7 +4743,7 @@ void sidecar__v1__sidecar__watch(ProtobufCService *service,
                                  void *closure_data)
 {
   assert(service->descriptor == &sidecar__v1__sidecar__descriptor);
-  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sidecar__v1__sidecar__metrics(ProtobufCService *service,
                                    const Sidecar__V1__MetricsRequest *input,
@@ -4460,7 +4751,7 @@ void sidecar__v1__sidecar__metrics(ProtobufCService *service,
                                    void *closure_data)
 {
   assert(service->descriptor == &sidecar__v1__sidecar__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sidecar__v1__sidecar__reload(ProtobufCService *service,
                                   const Sidecar__V1__ReloadRequest *input,
@@ -4468,7 +4759,7 @@ void sidecar__v1__sidecar__reload(ProtobufCService *service,
                                   void *closure_data)
 {
   assert(service->descriptor == &sidecar__v1__sidecar__descriptor);
-  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sidecar__v1__sidecar__prune(ProtobufCService *service,
                                  const Sidecar__V1__PruneRequest *input,
@@ -4476,7 +4767,7 @@ void sidecar__v1__sidecar__prune(ProtobufCService *service,
                                  void *closure_data)
 {
   assert(service->descriptor == &sidecar__v1__sidecar__descriptor);
-  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sidecar__v1__sidecar__init (Sidecar__V1__Sidecar_Service *service,
                                  Sidecar__V1__Sidecar_ServiceDestroy destroy)

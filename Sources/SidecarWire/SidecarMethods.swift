@@ -65,6 +65,10 @@ package enum SidecarMethods {
     /// The retry keys the daemon tracks.
     /// Retry: safe. Fails: never on its own.
     package static let listRetries = RPC<ListRetriesRequest, ListRetriesResponse>("ListRetries")
+    /// The retry policies the daemon runs with, by name: what
+    /// ReserveRetrySlot's `policy` may name.
+    /// Retry: safe. Fails: never on its own.
+    package static let listPolicies = RPC<ListPoliciesRequest, ListPoliciesResponse>("ListPolicies")
     /// (admin) Forgets a retry key: its attempts, failure mark and history.
     /// Retry: safe. Fails: NOT_FOUND (unknown key), PERMISSION_DENIED.
     package static let resetRetry = RPC<ResetRetryRequest, ResetRetryResponse>("ResetRetry", requiresAdmin: true)
@@ -105,6 +109,7 @@ package enum SidecarMethods {
         RPCInfo(reserveRetrySlot),
         RPCInfo(completeAttempt),
         RPCInfo(listRetries),
+        RPCInfo(listPolicies),
         RPCInfo(resetRetry),
         RPCInfo(classify),
         RPCInfo(watch),

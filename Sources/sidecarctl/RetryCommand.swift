@@ -1,9 +1,42 @@
 import ArgumentParser
+import SidecarClient
 
-/// `sidecarctl retry reserve|done|list|reset`: the host's one retry ledger.
+/// `sidecarctl retry reserve|done|list|policies|reset`: the host's one retry ledger.
 struct RetryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retry",
         abstract: "Ask whether a failed operation may be retried, report outcomes, inspect the ledger.",
-        subcommands: [RetryReserveCommand.self, RetryDoneCommand.self, RetryListCommand.self, RetryResetCommand.self])
+        subcommands: [
+            RetryReserveCommand.self, RetryDoneCommand.self, RetryListCommand.self, RetryPoliciesCommand.self,
+            RetryResetCommand.self,
+        ])
+}
+
+/// Small enough to live beside its registration.
+struct RetryPoliciesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policies", abstract: "List the retry policies the daemon runs with.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await CommandRunner.run(global) { client in
+            let policies = try await client.listPolicies(timeout: global.callTimeout)
+            if global.json {
+                Output.json(["policies": policies.map { named in
+                    [
+                        "name": named.name, "max_attempts": named.policy.maxAttempts,
+                        "base_delay_seconds": named.policy.baseDelaySeconds, "max_delay_seconds": named.policy.maxDelaySeconds,
+                    ] as [String: Any]
+                }])
+                return
+            }
+            Output.line("POLICY\tMAX ATTEMPTS\tBASE DELAY\tMAX DELAY")
+            for named in policies {
+                let policy = named.policy
+                Output.line(
+                    "\(named.name)\t\(policy.maxAttempts)\t\(DurationText.format(policy.baseDelaySeconds))\t\(DurationText.format(policy.maxDelaySeconds))")
+            }
+        }
+    }
 }

@@ -15,6 +15,21 @@ final class RetryTests: XCTestCase {
 
         """
 
+    func testThePoliciesAreListedAsConfigured() async throws {
+        let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + Self.provisionPolicy)
+        defer { daemon.stop() }
+        let policies = try await daemon.client().listPolicies()
+        XCTAssertEqual(policies.map(\.name), ["default", "provision"])
+        XCTAssertEqual(policies.last?.policy, RetryPolicy(maxAttempts: 3, baseDelaySeconds: 0.01, maxDelaySeconds: 0.05))
+        XCTAssertEqual(policies.first?.policy, RetryPolicy())
+
+        let cli = try CommandResult.sidecarctl(["retry", "policies", "--socket", daemon.socketPath])
+        XCTAssertEqual(cli.status, 0, cli.stderr)
+        XCTAssertTrue(cli.stdout.contains("provision\t3\t10ms\t50ms"), cli.stdout)
+        let json = try CommandResult.sidecarctl(["--json", "retry", "policies", "--socket", daemon.socketPath])
+        XCTAssertTrue(json.stdout.contains("\"name\":\"provision\""), json.stdout)
+    }
+
     func testAPermanentErrorIsDeniedWithItsRemedy() async throws {
         let daemon = try DaemonProcess()
         let client = daemon.client()

@@ -48,6 +48,9 @@ typedef struct Sidecar__V1__CompleteAttemptResponse Sidecar__V1__CompleteAttempt
 typedef struct Sidecar__V1__ListRetriesRequest Sidecar__V1__ListRetriesRequest;
 typedef struct Sidecar__V1__RetryInfo Sidecar__V1__RetryInfo;
 typedef struct Sidecar__V1__ListRetriesResponse Sidecar__V1__ListRetriesResponse;
+typedef struct Sidecar__V1__ListPoliciesRequest Sidecar__V1__ListPoliciesRequest;
+typedef struct Sidecar__V1__RetryPolicyInfo Sidecar__V1__RetryPolicyInfo;
+typedef struct Sidecar__V1__ListPoliciesResponse Sidecar__V1__ListPoliciesResponse;
 typedef struct Sidecar__V1__ResetRetryRequest Sidecar__V1__ResetRetryRequest;
 typedef struct Sidecar__V1__ResetRetryResponse Sidecar__V1__ResetRetryResponse;
 typedef struct Sidecar__V1__PruneRequest Sidecar__V1__PruneRequest;
@@ -747,6 +750,46 @@ struct  Sidecar__V1__ListRetriesResponse
     , 0,NULL }
 
 
+struct  Sidecar__V1__ListPoliciesRequest
+{
+  ProtobufCMessage base;
+};
+#define SIDECAR__V1__LIST_POLICIES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__list_policies_request__descriptor) \
+     }
+
+
+struct  Sidecar__V1__RetryPolicyInfo
+{
+  ProtobufCMessage base;
+  char *name;
+  uint32_t max_attempts;
+  double base_delay_seconds;
+  double max_delay_seconds;
+  /*
+   * 0: the policy uses retry.key_idle_expiry.
+   */
+  double key_idle_expiry_seconds;
+};
+#define SIDECAR__V1__RETRY_POLICY_INFO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__retry_policy_info__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
+
+
+struct  Sidecar__V1__ListPoliciesResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Sorted by name.
+   */
+  size_t n_policies;
+  Sidecar__V1__RetryPolicyInfo **policies;
+};
+#define SIDECAR__V1__LIST_POLICIES_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__list_policies_response__descriptor) \
+    , 0,NULL }
+
+
 struct  Sidecar__V1__ResetRetryRequest
 {
   ProtobufCMessage base;
@@ -1433,6 +1476,63 @@ Sidecar__V1__ListRetriesResponse *
 void   sidecar__v1__list_retries_response__free_unpacked
                      (Sidecar__V1__ListRetriesResponse *message,
                       ProtobufCAllocator *allocator);
+/* Sidecar__V1__ListPoliciesRequest methods */
+void   sidecar__v1__list_policies_request__init
+                     (Sidecar__V1__ListPoliciesRequest         *message);
+size_t sidecar__v1__list_policies_request__get_packed_size
+                     (const Sidecar__V1__ListPoliciesRequest   *message);
+size_t sidecar__v1__list_policies_request__pack
+                     (const Sidecar__V1__ListPoliciesRequest   *message,
+                      uint8_t             *out);
+size_t sidecar__v1__list_policies_request__pack_to_buffer
+                     (const Sidecar__V1__ListPoliciesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Sidecar__V1__ListPoliciesRequest *
+       sidecar__v1__list_policies_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sidecar__v1__list_policies_request__free_unpacked
+                     (Sidecar__V1__ListPoliciesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Sidecar__V1__RetryPolicyInfo methods */
+void   sidecar__v1__retry_policy_info__init
+                     (Sidecar__V1__RetryPolicyInfo         *message);
+size_t sidecar__v1__retry_policy_info__get_packed_size
+                     (const Sidecar__V1__RetryPolicyInfo   *message);
+size_t sidecar__v1__retry_policy_info__pack
+                     (const Sidecar__V1__RetryPolicyInfo   *message,
+                      uint8_t             *out);
+size_t sidecar__v1__retry_policy_info__pack_to_buffer
+                     (const Sidecar__V1__RetryPolicyInfo   *message,
+                      ProtobufCBuffer     *buffer);
+Sidecar__V1__RetryPolicyInfo *
+       sidecar__v1__retry_policy_info__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sidecar__v1__retry_policy_info__free_unpacked
+                     (Sidecar__V1__RetryPolicyInfo *message,
+                      ProtobufCAllocator *allocator);
+/* Sidecar__V1__ListPoliciesResponse methods */
+void   sidecar__v1__list_policies_response__init
+                     (Sidecar__V1__ListPoliciesResponse         *message);
+size_t sidecar__v1__list_policies_response__get_packed_size
+                     (const Sidecar__V1__ListPoliciesResponse   *message);
+size_t sidecar__v1__list_policies_response__pack
+                     (const Sidecar__V1__ListPoliciesResponse   *message,
+                      uint8_t             *out);
+size_t sidecar__v1__list_policies_response__pack_to_buffer
+                     (const Sidecar__V1__ListPoliciesResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Sidecar__V1__ListPoliciesResponse *
+       sidecar__v1__list_policies_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sidecar__v1__list_policies_response__free_unpacked
+                     (Sidecar__V1__ListPoliciesResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Sidecar__V1__ResetRetryRequest methods */
 void   sidecar__v1__reset_retry_request__init
                      (Sidecar__V1__ResetRetryRequest         *message);
@@ -1648,6 +1748,15 @@ typedef void (*Sidecar__V1__RetryInfo_Closure)
 typedef void (*Sidecar__V1__ListRetriesResponse_Closure)
                  (const Sidecar__V1__ListRetriesResponse *message,
                   void *closure_data);
+typedef void (*Sidecar__V1__ListPoliciesRequest_Closure)
+                 (const Sidecar__V1__ListPoliciesRequest *message,
+                  void *closure_data);
+typedef void (*Sidecar__V1__RetryPolicyInfo_Closure)
+                 (const Sidecar__V1__RetryPolicyInfo *message,
+                  void *closure_data);
+typedef void (*Sidecar__V1__ListPoliciesResponse_Closure)
+                 (const Sidecar__V1__ListPoliciesResponse *message,
+                  void *closure_data);
 typedef void (*Sidecar__V1__ResetRetryRequest_Closure)
                  (const Sidecar__V1__ResetRetryRequest *message,
                   void *closure_data);
@@ -1717,6 +1826,10 @@ struct Sidecar__V1__Sidecar_Service
                        const Sidecar__V1__ListRetriesRequest *input,
                        Sidecar__V1__ListRetriesResponse_Closure closure,
                        void *closure_data);
+  void (*list_policies)(Sidecar__V1__Sidecar_Service *service,
+                        const Sidecar__V1__ListPoliciesRequest *input,
+                        Sidecar__V1__ListPoliciesResponse_Closure closure,
+                        void *closure_data);
   void (*reset_retry)(Sidecar__V1__Sidecar_Service *service,
                       const Sidecar__V1__ResetRetryRequest *input,
                       Sidecar__V1__ResetRetryResponse_Closure closure,
@@ -1760,6 +1873,7 @@ void sidecar__v1__sidecar__init (Sidecar__V1__Sidecar_Service *service,
       function_prefix__ ## reserve_retry_slot,\
       function_prefix__ ## complete_attempt,\
       function_prefix__ ## list_retries,\
+      function_prefix__ ## list_policies,\
       function_prefix__ ## reset_retry,\
       function_prefix__ ## classify,\
       function_prefix__ ## watch,\
@@ -1810,6 +1924,10 @@ void sidecar__v1__sidecar__list_retries(ProtobufCService *service,
                                         const Sidecar__V1__ListRetriesRequest *input,
                                         Sidecar__V1__ListRetriesResponse_Closure closure,
                                         void *closure_data);
+void sidecar__v1__sidecar__list_policies(ProtobufCService *service,
+                                         const Sidecar__V1__ListPoliciesRequest *input,
+                                         Sidecar__V1__ListPoliciesResponse_Closure closure,
+                                         void *closure_data);
 void sidecar__v1__sidecar__reset_retry(ProtobufCService *service,
                                        const Sidecar__V1__ResetRetryRequest *input,
                                        Sidecar__V1__ResetRetryResponse_Closure closure,
@@ -1896,6 +2014,9 @@ extern const ProtobufCMessageDescriptor sidecar__v1__complete_attempt_response__
 extern const ProtobufCMessageDescriptor sidecar__v1__list_retries_request__descriptor;
 extern const ProtobufCMessageDescriptor sidecar__v1__retry_info__descriptor;
 extern const ProtobufCMessageDescriptor sidecar__v1__list_retries_response__descriptor;
+extern const ProtobufCMessageDescriptor sidecar__v1__list_policies_request__descriptor;
+extern const ProtobufCMessageDescriptor sidecar__v1__retry_policy_info__descriptor;
+extern const ProtobufCMessageDescriptor sidecar__v1__list_policies_response__descriptor;
 extern const ProtobufCMessageDescriptor sidecar__v1__reset_retry_request__descriptor;
 extern const ProtobufCMessageDescriptor sidecar__v1__reset_retry_response__descriptor;
 extern const ProtobufCMessageDescriptor sidecar__v1__prune_request__descriptor;

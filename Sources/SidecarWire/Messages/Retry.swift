@@ -213,3 +213,64 @@ extension ResetRetryRequest: ProtobufCConvertible {
     package init(reading c: Sidecar__V1__ResetRetryRequest) { self.init(key: ProtobufCField.string(c.key)) }
     package func fill(_ c: inout Sidecar__V1__ResetRetryRequest, arena: PackArena) { c.key = arena.string(key) }
 }
+
+public typealias ListPoliciesRequest = EmptyMessage
+
+/// A retry policy with the name `[retry.policy.NAME]` gives it.
+public struct NamedRetryPolicy: Equatable, Sendable {
+    public var name: String
+    public var policy: RetryPolicy
+
+    public init(name: String, policy: RetryPolicy) {
+        self.name = name
+        self.policy = policy
+    }
+}
+
+public struct ListPoliciesResponse: Equatable, Sendable {
+    public var policies: [NamedRetryPolicy]
+
+    public init(policies: [NamedRetryPolicy]) {
+        self.policies = policies
+    }
+
+    /// The policies of a ledger, sorted by name.
+    public init(policies: [String: RetryPolicy]) {
+        self.init(policies: policies.sorted { $0.key < $1.key }.map { NamedRetryPolicy(name: $0.key, policy: $0.value) })
+    }
+}
+
+extension NamedRetryPolicy: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__RetryPolicyInfo>) {
+        sidecar__v1__retry_policy_info__init(c)
+    }
+
+    package init(reading c: Sidecar__V1__RetryPolicyInfo) {
+        self.init(name: ProtobufCField.string(c.name), policy: RetryPolicy(
+            maxAttempts: Int(c.max_attempts), baseDelaySeconds: c.base_delay_seconds, maxDelaySeconds: c.max_delay_seconds,
+            keyIdleExpirySeconds: c.key_idle_expiry_seconds > 0 ? c.key_idle_expiry_seconds : nil))
+    }
+
+    package func fill(_ c: inout Sidecar__V1__RetryPolicyInfo, arena: PackArena) {
+        c.name = arena.string(name)
+        c.max_attempts = UInt32(clamping: policy.maxAttempts)
+        c.base_delay_seconds = policy.baseDelaySeconds
+        c.max_delay_seconds = policy.maxDelaySeconds
+        c.key_idle_expiry_seconds = policy.keyIdleExpirySeconds ?? 0
+    }
+}
+
+extension ListPoliciesResponse: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__ListPoliciesResponse>) {
+        sidecar__v1__list_policies_response__init(c)
+    }
+
+    package init(reading c: Sidecar__V1__ListPoliciesResponse) throws {
+        self.init(policies: try ProtobufCField.messages(c.policies, count: c.n_policies))
+    }
+
+    package func fill(_ c: inout Sidecar__V1__ListPoliciesResponse, arena: PackArena) {
+        c.n_policies = policies.count
+        c.policies = arena.messages(policies)
+    }
+}
