@@ -7,7 +7,10 @@ import SidecarWire
 /// service's slow call for tests.
 final class DaemonStatus {
     let context: DaemonContext
-    private unowned let server: Server
+    // Strong: an unowned reference costs an atomic pair on every use, and
+    // Health reads the server on every call. Server and routes live as
+    // long as the daemon.
+    private let server: Server
     private let pid = UInt32(getpid())
 
     init(server: Server) {
