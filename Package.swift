@@ -21,12 +21,15 @@ let package = Package(
     targets: [
         // C libraries. Each is imported by exactly one Swift module:
         // CLibUV and CSidecarShims by SidecarLoop, CProtobufC and
-        // SidecarProtoC by SidecarWire, CSQLite by SidecarStore, CCurl and
+        // SidecarProtoC by SidecarWire, CSQLite and CSQLiteShims by SidecarStore, CCurl and
         // CCurlShims by SidecarHTTP, CCrypto (libcrypto) by SidecarDigest.
         .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "SidecarProtoC", dependencies: ["CProtobufC"]),
+        // SQLite hardened for files a client names: a VFS that opens a
+        // pinned folder's file as given, and opens that never block.
+        .target(name: "CSQLiteShims", dependencies: ["CSQLite"]),
         .target(name: "CSidecarShims"),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CCurlShims", dependencies: ["CCurl"]),
@@ -40,7 +43,7 @@ let package = Package(
         ]),
         .target(name: "SidecarWire", dependencies: ["SidecarCore", "SidecarProtoC", "CProtobufC"]),
         .target(name: "SidecarLoop", dependencies: ["CLibUV", "CSidecarShims"], swiftSettings: daemonHotPath),
-        .target(name: "SidecarStore", dependencies: ["CSQLite", "SidecarCore"]),
+        .target(name: "SidecarStore", dependencies: ["CSQLite", "CSQLiteShims", "SidecarCore"]),
         // SHA-256 of bytes and files (OpenSSL's libcrypto).
         .target(name: "SidecarDigest", dependencies: ["CCrypto"]),
         // An OCI image layout: verification with a per-blob cache, repair,

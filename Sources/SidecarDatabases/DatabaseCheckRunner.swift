@@ -13,12 +13,15 @@ public protocol DatabaseCheckRunner: AnyObject {
 /// One check to run.
 public struct DbCheckJob: Sendable, Equatable {
     public var path: String
+    /// The root that holds `path`: the file is opened beneath it.
+    public var root: String
     public var mode: DbCheckMode
     public var maxErrors: Int
     public var busyTimeoutMilliseconds: Int32
 
-    public init(path: String, mode: DbCheckMode, maxErrors: Int, busyTimeoutMilliseconds: Int32) {
+    public init(path: String, root: String, mode: DbCheckMode, maxErrors: Int, busyTimeoutMilliseconds: Int32) {
         self.path = path
+        self.root = root
         self.mode = mode
         self.maxErrors = maxErrors
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds

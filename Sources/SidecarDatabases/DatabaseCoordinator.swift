@@ -81,7 +81,7 @@ public final class DatabaseCoordinator {
         case .outside(let resolved, let roots):
             onCheckOutcome("outside_roots")
             completion(.failure(.outsideRoots(requested: requested, resolved: resolved, roots: roots)))
-        case .inside(let resolved, let fingerprint, let isDirectory):
+        case .inside(let resolved, let root, let fingerprint, let isDirectory):
             if isDirectory {
                 return completion(.success(DbCheckAnswer(
                     result: DbCheckResult(verdict: .notADatabase, messages: ["\(resolved) is a directory"]),
@@ -104,7 +104,7 @@ public final class DatabaseCoordinator {
             }
             inFlight[key] = [completion]
             let job = DbCheckJob(
-                path: resolved, mode: mode, maxErrors: maxErrors > 0 ? maxErrors : SidecarDefaults.dbCheckMaxErrors,
+                path: resolved, root: root, mode: mode, maxErrors: maxErrors > 0 ? maxErrors : SidecarDefaults.dbCheckMaxErrors,
                 busyTimeoutMilliseconds: Int32(clamping: Int(settings.busyTimeoutSeconds * 1000)))
             let start = { [self] in run(job, key: key) }
             if running < settings.maxConcurrentChecks {
@@ -162,7 +162,7 @@ public final class DatabaseCoordinator {
         }
         guard path.hasPrefix("/") else { return completion(.failure(.invalidArgument("the path must be absolute, got \"\(path)\""))) }
         runner.resolve(path, roots: settings.roots) { [self] resolution in
-            guard case .inside(let resolved, _, _) = resolution else {
+            guard case .inside(let resolved, _, _, _) = resolution else {
                 return route(resolution, requested: path, mode: .quick, maxErrors: 0) { answer in
                     if case .failure(let error) = answer { completion(.failure(error)) }
                 }

@@ -3,6 +3,7 @@ import SidecarCore
 /// Where a client's database path really points (symlinks and ".." resolved
 /// before the roots are checked), found by the check runner off the loop.
 public enum DatabasePathResolution: Sendable, Equatable {
-    case inside(resolved: String, fingerprint: FileFingerprint?, isDirectory: Bool)
+    /// `root`: the configured root (resolved) that holds it.
+    case inside(resolved: String, root: String, fingerprint: FileFingerprint?, isDirectory: Bool)
     case outside(resolved: String, roots: [String])
 }

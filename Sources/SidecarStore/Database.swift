@@ -1,4 +1,5 @@
 import CSQLite
+import CSQLiteShims
 
 /// One SQLite connection. Used from one thread at a time; the daemon opens
 /// the state database at start, before the loop runs, and later issues move
@@ -32,6 +33,8 @@ public final class Database {
             case .readWriteCreate: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
             case .readOnly: SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
             }
+        // Every open in the process goes through the hardened open from the first.
+        _ = sidecar_sqlite_harden()
         var opened: OpaquePointer?
         let result = sqlite3_open_v2(path, &opened, flags, nil)
         handle = opened

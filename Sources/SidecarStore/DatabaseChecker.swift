@@ -1,4 +1,5 @@
 import CSQLite
+import CSQLiteShims
 import Glibc
 import SidecarCore
 
@@ -8,37 +9,46 @@ import SidecarCore
 public enum DatabaseChecker {
     static let header = Array("SQLite format 3\0".utf8)
 
-    public static func check(path: String, mode: DbCheckMode, maxErrors: Int, busyTimeoutMilliseconds: Int32) -> DbCheckResult {
+    /// Checks the file at `path` (resolved, at or below `root`), opened once
+    /// beneath `root` without following links (`PinnedDatabaseFile`).
+    public static func check(
+        path: String, root: String, mode: DbCheckMode, maxErrors: Int, busyTimeoutMilliseconds: Int32
+    ) -> DbCheckResult {
         let started = monotonicSeconds()
-        var result = run(path: path, mode: mode, maxErrors: maxErrors, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        var result: DbCheckResult
+        switch PinnedDatabaseFile.open(path, root: root) {
+        case .failure(.verdict(let refused)):
+            result = refused
+        case .success(let pinned):
+            defer { pinned.close() }
+            result = run(pinned, path: path, mode: mode, maxErrors: maxErrors, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        }
         result.checkSeconds = monotonicSeconds() - started
         return result
     }
 
-    private static func run(path: String, mode: DbCheckMode, maxErrors: Int, busyTimeoutMilliseconds: Int32) -> DbCheckResult {
-        var status = stat()
-        guard stat(path, &status) == 0 else {
-            return DbCheckResult(verdict: .missing, messages: ["\(path): \(String(cString: strerror(errno)))"])
-        }
-        guard status.st_mode & S_IFMT == S_IFREG else {
-            return DbCheckResult(verdict: .notADatabase, messages: ["\(path) is not a regular file"])
-        }
-        guard status.st_size > 0 else {
+    private static func run(
+        _ pinned: PinnedDatabaseFile, path: String, mode: DbCheckMode, maxErrors: Int, busyTimeoutMilliseconds: Int32
+    ) -> DbCheckResult {
+        guard pinned.status.st_size > 0 else {
             // SQLite would open it as an empty database, but a database the
             // client expects to hold tables is gone.
             return DbCheckResult(verdict: .notADatabase, messages: ["\(path) is empty (0 bytes): no SQLite header"])
         }
-        guard let firstBytes = readPrefix(path, count: 100) else {
+        guard let firstBytes = pinned.prefix(100) else {
             return DbCheckResult(verdict: .missing, messages: ["cannot read \(path): \(String(cString: strerror(errno)))"])
         }
         guard firstBytes.count >= 100, Array(firstBytes.prefix(16)) == header else {
             return DbCheckResult(verdict: .notADatabase, messages: ["\(path) has no SQLite header (file is not a database)"])
         }
+        let hardened = sidecar_sqlite_harden()
+        guard hardened == SQLITE_OK else {
+            return DbCheckResult(verdict: .busy, messages: ["cannot set up SQLite to read \(path): \(String(cString: sqlite3_errstr(hardened)))"])
+        }
         // A WAL database without a -wal file was closed cleanly: open it
         // immutable, or SQLite would create a -shm next to it.
         let walMode = firstBytes[18] == 2 || firstBytes[19] == 2
-        let hasWAL = access(path + "-wal", F_OK) == 0
-        let uri = "file:\(escape(path))?mode=ro" + (walMode && !hasWAL ? "&immutable=1" : "")
+        let uri = "file:\(escape(pinned.sqlitePath))?mode=ro&vfs=\(SIDECAR_PINNED_VFS)" + (walMode && !pinned.hasWAL ? "&immutable=1" : "")
 
         var handle: OpaquePointer?
         let opened = sqlite3_open_v2(uri, &handle, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nil)
@@ -72,7 +82,9 @@ public enum DatabaseChecker {
         case SQLITE_NOTADB:
             return DbCheckResult(verdict: .notADatabase, messages: [message])
         case SQLITE_CANTOPEN:
-            return DbCheckResult(verdict: .missing, messages: ["cannot open \(path): \(message)"])
+            // The file was pinned a moment ago: it was replaced (by something
+            // that is not a regular file, or removed) since.
+            return DbCheckResult(verdict: .busy, messages: ["\(path) changed while it was checked (\(message)); ask again"])
         default:
             // SQLITE_CORRUPT, and I/O errors from reading past a truncation.
             return DbCheckResult(verdict: .corrupt, messages: ["\(message) (SQLite code \(code))"])
@@ -91,16 +103,6 @@ public enum DatabaseChecker {
         return FileFingerprint.Stat(
             device: UInt64(status.st_dev), inode: UInt64(status.st_ino), size: Int64(status.st_size),
             modifiedNanoseconds: Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec))
-    }
-
-    private static func readPrefix(_ path: String, count: Int) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: count)
-        let got = read(fd, &buffer, count)
-        guard got >= 0 else { return nil }
-        return Array(buffer.prefix(got))
     }
 
     /// Percent-escapes what a SQLite URI path may not hold literally.

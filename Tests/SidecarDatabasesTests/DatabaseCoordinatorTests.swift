@@ -17,7 +17,7 @@ private final class FakeCheckRunner: DatabaseCheckRunner {
         guard DatabaseRoots(resolvedRoots: roots).contains(resolvedPath: path) else {
             return done(.outside(resolved: path, roots: roots))
         }
-        done(.inside(resolved: path, fingerprint: files[path], isDirectory: directories.contains(path)))
+        done(.inside(resolved: path, root: "/data", fingerprint: files[path], isDirectory: directories.contains(path)))
     }
 
     func check(_ job: DbCheckJob, _ done: @escaping (FileFingerprint?, DbCheckResult) -> Void) {

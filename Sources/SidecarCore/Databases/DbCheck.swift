@@ -67,8 +67,11 @@ public struct DatabaseRoots: Sendable, Equatable {
     }
 
     public func contains(resolvedPath path: String) -> Bool {
-        roots.contains { root in
-            root == "/" || path == root || path.hasPrefix(root + "/")
-        }
+        root(containing: path) != nil
+    }
+
+    /// The deepest root that holds `path`.
+    public func root(containing path: String) -> String? {
+        roots.filter { root in root == "/" || path == root || path.hasPrefix(root + "/") }.max { $0.count < $1.count }
     }
 }

@@ -10,10 +10,13 @@ enum DatabasePaths {
     static func resolve(_ path: String, roots: [String]) -> DatabasePathResolution {
         let resolved = resolvePath(path)
         let resolvedRoots = DatabaseRoots(resolvedRoots: roots.map(resolvePath))
-        guard resolvedRoots.contains(resolvedPath: resolved) else { return .outside(resolved: resolved, roots: resolvedRoots.roots) }
+        guard let root = resolvedRoots.root(containing: resolved) else {
+            return .outside(resolved: resolved, roots: resolvedRoots.roots)
+        }
         var status = stat()
         let isDirectory = stat(resolved, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
-        return .inside(resolved: resolved, fingerprint: DatabaseChecker.fingerprint(path: resolved), isDirectory: isDirectory)
+        return .inside(
+            resolved: resolved, root: root, fingerprint: DatabaseChecker.fingerprint(path: resolved), isDirectory: isDirectory)
     }
 
     /// realpath(3) of the longest existing prefix, with the rest of the path

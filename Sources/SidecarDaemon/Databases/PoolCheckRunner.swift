@@ -27,7 +27,7 @@ final class PoolCheckRunner: DatabaseCheckRunner {
             try ThreadPoolWork.compute(loop: loop, {
                 (DatabaseChecker.fingerprint(path: job.path),
                  DatabaseChecker.check(
-                    path: job.path, mode: job.mode, maxErrors: job.maxErrors, busyTimeoutMilliseconds: job.busyTimeoutMilliseconds))
+                    path: job.path, root: job.root, mode: job.mode, maxErrors: job.maxErrors, busyTimeoutMilliseconds: job.busyTimeoutMilliseconds))
             }, then: done)
         } catch {
             done(nil, DbCheckResult(verdict: .busy, messages: ["\(error)"]))
