@@ -215,6 +215,20 @@ final class ImageCoordinatorTests: XCTestCase {
         XCTAssertEqual(backend.presenceChecks, 0)
     }
 
+    /// A transport prefix would make the pull tool read a local path of the
+    /// client's choosing (`oci:`, `dir:`, `docker-archive:`) or a source it
+    /// names (`docker://`); none is a reference.
+    func testATransportIsNotAReferenceAndNothingIsPulled() {
+        backend.pullable = ["oci:/root/layout:x", "docker-archive:/etc/passwd"]
+        let images = coordinator([image("agent")])
+        let answers = Answers()
+        let transports = ["oci:/root/layout:x", "dir:/root", "docker-archive:/etc/passwd", "docker://evil.example/x:1", "oci-archive:/tmp/a.tar"]
+        for bad in transports { images.ensure(bad, reply: answers.reply()) }
+        XCTAssertEqual(answers.failures.map(\.code), Array(repeating: .invalidArgument, count: transports.count))
+        XCTAssertEqual(backend.presenceChecks, 0)
+        XCTAssertTrue(backend.started.isEmpty)
+    }
+
     func testABuildThatEndsWellWithoutTheImageIsAFailure() {
         let images = coordinator([image("agent")])
         backend.storesWhatItMakes = false
