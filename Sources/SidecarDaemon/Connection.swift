@@ -8,6 +8,8 @@ import SidecarWire
 final class Connection {
     let id: UInt64
     let peer: PeerCredentials
+    /// The peer's supplementary groups, read when an admin method needs them.
+    private(set) lazy var peerGroups: [UInt32] = stream.peerGroups()
     private let stream: PipeStream
     /// Strong: the server drops a connection from its table when it closes,
     /// which ends the cycle, and the daemon keeps the server to the end. An

@@ -163,7 +163,7 @@ final class Server {
             return reject(SidecarError(
                 .unimplemented, "unknown method \"\(frame.method)\" (methods: \(router.methodNames.joined(separator: ", ")))"))
         }
-        if route.spec.requiresAdmin && !isAdmin(connection.peer) {
+        if route.spec.requiresAdmin && !isAdmin(connection) {
             return reject(SidecarError(
                 .permissionDenied,
                 "\(route.spec.name) is an admin method; uid \(connection.peer.uid) (gid \(connection.peer.gid)) is in neither admin_uids nor admin_gids"
@@ -200,8 +200,13 @@ final class Server {
         checkDrained()
     }
 
-    func isAdmin(_ peer: PeerCredentials) -> Bool {
-        context.config.adminUIDs.contains(peer.uid) || context.config.adminGIDs.contains(peer.gid)
+    /// Admin: the peer's uid is in `admin_uids`, or its primary or one of
+    /// its supplementary groups in `admin_gids`.
+    func isAdmin(_ connection: Connection) -> Bool {
+        let config = context.config
+        let peer = connection.peer
+        if config.adminUIDs.contains(peer.uid) || config.adminGIDs.contains(peer.gid) { return true }
+        return !config.adminGIDs.isEmpty && connection.peerGroups.contains { config.adminGIDs.contains($0) }
     }
 
     // MARK: Shutdown

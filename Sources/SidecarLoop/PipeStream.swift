@@ -105,6 +105,23 @@ public final class PipeStream {
     }
 
     /// The kernel's view of the peer, or nil if it cannot be read.
+    /// The peer's supplementary groups when it connected (SO_PEERGROUPS),
+    /// empty when the kernel cannot say.
+    public func peerGroups() -> [UInt32] {
+        var fd: uv_os_fd_t = -1
+        guard !isClosed else { return [] }
+        let got = raw.withMemoryRebound(to: uv_handle_t.self, capacity: 1) { uv_fileno($0, &fd) }
+        guard got == 0 else { return [] }
+        var room: Int32 = 64
+        while true {
+            var groups = [UInt32](repeating: 0, count: Int(room))
+            var count = room
+            guard sidecar_peer_groups(fd, &groups, &count) == 0 else { return [] }
+            if count <= room { return Array(groups.prefix(Int(count))) }
+            room = count
+        }
+    }
+
     public func peerCredentials() -> PeerCredentials? {
         var fd: uv_os_fd_t = -1
         guard !isClosed else { return nil }

@@ -183,6 +183,23 @@ final class LifecycleTests: XCTestCase {
         XCTAssertEqual(cli.status, 77, cli.stderr)
     }
 
+    /// `admin_gids` counts every group of the peer, not only its primary one:
+    /// a caller whose supplementary group is listed is an admin, the same
+    /// caller without that group is not.
+    func testASupplementaryGroupInAdminGidsMakesAnAdmin() throws {
+        let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + "admin_uids = []\nadmin_gids = [4242]\nsocket_mode = \"0666\"\n")
+        func reload(groups: String) throws -> CommandResult {
+            try CommandResult.run("/usr/bin/setpriv", [
+                "--reuid=65534", "--regid=65534", "--groups=\(groups)", DaemonProcess.sidecarctlPath, "--socket", daemon.socketPath,
+                "reload",
+            ])
+        }
+        let withGroup = try reload(groups: "4141,4242")
+        XCTAssertEqual(withGroup.status, 0, withGroup.stderr)
+        let without = try reload(groups: "4141")
+        XCTAssertEqual(without.status, 77, without.stderr)
+    }
+
     func testTheStateDatabaseIsCreatedAndMigrated() throws {
         let daemon = try DaemonProcess()
         XCTAssertTrue(FileManager.default.fileExists(atPath: daemon.stateDirectory + "/sidecar.db"))

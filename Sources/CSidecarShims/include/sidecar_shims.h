@@ -9,4 +9,10 @@
 /// (struct ucred needs _GNU_SOURCE, which Swift's Glibc module lacks.)
 int sidecar_peer_credentials(int fd, uint32_t *uid, uint32_t *gid, int32_t *pid);
 
+/// The supplementary groups of the process at the other end of a Unix
+/// socket when it connected (SO_PEERGROUPS). On entry *count is the room in
+/// `groups`; on return the number of groups (which may exceed the room:
+/// call again with more). Returns 0, or -1 with errno set.
+int sidecar_peer_groups(int fd, uint32_t *groups, int *count);
+
 #endif
