@@ -208,7 +208,7 @@ final class Connection {
             outgoing.reset(keepingCapacityUpTo: 256 * 1024)
         }
         if isClosing {
-            if stream.pendingWriteBytes == 0 { close() }
+            if stream.pendingWriteBytes == 0 { closeAfterPeer() }
         } else if !readingPaused, stream.pendingWriteBytes > Self.writeHighWaterBytes {
             readingPaused = true
             stream.stopReading()
@@ -217,7 +217,7 @@ final class Connection {
 
     private func writesDrained() {
         if isClosing {
-            close()
+            closeAfterPeer()
         } else if readingPaused {
             readingPaused = false
             try? stream.startReading()
@@ -234,8 +234,17 @@ final class Connection {
         enqueue(.goAway(error))
         isClosing = true
         closingSinceMilliseconds = server.loop.nowMilliseconds
-        stream.stopReading()
         abandonCalls()
+    }
+
+    private var isLingering = false
+
+    /// The GOAWAY is written: close once the peer hangs up (what it sends
+    /// meanwhile is dropped), or after a short linger.
+    private func closeAfterPeer() {
+        guard !isLingering else { return }
+        isLingering = true
+        stream.closeAfterPeer(loop: server.loop, lingerMilliseconds: Server.goAwayLingerMilliseconds) { [self] in close() }
     }
 
     private func peerGone(_ error: LoopError?) {

@@ -96,12 +96,14 @@ final class Server {
         log.trace("connection \(connection.id) from \(peer)")
     }
 
+    /// How long a connection told GOAWAY is kept, reading and dropping, for
+    /// its peer to hang up first.
+    static let goAwayLingerMilliseconds: UInt64 = 250
+
     /// Tells a connection we will not serve why, then closes it.
     private func refuse(_ stream: PipeStream, _ error: SidecarError) {
-        stream.onWritesDrained = { stream.close() }
-        stream.onEnd = { _ in stream.close() }
         stream.write(ServerFrame.goAway(error).frameBytes())
-        if stream.pendingWriteBytes == 0 { stream.close() }
+        stream.closeAfterPeer(loop: loop, lingerMilliseconds: Self.goAwayLingerMilliseconds) {}
     }
 
     func connectionClosed(_ connection: Connection) {

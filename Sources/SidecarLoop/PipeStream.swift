@@ -134,8 +134,34 @@ public final class PipeStream {
         return PeerCredentials(uid: uid, gid: gid, pid: pid)
     }
 
+    /// Closes once everything queued is written and the peer has hung up,
+    /// or `lingerMilliseconds` after the writes, whichever comes first;
+    /// until then what the peer sends is read and dropped. A Unix socket
+    /// closed with bytes still unread resets its peer, which may then lose
+    /// the last frame (a GOAWAY) before reading it. `closed` runs once the
+    /// socket is closed.
+    public func closeAfterPeer(loop: EventLoop, lingerMilliseconds: UInt64, closed: @escaping () -> Void) {
+        guard !isClosed else { return closed() }
+        var linger: LoopTimer?
+        let finish = { [self] in
+            linger?.close()
+            linger = nil
+            close()
+            closed()
+        }
+        onRead = { _ in }
+        onEnd = { _ in finish() }
+        onWritesDrained = {
+            guard let timer = try? LoopTimer(loop: loop) else { return finish() }
+            linger = timer
+            timer.start(after: lingerMilliseconds) { finish() }
+        }
+        try? startReading()
+        if pendingWriteBytes == 0 { onWritesDrained?() }
+    }
+
     /// Closes the socket. Writes still queued are cancelled; to send a last
-    /// frame first, close from `onWritesDrained`.
+    /// frame first, close from `onWritesDrained` or with `closeAfterPeer`.
     public func close() {
         guard !isClosed else { return }
         isClosed = true

@@ -133,6 +133,42 @@ final class ProtocolTests: XCTestCase {
         }, "a freed slot is usable again")
     }
 
+    /// A refused connection always reads its GOAWAY, even when it sent its
+    /// HELLO at once (as every client does) and the daemon never read it.
+    func testEveryRefusedConnectionReadsItsGoAway() throws {
+        let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + "[limits]\nmax_connections = 1\n")
+        // The slot is free once the daemon has seen its readiness probe go.
+        var taken: RawConnection?
+        XCTAssertTrue(DaemonProcess.eventually {
+            taken = try? RawConnection.greeted(socketPath: daemon.socketPath)
+            return taken != nil
+        })
+        let held = try XCTUnwrap(taken)
+        var refusals: [String] = []
+        for attempt in 0..<30 {
+            let refused = try RawConnection(socketPath: daemon.socketPath)
+            refused.send(.hello(protocolVersion: 1, clientName: "refused-\(attempt)"))
+            do {
+                let frame = try refused.readFrame()
+                refusals.append(frame.kind == .goAway ? frame.statusCode.name : "\(frame.kind)")
+            } catch {
+                refusals.append("\(error)")
+            }
+            refused.close()
+        }
+        XCTAssertEqual(refusals, Array(repeating: "RESOURCE_EXHAUSTED", count: 30))
+
+        // The CLI sends its HELLO and its call before reading anything: it
+        // too reads why it was refused, every time.
+        var answers: [String] = []
+        for _ in 0..<30 {
+            let cli = try CommandResult.sidecarctl(["--socket", daemon.socketPath, "health"])
+            answers.append(cli.stderr.contains("too many connections") ? "refused with the reason" : "\(cli.status): \(cli.stderr)")
+        }
+        XCTAssertEqual(answers, Array(repeating: "refused with the reason", count: 30))
+        XCTAssertEqual(try health(on: held, id: 1).connections, 1)
+    }
+
     func testIdleConnectionsAreClosedWithAReason() throws {
         let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + "[limits]\nidle_timeout = \"1s\"\n")
         let idle = try RawConnection.greeted(socketPath: daemon.socketPath)
