@@ -30,7 +30,9 @@ final class ClientConnection: Sendable {
     let socketPath: String
     private let fd: Int32
     private let state = Mutex(State())
-    private let writeLock = Mutex(())
+    /// Held while writing; true once the reader closed the socket, so no
+    /// write can reach a descriptor number the process has reused.
+    private let writeLock = Mutex(false)
 
     /// Answers larger than this are a broken stream, not a message.
     static let maxIncomingBytes = 256 * 1024 * 1024
@@ -74,7 +76,9 @@ final class ClientConnection: Sendable {
         }
         let frame = ClientFrame.call(id: id, method: method, timeoutMilliseconds: timeoutMilliseconds, payload: payload)
         if !write(frame) {
-            finish(id, with: SidecarError.unreachable(socket: socketPath, reason: "connection lost while sending"))
+            // The daemon may have said why it closed (a GOAWAY) just before.
+            let reason = state.withLock { $0.closedError }
+            finish(id, with: reason ?? SidecarError.unreachable(socket: socketPath, reason: "connection lost while sending"))
             return nil
         }
         return id
@@ -83,7 +87,7 @@ final class ClientConnection: Sendable {
     /// Sends a raw frame; tests use it to speak the protocol directly.
     func write(_ frame: ClientFrame) -> Bool {
         let bytes = frame.frameBytes()
-        return writeLock.withLock { _ in UnixSocket.sendAll(fd, bytes) }
+        return writeLock.withLock { closed in !closed && UnixSocket.sendAll(fd, bytes) }
     }
 
     /// Stops waiting for call `id` with `error`, and asks the server to stop it.
@@ -101,7 +105,9 @@ final class ClientConnection: Sendable {
     }
 
     func close() {
-        shutdown(fd, Int32(SHUT_RDWR))
+        writeLock.withLock { closed in
+            if !closed { shutdown(fd, Int32(SHUT_RDWR)) }
+        }
     }
 
     // MARK: Reading
@@ -139,12 +145,15 @@ final class ClientConnection: Sendable {
                 break reading
             }
         }
-        Glibc.close(fd)
         let orphans = state.withLock { state -> [Pending] in
             state.closedError = ending
             let pending = Array(state.pending.values)
             state.pending.removeAll()
             return pending
+        }
+        writeLock.withLock { closed in
+            Glibc.close(fd)
+            closed = true
         }
         for pending in orphans { pending.fail(ending) }
     }

@@ -12,6 +12,8 @@ final class ActiveCall {
     /// The method's row in the metrics.
     let metricsSlot: Int
     let peer: PeerCredentials
+    /// A server stream (Watch): it lasts until someone ends it.
+    let isStream: Bool
     let startNanoseconds: UInt64
     private(set) var isFinished = false
     /// Set by a handler whose work can stop early; called at most once.
@@ -19,11 +21,12 @@ final class ActiveCall {
     var deadlineTimer: LoopTimer?
     private weak var connection: Connection?
 
-    init(id: UInt64, method: String, metricsSlot: Int, peer: PeerCredentials, connection: Connection) {
+    init(id: UInt64, method: String, metricsSlot: Int, peer: PeerCredentials, isStream: Bool, connection: Connection) {
         self.id = id
         self.method = method
         self.metricsSlot = metricsSlot
         self.peer = peer
+        self.isStream = isStream
         self.connection = connection
         startNanoseconds = EventLoop.monotonicNanoseconds()
     }

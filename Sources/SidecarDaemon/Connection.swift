@@ -144,6 +144,7 @@ final class Connection {
         }
         let seconds = Double(EventLoop.monotonicNanoseconds() - call.startNanoseconds) / 1e9
         server.callEnded(metricsSlot: call.metricsSlot, code: code, seconds: seconds)
+        closeIfAnswered()
     }
 
     /// Sends the answer of a call that finished as it started: `reply`, or
@@ -244,12 +245,35 @@ final class Connection {
     private func closeAfterPeer() {
         guard !isLingering else { return }
         isLingering = true
+        // The peer already said it sends no more: there is nothing to drain.
+        if peerStoppedSending { return close() }
         stream.closeAfterPeer(loop: server.loop, lingerMilliseconds: Server.goAwayLingerMilliseconds) { [self] in close() }
     }
 
     private func peerGone(_ error: LoopError?) {
-        if let error { server.log.debug("connection \(id) (\(peer)) failed: \(error)") }
-        close()
+        if let error {
+            server.log.debug("connection \(id) (\(peer)) failed: \(error)")
+            return close()
+        }
+        // The peer sends no more (it half-closed, or hung up): it may still
+        // read, so what it asked is answered before the connection closes.
+        // Its streams end here: nothing could ever cancel them.
+        peerStoppedSending = true
+        for call in Array(calls.values) where call.isStream {
+            call.cancel(SidecarError(.cancelled, "the client stopped sending"))
+        }
+        closeIfAnswered()
+    }
+
+    /// True once the peer's end has closed for writing.
+    private var peerStoppedSending = false
+
+    private func closeIfAnswered() {
+        guard peerStoppedSending, calls.isEmpty, !isClosing else { return }
+        if outgoing.count == 0 && stream.pendingWriteBytes == 0 { return close() }
+        isClosing = true
+        closingSinceMilliseconds = server.loop.nowMilliseconds
+        server.queueFlush(self)
     }
 
     private func abandonCalls() {

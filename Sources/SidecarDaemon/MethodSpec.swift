@@ -21,11 +21,13 @@ struct MethodSpec {
 
     let name: String
     let requiresAdmin: Bool
+    let isStreaming: Bool
     let handler: Handler
 
     private init<Request, Response>(_ rpc: RPC<Request, Response>, _ handler: Handler) {
         name = rpc.name
         requiresAdmin = rpc.requiresAdmin
+        isStreaming = rpc.isStreaming
         self.handler = handler
     }
 

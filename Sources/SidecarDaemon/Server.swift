@@ -177,7 +177,9 @@ final class Server {
             router.answerNow(answerNow, route: route, frame: frame, on: connection)
             inflightCalls -= 1
         } else if let startHandler = route.start {
-            let call = ActiveCall(id: id, method: route.spec.name, metricsSlot: slot, peer: connection.peer, connection: connection)
+            let call = ActiveCall(
+                id: id, method: route.spec.name, metricsSlot: slot, peer: connection.peer, isStream: route.spec.isStreaming,
+                connection: connection)
             connection.register(call)
             inflightCalls += 1
             if frame.timeoutMilliseconds > 0 {

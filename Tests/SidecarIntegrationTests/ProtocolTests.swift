@@ -169,6 +169,26 @@ final class ProtocolTests: XCTestCase {
         XCTAssertEqual(try health(on: held, id: 1).connections, 1)
     }
 
+    /// A client that half-closes after its calls (SHUT_WR) still reads
+    /// every answer, a durable grant's included, and then the close.
+    func testAHalfClosedConnectionIsAnsweredThenClosed() throws {
+        let daemon = try DaemonProcess()
+        let connection = try RawConnection.greeted(socketPath: daemon.socketPath)
+        let reserve = ReserveRetrySlotRequest(key: "half-closed", lastError: "connection reset by peer").wireBytes()
+        connection.send(.call(id: 1, method: "ReserveRetrySlot", payload: reserve))
+        connection.send(.call(id: 2, method: "Health", payload: []))
+        connection.send(.call(id: 3, method: "Debug.Sleep", payload: SleepRequest(milliseconds: 200).wireBytes()))
+        connection.shutdownWrite()
+        var answered: [UInt64: StatusCode] = [:]
+        while answered.count < 3, let frame = try? connection.readFrame() {
+            if frame.kind == .reply { answered[frame.callID] = frame.statusCode }
+        }
+        XCTAssertEqual(answered, [1: .ok, 2: .ok, 3: .ok])
+        XCTAssertTrue(connection.waitForClose(), "closed once everything was answered")
+        let records = try CommandResult.sidecarctl(["--socket", daemon.socketPath, "--json", "retry", "list"])
+        XCTAssertTrue(records.stdout.contains("\"attempts\":1"), records.stdout)
+    }
+
     func testIdleConnectionsAreClosedWithAReason() throws {
         let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + "[limits]\nidle_timeout = \"1s\"\n")
         let idle = try RawConnection.greeted(socketPath: daemon.socketPath)

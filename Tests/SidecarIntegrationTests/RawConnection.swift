@@ -79,6 +79,11 @@ final class RawConnection {
         return sawEndOfStream
     }
 
+    /// Says no more will be sent (SHUT_WR); answers can still be read.
+    func shutdownWrite() {
+        Glibc.shutdown(fd, Int32(SHUT_WR))
+    }
+
     private var isClosed = false
 
     func close() {
