@@ -52,6 +52,8 @@ enum ConfigSchema {
         }
         if let value = try section.int("max_message_bytes", in: 1024...(64 * 1024 * 1024)) { limits.maxMessageBytes = value }
         if let value = try section.duration("idle_timeout", allowZero: true) { limits.idleTimeoutSeconds = value }
+        if let value = try section.duration("frame_timeout", allowZero: true) { limits.frameTimeoutSeconds = value }
+        if let value = try section.int("max_buffered_bytes", in: 1024...(1 << 40)) { limits.maxBufferedBytes = value }
         if let value = try section.duration("drain_timeout", allowZero: true) { limits.drainTimeoutSeconds = value }
         try section.rejectUnknownKeys()
     }

@@ -4,6 +4,9 @@ enum ConfigValidation {
     static func validate(_ config: DaemonConfig, file: String) throws {
         try validatePaths(config, file: file)
         try validateImages(config.images, file: file)
+        if config.limits.maxBufferedBytes < config.limits.maxMessageBytes {
+            throw ConfigError(file: file, key: "limits.max_buffered_bytes", reason: "must hold at least one frame of limits.max_message_bytes")
+        }
         if config.images.failureBackoffMaxSeconds < config.images.failureBackoffSeconds {
             throw ConfigError(file: file, key: "images.failure_backoff_max", reason: "must not be shorter than images.failure_backoff")
         }

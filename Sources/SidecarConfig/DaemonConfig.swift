@@ -27,6 +27,9 @@ public struct DaemonConfig: Sendable, Equatable {
         public var maxMessageBytes = SidecarDefaults.maxMessageBytes
         /// Seconds; 0 keeps idle connections open for ever.
         public var idleTimeoutSeconds = SidecarDefaults.idleTimeoutSeconds
+        /// Seconds; 0 lets a frame take as long as it likes.
+        public var frameTimeoutSeconds = SidecarDefaults.frameTimeoutSeconds
+        public var maxBufferedBytes = SidecarDefaults.maxBufferedBytes
         public var drainTimeoutSeconds = SidecarDefaults.drainTimeoutSeconds
         public init() {}
     }

@@ -39,6 +39,11 @@ public enum SidecarDefaults {
     public static let maxInflightPerConnection = 256
     public static let maxMessageBytes = 4 * 1024 * 1024
     public static let idleTimeoutSeconds = 300.0
+    /// How long a frame may take to arrive once its first byte has: a
+    /// client that trickles bytes holds a connection and a buffer.
+    public static let frameTimeoutSeconds = 10.0
+    /// The most all connections together may hold in frames not yet whole.
+    public static let maxBufferedBytes = 256 * 1024 * 1024
     /// How long SIGTERM waits for calls in flight before closing anyway.
     public static let drainTimeoutSeconds = 30.0
 

@@ -22,6 +22,11 @@ final class Connection {
     /// Grows with a burst of answers and shrinks back when flushed.
     private let outgoing = ProtobufWriter(capacity: 1024)
     private(set) var lastActivityMilliseconds: UInt64
+    /// When the first byte of a frame still not whole arrived; nil between
+    /// frames. A frame has `limits.frame_timeout` to arrive whole.
+    private(set) var partialFrameSinceMilliseconds: UInt64?
+    /// What the decoder holds of that frame, as the server counts it.
+    private(set) var bufferedBytes = 0
     /// Set once a GOAWAY is queued: nothing else is read or sent.
     private(set) var isClosing = false
     private(set) var closingSinceMilliseconds: UInt64 = 0
@@ -53,8 +58,11 @@ final class Connection {
     // MARK: Reading
 
     private func received(_ bytes: UnsafeRawBufferPointer) {
+        // Told GOAWAY: what it sends now is dropped, not gathered.
+        guard !isClosing else { return }
         lastActivityMilliseconds = server.loop.nowMilliseconds
         server.router.readStarted()
+        defer { trackPartialFrame() }
         decoder.feed(bytes) { event in
             guard !isClosing else { return }
             switch event {
@@ -240,6 +248,25 @@ final class Connection {
 
     private var isLingering = false
 
+    /// Forgets the frame being gathered (the connection is going away).
+    func dropPartialFrame() {
+        decoder = FrameDecoder(maxBodyBytes: decoder.maxBodyBytes)
+        trackPartialFrame()
+    }
+
+    private func trackPartialFrame() {
+        if decoder.hasPartialFrame {
+            if partialFrameSinceMilliseconds == nil { partialFrameSinceMilliseconds = lastActivityMilliseconds }
+        } else {
+            partialFrameSinceMilliseconds = nil
+        }
+        let buffered = decoder.bufferedBytes
+        if buffered != bufferedBytes {
+            server.bufferedBytesChanged(by: buffered - bufferedBytes, on: self)
+            bufferedBytes = buffered
+        }
+    }
+
     /// The GOAWAY is written: close once the peer hangs up (what it sends
     /// meanwhile is dropped), or after a short linger.
     private func closeAfterPeer() {
@@ -293,6 +320,10 @@ final class Connection {
         guard !isClosed else { return }
         isClosed = true
         isClosing = true
+        if bufferedBytes > 0 {
+            server.bufferedBytesChanged(by: -bufferedBytes, on: self)
+            bufferedBytes = 0
+        }
         abandonCalls()
         outgoing.reset(keepingCapacityUpTo: 0)
         stream.close()

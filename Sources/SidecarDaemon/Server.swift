@@ -29,6 +29,8 @@ final class Server {
     private var drainTimer: LoopTimer?
     private var onDrained: (() -> Void)?
     private(set) var inflightCalls = 0
+    /// Bytes of partial frames over all connections (`limits.max_buffered_bytes`).
+    private(set) var bufferedBytes = 0
     var lagProbe: LoopLagProbe?
     /// Work done once per loop turn before replies are written (group commits).
     var turnEndWork: [() -> Void] = []
@@ -111,6 +113,25 @@ final class Server {
         checkDrained()
     }
 
+    /// A connection's partial frame grew or shrank. Past the daemon-wide
+    /// cap, the connection whose partial frame is oldest goes: a client that
+    /// holds a frame open is what the cap guards against, and clients whose
+    /// frames arrive whole keep their connections.
+    func bufferedBytesChanged(by delta: Int, on connection: Connection) {
+        bufferedBytes += delta
+        guard delta > 0, bufferedBytes > limits.maxBufferedBytes else { return }
+        let offender = connections.values
+            .filter { $0.bufferedBytes > 0 && !$0.isClosing }
+            .min { ($0.partialFrameSinceMilliseconds ?? .max) < ($1.partialFrameSinceMilliseconds ?? .max) }
+        guard let offender else { return }
+        metrics.increment(.connectionsRejected, label: "max_buffered_bytes")
+        log.warning("closing connection \(offender.id) (\(offender.peer)): \(bufferedBytes) bytes of partial frames buffered, limits.max_buffered_bytes is \(limits.maxBufferedBytes)")
+        offender.goAway(SidecarError(
+            .resourceExhausted,
+            "partial frames over all connections passed limits.max_buffered_bytes (\(limits.maxBufferedBytes)); yours was the oldest"))
+        offender.dropPartialFrame()
+    }
+
     func queueFlush(_ connection: Connection) {
         guard !connection.isQueuedForFlush else { return }
         connection.isQueuedForFlush = true
@@ -128,9 +149,18 @@ final class Server {
     private func sweep() {
         let now = loop.nowMilliseconds
         let idleMilliseconds = UInt64(limits.idleTimeoutSeconds * 1000)
+        let frameMilliseconds = UInt64(limits.frameTimeoutSeconds * 1000)
         for connection in Array(connections.values) {
             if connection.isClosing {
                 if now - connection.closingSinceMilliseconds >= Self.closeGraceMilliseconds { connection.close() }
+            } else if frameMilliseconds > 0, let since = connection.partialFrameSinceMilliseconds,
+                now - since >= frameMilliseconds
+            {
+                metrics.increment(.connectionsRejected, label: "frame_timeout")
+                connection.goAway(SidecarError(
+                    .deadlineExceeded,
+                    "a frame did not arrive whole within \(DurationText.format(limits.frameTimeoutSeconds)) of its first byte (limits.frame_timeout)"))
+                connection.dropPartialFrame()
             } else if idleMilliseconds > 0, connection.calls.isEmpty,
                 now - connection.lastActivityMilliseconds >= idleMilliseconds
             {

@@ -33,6 +33,9 @@ package struct FrameDecoder {
         self.maxBodyBytes = maxBodyBytes
     }
 
+    /// Bytes of a frame not yet whole, held until the rest arrives.
+    package var bufferedBytes: Int { pending.count }
+
     /// True when part of a frame has been read but not all of it.
     package var hasPartialFrame: Bool {
         if case .header = state { return !pending.isEmpty }

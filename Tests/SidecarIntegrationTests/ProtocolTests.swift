@@ -189,6 +189,56 @@ final class ProtocolTests: XCTestCase {
         XCTAssertTrue(records.stdout.contains("\"attempts\":1"), records.stdout)
     }
 
+    /// A frame must arrive whole within limits.frame_timeout of its first
+    /// byte, however the bytes trickle in (each one resets the idle clock).
+    func testAFrameThatTricklesInIsCutOffAtTheFrameTimeout() throws {
+        let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + "[limits]\nframe_timeout = \"1s\"\n")
+        let slow = try RawConnection.greeted(socketPath: daemon.socketPath)
+        let steady = try RawConnection.greeted(socketPath: daemon.socketPath)
+        let frame = ClientFrame.call(id: 1, method: "Health", payload: []).frameBytes()
+        var goAway: ServerFrame?
+        for byte in frame.prefix(frame.count - 1) {
+            slow.sendBytes([byte])
+            if let got = try? slow.readFrame(timeout: 0.3) {
+                goAway = got
+                break
+            }
+            XCTAssertNotNil(try? health(on: steady, id: UInt64(byte) + 100), "a connection whose frames arrive whole is served")
+        }
+        XCTAssertEqual(goAway?.kind, .goAway)
+        XCTAssertEqual(goAway?.statusCode, .deadlineExceeded)
+        XCTAssertTrue(goAway?.statusMessage.contains("limits.frame_timeout") ?? false, "\(String(describing: goAway))")
+        XCTAssertTrue(DaemonProcess.eventually { (try? self.health(on: steady, id: 1))?.connections == 1 }, "the slow one is gone")
+    }
+
+    /// Partial frames over all connections are capped: past
+    /// limits.max_buffered_bytes the connection holding the oldest one is
+    /// closed, and the others (and newcomers) are served.
+    func testPartialFramesPastTheDaemonWideCapCloseTheOldestHolder() throws {
+        let daemon = try DaemonProcess(
+            config: DaemonProcess.baseConfig + "[limits]\nmax_message_bytes = 65536\nmax_buffered_bytes = 131072\nframe_timeout = \"0\"\n")
+        let big = ClientFrame.call(id: 1, method: "Classify", payload: [UInt8](repeating: 0x41, count: 60000)).frameBytes()
+        var holders: [RawConnection] = []
+        for _ in 0..<3 {
+            let holder = try RawConnection.greeted(socketPath: daemon.socketPath)
+            holder.sendBytes(Array(big.prefix(50000)))
+            holders.append(holder)
+            // Each frame is older than the next.
+            XCTAssertNotNil(try? health(on: try RawConnection.greeted(socketPath: daemon.socketPath), id: 1))
+        }
+        let oldest = try holders[0].readFrame()
+        XCTAssertEqual(oldest.kind, .goAway)
+        XCTAssertEqual(oldest.statusCode, .resourceExhausted)
+        XCTAssertTrue(oldest.statusMessage.contains("limits.max_buffered_bytes"), oldest.statusMessage)
+        // The younger holders finish their frames and are answered.
+        for (index, holder) in holders.dropFirst().enumerated() {
+            holder.sendBytes(Array(big.dropFirst(50000)))
+            let answer = try holder.readFrame()
+            XCTAssertEqual(answer.kind, .reply, "holder \(index + 1)")
+            XCTAssertEqual(answer.callID, 1)
+        }
+    }
+
     func testIdleConnectionsAreClosedWithAReason() throws {
         let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + "[limits]\nidle_timeout = \"1s\"\n")
         let idle = try RawConnection.greeted(socketPath: daemon.socketPath)
