@@ -3,6 +3,7 @@ call in flight, answers matched by call id."""
 from __future__ import annotations
 
 import asyncio
+import select
 import time
 from typing import Any, Dict, List, Optional, Sequence, Union
 
@@ -153,6 +154,14 @@ def _reply_error(frame: Any) -> SidecarError:
     raise AssertionError("not a failed reply")
 
 
+def _readable(connection: _Connection) -> bool:
+    sock = connection.writer.get_extra_info("socket")
+    try:
+        return sock is None or bool(select.select([sock.fileno()], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
+
+
 class AsyncWatch:
     """The events of a Watch call: `async for event in client.watch(...)`.
 
@@ -278,7 +287,17 @@ class AsyncClient:
     async def _connect(self) -> _Connection:
         connection = self._connection
         if connection is not None and connection.closed is None:
-            return connection
+            if connection.pending or not _readable(connection):
+                return connection
+            # Idle, yet something came: the daemon may have closed it while
+            # the loop did not run (a restart between two calls). Let the
+            # reader take it in, so the call goes to a new connection.
+            for _ in range(50):
+                await asyncio.sleep(0)
+                if connection.closed is not None or not _readable(connection):
+                    break
+            if connection.closed is None:
+                return connection
         if self._opening is not None:
             return await asyncio.shield(self._opening)
         loop = asyncio.get_running_loop()

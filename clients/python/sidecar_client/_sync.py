@@ -4,6 +4,7 @@ same Session (framing) as AsyncClient, one call at a time per client
 from __future__ import annotations
 
 import collections
+import select
 import socket
 import threading
 import time
@@ -38,7 +39,26 @@ class _Connection:
         self.frames: Deque[wire_pb2.ServerFrame] = collections.deque()
         self.closed: Optional[SidecarError] = None
         self._timeout: Optional[float] = None
+        self._poller = select.poll()
+        self._poller.register(sock, select.POLLIN)
         self.send(self.session.hello(client_name))
+
+    def usable(self) -> bool:
+        """False once the daemon closed this connection, even if nobody
+        read that yet (a daemon restarted between two calls): then the next
+        call opens a new connection instead of failing on this one."""
+        if self.closed is None and self._poller.poll(0):
+            try:
+                data = self.sock.recv(65536)
+                if data:
+                    self.frames.extend(self.session.receive(data))  # late answers, dropped later
+                else:
+                    self.close(self.session.closed_error())
+            except SidecarError as error:  # GOAWAY
+                self.close(error)
+            except OSError as error:
+                self.close(self.session.closed_error(error.strerror or str(error)))
+        return self.closed is None
 
     def send(self, data: bytes) -> None:
         try:
@@ -253,7 +273,7 @@ class Client:
     def _raw(self, call: api.Call, timeout: Optional[float]) -> bytes:
         with self._lock:
             connection = self._connection
-            if connection is None or connection.closed is not None:
+            if connection is None or not connection.usable():
                 connection = self._connection = _connect(
                     self._explicit_socket, self.client_name, self.connect_retry_seconds
                 )
