@@ -165,11 +165,11 @@ class Daemon:
         return path
 
 
-def damage(path: str, page: int = 20, page_size: int = 4096) -> None:
-    """Overwrites one b-tree page with garbage, as DatabaseTests.swift does."""
+def damage(path: str, page: int = 20, pages: int = 1, page_size: int = 4096) -> None:
+    """Overwrites b-tree pages with garbage, as DatabaseTests.swift does."""
     with open(path, "r+b") as f:
         f.seek(page_size * page)
-        f.write(os.urandom(page_size))
+        f.write(os.urandom(page_size * pages))
 
 
 @pytest.fixture
