@@ -7,7 +7,7 @@ proto/sidecar/v1/README.md through one framing implementation
 (`sidecar_client._protocol`). See README.md beside this package.
 """
 from ._async import AsyncClient, AsyncWatch
-from ._errors import ErrorDetail, SidecarError, StatusCode
+from ._errors import ErrorDetail, ServerInfo, SidecarError, StatusCode
 from ._protocol import default_socket_path
 from ._sync import Client, Watch
 from ._types import (
@@ -37,5 +37,5 @@ __all__ = [
     "Action", "AsyncClient", "AsyncWatch", "CheckDbResponse", "ClassifyResponse", "Client", "DbVerdict",
     "Decision", "EnsureImageResponse", "ErrorDetail", "Event", "HealthResponse", "ImageInfo", "Lease", "Outcome",
     "PruneResponse", "ReloadResponse", "ReportDbErrorResponse", "ReserveRetrySlotResponse", "RetryInfo",
-    "RetryPolicyInfo", "SidecarError", "SleepResponse", "StatusCode", "Watch", "default_socket_path",
+    "RetryPolicyInfo", "ServerInfo", "SidecarError", "SleepResponse", "StatusCode", "Watch", "default_socket_path",
 ]

@@ -45,6 +45,15 @@ class ErrorDetail:
     retry_after_seconds: float
 
 
+@dataclass(frozen=True)
+class ServerInfo:
+    """What the daemon said in its HELLO_ACK on the current connection."""
+
+    server_version: str
+    max_message_bytes: int
+    max_inflight_calls: int
+
+
 class SidecarError(Exception):
     """A call that did not end OK: a status code, a message, maybe a detail.
 

@@ -12,7 +12,7 @@ import os
 import struct
 from typing import List, NamedTuple, Optional, Tuple
 
-from ._errors import ErrorDetail, SidecarError, StatusCode
+from ._errors import ErrorDetail, ServerInfo, SidecarError, StatusCode
 from ._proto import wire_pb2
 
 PROTOCOL_VERSION = wire_pb2.PROTOCOL_VERSION_1
@@ -106,6 +106,8 @@ class Session:
         self.server_version = ""
         self.max_message_bytes = 4 * 1024 * 1024
         self.max_inflight_calls = 256
+        #: Set once the HELLO_ACK is read.
+        self.server_info: Optional[ServerInfo] = None
 
     def hello(self, client_name: str) -> bytes:
         return _frame(wire_pb2.ClientFrame(kind=_HELLO, call_id=0, protocol_version=PROTOCOL_VERSION, client_name=client_name))
@@ -154,6 +156,7 @@ class Session:
                     self.max_message_bytes = frame.max_message_bytes
                 if frame.max_inflight_calls:
                     self.max_inflight_calls = frame.max_inflight_calls
+                self.server_info = ServerInfo(self.server_version, self.max_message_bytes, self.max_inflight_calls)
             elif kind == GOAWAY:
                 del buffer[:start]
                 raise self.goaway_error(frame)

@@ -12,7 +12,7 @@ from typing import Any, Deque, Iterator, List, Optional, Sequence
 
 from . import _api as api
 from . import _types as t
-from ._errors import SidecarError, StatusCode
+from ._errors import ServerInfo, SidecarError, StatusCode
 from ._protocol import (
     DEFAULT_CLIENT_NAME,
     DEFAULT_CONNECT_RETRY_SECONDS,
@@ -251,6 +251,13 @@ class Client:
     def socket_path(self) -> str:
         """The socket the next connection goes to."""
         return resolve_socket(self._explicit_socket)[0]
+
+    @property
+    def server_info(self) -> Optional[ServerInfo]:
+        """The daemon's HELLO_ACK on the current connection (version, limits);
+        None until the first answer on it has been read."""
+        connection = self._connection
+        return connection.session.server_info if connection is not None else None
 
     def __enter__(self) -> "Client":
         return self

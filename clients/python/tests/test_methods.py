@@ -30,6 +30,10 @@ class Blocking:
 
         return run
 
+    @property
+    def server_info(self):
+        return self.client.server_info
+
     def close(self) -> None:
         self.loop.run_until_complete(self.client.close())
         self.loop.close()
@@ -52,6 +56,8 @@ def test_health(client, daemon):
     assert health.pid == daemon.pid
     assert health.state == "serving"
     assert health.version and health.connections >= 1 and health.inflight_calls == 1
+    info = client.server_info
+    assert (info.server_version, info.max_message_bytes, info.max_inflight_calls) == (health.version, 4194304, 256)
 
 
 def test_classify(client):
