@@ -32,9 +32,6 @@ class _Stream:
     def __init__(self) -> None:
         self.queue: "asyncio.Queue[Any]" = asyncio.Queue()
 
-    def done(self) -> bool:
-        return False
-
     def fail(self, error: BaseException) -> None:
         self.queue.put_nowait(error)
 
@@ -56,30 +53,34 @@ class _Connection:
         self.session = Session(socket_name)
         self.pending: Dict[int, _Pending] = {}
         self.closed: Optional[SidecarError] = None
-        writer.write(self.session.hello(client_name))
-        self.task = asyncio.get_running_loop().create_task(self._read_loop())
+        self._loop = asyncio.get_running_loop()
+        # Frames written in one turn of the loop go out in one send.
+        self._out: List[bytes] = []
+        self._write(self.session.hello(client_name))
+        self.task = self._loop.create_task(self._read_loop())
+
+    def _write(self, frame: bytes) -> None:
+        if not self._out:
+            self._loop.call_soon(self._flush)
+        self._out.append(frame)
+
+    def _flush(self) -> None:
+        data = b"".join(self._out)
+        self._out.clear()
+        if self.closed is not None:
+            return
+        try:
+            self.writer.write(data)
+        except Exception as error:  # the transport is gone; the reader fails the calls
+            self._close(self.session.closed_error(f"connection lost while sending: {error}"))
 
     def start(self, method: str, payload: bytes, milliseconds: int, pending: _Pending) -> int:
         if self.closed is not None:
             raise self.closed
         call_id, frame = self.session.call(method, payload, milliseconds)
         self.pending[call_id] = pending
-        try:
-            self.writer.write(frame)
-        except Exception as error:  # the transport is gone
-            self.pending.pop(call_id, None)
-            self._close(self.session.closed_error(f"connection lost while sending: {error}"))
-            raise self.closed  # type: ignore[misc]
+        self._write(frame)
         return call_id
-
-    async def drain(self) -> None:
-        # Frames are small; only wait when the kernel stopped taking them.
-        transport = self.writer.transport
-        if transport.get_write_buffer_size() > 256 * 1024:
-            try:
-                await self.writer.drain()
-            except Exception:
-                pass  # the reader sees the loss and fails the calls
 
     def forget(self, call_id: int, error: Optional[SidecarError], send_cancel: bool) -> None:
         """Stops waiting for `call_id` (failing it with `error`), and asks
@@ -90,10 +91,7 @@ class _Connection:
         if error is not None:
             _fail(pending, error)
         if send_cancel and self.closed is None:
-            try:
-                self.writer.write(self.session.cancel(call_id))
-            except Exception:
-                pass
+            self._write(self.session.cancel(call_id))
 
     async def _read_loop(self) -> None:
         ending = self.session.closed_error()
@@ -191,7 +189,6 @@ class AsyncWatch:
         grace = local_deadline(self._milliseconds)
         if grace is not None:
             self._timer = asyncio.get_running_loop().call_later(grace, self._expire)
-        await connection.drain()
         return self
 
     def _expire(self) -> None:
@@ -360,7 +357,6 @@ class AsyncClient:
                 True,
             )
         try:
-            await connection.drain()
             return await future
         except asyncio.CancelledError:
             connection.forget(call_id, None, send_cancel=True)

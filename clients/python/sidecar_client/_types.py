@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, fields
-from typing import Any, Dict, List, Optional, Type, TypeVar
+from typing import Any, Dict, List, Optional, Tuple, Type, TypeVar
 
 T = TypeVar("T")
 
@@ -73,25 +73,33 @@ def _map() -> Any:
 
 def from_message(cls: Type[T], message: Any) -> T:
     """The dataclass `cls` with the fields of the protobuf `message`."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = [(f.name, f.metadata) for f in fields(cls)]  # type: ignore[arg-type]
     values: Dict[str, Any] = {}
-    for f in fields(cls):  # type: ignore[arg-type]
-        value = getattr(message, f.name)
-        meta = f.metadata
+    for name, meta in plan:
+        value = getattr(message, name)
+        if not meta:
+            values[name] = value
+            continue
         if "enum" in meta:
             try:
                 value = meta["enum"](value)
             except ValueError:  # a newer daemon's value: keep the number
                 pass
         elif "message" in meta:
-            value = from_message(meta["message"], value) if message.HasField(f.name) else None
+            value = from_message(meta["message"], value) if message.HasField(name) else None
         elif "messages" in meta:
             value = [from_message(meta["messages"], item) for item in value]
         elif "list" in meta:
             value = list(value)
         elif "map" in meta:
             value = dict(value)
-        values[f.name] = value
+        values[name] = value
     return cls(**values)
+
+
+_PLANS: Dict[type, List[Tuple[str, Any]]] = {}
 
 
 @dataclass
