@@ -50,25 +50,8 @@ class Decision(enum.IntEnum):
     THROTTLED = 4
 
 
-# How a field is taken from the protobuf message (dataclass field metadata).
-def _enum(enum_type: Type[enum.IntEnum]) -> Any:
-    return field(metadata={"enum": enum_type})
-
-
-def _message(cls: type) -> Any:
-    return field(metadata={"message": cls})
-
-
-def _messages(cls: type) -> Any:
-    return field(metadata={"messages": cls})
-
-
-def _list() -> Any:
-    return field(metadata={"list": True})
-
-
-def _map() -> Any:
-    return field(metadata={"map": True})
+# How a field is taken from the protobuf message: dataclass field metadata
+# "enum", "message", "messages" (a class), "list" or "map"; none: as is.
 
 
 def from_message(cls: Type[T], message: Any) -> T:
@@ -128,13 +111,13 @@ class Event:
     time_unix_ms: int
     subject: str
     message: str
-    attributes: Dict[str, str] = _map()
+    attributes: Dict[str, str] = field(metadata={"map": True})
 
 
 @dataclass
 class ReloadResponse:
     config_path: str
-    needs_restart: List[str] = _list()
+    needs_restart: List[str] = field(metadata={"list": True})
 
 
 @dataclass
@@ -147,14 +130,14 @@ class Lease:
 
 @dataclass
 class EnsureImageResponse:
-    outcome: Outcome = _enum(Outcome)
+    outcome: Outcome = field(metadata={"enum": Outcome})
     name: str
     ref: str
     id: str
     coalesced: bool
     job_seconds: float
     detail: str
-    lease: Optional[Lease] = _message(Lease)
+    lease: Optional[Lease] = field(metadata={"message": Lease})
 
 
 @dataclass
@@ -173,8 +156,8 @@ class ImageInfo:
 
 @dataclass
 class CheckDbResponse:
-    verdict: DbVerdict = _enum(DbVerdict)
-    messages: List[str] = _list()
+    verdict: DbVerdict = field(metadata={"enum": DbVerdict})
+    messages: List[str] = field(metadata={"list": True})
     check_seconds: float
     shared: bool
     reused: bool
@@ -183,16 +166,16 @@ class CheckDbResponse:
 
 @dataclass
 class ReportDbErrorResponse:
-    action: Action = _enum(Action)
+    action: Action = field(metadata={"enum": Action})
     streak: int
     threshold: int
     remedy: str
-    verdict: DbVerdict = _enum(DbVerdict)
+    verdict: DbVerdict = field(metadata={"enum": DbVerdict})
 
 
 @dataclass
 class ReserveRetrySlotResponse:
-    decision: Decision = _enum(Decision)
+    decision: Decision = field(metadata={"enum": Decision})
     attempt: int
     delay_seconds: float
     not_before_unix_ms: int
@@ -230,9 +213,9 @@ class RetryPolicyInfo:
 
 @dataclass
 class PruneResponse:
-    removed: List[str] = _list()
+    removed: List[str] = field(metadata={"list": True})
     bytes_freed: int
-    kept_leased: List[str] = _list()
+    kept_leased: List[str] = field(metadata={"list": True})
 
 
 @dataclass
