@@ -290,6 +290,9 @@ class AsyncClient:
 
     async def _connect(self) -> _Connection:
         connection = self._connection
+        if connection is not None and connection._loop is not asyncio.get_running_loop():
+            # Made by an earlier event loop (a second asyncio.run): unusable here.
+            self._connection = connection = None
         if connection is not None and connection.closed is None:
             if connection.pending or not _readable(connection):
                 return connection

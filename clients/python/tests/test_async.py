@@ -133,3 +133,12 @@ def test_the_blocking_watch_receives_events_on_its_own_connection(daemon):
             for _ in client.watch(timeout=0.1):
                 pass
         assert raised.value.code == sc.StatusCode.DEADLINE_EXCEEDED
+
+
+def test_one_client_serves_one_event_loop_after_another(daemon):
+    client = sc.AsyncClient(daemon.socket_path)
+    first = asyncio.run(client.health())
+    second = asyncio.run(client.health())  # the first loop, and its connection, are gone
+    assert first.pid == second.pid == daemon.pid
+    assert second.connections == 1
+    asyncio.run(client.close())
