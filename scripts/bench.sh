@@ -49,12 +49,18 @@
 #              as a reference when installed. All read from the page cache:
 #              a `cat` of the blobs runs before each.
 #              Skipped without skopeo or docker-registry.
+#   python     the Python client (clients/python) next to loadgen, same
+#              daemon, same run: health() one call after the other from the
+#              blocking Client (loadgen: 1 connection, depth 1; pinned like
+#              wire's 1-connection rows) and 64 in flight from one
+#              AsyncClient (loadgen: 1 connection, depth 64).
+#              Target: Client adds at most 40 us to the sequential p50.
 #
 # Environment (defaults in brackets):
 #   BENCH_SECONDS [5]      measured seconds per run (plus BENCH_WARMUP)
 #   BENCH_WARMUP [1]       unmeasured seconds before each run
 #   BENCH_ROUNDS [3]       rounds per scenario; the table shows medians
-#   BENCH_SECTIONS [wire retry databases images docker oci]  sections to run, in order
+#   BENCH_SECTIONS [wire retry databases images docker oci python]  sections to run, in order
 #   BENCH_STRICT [0]       1: exit 1 when a target is not met
 #   BENCH_AGAINST_ECHO [0] 1: skip the Swift build and let a second
 #                          echo_server stand in for sidecard; checks this
@@ -90,7 +96,7 @@ bin="$src/bin"
 seconds=${BENCH_SECONDS:-5}
 warmup=${BENCH_WARMUP:-1}
 rounds=${BENCH_ROUNDS:-3}
-sections=${BENCH_SECTIONS:-wire retry databases images docker oci}
+sections=${BENCH_SECTIONS:-wire retry databases images docker oci python}
 strict=${BENCH_STRICT:-0}
 against_echo=${BENCH_AGAINST_ECHO:-0}
 pin_sequential=${BENCH_PIN_SEQUENTIAL:-1}
@@ -1127,6 +1133,89 @@ TOML
   printf '| sidecard'\''s verification: first − second | %.1f | %s | %s |\n' "$diff_ms" "$daemon_mbs" \
     "$(awk -v a="$daemon_mbs" -v b="$sha_mbs" 'BEGIN { printf "%.2f", a / b }')"
   rm -rf "$dir"
+}
+
+# ---- python ----------------------------------------------------------------
+
+# The Python client next to loadgen on the same daemon, alternating, rounds
+# times: health() from the blocking Client, one call after the other (and
+# loadgen with 1 connection, depth 1; both pinned with the daemon on CPU 0
+# when BENCH_PIN_SEQUENTIAL=1), then 64 health() in flight from one
+# AsyncClient (and loadgen with 1 connection, depth 64). Each Python call is
+# timed on its own by clients/python/benchmarks/health_bench.py, which
+# prints loadgen's line. Target: the blocking client adds at most 40 us to
+# the p50 of a sequential call.
+bench_python() {
+  echo
+  if [ "$against_echo" = 1 ]; then
+    echo "### python: skipped (BENCH_AGAINST_ECHO=1: an echo server does not answer Health)"
+    return
+  fi
+  local py=/usr/bin/python3 script="$root/clients/python/benchmarks/health_bench.py"
+  if ! "$py" -c 'import google.protobuf' 2>/dev/null; then
+    echo "### python: skipped (no python3-protobuf for $py; scripts/install-deps.sh test installs it)"
+    return
+  fi
+  local round who order line cpu="" pin=() scenario
+  local seq_c_rate=() seq_c_p50=() seq_c_p99=() seq_p_rate=() seq_p_p50=() seq_p_p99=()
+  local con_c_rate=() con_c_p50=() con_c_p99=() con_p_rate=() con_p_p50=() con_p_p99=()
+  [ "$pin_sequential" = 1 ] && cpu=0
+  [ -z "$cpu" ] || pin=(taskset -c "$cpu")
+  for round in $(seq "$rounds"); do
+    if [ $((round % 2)) = 1 ]; then order="loadgen python"; else order="python loadgen"; fi
+    for scenario in sequential concurrent; do
+      for who in $order; do
+        if [ "$scenario" = sequential ]; then
+          [ -z "$cpu" ] || pin_server "$daemon_pid" "$cpu"
+          if [ "$who" = loadgen ]; then
+            line=$(run_loadgen "$daemon_sock" Health 1 1 "$cpu")
+          else
+            line=$("${pin[@]}" "$py" "$script" --socket "$daemon_sock" --mode sync \
+                     --seconds "$seconds" --warmup "$warmup") || die "health_bench.py (sync) failed"
+          fi
+          [ -z "$cpu" ] || pin_server "$daemon_pid" "$all_cpus"
+        elif [ "$who" = loadgen ]; then
+          line=$(run_loadgen "$daemon_sock" Health 1 64)
+        else
+          line=$("$py" "$script" --socket "$daemon_sock" --mode async --concurrency 64 \
+                   --seconds "$seconds" --warmup "$warmup") || die "health_bench.py (async) failed"
+        fi
+        log "python: $scenario, round $round/$rounds, $who: $line"
+        if [ "$scenario/$who" = sequential/loadgen ]; then
+          seq_c_rate+=("$(field calls_per_s "$line")"); seq_c_p50+=("$(field p50_us "$line")"); seq_c_p99+=("$(field p99_us "$line")")
+        elif [ "$scenario" = sequential ]; then
+          seq_p_rate+=("$(field calls_per_s "$line")"); seq_p_p50+=("$(field p50_us "$line")"); seq_p_p99+=("$(field p99_us "$line")")
+        elif [ "$who" = loadgen ]; then
+          con_c_rate+=("$(field calls_per_s "$line")"); con_c_p50+=("$(field p50_us "$line")"); con_c_p99+=("$(field p99_us "$line")")
+        else
+          con_p_rate+=("$(field calls_per_s "$line")"); con_p_p50+=("$(field p50_us "$line")"); con_p_p99+=("$(field p99_us "$line")")
+        fi
+      done
+    done
+  done
+  local pr pp50 pp99 cr cp50 cp99 added verdict
+  echo "### python: the Python client (clients/python) next to the C loadgen, Health on the same daemon (target: Client adds ≤ 40 us to the sequential p50)"
+  echo
+  echo "| scenario | Python calls/s | p50 us | p99 us | loadgen calls/s | p50 us | p99 us | calls/s ratio | p50 added, us | target |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+  pr=$(median "${seq_p_rate[@]}"); pp50=$(median "${seq_p_p50[@]}"); pp99=$(median "${seq_p_p99[@]}")
+  cr=$(median "${seq_c_rate[@]}"); cp50=$(median "${seq_c_p50[@]}"); cp99=$(median "${seq_c_p99[@]}")
+  added=$(awk -v a="$pp50" -v b="$cp50" 'BEGIN { printf "%.1f", a - b }')
+  if awk -v d="$added" 'BEGIN { exit !(d <= 40) }'; then
+    verdict="≤ 40 us: met"
+  else
+    verdict="≤ 40 us: **not met**"
+    targets_missed=$((targets_missed + 1))
+  fi
+  printf '| `Client.health()` sequential; loadgen 1 conn, depth 1%s | %.0f | %.1f | %.1f | %.0f | %.1f | %.1f | %s | %s | %s |\n' \
+    "${cpu:+, pinned}" "$pr" "$pp50" "$pp99" "$cr" "$cp50" "$cp99" \
+    "$(awk -v a="$pr" -v b="$cr" 'BEGIN { printf "%.2f", a / b }')" "$added" "$verdict"
+  pr=$(median "${con_p_rate[@]}"); pp50=$(median "${con_p_p50[@]}"); pp99=$(median "${con_p_p99[@]}")
+  cr=$(median "${con_c_rate[@]}"); cp50=$(median "${con_c_p50[@]}"); cp99=$(median "${con_c_p99[@]}")
+  printf '| `AsyncClient.health()` × 64 concurrent, 1 connection; loadgen 1 conn, depth 64 | %.0f | %.1f | %.1f | %.0f | %.1f | %.1f | %s | %s | |\n' \
+    "$pr" "$pp50" "$pp99" "$cr" "$cp50" "$cp99" \
+    "$(awk -v a="$pr" -v b="$cr" 'BEGIN { printf "%.2f", a / b }')" \
+    "$(awk -v a="$pp50" -v b="$cp50" 'BEGIN { printf "%.1f", a - b }')"
 }
 
 # ---- main ------------------------------------------------------------------

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates the code made from proto/: the protobuf-c code in
-# Sources/SidecarProtoC, and the method descriptors in
-# Sources/SidecarWire/SidecarMethods.swift (scripts/gen-methods.py).
+# Sources/SidecarProtoC, the method descriptors in
+# Sources/SidecarWire/SidecarMethods.swift (scripts/gen-methods.py), and the
+# Python modules of the Python client in clients/python/sidecar_client/_proto
+# (protoc --python_out and --pyi_out).
 # With --check it regenerates into a temp dir and fails if the committed
 # code differs (CI runs it that way).
 set -euo pipefail
@@ -13,6 +15,11 @@ if ! command -v protoc-c >/dev/null; then
   echo "gen-proto: protoc-c not found (apt-get install -y protobuf-c-compiler)" >&2
   exit 1
 fi
+if ! command -v protoc >/dev/null; then
+  echo "gen-proto: protoc not found (apt-get install -y protobuf-compiler)" >&2
+  exit 1
+fi
+python_target="$root/clients/python/sidecar_client/_proto"
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -21,6 +28,11 @@ trap 'rm -rf "$out"' EXIT
 protoc-c --proto_path="$proto_dir" --c_out="$out" "$proto_dir"/*.proto
 methods="$root/Sources/SidecarWire/SidecarMethods.swift"
 python3 "$root/scripts/gen-methods.py" "$proto_dir/sidecar.proto" > "$out/SidecarMethods.swift.gen"
+# The Python modules live in a package: an import of a sibling module
+# ("import wire_pb2", should one .proto import another) becomes relative.
+mkdir "$out/python"
+protoc --proto_path="$proto_dir" --python_out="$out/python" --pyi_out="$out/python" "$proto_dir"/*.proto
+sed -i -E 's/^import ([A-Za-z0-9_]+_pb2)( as |$)/from . import \1\2/' "$out/python"/*_pb2.py "$out/python"/*_pb2.pyi
 
 if [ "${1:-}" = "--check" ]; then
   stale=0
@@ -31,6 +43,13 @@ if [ "${1:-}" = "--check" ]; then
     cmp -s "$f" "$target/include/$(basename "$f")" || { echo "stale: Sources/SidecarProtoC/include/$(basename "$f")" >&2; stale=1; }
   done
   cmp -s "$out/SidecarMethods.swift.gen" "$methods" || { echo "stale: Sources/SidecarWire/SidecarMethods.swift" >&2; stale=1; }
+  for f in "$out"/python/*; do
+    cmp -s "$f" "$python_target/$(basename "$f")" || { echo "stale: clients/python/sidecar_client/_proto/$(basename "$f")" >&2; stale=1; }
+  done
+  for f in "$python_target"/*_pb2.py "$python_target"/*_pb2.pyi; do
+    [ -e "$f" ] || continue
+    [ -e "$out/python/$(basename "$f")" ] || { echo "stale: clients/python/sidecar_client/_proto/$(basename "$f") (no .proto makes it)" >&2; stale=1; }
+  done
   if [ "$stale" = 1 ]; then
     echo "gen-proto: generated code is out of date; run scripts/gen-proto.sh and commit" >&2
     exit 1
@@ -43,4 +62,6 @@ rm -f "$target"/*.pb-c.c "$target"/include/*.pb-c.h
 cp "$out"/*.pb-c.c "$target/"
 cp "$out"/*.pb-c.h "$target/include/"
 cp "$out/SidecarMethods.swift.gen" "$methods"
-echo "gen-proto: wrote $(ls "$out"/*.pb-c.* | wc -l) files to Sources/SidecarProtoC and Sources/SidecarWire/SidecarMethods.swift"
+rm -f "$python_target"/*_pb2.py "$python_target"/*_pb2.pyi
+cp "$out"/python/* "$python_target/"
+echo "gen-proto: wrote $(ls "$out"/*.pb-c.* | wc -l) files to Sources/SidecarProtoC, Sources/SidecarWire/SidecarMethods.swift and $(ls "$out"/python | wc -l) to clients/python/sidecar_client/_proto"

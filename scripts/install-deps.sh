@@ -10,11 +10,14 @@ set -euo pipefail
 packages=(libuv1-dev libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libcurl4-openssl-dev libssl-dev pkg-config)
 if [ "${1:-}" = test ]; then
   # sqlite3: tests inspect the state database; protobuf-compiler and
-  # python3-protobuf: the Python interop client; gcc: the bench tools;
+  # python3-protobuf: the Python client (clients/python) and its interop
+  # test; python3-pytest: its tests; python3-venv, python3-setuptools and
+  # python3-wheel: its test that pip-installs it into a fresh venv without
+  # the network; gcc: the bench tools;
   # podman: the Docker Engine API (podman system service) the docker
   # backend's tests run against; skopeo and docker-registry: the OCI layout
   # backend's pulls and the registry its tests pull from; curl: probes.
-  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf gcc podman skopeo docker-registry curl)
+  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf python3-pytest python3-venv python3-setuptools python3-wheel gcc podman skopeo docker-registry curl)
 fi
 
 missing=()

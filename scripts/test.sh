@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh machine: installs what the tests need, checks
-# the committed protobuf-c code is current, builds, and runs the unit,
-# integration, end-to-end and interop tests (all in `swift test`).
+# the committed generated code is current, builds, and runs the unit,
+# integration, end-to-end and interop tests (all in `swift test`), then the
+# Python client's tests (pytest, against the sidecard just built).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -13,3 +14,6 @@ swift build
 # XCTest only: no Swift Testing suites exist, and its empty run would
 # close the log with "0 tests".
 swift test --disable-swift-testing "$@"
+# Debian's python3 (with Debian's python3-protobuf and python3-pytest), not
+# whatever python3 comes first on PATH.
+/usr/bin/python3 -m pytest -q clients/python/tests

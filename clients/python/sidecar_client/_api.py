@@ -1,0 +1,155 @@
+"""Every method of the service once: its wire name, how its request is made
+from the Python arguments, and how its answer becomes a result. The two
+faces (AsyncClient, Client) only add the I/O."""
+from __future__ import annotations
+
+from typing import Any, Callable, List, NamedTuple, Optional, Sequence
+
+from . import _types as t
+from ._proto import sidecar_pb2 as pb
+
+
+class Call(NamedTuple):
+    method: str
+    payload: bytes
+    decode: Callable[[bytes], Any]
+
+
+def _decoder(message_type: Any, convert: Callable[[Any], Any]) -> Callable[[bytes], Any]:
+    def decode(payload: bytes) -> Any:
+        return convert(message_type.FromString(payload))
+
+    return decode
+
+
+def _as(cls: Any) -> Callable[[Any], Any]:
+    return lambda message: t.from_message(cls, message)
+
+
+def _nothing(payload: bytes) -> None:
+    return None
+
+
+_health = _decoder(pb.HealthResponse, _as(t.HealthResponse))
+
+
+def health() -> Call:
+    return Call("Health", b"", _health)
+
+
+def ensure_image(image: str, lease_holder: Optional[str], lease_ttl_seconds: Optional[int]) -> Call:
+    request = pb.EnsureImageRequest(image=image, lease_holder=lease_holder or "", lease_ttl_seconds=lease_ttl_seconds or 0)
+    return Call("EnsureImage", request.SerializeToString(), _decoder(pb.EnsureImageResponse, _as(t.EnsureImageResponse)))
+
+
+def list_images() -> Call:
+    return Call(
+        "ListImages", b"", _decoder(pb.ListImagesResponse, lambda m: [t.from_message(t.ImageInfo, i) for i in m.images])
+    )
+
+
+def acquire_lease(target: str, holder: str, ttl_seconds: int) -> Call:
+    request = pb.AcquireLeaseRequest(target=target, holder=holder, ttl_seconds=ttl_seconds)
+    return Call("AcquireLease", request.SerializeToString(), _decoder(pb.Lease, _as(t.Lease)))
+
+
+def release_lease(lease_id: str) -> Call:
+    return Call("ReleaseLease", pb.ReleaseLeaseRequest(id=lease_id).SerializeToString(), _nothing)
+
+
+def list_leases() -> Call:
+    return Call("ListLeases", b"", _decoder(pb.ListLeasesResponse, lambda m: [t.from_message(t.Lease, i) for i in m.leases]))
+
+
+def check_db(path: str, full: bool, max_errors: Optional[int]) -> Call:
+    request = pb.CheckDbRequest(
+        path=path, mode=pb.CheckDbRequest.FULL if full else pb.CheckDbRequest.QUICK, max_errors=max_errors or 0
+    )
+    return Call("CheckDb", request.SerializeToString(), _decoder(pb.CheckDbResponse, _as(t.CheckDbResponse)))
+
+
+def report_db_error(path: str, client_id: str, message: Optional[str], sqlite_code: Optional[int], ok: bool) -> Call:
+    request = pb.ReportDbErrorRequest(path=path, client_id=client_id, message=message or "", ok=ok)
+    if sqlite_code is not None:
+        request.sqlite_code = sqlite_code
+    return Call(
+        "ReportDbError", request.SerializeToString(), _decoder(pb.ReportDbErrorResponse, _as(t.ReportDbErrorResponse))
+    )
+
+
+def reserve_retry_slot(key: str, last_error: str, policy: Optional[str], exit_code: Optional[int]) -> Call:
+    request = pb.ReserveRetrySlotRequest(key=key, last_error=last_error, policy=policy or "")
+    if exit_code is not None:
+        request.exit_code = exit_code
+    return Call(
+        "ReserveRetrySlot",
+        request.SerializeToString(),
+        _decoder(pb.ReserveRetrySlotResponse, _as(t.ReserveRetrySlotResponse)),
+    )
+
+
+def complete_attempt(key: str, success: bool, error: Optional[str]) -> Call:
+    request = pb.CompleteAttemptRequest(key=key, success=success, error=error or "")
+    return Call("CompleteAttempt", request.SerializeToString(), _nothing)
+
+
+def list_retries(state: Optional[str], key_prefix: Optional[str]) -> Call:
+    request = pb.ListRetriesRequest(state=state or "", key_prefix=key_prefix or "")
+    return Call(
+        "ListRetries",
+        request.SerializeToString(),
+        _decoder(pb.ListRetriesResponse, lambda m: [t.from_message(t.RetryInfo, i) for i in m.retries]),
+    )
+
+
+def list_policies() -> Call:
+    return Call(
+        "ListPolicies",
+        b"",
+        _decoder(pb.ListPoliciesResponse, lambda m: [t.from_message(t.RetryPolicyInfo, i) for i in m.policies]),
+    )
+
+
+def reset_retry(key: str) -> Call:
+    return Call("ResetRetry", pb.ResetRetryRequest(key=key).SerializeToString(), _nothing)
+
+
+def classify(message: Optional[str], exit_code: Optional[int], sqlite_code: Optional[int]) -> Call:
+    request = pb.ClassifyRequest(message=message or "")
+    if exit_code is not None:
+        request.exit_code = exit_code
+    if sqlite_code is not None:
+        request.sqlite_code = sqlite_code
+    return Call("Classify", request.SerializeToString(), _decoder(pb.ClassifyResponse, _as(t.ClassifyResponse)))
+
+
+def prune(dry_run: bool) -> Call:
+    return Call("Prune", pb.PruneRequest(dry_run=dry_run).SerializeToString(), _decoder(pb.PruneResponse, _as(t.PruneResponse)))
+
+
+def metrics() -> Call:
+    return Call("Metrics", b"", _decoder(pb.MetricsResponse, lambda m: m.text))
+
+
+def reload() -> Call:
+    return Call("Reload", b"", _decoder(pb.ReloadResponse, _as(t.ReloadResponse)))
+
+
+def debug_sleep(milliseconds: int) -> Call:
+    request = pb.SleepRequest(milliseconds=milliseconds)
+    return Call("Debug.Sleep", request.SerializeToString(), _decoder(pb.SleepResponse, _as(t.SleepResponse)))
+
+
+def watch(prefixes: Sequence[str]) -> Call:
+    if isinstance(prefixes, str):
+        prefixes = [prefixes]
+    request = pb.WatchRequest(topics=list(prefixes))
+    return Call("Watch", request.SerializeToString(), _decoder(pb.Event, _as(t.Event)))
+
+
+#: The proto method each client method calls (tests check both faces have them all).
+METHODS: List[str] = [
+    "health", "ensure_image", "list_images", "acquire_lease", "release_lease", "list_leases", "check_db",
+    "report_db_error", "reserve_retry_slot", "complete_attempt", "list_retries", "list_policies", "reset_retry",
+    "classify", "prune", "metrics", "reload", "debug_sleep", "watch",
+]
