@@ -125,8 +125,9 @@ public final class DatabaseCoordinator {
 
     private func finish(key: CheckKey, fingerprint: FileFingerprint?, result: DbCheckResult) {
         running -= 1
-        // BUSY and MISSING say nothing lasting about the file's content.
-        if let fingerprint, result.verdict != .busy, result.verdict != .missing {
+        // BUSY, MISSING and UNREADABLE say nothing lasting about the file's
+        // content (a chmod does not change the fingerprint).
+        if let fingerprint, ![.busy, .missing, .unreadable].contains(result.verdict) {
             if cache.count >= Self.cacheLimit { cache.removeAll() }
             cache[key] = (fingerprint, result)
         }
@@ -196,6 +197,14 @@ public final class DatabaseCoordinator {
                 remedy: "\(path) is damaged on the host too (\(result.messages.first ?? result.verdict.rawValue)); "
                     + "respawning will not help. Restore it from a backup, or salvage it: "
                     + "sqlite3 \(path) .recover | sqlite3 \(path).recovered",
+                verdict: result.verdict)
+        case .unreadable:
+            // Not a verdict on the content: a client must never be told to
+            // restore a file only because the daemon may not read it.
+            return DbErrorAdvice(
+                action: .continue, streak: streak, threshold: threshold,
+                remedy: "the host may not read \(path) (\(result.messages.first ?? "permission denied")): "
+                    + "give sidecard read access to it (its user or group) so it can judge the file; keep reporting",
                 verdict: result.verdict)
         case .busy, .outsideRoots:
             return DbErrorAdvice(

@@ -4535,7 +4535,7 @@ const ProtobufCMessageDescriptor sidecar__v1__sleep_response__descriptor =
   (ProtobufCMessageInit) sidecar__v1__sleep_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue sidecar__v1__db_verdict__enum_values_by_number[7] =
+static const ProtobufCEnumValue sidecar__v1__db_verdict__enum_values_by_number[8] =
 {
   { "DB_VERDICT_UNSPECIFIED", "SIDECAR__V1__DB_VERDICT__DB_VERDICT_UNSPECIFIED", 0 },
   { "OK", "SIDECAR__V1__DB_VERDICT__OK", 1 },
@@ -4544,11 +4544,12 @@ static const ProtobufCEnumValue sidecar__v1__db_verdict__enum_values_by_number[7
   { "MISSING", "SIDECAR__V1__DB_VERDICT__MISSING", 4 },
   { "BUSY", "SIDECAR__V1__DB_VERDICT__BUSY", 5 },
   { "OUTSIDE_ROOTS", "SIDECAR__V1__DB_VERDICT__OUTSIDE_ROOTS", 6 },
+  { "UNREADABLE", "SIDECAR__V1__DB_VERDICT__UNREADABLE", 7 },
 };
 static const ProtobufCIntRange sidecar__v1__db_verdict__value_ranges[] = {
-{0, 0},{0, 7}
+{0, 0},{0, 8}
 };
-static const ProtobufCEnumValueIndex sidecar__v1__db_verdict__enum_values_by_name[7] =
+static const ProtobufCEnumValueIndex sidecar__v1__db_verdict__enum_values_by_name[8] =
 {
   { "BUSY", 5 },
   { "CORRUPT", 2 },
@@ -4557,6 +4558,7 @@ static const ProtobufCEnumValueIndex sidecar__v1__db_verdict__enum_values_by_nam
   { "NOT_A_DATABASE", 3 },
   { "OK", 1 },
   { "OUTSIDE_ROOTS", 6 },
+  { "UNREADABLE", 7 },
 };
 const ProtobufCEnumDescriptor sidecar__v1__db_verdict__descriptor =
 {
@@ -4565,9 +4567,9 @@ const ProtobufCEnumDescriptor sidecar__v1__db_verdict__descriptor =
   "DbVerdict",
   "Sidecar__V1__DbVerdict",
   "sidecar.v1",
-  7,
+  8,
   sidecar__v1__db_verdict__enum_values_by_number,
-  7,
+  8,
   sidecar__v1__db_verdict__enum_values_by_name,
   1,
   sidecar__v1__db_verdict__value_ranges,

@@ -36,7 +36,8 @@ public enum DatabaseChecker {
             return DbCheckResult(verdict: .notADatabase, messages: ["\(path) is empty (0 bytes): no SQLite header"])
         }
         guard let firstBytes = pinned.prefix(100) else {
-            return DbCheckResult(verdict: .missing, messages: ["cannot read \(path): \(String(cString: strerror(errno)))"])
+            let error = errno
+            return DbCheckResult(verdict: .unreadable, messages: ["cannot read \(path): \(String(cString: strerror(error))) (errno \(error))"])
         }
         guard firstBytes.count >= 100, Array(firstBytes.prefix(16)) == header else {
             return DbCheckResult(verdict: .notADatabase, messages: ["\(path) has no SQLite header (file is not a database)"])

@@ -88,6 +88,9 @@ struct PinnedDatabaseFile {
         switch error {
         case ENOENT:
             return .verdict(DbCheckResult(verdict: .missing, messages: ["\(path): \(reason)"]))
+        case EACCES, EPERM:
+            return .verdict(DbCheckResult(
+                verdict: .unreadable, messages: ["sidecard may not read \(path) (\(what): \(reason), errno \(error))"]))
         case ELOOP, ENOTDIR, EXDEV:
             // The path was resolved without links a moment ago: one appeared.
             return .verdict(DbCheckResult(

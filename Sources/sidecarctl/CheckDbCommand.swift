@@ -51,6 +51,7 @@ struct CheckDbCommand: AsyncParsableCommand {
             case .corrupt, .notADatabase: throw ExitCode(SidecarExitCode.dataError.rawValue)
             case .busy: throw ExitCode(SidecarExitCode.tempFail.rawValue)
             case .missing, .outsideRoots: throw ExitCode(SidecarExitCode.no.rawValue)
+            case .unreadable: throw ExitCode(SidecarExitCode.noPermission.rawValue)
             }
         }
     }

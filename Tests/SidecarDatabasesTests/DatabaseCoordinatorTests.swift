@@ -190,6 +190,17 @@ final class DatabaseCoordinatorTests: XCTestCase {
         XCTAssertTrue(advice.remedy.contains("invalid page number"), advice.remedy)
     }
 
+    func testAtTheThresholdAFileTheDaemonMayNotReadIsNeverCalledCorrupt() throws {
+        _ = report("/data/c.db")
+        _ = report("/data/c.db")
+        let third = report("/data/c.db")
+        runner.finish("/data/c.db", .unreadable, messages: ["sidecard may not read /data/c.db (errno 13)"])
+        let advice = try XCTUnwrap(third.value.first).get()
+        XCTAssertEqual(advice.action, .continue)
+        XCTAssertEqual(advice.verdict, .unreadable)
+        XCTAssertEqual(coordinator.cachedResults, 0, "an unreadable file is checked again once readable")
+    }
+
     func testIdleClientsAreForgottenByTheClock() {
         _ = report("/data/a.db")
         XCTAssertEqual(coordinator.trackedStreaks, 1)

@@ -27,7 +27,12 @@ final class DaemonProcess {
     static let baseConfig = "debug_methods = true\n"
 
     /// Starts the daemon and waits until it answers on its socket.
-    init(config: String = DaemonProcess.baseConfig, arguments: [String] = [], directory: String? = nil, waitUntilReady: Bool = true) throws {
+    /// `asNobody`: run as uid and gid 65534 with no other group (through
+    /// setpriv), in a folder anyone may write.
+    init(
+        config: String = DaemonProcess.baseConfig, arguments: [String] = [], directory: String? = nil, waitUntilReady: Bool = true,
+        asNobody: Bool = false
+    ) throws {
         self.directory = directory ?? Self.makeTemporaryDirectory()
         socketPath = self.directory + "/sidecar.sock"
         stateDirectory = self.directory + "/state"
@@ -35,8 +40,16 @@ final class DaemonProcess {
         logPath = self.directory + "/sidecard-\(UUID().uuidString.prefix(8)).log"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: Self.sidecardPath)
-        process.arguments = ["--config", configPath, "--socket", socketPath, "--state-dir", stateDirectory] + arguments
+        let daemonArguments = ["--config", configPath, "--socket", socketPath, "--state-dir", stateDirectory] + arguments
+        if asNobody {
+            chmod(self.directory, 0o777)
+            chmod(logPath, 0o666)
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", Self.sidecardPath] + daemonArguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: Self.sidecardPath)
+            process.arguments = daemonArguments
+        }
         let log = FileHandle(forWritingAtPath: logPath)
         process.standardError = log
         process.standardOutput = log

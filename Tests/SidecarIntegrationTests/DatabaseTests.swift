@@ -262,4 +262,35 @@ final class DatabaseTests: XCTestCase {
         ])
         XCTAssertEqual(cliCorrupt.status, 65, cliCorrupt.stdout)
     }
+
+    /// A file the daemon may not read is UNREADABLE (with the errno), never
+    /// MISSING, and a streak of corruption reports on it never ends in
+    /// CORRUPT: the client is not told to restore a database only because
+    /// the daemon cannot read it.
+    func testAFileTheDaemonMayNotReadIsUnreadableNeverCorrupt() async throws {
+        let directory = DaemonProcess.makeTemporaryDirectory()
+        let data = directory + "/data"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        chmod(data, 0o755)
+        let daemon = try DaemonProcess(
+            config: DaemonProcess.baseConfig + "[databases]\nroots = [\"\(data)\"]\nstreak_threshold = 2\n",
+            directory: directory, asNobody: true)
+        let secret = data + "/secret.db"
+        let made = try CommandResult.run("/usr/bin/python3", [Self.fixture, "healthy", secret, "10"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        chmod(secret, 0o600)
+        let client = daemon.client()
+        let answer = try await client.checkDb(path: secret)
+        XCTAssertEqual(answer.result.verdict, .unreadable)
+        XCTAssertTrue(answer.result.messages.first?.contains("errno 13") ?? false, "\(answer.result.messages)")
+        var last: ReportDbErrorResponse?
+        for _ in 0..<3 {
+            last = try await client.reportDbError(path: secret, clientID: "runner-1", message: "database disk image is malformed")
+        }
+        XCTAssertEqual(last?.action, .continue)
+        XCTAssertEqual(last?.verdict, .unreadable)
+        XCTAssertTrue(last?.remedy.contains("read access") ?? false, last?.remedy ?? "")
+        let cli = try CommandResult.sidecarctl(["check-db", secret, "--socket", daemon.socketPath])
+        XCTAssertEqual(cli.status, 77, cli.stdout + cli.stderr)
+    }
 }

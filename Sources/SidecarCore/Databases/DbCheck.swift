@@ -6,6 +6,8 @@ public enum DbVerdict: String, Sendable, CaseIterable {
     case missing
     case busy
     case outsideRoots = "outside_roots"
+    /// The daemon may not read the file: nothing is known of its content.
+    case unreadable
 }
 
 public enum DbCheckMode: String, Sendable {

@@ -127,7 +127,12 @@ typedef enum _Sidecar__V1__DbVerdict {
   SIDECAR__V1__DB_VERDICT__NOT_A_DATABASE = 3,
   SIDECAR__V1__DB_VERDICT__MISSING = 4,
   SIDECAR__V1__DB_VERDICT__BUSY = 5,
-  SIDECAR__V1__DB_VERDICT__OUTSIDE_ROOTS = 6
+  SIDECAR__V1__DB_VERDICT__OUTSIDE_ROOTS = 6,
+  /*
+   * The daemon may not read the file (its message gives the errno): no
+   * verdict on the content, never taken for corruption.
+   */
+  SIDECAR__V1__DB_VERDICT__UNREADABLE = 7
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SIDECAR__V1__DB_VERDICT)
 } Sidecar__V1__DbVerdict;
 

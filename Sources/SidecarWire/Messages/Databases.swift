@@ -9,6 +9,7 @@ extension DbVerdict {
         case SIDECAR__V1__DB_VERDICT__NOT_A_DATABASE: self = .notADatabase
         case SIDECAR__V1__DB_VERDICT__BUSY: self = .busy
         case SIDECAR__V1__DB_VERDICT__OUTSIDE_ROOTS: self = .outsideRoots
+        case SIDECAR__V1__DB_VERDICT__UNREADABLE: self = .unreadable
         default: self = .missing
         }
     }
@@ -21,6 +22,7 @@ extension DbVerdict {
         case .missing: SIDECAR__V1__DB_VERDICT__MISSING
         case .busy: SIDECAR__V1__DB_VERDICT__BUSY
         case .outsideRoots: SIDECAR__V1__DB_VERDICT__OUTSIDE_ROOTS
+        case .unreadable: SIDECAR__V1__DB_VERDICT__UNREADABLE
         }
     }
 }

@@ -12,6 +12,7 @@ MISSING: DbVerdict
 NOT_A_DATABASE: DbVerdict
 OK: DbVerdict
 OUTSIDE_ROOTS: DbVerdict
+UNREADABLE: DbVerdict
 
 class AcquireLeaseRequest(_message.Message):
     __slots__ = ["holder", "target", "ttl_seconds"]
