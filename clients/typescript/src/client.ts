@@ -1,0 +1,556 @@
+// SidecarClient: one connection to sidecard, shared by every call and
+// multiplexed by call id; re-made (with a new HELLO) by the first call after
+// it was lost.
+import { createConnection } from "node:net";
+import type { Socket } from "node:net";
+import { existsSync } from "node:fs";
+import {
+  ErrorDetail, ServerFrame, methods,
+  type MethodDescriptor, type CheckDbResponse, type ClassifyResponse, type EnsureImageResponse, type Event,
+  type HealthResponse, type ImageInfo, type Lease, type MetricsResponse, type PruneResponse, type ReloadResponse,
+  type ReportDbErrorResponse, type ReserveRetrySlotResponse, type RetryInfo, type RetryPolicyInfo, type SleepResponse,
+} from "./generated/sidecar.js";
+import { SidecarError } from "./errors.js";
+import { FrameDecoder, encodeFrame } from "./framing.js";
+
+/** Options every call takes. */
+export interface CallOptions {
+  /** The deadline, sent to the daemon (`timeout_ms`); the client also gives up on its own a second later. */
+  timeoutMs?: number;
+  /** Aborting it sends CANCEL and rejects the call at once with CANCELLED. */
+  signal?: AbortSignal;
+}
+
+export interface SidecarClientOptions {
+  /** Default: `$SIDECAR_SOCKET`, else `/run/sidecar/sidecar.sock` when it exists, else `$XDG_RUNTIME_DIR/sidecar.sock`. */
+  socketPath?: string;
+  /** Sent in the HELLO, for the daemon's logs. Default "typescript-client". */
+  clientName?: string;
+  /** How long connecting keeps retrying while the socket is missing or refuses (a daemon starting). Default 1500. */
+  connectRetryMs?: number;
+}
+
+/** The socket a client uses when it is given none. */
+export function defaultSocketPath(): string {
+  const explicit = process.env.SIDECAR_SOCKET;
+  if (explicit) return explicit;
+  const system = "/run/sidecar/sidecar.sock";
+  if (existsSync(system)) return system;
+  const runtime = process.env.XDG_RUNTIME_DIR;
+  if (runtime) return `${runtime}/sidecar.sock`;
+  return system;
+}
+
+interface Pending {
+  reply(frame: ServerFrame): void;
+  message?(payload: Uint8Array): void;
+  fail(error: SidecarError): void;
+}
+
+function replyError(frame: ServerFrame): SidecarError {
+  let detail: ErrorDetail | undefined;
+  if (frame.payload.length > 0) {
+    try {
+      detail = ErrorDetail.decode(frame.payload);
+    } catch {
+      detail = undefined;
+    }
+  }
+  return new SidecarError(frame.statusCode, frame.statusMessage, detail);
+}
+
+/** One open connection: frames out (batched per tick), frames in, calls by id. */
+class Connection {
+  readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private out: Uint8Array[] = [];
+  private outBytes = 0;
+  private flushQueued = false;
+  private readonly decoder = new FrameDecoder();
+  /** Set once the connection is over: later calls on it fail with it. */
+  closed: SidecarError | undefined;
+  serverVersion = "";
+  maxMessageBytes = 4 * 1024 * 1024;
+  maxInflightCalls = 256;
+  private referenced = true;
+
+  constructor(private readonly socket: Socket, readonly socketPath: string, clientName: string) {
+    socket.setNoDelay?.(true);
+    socket.on("data", (chunk) => this.onData(chunk));
+    socket.on("error", (error) => this.end(SidecarError.unavailable(socketPath, error.message)));
+    socket.on("close", () => this.end(SidecarError.unavailable(socketPath, "the daemon closed the connection")));
+    this.send(encodeFrame({ kind: "HELLO", callId: 0, protocolVersion: "PROTOCOL_VERSION_1", clientName }));
+    this.updateRef();
+  }
+
+  /** An idle connection does not keep the process alive. */
+  private updateRef(): void {
+    const want = this.pending.size > 0;
+    if (want === this.referenced) return;
+    this.referenced = want;
+    if (want) this.socket.ref?.();
+    else this.socket.unref?.();
+  }
+
+  send(bytes: Uint8Array): void {
+    this.out.push(bytes);
+    this.outBytes += bytes.length;
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    if (this.closed || this.out.length === 0) return;
+    let data: Uint8Array;
+    if (this.out.length === 1) data = this.out[0];
+    else {
+      data = new Uint8Array(this.outBytes);
+      let offset = 0;
+      for (const b of this.out) {
+        data.set(b, offset);
+        offset += b.length;
+      }
+    }
+    this.out = [];
+    this.outBytes = 0;
+    this.socket.write(data);
+  }
+
+  /** Registers and sends a call; its answer goes to `pending`. The call id. */
+  start(method: string, payload: Uint8Array, timeoutMs: number, pending: Pending): number {
+    const id = this.nextId++;
+    if (this.closed) {
+      pending.fail(this.closed);
+      return id;
+    }
+    this.pending.set(id, pending);
+    this.send(encodeFrame({ kind: "CALL", callId: id, method, timeoutMs, payload }));
+    this.updateRef();
+    return id;
+  }
+
+  /** Stops waiting for call `id` and asks the daemon to stop it; true if it was in flight. */
+  cancel(id: number): boolean {
+    if (!this.pending.delete(id)) return false;
+    if (!this.closed) this.send(encodeFrame({ kind: "CANCEL", callId: id }));
+    this.updateRef();
+    return true;
+  }
+
+  private onData(chunk: Uint8Array): void {
+    try {
+      this.decoder.feed(chunk, (body) => this.dispatch(ServerFrame.decode(body)));
+    } catch (error) {
+      this.end(new SidecarError("INTERNAL", `the daemon sent a malformed frame: ${(error as Error).message}`));
+    }
+  }
+
+  private dispatch(frame: ServerFrame): void {
+    switch (frame.kind) {
+      case "REPLY": {
+        const id = Number(frame.callId);
+        const pending = this.pending.get(id);
+        if (!pending) return;
+        this.pending.delete(id);
+        this.updateRef();
+        pending.reply(frame);
+        return;
+      }
+      case "STREAM_MESSAGE":
+        this.pending.get(Number(frame.callId))?.message?.(frame.payload);
+        return;
+      case "HELLO_ACK":
+        this.serverVersion = frame.serverVersion;
+        if (frame.maxMessageBytes) this.maxMessageBytes = frame.maxMessageBytes;
+        if (frame.maxInflightCalls) this.maxInflightCalls = frame.maxInflightCalls;
+        return;
+      case "GOAWAY":
+        this.end(new SidecarError(frame.statusCode || 14, `the daemon closed the connection (GOAWAY): ${frame.statusMessage}`));
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Ends the connection: every call in flight fails with `error`, now. */
+  end(error: SidecarError): void {
+    if (this.closed) return;
+    this.closed = error;
+    this.out = [];
+    this.socket.destroy();
+    const orphans = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of orphans) p.fail(error);
+  }
+}
+
+const RETRYABLE_CONNECT = new Set(["ENOENT", "ECONNREFUSED", "EAGAIN"]);
+
+function connectOnce(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ path });
+    const onError = (error: Error & { code?: string }) => reject(error);
+    socket.once("error", onError);
+    socket.once("connect", () => {
+      socket.removeListener("error", onError);
+      resolve(socket);
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** What `watch` returns: the events as an async iterator; `close()` (or `break`) cancels the stream. */
+export interface WatchStream extends AsyncIterableIterator<Event> {
+  close(): void;
+}
+
+/**
+ * The client of sidecard. Calls may run concurrently: they share one
+ * connection, opened on first use; a lost connection is opened again by the
+ * next call. Every call rejects with `SidecarError`.
+ */
+export class SidecarClient {
+  readonly socketPath: string;
+  readonly clientName: string;
+  readonly connectRetryMs: number;
+  private conn: Connection | undefined;
+  private opening: Promise<Connection> | undefined;
+  private closedByUser = false;
+
+  constructor(options: SidecarClientOptions = {}) {
+    this.socketPath = options.socketPath ?? defaultSocketPath();
+    this.clientName = options.clientName ?? "typescript-client";
+    this.connectRetryMs = options.connectRetryMs ?? 1500;
+  }
+
+  /** The daemon's version from the HELLO_ACK of the current connection ("" before it came). */
+  get serverVersion(): string {
+    return this.conn?.serverVersion ?? "";
+  }
+
+  /** Closes the connection; a later call opens a new one. */
+  close(): void {
+    this.conn?.end(new SidecarError("CANCELLED", "the client was closed"));
+    this.conn = undefined;
+  }
+
+  private connection(): Connection | Promise<Connection> {
+    const c = this.conn;
+    if (c && !c.closed) return c;
+    this.conn = undefined;
+    return (this.opening ??= this.open().finally(() => {
+      this.opening = undefined;
+    }));
+  }
+
+  private async open(): Promise<Connection> {
+    const deadline = Date.now() + this.connectRetryMs;
+    let pause = 10;
+    for (;;) {
+      try {
+        const socket = await connectOnce(this.socketPath);
+        const conn = new Connection(socket, this.socketPath, this.clientName);
+        this.conn = conn;
+        return conn;
+      } catch (error) {
+        const e = error as Error & { code?: string };
+        if (!RETRYABLE_CONNECT.has(e.code ?? "") || Date.now() + pause >= deadline) {
+          throw SidecarError.unavailable(this.socketPath, e.message);
+        }
+        await sleep(pause);
+        pause = Math.min(pause * 2, 200);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- generic calls
+
+  /** Calls a unary method of the schema with a request message. */
+  call<Req, Res>(method: MethodDescriptor<Req, Res>, request: Partial<Req>, options?: CallOptions): Promise<Res> {
+    return this.rawCall(method.name, method.request.encode(request), options).then((payload) => {
+      try {
+        return method.response.decode(payload);
+      } catch (error) {
+        throw new SidecarError("INTERNAL", `could not decode the answer of ${method.name}: ${(error as Error).message}`);
+      }
+    });
+  }
+
+  /** Calls a unary method by name with an encoded request; resolves to the encoded response. */
+  rawCall(method: string, payload: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(new SidecarError("CANCELLED", "cancelled by the caller"));
+    const c = this.connection();
+    if (c instanceof Connection) return this.startUnary(c, method, payload, options);
+    return c.then((conn) => {
+      if (signal?.aborted) throw new SidecarError("CANCELLED", "cancelled by the caller");
+      return this.startUnary(conn, method, payload, options);
+    });
+  }
+
+  private startUnary(conn: Connection, method: string, payload: Uint8Array, options: CallOptions): Promise<Uint8Array> {
+    const timeoutMs = wireTimeout(options.timeoutMs);
+    const signal = options.signal;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let onAbort: (() => void) | undefined;
+      const settle = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        if (onAbort) signal!.removeEventListener("abort", onAbort);
+      };
+      const id = conn.start(method, payload, timeoutMs, {
+        reply(frame) {
+          settle();
+          if (frame.statusCode === 0) resolve(frame.payload);
+          else reject(replyError(frame));
+        },
+        fail(error) {
+          settle();
+          reject(error);
+        },
+      });
+      if (!conn.pending.has(id)) return; // failed at once
+      if (timeoutMs > 0) {
+        // The daemon enforces the deadline; this catches one that cannot.
+        timer = setTimeout(() => {
+          if (conn.cancel(id)) {
+            settle();
+            reject(new SidecarError("DEADLINE_EXCEEDED", `no answer within ${timeoutMs} ms (the daemon did not enforce the deadline)`));
+          }
+        }, timeoutMs + 1000);
+      }
+      if (signal) {
+        onAbort = () => {
+          if (conn.cancel(id)) {
+            settle();
+            reject(new SidecarError("CANCELLED", "cancelled by the caller"));
+          }
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+      }
+    });
+  }
+
+  /**
+   * Calls a server-streaming method; the messages come through the
+   * returned iterator until the stream ends (done), fails (throws), or is
+   * closed. An aborted signal ends it quietly.
+   */
+  stream<Req, Res>(method: MethodDescriptor<Req, Res>, request: Partial<Req>, options: CallOptions = {}): AsyncIterableIterator<Res> & { close(): void } {
+    const queue: Res[] = [];
+    const waiters: { resolve(r: IteratorResult<Res>): void; reject(e: unknown): void }[] = [];
+    let ended: { error?: SidecarError } | undefined;
+    let cancel: (() => void) | undefined;
+    const signal = options.signal;
+    const finish = (error?: SidecarError) => {
+      if (ended) return;
+      ended = error ? { error } : {};
+      if (signal && onAbort) signal.removeEventListener("abort", onAbort);
+      for (const w of waiters.splice(0)) {
+        if (error) w.reject(error);
+        else w.resolve({ value: undefined, done: true });
+      }
+    };
+    const push = (value: Res) => {
+      const w = waiters.shift();
+      if (w) w.resolve({ value, done: false });
+      else queue.push(value);
+    };
+    const close = () => {
+      cancel?.();
+      finish();
+    };
+    const onAbort = () => close();
+    if (signal?.aborted) finish();
+    else {
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const payload = method.request.encode(request);
+      Promise.resolve(this.connection()).then(
+        (conn) => {
+          if (ended) return;
+          const id = conn.start(method.name, payload, wireTimeout(options.timeoutMs), {
+            message(bytes) {
+              try {
+                push(method.response.decode(bytes));
+              } catch (error) {
+                conn.cancel(id);
+                finish(new SidecarError("INTERNAL", `could not decode a message of ${method.name}: ${(error as Error).message}`));
+              }
+            },
+            reply(frame) {
+              finish(frame.statusCode === 0 ? undefined : replyError(frame));
+            },
+            fail(error) {
+              finish(error);
+            },
+          });
+          cancel = () => conn.cancel(id);
+        },
+        (error) => finish(error as SidecarError),
+      );
+    }
+    const iterator = {
+      next(): Promise<IteratorResult<Res>> {
+        if (queue.length > 0) return Promise.resolve({ value: queue.shift()!, done: false });
+        if (ended) {
+          if (ended.error) {
+            const error = ended.error;
+            ended = {}; // thrown once; then done
+            return Promise.reject(error);
+          }
+          return Promise.resolve({ value: undefined, done: true });
+        }
+        return new Promise<IteratorResult<Res>>((resolve, reject) => waiters.push({ resolve, reject }));
+      },
+      return(): Promise<IteratorResult<Res>> {
+        close();
+        queue.length = 0;
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      close,
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator as AsyncIterableIterator<Res> & { close(): void };
+  }
+
+  // ---------------------------------------------------------------- methods
+
+  /** Liveness and load of the daemon. */
+  health(options?: CallOptions): Promise<HealthResponse> {
+    return this.call(methods.Health, {}, options);
+  }
+
+  /**
+   * Makes sure `image` (a config name or a reference) is present: at once
+   * when it is, else after the one build or pull every concurrent caller
+   * joins. With `leaseHolder`, a lease of `leaseTtlSeconds` comes with the
+   * answer. A failed job rejects ABORTED with `detail` (remedy, permanent).
+   */
+  ensureImage(image: string, options: CallOptions & { leaseHolder?: string; leaseTtlSeconds?: number } = {}): Promise<EnsureImageResponse> {
+    return this.call(methods.EnsureImage, { image, leaseHolder: options.leaseHolder, leaseTtlSeconds: options.leaseTtlSeconds }, options);
+  }
+
+  /** The images the daemon knows: presence, state, last job, back-off. */
+  async listImages(options?: CallOptions): Promise<ImageInfo[]> {
+    return (await this.call(methods.ListImages, {}, options)).images;
+  }
+
+  /** Takes or renews (same holder) a lease that keeps `target` from prune, eviction and repair. */
+  acquireLease(lease: { target: string; holder: string; ttlSeconds: number }, options?: CallOptions): Promise<Lease> {
+    return this.call(methods.AcquireLease, lease, options);
+  }
+
+  /** Ends a lease before its TTL; an unknown id rejects NOT_FOUND. */
+  async releaseLease(id: string, options?: CallOptions): Promise<void> {
+    await this.call(methods.ReleaseLease, { id }, options);
+  }
+
+  /** The leases held now. */
+  async listLeases(options?: CallOptions): Promise<Lease[]> {
+    return (await this.call(methods.ListLeases, {}, options)).leases;
+  }
+
+  /** Checks a SQLite file host-side, read-only (`full`: integrity_check instead of quick_check). */
+  checkDb(path: string, options: CallOptions & { full?: boolean; maxErrors?: number } = {}): Promise<CheckDbResponse> {
+    return this.call(methods.CheckDb, { path, mode: options.full ? "FULL" : "QUICK", maxErrors: options.maxErrors }, options);
+  }
+
+  /**
+   * Reports a SQLite error (`error` text or `sqliteCode`) or, with `ok`, a
+   * success, seen by `clientId` on `path`. `action` says: CONTINUE,
+   * EXIT_TEMPFAIL (exit 75, be respawned) or CORRUPT (stop; see `remedy`).
+   * Not safe to repeat blindly: each report counts toward the streak.
+   */
+  reportDbError(
+    report: { path: string; clientId: string; error?: string; sqliteCode?: number; ok?: boolean },
+    options?: CallOptions,
+  ): Promise<ReportDbErrorResponse> {
+    return this.call(
+      methods.ReportDbError,
+      { path: report.path, clientId: report.clientId, message: report.error, sqliteCode: report.sqliteCode, ok: report.ok },
+      options,
+    );
+  }
+
+  /**
+   * May this failed operation be retried, and when? `decision`: GRANTED
+   * (wait `delaySeconds`), DENIED_PERMANENT (`category`, `remedy`),
+   * EXHAUSTED, THROTTLED (`retryAfterSeconds`). Each call may take an attempt.
+   */
+  reserveRetrySlot(
+    request: { key: string; error: string; policy?: string; exitCode?: number },
+    options?: CallOptions,
+  ): Promise<ReserveRetrySlotResponse> {
+    return this.call(
+      methods.ReserveRetrySlot,
+      { key: request.key, lastError: request.error, policy: request.policy, exitCode: request.exitCode },
+      options,
+    );
+  }
+
+  /** Reports how a granted attempt ended. */
+  async completeAttempt(report: { key: string; success: boolean; error?: string }, options?: CallOptions): Promise<void> {
+    await this.call(methods.CompleteAttempt, report, options);
+  }
+
+  /** The retry keys the daemon tracks, by `state` ("active", "failed", "exhausted", "succeeded") and key prefix. */
+  async listRetries(filter: { state?: string; keyPrefix?: string } = {}, options?: CallOptions): Promise<RetryInfo[]> {
+    return (await this.call(methods.ListRetries, filter, options)).retries;
+  }
+
+  /** The retry policies the daemon runs with, sorted by name. */
+  async listPolicies(options?: CallOptions): Promise<RetryPolicyInfo[]> {
+    return (await this.call(methods.ListPolicies, {}, options)).policies;
+  }
+
+  /** (admin) Forgets a retry key: its attempts, failure mark and history. */
+  async resetRetry(key: string, options?: CallOptions): Promise<void> {
+    await this.call(methods.ResetRetry, { key }, options);
+  }
+
+  /** Category, permanent or not, and a remedy for an error message (and/or exit code, SQLite code). */
+  classify(message: string, options: CallOptions & { exitCode?: number; sqliteCode?: number } = {}): Promise<ClassifyResponse> {
+    return this.call(methods.Classify, { message, exitCode: options.exitCode, sqliteCode: options.sqliteCode }, options);
+  }
+
+  /** The daemon's metrics, Prometheus text format, in `text`. */
+  metrics(options?: CallOptions): Promise<MetricsResponse> {
+    return this.call(methods.Metrics, {}, options);
+  }
+
+  /** (admin) Removes images neither leased, keep_warm nor used lately; `dryRun` only says what. */
+  prune(options: CallOptions & { dryRun?: boolean } = {}): Promise<PruneResponse> {
+    return this.call(methods.Prune, { dryRun: options.dryRun }, options);
+  }
+
+  /** (admin) Re-reads the daemon's config file, like SIGHUP. */
+  reload(options?: CallOptions): Promise<ReloadResponse> {
+    return this.call(methods.Reload, {}, options);
+  }
+
+  /** Debug.Sleep (a daemon with `debug_methods = true`): answers after `milliseconds`. */
+  debugSleep(milliseconds: number, options?: CallOptions): Promise<SleepResponse> {
+    return this.call(methods["Debug.Sleep"], { milliseconds }, options);
+  }
+
+  /**
+   * Events whose topic starts with one of `topicPrefixes` (all when empty),
+   * as they happen, until `signal` aborts, `close()` or `break`, the
+   * deadline (`timeoutMs`: rejects DEADLINE_EXCEEDED) or the daemon's end
+   * (rejects UNAVAILABLE).
+   */
+  watch(topicPrefixes: string[] = [], options: CallOptions = {}): WatchStream {
+    return this.stream(methods.Watch, { topics: topicPrefixes }, options);
+  }
+}
+
+function wireTimeout(ms: number | undefined): number {
+  if (ms === undefined || ms <= 0 || !Number.isFinite(ms)) return 0;
+  return Math.min(Math.ceil(ms), 0xffffffff);
+}

@@ -1,0 +1,6 @@
+export { SidecarClient, defaultSocketPath } from "./client.js";
+export type { CallOptions, SidecarClientOptions, WatchStream } from "./client.js";
+export { SidecarError, STATUS_NAMES } from "./errors.js";
+export type { StatusName } from "./errors.js";
+export { FrameDecoder, encodeFrame } from "./framing.js";
+export * from "./generated/sidecar.js";
