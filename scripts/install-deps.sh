@@ -13,8 +13,9 @@ if [ "${1:-}" = test ]; then
   # python3-protobuf: the Python interop client; gcc: the bench tools;
   # podman: the Docker Engine API (podman system service) the docker
   # backend's tests run against; skopeo and docker-registry: the OCI layout
-  # backend's pulls and the registry its tests pull from; curl: probes.
-  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf gcc podman skopeo docker-registry curl)
+  # backend's pulls and the registry its tests pull from; curl: probes;
+  # nodejs and node-typescript (tsc): the TypeScript client's tests.
+  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf gcc podman skopeo docker-registry curl nodejs node-typescript)
 fi
 
 missing=()
