@@ -357,6 +357,13 @@ class Gen:
                     self.emit(f'  "{wire}": {{ name: "{wire}", request: {req}, response: {res}, '
                               f"serverStreaming: {'true' if rpc.server_streaming else 'false'} }} as MethodDescriptor<{req}, {res}>,")
         self.emit("} as const;")
+        self.emit()
+        self.emit("/** Every message of the schema, by its name in the .proto (map entries aside). */")
+        self.emit("export const messageTypes = {")
+        for full, (ts, m, file, path) in self.messages.items():
+            if not m.options.map_entry:
+                self.emit(f"  {ts},")
+        self.emit("};")
 
 
 def main():
