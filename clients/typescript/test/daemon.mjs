@@ -28,7 +28,7 @@ export class Daemon {
    * images: names of images the command backend builds (in `store`);
    * extra: more TOML after the base config (debug methods on, DB roots).
    */
-  constructor({ images = [], extra = "", dir } = {}) {
+  constructor({ images = [], extra = "", databases = "", dir } = {}) {
     // Short: a Unix socket path holds 107 bytes at most.
     this.dir = dir ?? mkdtempSync("/tmp/sc-ts-");
     this.socketPath = join(this.dir, "sidecar.sock");
@@ -38,7 +38,7 @@ export class Daemon {
     this.logPath = join(this.dir, "sidecard.log");
     mkdirSync(this.store, { recursive: true });
     mkdirSync(this.dbRoot, { recursive: true });
-    let config = `debug_methods = true\n${extra}\n[databases]\nroots = ["${this.dbRoot}"]\n`;
+    let config = `debug_methods = true\n${extra}\n[databases]\nroots = ["${this.dbRoot}"]\n${databases}\n`;
     if (images.length > 0) {
       config += `[images]\nbackend = "command"\n[images.command]\n`;
       config += `exists = ["${imageStoreScript}", "exists", "${this.store}", "{name}"]\n`;
