@@ -34,3 +34,11 @@ declare var process: {
   stdout: { write(text: string): boolean };
   stderr: { write(text: string): boolean };
 };
+
+declare module "node:child_process" {
+  export function spawnSync(
+    command: string,
+    args: string[],
+    options: { encoding: "utf8"; env?: Record<string, string | undefined> },
+  ): { status: number | null; stdout: string; stderr: string; error?: Error };
+}
