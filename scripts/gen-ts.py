@@ -115,6 +115,9 @@ class Gen:
         self.emit('import type { Int64 } from "../protobuf.js";')
         self.emit("export type { Int64 };")
         self.emit()
+        self.emit("// Decoding is synchronous and never re-entered: one reader serves every decode.")
+        self.emit("const reader = new Reader(new Uint8Array(0));")
+        self.emit()
         for full, (ts, e, file, path) in self.enums.items():
             self.gen_enum(ts, e, file, path)
         for full, (ts, m, file, path) in self.messages.items():
@@ -212,7 +215,7 @@ class Gen:
         self.emit("  },")
         self.emit(f"  write: write{ts},")
         self.emit(f"  decode(buf: Uint8Array, start = 0, end = buf.length): {ts} {{")
-        self.emit(f"    return read{ts}(new Reader(buf, start, end), end);")
+        self.emit(f"    return read{ts}(reader.reset(buf, start, end), end);")
         self.emit("  },")
         self.emit("};")
         self.emit()
@@ -340,7 +343,7 @@ class Gen:
         self.emit("/** A method of the schema: its name on the wire and its messages. */")
         self.emit("export interface MethodDescriptor<Req, Res> {")
         self.emit("  readonly name: string;")
-        self.emit("  readonly request: { encode(m: Partial<Req>): Uint8Array };")
+        self.emit("  readonly request: { encode(m: Partial<Req>): Uint8Array; write(m: Partial<Req>, w: Writer): void };")
         self.emit("  readonly response: { decode(buf: Uint8Array): Res };")
         self.emit("  readonly serverStreaming: boolean;")
         self.emit("}")

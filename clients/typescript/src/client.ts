@@ -11,6 +11,7 @@ import {
   type ReportDbErrorResponse, type ReserveRetrySlotResponse, type RetryInfo, type RetryPolicyInfo, type SleepResponse,
 } from "./generated/sidecar.js";
 import { SidecarError } from "./errors.js";
+import { Reader, Writer } from "./protobuf.js";
 import { FrameDecoder, encodeFrame } from "./framing.js";
 
 /** Options every call takes. */
@@ -42,31 +43,48 @@ export function defaultSocketPath(): string {
 }
 
 interface Pending {
-  reply(frame: ServerFrame): void;
+  /** An OK REPLY (unary) with its payload: a view, valid during the call. */
+  ok(payload: Uint8Array): void;
+  /** A STREAM_MESSAGE's payload (a view, valid during the call). */
   message?(payload: Uint8Array): void;
   fail(error: SidecarError): void;
 }
 
-function replyError(frame: ServerFrame): SidecarError {
+function replyError(status: number, message: string, payload: Uint8Array): SidecarError {
   let detail: ErrorDetail | undefined;
-  if (frame.payload.length > 0) {
+  if (payload.length > 0) {
     try {
-      detail = ErrorDetail.decode(frame.payload);
+      detail = ErrorDetail.decode(payload);
     } catch {
       detail = undefined;
     }
   }
-  return new SidecarError(frame.statusCode, frame.statusMessage, detail);
+  return new SidecarError(status, message, detail);
+}
+
+const textDecoder = new TextDecoder();
+const scratch = new Writer(256);
+const textEncoder = new TextEncoder();
+
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
 }
 
 /** One open connection: frames out (batched per tick), frames in, calls by id. */
 class Connection {
   readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  private out: Uint8Array[] = [];
-  private outBytes = 0;
+  /** The frames to send at the end of this tick. */
+  private out = new Writer(4096);
   private flushQueued = false;
   private readonly decoder = new FrameDecoder();
+  private readonly methodNames = new Map<string, Uint8Array>();
+  private readonly reader = new Reader(new Uint8Array(0));
   /** Set once the connection is over: later calls on it fail with it. */
   closed: SidecarError | undefined;
   serverVersion = "";
@@ -92,31 +110,64 @@ class Connection {
     else this.socket.unref?.();
   }
 
-  send(bytes: Uint8Array): void {
-    this.out.push(bytes);
-    this.outBytes += bytes.length;
+  private queueFlush(): void {
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(() => this.flush());
     }
   }
 
+  send(bytes: Uint8Array): void {
+    this.out.raw(bytes);
+    this.queueFlush();
+  }
+
   private flush(): void {
     this.flushQueued = false;
-    if (this.closed || this.out.length === 0) return;
-    let data: Uint8Array;
-    if (this.out.length === 1) data = this.out[0];
-    else {
-      data = new Uint8Array(this.outBytes);
-      let offset = 0;
-      for (const b of this.out) {
-        data.set(b, offset);
-        offset += b.length;
-      }
-    }
-    this.out = [];
-    this.outBytes = 0;
+    if (this.closed || this.out.pos === 0) return;
+    // The socket keeps the bytes until the kernel took them: a new buffer
+    // for the next batch, sized for one like this.
+    const data = this.out.finish();
+    this.out = new Writer(Math.max(4096, Math.min(data.length * 2, 1 << 20)));
     this.socket.write(data);
+  }
+
+  /** Appends a CALL frame to the batch (the ClientFrame encoding, written in place). */
+  private writeCall(id: number, method: string, timeoutMs: number, payload: Uint8Array): void {
+    let name = this.methodNames.get(method);
+    if (!name) {
+      name = textEncoder.encode(method);
+      this.methodNames.set(method, name);
+    }
+    let body = 1 + varintSize(id) + 2 + 1 + varintSize(name.length) + name.length;
+    if (timeoutMs > 0) body += 1 + varintSize(timeoutMs);
+    if (payload.length > 0) body += 1 + varintSize(payload.length) + payload.length;
+    const w = this.out;
+    w.grow(4 + body);
+    const buf = w.buf;
+    let p = w.pos;
+    buf[p] = body >>> 24;
+    buf[p + 1] = (body >>> 16) & 0xff;
+    buf[p + 2] = (body >>> 8) & 0xff;
+    buf[p + 3] = body & 0xff;
+    w.pos = p + 4;
+    w.uint8(0x08); // call_id
+    w.int64(id);
+    w.uint8(0x10); // kind = CALL
+    w.uint8(2);
+    w.uint8(0x1a); // method
+    w.uint32(name.length);
+    w.raw(name);
+    if (timeoutMs > 0) {
+      w.uint8(0x20);
+      w.uint32(timeoutMs);
+    }
+    if (payload.length > 0) {
+      w.uint8(0x2a);
+      w.uint32(payload.length);
+      w.raw(payload);
+    }
+    this.queueFlush();
   }
 
   /** Registers and sends a call; its answer goes to `pending`. The call id. */
@@ -127,7 +178,7 @@ class Connection {
       return id;
     }
     this.pending.set(id, pending);
-    this.send(encodeFrame({ kind: "CALL", callId: id, method, timeoutMs, payload }));
+    this.writeCall(id, method, timeoutMs, payload);
     this.updateRef();
     return id;
   }
@@ -142,34 +193,83 @@ class Connection {
 
   private onData(chunk: Uint8Array): void {
     try {
-      this.decoder.feed(chunk, (body) => this.dispatch(ServerFrame.decode(body)));
+      this.decoder.feed(chunk, (body) => this.dispatch(body));
     } catch (error) {
-      this.end(new SidecarError("INTERNAL", `the daemon sent a malformed frame: ${(error as Error).message}`));
+      const e = error instanceof SidecarError ? error : new SidecarError("INTERNAL", `the daemon sent a malformed frame: ${(error as Error).message}`);
+      this.end(e);
     }
   }
 
-  private dispatch(frame: ServerFrame): void {
+  /**
+   * One ServerFrame body. REPLY and STREAM_MESSAGE, nearly every frame, are
+   * read in place (no copy of the payload); anything else goes through the
+   * generated decoder.
+   */
+  private dispatch(body: Uint8Array): void {
+    const r = this.reader.reset(body, 0, body.length);
+    let callId = 0;
+    let kind = 0;
+    let status = 0;
+    let msgStart = 0;
+    let msgEnd = 0;
+    let payStart = 0;
+    let payEnd = 0;
+    while (r.pos < body.length) {
+      const tag = r.uint32();
+      if (tag === 0x08) callId = Number(r.uint64());
+      else if (tag === 0x10) kind = r.uint32();
+      else if (tag === 0x18) status = r.uint32();
+      else if (tag === 0x22) {
+        msgEnd = r.sub();
+        msgStart = r.pos;
+        r.pos = msgEnd;
+      } else if (tag === 0x2a) {
+        payEnd = r.sub();
+        payStart = r.pos;
+        r.pos = payEnd;
+      } else {
+        kind = -1; // something else: the general way
+        break;
+      }
+    }
+    if (kind === 3 || kind === 2) {
+      const pending = this.pending.get(callId);
+      if (!pending) return;
+      const payload = body.subarray(payStart, payEnd);
+      if (kind === 2) {
+        pending.message?.(payload);
+        return;
+      }
+      this.pending.delete(callId);
+      this.updateRef();
+      if (status === 0) pending.ok(payload);
+      else pending.fail(replyError(status, textDecoder.decode(body.subarray(msgStart, msgEnd)), payload));
+      return;
+    }
+    const frame = ServerFrame.decode(body);
     switch (frame.kind) {
-      case "REPLY": {
+      case "REPLY":
+      case "STREAM_MESSAGE": {
         const id = Number(frame.callId);
         const pending = this.pending.get(id);
         if (!pending) return;
+        if (frame.kind === "STREAM_MESSAGE") {
+          pending.message?.(frame.payload);
+          return;
+        }
         this.pending.delete(id);
         this.updateRef();
-        pending.reply(frame);
+        if (frame.statusCode === 0) pending.ok(frame.payload);
+        else pending.fail(replyError(frame.statusCode, frame.statusMessage, frame.payload));
         return;
       }
-      case "STREAM_MESSAGE":
-        this.pending.get(Number(frame.callId))?.message?.(frame.payload);
-        return;
       case "HELLO_ACK":
         this.serverVersion = frame.serverVersion;
         if (frame.maxMessageBytes) this.maxMessageBytes = frame.maxMessageBytes;
         if (frame.maxInflightCalls) this.maxInflightCalls = frame.maxInflightCalls;
         return;
       case "GOAWAY":
-        this.end(new SidecarError(frame.statusCode || 14, `the daemon closed the connection (GOAWAY): ${frame.statusMessage}`));
-        return;
+        throw new SidecarError(frame.statusCode || 14, `the daemon closed the connection (GOAWAY): ${frame.statusMessage}`);
       default:
         return;
     }
@@ -179,11 +279,30 @@ class Connection {
   end(error: SidecarError): void {
     if (this.closed) return;
     this.closed = error;
-    this.out = [];
     this.socket.destroy();
     const orphans = [...this.pending.values()];
     this.pending.clear();
     for (const p of orphans) p.fail(error);
+  }
+}
+
+/** A unary call without a deadline or signal: one object per call. */
+class UnaryCall<T> implements Pending {
+  constructor(
+    private readonly resolve: (value: T) => void,
+    readonly fail: (error: SidecarError) => void,
+    private readonly decode: (payload: Uint8Array) => T,
+  ) {}
+
+  ok(payload: Uint8Array): void {
+    let value: T;
+    try {
+      value = this.decode(payload);
+    } catch (error) {
+      this.fail(error as SidecarError);
+      return;
+    }
+    this.resolve(value);
   }
 }
 
@@ -271,31 +390,49 @@ export class SidecarClient {
 
   /** Calls a unary method of the schema with a request message. */
   call<Req, Res>(method: MethodDescriptor<Req, Res>, request: Partial<Req>, options?: CallOptions): Promise<Res> {
-    return this.rawCall(method.name, method.request.encode(request), options).then((payload) => {
+    const name = method.name;
+    const decode = (payload: Uint8Array): Res => {
       try {
         return method.response.decode(payload);
       } catch (error) {
-        throw new SidecarError("INTERNAL", `could not decode the answer of ${method.name}: ${(error as Error).message}`);
+        throw new SidecarError("INTERNAL", `could not decode the answer of ${name}: ${(error as Error).message}`);
       }
-    });
+    };
+    // The request is copied into the outgoing batch before anything else
+    // runs, so one scratch buffer serves every call.
+    scratch.reset();
+    method.request.write(request, scratch);
+    return this.unary(name, scratch.finish(), options ?? {}, decode);
   }
 
-  /** Calls a unary method by name with an encoded request; resolves to the encoded response. */
+  /** Calls a unary method by name with an encoded request; resolves to the encoded response (a copy). */
   rawCall(method: string, payload: Uint8Array, options: CallOptions = {}): Promise<Uint8Array> {
+    return this.unary(method, payload, options, (bytes) => bytes.slice());
+  }
+
+  private unary<T>(method: string, payload: Uint8Array, options: CallOptions, decode: (payload: Uint8Array) => T): Promise<T> {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(new SidecarError("CANCELLED", "cancelled by the caller"));
     const c = this.connection();
-    if (c instanceof Connection) return this.startUnary(c, method, payload, options);
+    if (c instanceof Connection) return this.startUnary(c, method, payload, options, decode);
     return c.then((conn) => {
       if (signal?.aborted) throw new SidecarError("CANCELLED", "cancelled by the caller");
-      return this.startUnary(conn, method, payload, options);
+      return this.startUnary(conn, method, payload, options, decode);
     });
   }
 
-  private startUnary(conn: Connection, method: string, payload: Uint8Array, options: CallOptions): Promise<Uint8Array> {
+  private startUnary<T>(
+    conn: Connection, method: string, payload: Uint8Array, options: CallOptions, decode: (payload: Uint8Array) => T,
+  ): Promise<T> {
     const timeoutMs = wireTimeout(options.timeoutMs);
     const signal = options.signal;
-    return new Promise<Uint8Array>((resolve, reject) => {
+    if (timeoutMs === 0 && !signal) {
+      // The common case, kept lean: nothing to clean up.
+      return new Promise<T>((resolve, reject) => {
+        conn.start(method, payload, 0, new UnaryCall(resolve, reject, decode));
+      });
+    }
+    return new Promise<T>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       let onAbort: (() => void) | undefined;
       const settle = () => {
@@ -303,10 +440,13 @@ export class SidecarClient {
         if (onAbort) signal!.removeEventListener("abort", onAbort);
       };
       const id = conn.start(method, payload, timeoutMs, {
-        reply(frame) {
+        ok(bytes) {
           settle();
-          if (frame.statusCode === 0) resolve(frame.payload);
-          else reject(replyError(frame));
+          try {
+            resolve(decode(bytes));
+          } catch (error) {
+            reject(error);
+          }
         },
         fail(error) {
           settle();
@@ -381,8 +521,8 @@ export class SidecarClient {
                 finish(new SidecarError("INTERNAL", `could not decode a message of ${method.name}: ${(error as Error).message}`));
               }
             },
-            reply(frame) {
-              finish(frame.statusCode === 0 ? undefined : replyError(frame));
+            ok() {
+              finish();
             },
             fail(error) {
               finish(error);

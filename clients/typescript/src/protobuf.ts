@@ -7,6 +7,13 @@ const decoder = new TextDecoder("utf-8", { fatal: false });
 
 const TWO_32 = 4294967296;
 
+// Scratch for reading fixed-width numbers without a DataView per message.
+const scratch = new ArrayBuffer(8);
+const scratchBytes = new Uint8Array(scratch);
+const scratchF64 = new Float64Array(scratch);
+const scratchF32 = new Float32Array(scratch);
+const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** A 64-bit value: a number when it fits in 53 bits, else a bigint. */
 export type Int64 = number | bigint;
 
@@ -21,21 +28,37 @@ export class ProtobufError extends Error {
 export class Writer {
   buf: Uint8Array;
   pos = 0;
-  private view: DataView;
+  private dataView: DataView | undefined;
 
   constructor(initial = 64) {
     this.buf = new Uint8Array(initial);
-    this.view = new DataView(this.buf.buffer);
   }
 
-  private grow(need: number): void {
+  private get view(): DataView {
+    return (this.dataView ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength));
+  }
+
+  /** Makes room for `need` more bytes. */
+  grow(need: number): void {
     if (this.pos + need <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + need) size *= 2;
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
-    this.view = new DataView(next.buffer);
+    this.dataView = undefined;
+  }
+
+  /** Starts over, keeping the buffer. */
+  reset(): void {
+    this.pos = 0;
+  }
+
+  /** Appends raw bytes (no length). */
+  raw(bytes: Uint8Array): void {
+    this.grow(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
   }
 
   /** The bytes written so far (a view, not a copy). */
@@ -85,6 +108,11 @@ export class Writer {
       hi >>>= 7;
     }
     buf[this.pos++] = lo;
+  }
+
+  uint8(value: number): void {
+    this.grow(1);
+    this.buf[this.pos++] = value;
   }
 
   bool(value: boolean): void {
@@ -158,9 +186,22 @@ export class Writer {
 export class Reader {
   pos: number;
   private view: DataView | undefined;
+  buf: Uint8Array;
+  end: number;
 
-  constructor(readonly buf: Uint8Array, start = 0, readonly end = buf.length) {
+  constructor(buf: Uint8Array, start = 0, end = buf.length) {
+    this.buf = buf;
     this.pos = start;
+    this.end = end;
+  }
+
+  /** Reads another range (decoding is synchronous, so one reader can serve them all in turn). */
+  reset(buf: Uint8Array, start: number, end: number): this {
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+    this.view = undefined;
+    return this;
   }
 
   get done(): boolean {
@@ -233,16 +274,22 @@ export class Reader {
 
   double(): number {
     this.need(8);
-    const v = this.dataView().getFloat64(this.pos, true);
-    this.pos += 8;
-    return v;
+    const buf = this.buf;
+    const p = this.pos;
+    if (littleEndian) for (let i = 0; i < 8; i++) scratchBytes[i] = buf[p + i];
+    else for (let i = 0; i < 8; i++) scratchBytes[7 - i] = buf[p + i];
+    this.pos = p + 8;
+    return scratchF64[0];
   }
 
   float(): number {
     this.need(4);
-    const v = this.dataView().getFloat32(this.pos, true);
-    this.pos += 4;
-    return v;
+    const buf = this.buf;
+    const p = this.pos;
+    if (littleEndian) for (let i = 0; i < 4; i++) scratchBytes[i] = buf[p + i];
+    else for (let i = 0; i < 4; i++) scratchBytes[3 - i] = buf[p + i];
+    this.pos = p + 4;
+    return scratchF32[0];
   }
 
   fixed32(): number {

@@ -5,6 +5,9 @@ import { Reader, Writer, ProtobufError } from "../protobuf.js";
 import type { Int64 } from "../protobuf.js";
 export type { Int64 };
 
+// Decoding is synchronous and never re-entered: one reader serves every decode.
+const reader = new Reader(new Uint8Array(0));
+
 /**
  * The protocol revision this schema describes. A client sends it in its
  * Hello; a server that does not speak it answers FAILED_PRECONDITION and
@@ -315,7 +318,7 @@ export const ClientFrame = {
   },
   write: writeClientFrame,
   decode(buf: Uint8Array, start = 0, end = buf.length): ClientFrame {
-    return readClientFrame(new Reader(buf, start, end), end);
+    return readClientFrame(reader.reset(buf, start, end), end);
   },
 };
 
@@ -437,7 +440,7 @@ export const ServerFrame = {
   },
   write: writeServerFrame,
   decode(buf: Uint8Array, start = 0, end = buf.length): ServerFrame {
-    return readServerFrame(new Reader(buf, start, end), end);
+    return readServerFrame(reader.reset(buf, start, end), end);
   },
 };
 
@@ -513,7 +516,7 @@ export const ErrorDetail = {
   },
   write: writeErrorDetail,
   decode(buf: Uint8Array, start = 0, end = buf.length): ErrorDetail {
-    return readErrorDetail(new Reader(buf, start, end), end);
+    return readErrorDetail(reader.reset(buf, start, end), end);
   },
 };
 
@@ -545,7 +548,7 @@ export const HealthRequest = {
   },
   write: writeHealthRequest,
   decode(buf: Uint8Array, start = 0, end = buf.length): HealthRequest {
-    return readHealthRequest(new Reader(buf, start, end), end);
+    return readHealthRequest(reader.reset(buf, start, end), end);
   },
 };
 
@@ -650,7 +653,7 @@ export const HealthResponse = {
   },
   write: writeHealthResponse,
   decode(buf: Uint8Array, start = 0, end = buf.length): HealthResponse {
-    return readHealthResponse(new Reader(buf, start, end), end);
+    return readHealthResponse(reader.reset(buf, start, end), end);
   },
 };
 
@@ -707,7 +710,7 @@ export const ClassifyRequest = {
   },
   write: writeClassifyRequest,
   decode(buf: Uint8Array, start = 0, end = buf.length): ClassifyRequest {
-    return readClassifyRequest(new Reader(buf, start, end), end);
+    return readClassifyRequest(reader.reset(buf, start, end), end);
   },
 };
 
@@ -785,7 +788,7 @@ export const ClassifyResponse = {
   },
   write: writeClassifyResponse,
   decode(buf: Uint8Array, start = 0, end = buf.length): ClassifyResponse {
-    return readClassifyResponse(new Reader(buf, start, end), end);
+    return readClassifyResponse(reader.reset(buf, start, end), end);
   },
 };
 
@@ -817,7 +820,7 @@ export const MetricsRequest = {
   },
   write: writeMetricsRequest,
   decode(buf: Uint8Array, start = 0, end = buf.length): MetricsRequest {
-    return readMetricsRequest(new Reader(buf, start, end), end);
+    return readMetricsRequest(reader.reset(buf, start, end), end);
   },
 };
 
@@ -858,7 +861,7 @@ export const MetricsResponse = {
   },
   write: writeMetricsResponse,
   decode(buf: Uint8Array, start = 0, end = buf.length): MetricsResponse {
-    return readMetricsResponse(new Reader(buf, start, end), end);
+    return readMetricsResponse(reader.reset(buf, start, end), end);
   },
 };
 
@@ -902,7 +905,7 @@ export const WatchRequest = {
   },
   write: writeWatchRequest,
   decode(buf: Uint8Array, start = 0, end = buf.length): WatchRequest {
-    return readWatchRequest(new Reader(buf, start, end), end);
+    return readWatchRequest(reader.reset(buf, start, end), end);
   },
 };
 
@@ -1002,7 +1005,7 @@ export const Event = {
   },
   write: writeEvent,
   decode(buf: Uint8Array, start = 0, end = buf.length): Event {
-    return readEvent(new Reader(buf, start, end), end);
+    return readEvent(reader.reset(buf, start, end), end);
   },
 };
 
@@ -1034,7 +1037,7 @@ export const ReloadRequest = {
   },
   write: writeReloadRequest,
   decode(buf: Uint8Array, start = 0, end = buf.length): ReloadRequest {
-    return readReloadRequest(new Reader(buf, start, end), end);
+    return readReloadRequest(reader.reset(buf, start, end), end);
   },
 };
 
@@ -1084,7 +1087,7 @@ export const ReloadResponse = {
   },
   write: writeReloadResponse,
   decode(buf: Uint8Array, start = 0, end = buf.length): ReloadResponse {
-    return readReloadResponse(new Reader(buf, start, end), end);
+    return readReloadResponse(reader.reset(buf, start, end), end);
   },
 };
 
@@ -1145,7 +1148,7 @@ export const EnsureImageRequest = {
   },
   write: writeEnsureImageRequest,
   decode(buf: Uint8Array, start = 0, end = buf.length): EnsureImageRequest {
-    return readEnsureImageRequest(new Reader(buf, start, end), end);
+    return readEnsureImageRequest(reader.reset(buf, start, end), end);
   },
 };
 
@@ -1245,7 +1248,7 @@ export const EnsureImageResponse = {
   },
   write: writeEnsureImageResponse,
   decode(buf: Uint8Array, start = 0, end = buf.length): EnsureImageResponse {
-    return readEnsureImageResponse(new Reader(buf, start, end), end);
+    return readEnsureImageResponse(reader.reset(buf, start, end), end);
   },
 };
 
@@ -1277,7 +1280,7 @@ export const ListImagesRequest = {
   },
   write: writeListImagesRequest,
   decode(buf: Uint8Array, start = 0, end = buf.length): ListImagesRequest {
-    return readListImagesRequest(new Reader(buf, start, end), end);
+    return readListImagesRequest(reader.reset(buf, start, end), end);
   },
 };
 
@@ -1394,7 +1397,7 @@ export const ImageInfo = {
   },
   write: writeImageInfo,
   decode(buf: Uint8Array, start = 0, end = buf.length): ImageInfo {
-    return readImageInfo(new Reader(buf, start, end), end);
+    return readImageInfo(reader.reset(buf, start, end), end);
   },
 };
 
@@ -1434,7 +1437,7 @@ export const ListImagesResponse = {
   },
   write: writeListImagesResponse,
   decode(buf: Uint8Array, start = 0, end = buf.length): ListImagesResponse {
-    return readListImagesResponse(new Reader(buf, start, end), end);
+    return readListImagesResponse(reader.reset(buf, start, end), end);
   },
 };
 
@@ -1492,7 +1495,7 @@ export const AcquireLeaseRequest = {
   },
   write: writeAcquireLeaseRequest,
   decode(buf: Uint8Array, start = 0, end = buf.length): AcquireLeaseRequest {
-    return readAcquireLeaseRequest(new Reader(buf, start, end), end);
+    return readAcquireLeaseRequest(reader.reset(buf, start, end), end);
   },
 };
 
@@ -1556,7 +1559,7 @@ export const Lease = {
   },
   write: writeLease,
   decode(buf: Uint8Array, start = 0, end = buf.length): Lease {
-    return readLease(new Reader(buf, start, end), end);
+    return readLease(reader.reset(buf, start, end), end);
   },
 };
 
@@ -1596,7 +1599,7 @@ export const ReleaseLeaseRequest = {
   },
   write: writeReleaseLeaseRequest,
   decode(buf: Uint8Array, start = 0, end = buf.length): ReleaseLeaseRequest {
-    return readReleaseLeaseRequest(new Reader(buf, start, end), end);
+    return readReleaseLeaseRequest(reader.reset(buf, start, end), end);
   },
 };
 
@@ -1628,7 +1631,7 @@ export const ReleaseLeaseResponse = {
   },
   write: writeReleaseLeaseResponse,
   decode(buf: Uint8Array, start = 0, end = buf.length): ReleaseLeaseResponse {
-    return readReleaseLeaseResponse(new Reader(buf, start, end), end);
+    return readReleaseLeaseResponse(reader.reset(buf, start, end), end);
   },
 };
 
@@ -1660,7 +1663,7 @@ export const ListLeasesRequest = {
   },
   write: writeListLeasesRequest,
   decode(buf: Uint8Array, start = 0, end = buf.length): ListLeasesRequest {
-    return readListLeasesRequest(new Reader(buf, start, end), end);
+    return readListLeasesRequest(reader.reset(buf, start, end), end);
   },
 };
 
@@ -1700,7 +1703,7 @@ export const ListLeasesResponse = {
   },
   write: writeListLeasesResponse,
   decode(buf: Uint8Array, start = 0, end = buf.length): ListLeasesResponse {
-    return readListLeasesResponse(new Reader(buf, start, end), end);
+    return readListLeasesResponse(reader.reset(buf, start, end), end);
   },
 };
 
@@ -1758,7 +1761,7 @@ export const CheckDbRequest = {
   },
   write: writeCheckDbRequest,
   decode(buf: Uint8Array, start = 0, end = buf.length): CheckDbRequest {
-    return readCheckDbRequest(new Reader(buf, start, end), end);
+    return readCheckDbRequest(reader.reset(buf, start, end), end);
   },
 };
 
@@ -1842,7 +1845,7 @@ export const CheckDbResponse = {
   },
   write: writeCheckDbResponse,
   decode(buf: Uint8Array, start = 0, end = buf.length): CheckDbResponse {
-    return readCheckDbResponse(new Reader(buf, start, end), end);
+    return readCheckDbResponse(reader.reset(buf, start, end), end);
   },
 };
 
@@ -1916,7 +1919,7 @@ export const ReportDbErrorRequest = {
   },
   write: writeReportDbErrorRequest,
   decode(buf: Uint8Array, start = 0, end = buf.length): ReportDbErrorRequest {
-    return readReportDbErrorRequest(new Reader(buf, start, end), end);
+    return readReportDbErrorRequest(reader.reset(buf, start, end), end);
   },
 };
 
@@ -1989,7 +1992,7 @@ export const ReportDbErrorResponse = {
   },
   write: writeReportDbErrorResponse,
   decode(buf: Uint8Array, start = 0, end = buf.length): ReportDbErrorResponse {
-    return readReportDbErrorResponse(new Reader(buf, start, end), end);
+    return readReportDbErrorResponse(reader.reset(buf, start, end), end);
   },
 };
 
@@ -2056,7 +2059,7 @@ export const ReserveRetrySlotRequest = {
   },
   write: writeReserveRetrySlotRequest,
   decode(buf: Uint8Array, start = 0, end = buf.length): ReserveRetrySlotRequest {
-    return readReserveRetrySlotRequest(new Reader(buf, start, end), end);
+    return readReserveRetrySlotRequest(reader.reset(buf, start, end), end);
   },
 };
 
@@ -2173,7 +2176,7 @@ export const ReserveRetrySlotResponse = {
   },
   write: writeReserveRetrySlotResponse,
   decode(buf: Uint8Array, start = 0, end = buf.length): ReserveRetrySlotResponse {
-    return readReserveRetrySlotResponse(new Reader(buf, start, end), end);
+    return readReserveRetrySlotResponse(reader.reset(buf, start, end), end);
   },
 };
 
@@ -2229,7 +2232,7 @@ export const CompleteAttemptRequest = {
   },
   write: writeCompleteAttemptRequest,
   decode(buf: Uint8Array, start = 0, end = buf.length): CompleteAttemptRequest {
-    return readCompleteAttemptRequest(new Reader(buf, start, end), end);
+    return readCompleteAttemptRequest(reader.reset(buf, start, end), end);
   },
 };
 
@@ -2261,7 +2264,7 @@ export const CompleteAttemptResponse = {
   },
   write: writeCompleteAttemptResponse,
   decode(buf: Uint8Array, start = 0, end = buf.length): CompleteAttemptResponse {
-    return readCompleteAttemptResponse(new Reader(buf, start, end), end);
+    return readCompleteAttemptResponse(reader.reset(buf, start, end), end);
   },
 };
 
@@ -2310,7 +2313,7 @@ export const ListRetriesRequest = {
   },
   write: writeListRetriesRequest,
   decode(buf: Uint8Array, start = 0, end = buf.length): ListRetriesRequest {
-    return readListRetriesRequest(new Reader(buf, start, end), end);
+    return readListRetriesRequest(reader.reset(buf, start, end), end);
   },
 };
 
@@ -2435,7 +2438,7 @@ export const RetryInfo = {
   },
   write: writeRetryInfo,
   decode(buf: Uint8Array, start = 0, end = buf.length): RetryInfo {
-    return readRetryInfo(new Reader(buf, start, end), end);
+    return readRetryInfo(reader.reset(buf, start, end), end);
   },
 };
 
@@ -2475,7 +2478,7 @@ export const ListRetriesResponse = {
   },
   write: writeListRetriesResponse,
   decode(buf: Uint8Array, start = 0, end = buf.length): ListRetriesResponse {
-    return readListRetriesResponse(new Reader(buf, start, end), end);
+    return readListRetriesResponse(reader.reset(buf, start, end), end);
   },
 };
 
@@ -2507,7 +2510,7 @@ export const ListPoliciesRequest = {
   },
   write: writeListPoliciesRequest,
   decode(buf: Uint8Array, start = 0, end = buf.length): ListPoliciesRequest {
-    return readListPoliciesRequest(new Reader(buf, start, end), end);
+    return readListPoliciesRequest(reader.reset(buf, start, end), end);
   },
 };
 
@@ -2580,7 +2583,7 @@ export const RetryPolicyInfo = {
   },
   write: writeRetryPolicyInfo,
   decode(buf: Uint8Array, start = 0, end = buf.length): RetryPolicyInfo {
-    return readRetryPolicyInfo(new Reader(buf, start, end), end);
+    return readRetryPolicyInfo(reader.reset(buf, start, end), end);
   },
 };
 
@@ -2621,7 +2624,7 @@ export const ListPoliciesResponse = {
   },
   write: writeListPoliciesResponse,
   decode(buf: Uint8Array, start = 0, end = buf.length): ListPoliciesResponse {
-    return readListPoliciesResponse(new Reader(buf, start, end), end);
+    return readListPoliciesResponse(reader.reset(buf, start, end), end);
   },
 };
 
@@ -2661,7 +2664,7 @@ export const ResetRetryRequest = {
   },
   write: writeResetRetryRequest,
   decode(buf: Uint8Array, start = 0, end = buf.length): ResetRetryRequest {
-    return readResetRetryRequest(new Reader(buf, start, end), end);
+    return readResetRetryRequest(reader.reset(buf, start, end), end);
   },
 };
 
@@ -2693,7 +2696,7 @@ export const ResetRetryResponse = {
   },
   write: writeResetRetryResponse,
   decode(buf: Uint8Array, start = 0, end = buf.length): ResetRetryResponse {
-    return readResetRetryResponse(new Reader(buf, start, end), end);
+    return readResetRetryResponse(reader.reset(buf, start, end), end);
   },
 };
 
@@ -2734,7 +2737,7 @@ export const PruneRequest = {
   },
   write: writePruneRequest,
   decode(buf: Uint8Array, start = 0, end = buf.length): PruneRequest {
-    return readPruneRequest(new Reader(buf, start, end), end);
+    return readPruneRequest(reader.reset(buf, start, end), end);
   },
 };
 
@@ -2793,7 +2796,7 @@ export const PruneResponse = {
   },
   write: writePruneResponse,
   decode(buf: Uint8Array, start = 0, end = buf.length): PruneResponse {
-    return readPruneResponse(new Reader(buf, start, end), end);
+    return readPruneResponse(reader.reset(buf, start, end), end);
   },
 };
 
@@ -2833,7 +2836,7 @@ export const SleepRequest = {
   },
   write: writeSleepRequest,
   decode(buf: Uint8Array, start = 0, end = buf.length): SleepRequest {
-    return readSleepRequest(new Reader(buf, start, end), end);
+    return readSleepRequest(reader.reset(buf, start, end), end);
   },
 };
 
@@ -2873,14 +2876,14 @@ export const SleepResponse = {
   },
   write: writeSleepResponse,
   decode(buf: Uint8Array, start = 0, end = buf.length): SleepResponse {
-    return readSleepResponse(new Reader(buf, start, end), end);
+    return readSleepResponse(reader.reset(buf, start, end), end);
   },
 };
 
 /** A method of the schema: its name on the wire and its messages. */
 export interface MethodDescriptor<Req, Res> {
   readonly name: string;
-  readonly request: { encode(m: Partial<Req>): Uint8Array };
+  readonly request: { encode(m: Partial<Req>): Uint8Array; write(m: Partial<Req>, w: Writer): void };
   readonly response: { decode(buf: Uint8Array): Res };
   readonly serverStreaming: boolean;
 }
