@@ -64,6 +64,8 @@ function replyError(status: number, message: string, payload: Uint8Array): Sidec
 
 const textDecoder = new TextDecoder();
 const scratch = new Writer(256);
+declare var Buffer: { allocUnsafe(size: number): Uint8Array } | undefined;
+const allocUnsafe = typeof Buffer === "undefined" ? undefined : (size: number) => Buffer!.allocUnsafe(size);
 const textEncoder = new TextEncoder();
 
 function varintSize(n: number): number {
@@ -94,7 +96,6 @@ class Connection {
 
   constructor(private readonly socket: Socket, readonly socketPath: string, clientName: string) {
     socket.setNoDelay?.(true);
-    socket.on("data", (chunk) => this.onData(chunk));
     socket.on("error", (error) => this.end(SidecarError.unavailable(socketPath, error.message)));
     socket.on("close", () => this.end(SidecarError.unavailable(socketPath, "the daemon closed the connection")));
     this.send(encodeFrame({ kind: "HELLO", callId: 0, protocolVersion: "PROTOCOL_VERSION_1", clientName }));
@@ -125,10 +126,12 @@ class Connection {
   private flush(): void {
     this.flushQueued = false;
     if (this.closed || this.out.pos === 0) return;
-    // The socket keeps the bytes until the kernel took them: a new buffer
-    // for the next batch, sized for one like this.
-    const data = this.out.finish();
-    this.out = new Writer(Math.max(4096, Math.min(data.length * 2, 1 << 20)));
+    // The socket keeps the bytes until the kernel took them: a copy, from
+    // Node's pool when small; the batch buffer is reused.
+    const batch = this.out.finish();
+    const data = allocUnsafe ? allocUnsafe(batch.length) : new Uint8Array(batch.length);
+    data.set(batch);
+    this.out.reset();
     this.socket.write(data);
   }
 
@@ -191,7 +194,8 @@ class Connection {
     return true;
   }
 
-  private onData(chunk: Uint8Array): void {
+  /** Bytes from the socket: a view valid during the call only. */
+  onData(chunk: Uint8Array): void {
     try {
       this.decoder.feed(chunk, (body) => this.dispatch(body));
     } catch (error) {
@@ -308,9 +312,32 @@ class UnaryCall<T> implements Pending {
 
 const RETRYABLE_CONNECT = new Set(["ENOENT", "ECONNREFUSED", "EAGAIN"]);
 
-function connectOnce(path: string): Promise<Socket> {
+/** Where a socket's bytes go; the Connection sets `onData` once it exists. */
+interface Sink {
+  onData(chunk: Uint8Array): void;
+}
+
+declare var Bun: unknown;
+const readBufferBytes = 64 * 1024;
+
+function connectOnce(path: string, sink: Sink): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = createConnection({ path });
+    // Node reads into one buffer per connection with `onread` (no new
+    // Buffer per read); Bun, and a Node without it, emit "data" events.
+    const reuse = typeof Bun === "undefined";
+    const socket = reuse
+      ? createConnection({
+          path,
+          onread: {
+            buffer: new Uint8Array(readBufferBytes),
+            callback: (count: number, buffer: Uint8Array) => {
+              sink.onData(buffer.subarray(0, count));
+              return true;
+            },
+          },
+        })
+      : createConnection({ path });
+    if (!reuse) socket.on("data", (chunk) => sink.onData(chunk));
     const onError = (error: Error & { code?: string }) => reject(error);
     socket.once("error", onError);
     socket.once("connect", () => {
@@ -371,8 +398,10 @@ export class SidecarClient {
     let pause = 10;
     for (;;) {
       try {
-        const socket = await connectOnce(this.socketPath);
+        const sink: Sink = { onData: () => {} };
+        const socket = await connectOnce(this.socketPath, sink);
         const conn = new Connection(socket, this.socketPath, this.clientName);
+        sink.onData = (chunk) => conn.onData(chunk);
         this.conn = conn;
         return conn;
       } catch (error) {

@@ -16,7 +16,8 @@ export function encodeFrame(frame: Partial<ClientFrame>): Uint8Array {
 
 /**
  * Cuts a byte stream into frame bodies, however the stream is split. Bodies
- * are views into the buffer they came in, valid during the callback.
+ * are views into the buffer they came in, valid during the callback; a
+ * chunk is not kept after `feed` returns (a partial frame is copied).
  */
 export class FrameDecoder {
   private chunks: Uint8Array[] = [];
@@ -31,7 +32,7 @@ export class FrameDecoder {
     let buf = chunk;
     if (this.held > 0) {
       // A large frame arrives in many chunks: gather them until it is whole.
-      this.chunks.push(chunk);
+      this.chunks.push(chunk.slice()); // the caller may reuse its buffer
       this.held += chunk.length;
       if (this.held < this.need) return;
       buf = new Uint8Array(this.held);

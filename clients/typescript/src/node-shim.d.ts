@@ -18,7 +18,10 @@ declare module "node:net" {
     once(event: "error", listener: (error: Error & { code?: string }) => void): this;
     removeListener(event: string, listener: (...args: any[]) => void): this;
   }
-  export function createConnection(options: { path: string }): Socket;
+  export function createConnection(options: {
+    path: string;
+    onread?: { buffer: Uint8Array; callback(count: number, buffer: Uint8Array): boolean };
+  }): Socket;
 }
 
 declare module "node:fs" {

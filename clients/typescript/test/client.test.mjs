@@ -31,7 +31,9 @@ describe("against one daemon", () => {
   let client;
   before(async () => {
     daemon = await new Daemon({
-      images: ["agent", "broken"],
+      images: ["agent", "broken", "noisy"],
+      // A build that fails after 200 KB of output: its answer is larger than one read.
+      builds: { noisy: ["/bin/sh", "-c", "i=0; while [ $i -lt 2000 ]; do echo \"line $i: $(printf '%090d' $i)\"; i=$((i+1)); done; exit 1"] },
       databases: "streak_threshold = 3",
       extra: '[retry.policy.fast]\nmax_attempts = 2\nbase_delay = "0"\nmax_delay = "0"\n',
     }).start();
@@ -69,7 +71,7 @@ describe("against one daemon", () => {
     assert.equal(again.lease.holder, "runner-1");
     assert.ok(again.lease.expiresUnixMs > Date.now());
     const images = await client.listImages();
-    assert.deepEqual(images.map((i) => i.name).sort(), ["agent", "broken"]);
+    assert.deepEqual(images.map((i) => i.name).sort(), ["agent", "broken", "noisy"]);
     assert.equal(images.find((i) => i.name === "agent").present, true);
 
     daemon.setFlag("broken", "fail");
@@ -91,6 +93,18 @@ describe("against one daemon", () => {
     await client.releaseLease(lease.id);
     assert.ok(!(await client.listLeases()).some((l) => l.id === lease.id));
     await rejects(client.releaseLease(lease.id), "NOT_FOUND");
+  });
+
+  test("an answer larger than one read (a failed build's 64 KiB of output) arrives whole, among others", async () => {
+    const noisy = client.ensureImage("noisy").catch((e) => e);
+    const others = Array.from({ length: 20 }, () => client.health());
+    const error = await noisy;
+    assert.ok(error instanceof SidecarError);
+    assert.equal(error.code, "ABORTED");
+    assert.ok(error.message.length > 60000, `${error.message.length} bytes`);
+    assert.match(error.message, /line 1999: 0+1999\n?/);
+    assert.ok(error.detail?.remedy);
+    for (const h of await Promise.all(others)) assert.equal(h.state, "serving");
   });
 
   test("retries: denied at once for ErrImageNeverPull, granted, exhausted, listed, reset", async () => {

@@ -61,6 +61,20 @@ test("a stream of frames split at every byte boundary decodes to the same frames
     }
   }
   assert.deepEqual(decodeIn([...stream].map((byte) => new Uint8Array([byte]))), want);
+  // The caller may reuse its read buffer once feed returns (Node's onread):
+  // pieces of every size through one buffer, overwritten each time.
+  for (const size of [1, 2, 3, 5, 64, 100, 333]) {
+    const reused = new Uint8Array(size);
+    const got = [];
+    const decoder = new FrameDecoder();
+    for (let at = 0; at < stream.length; at += size) {
+      const piece = stream.subarray(at, at + size);
+      reused.set(piece);
+      decoder.feed(reused.subarray(0, piece.length), (body) => got.push(hex(body)));
+      reused.fill(0xee);
+    }
+    assert.deepEqual(got, want, `pieces of ${size} through one buffer`);
+  }
   const decoded = ServerFrame.decode(bodies[4]);
   assert.equal(decoded.callId, 2 ** 40);
   assert.equal(decoded.statusCode, 10);

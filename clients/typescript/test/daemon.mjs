@@ -28,7 +28,7 @@ export class Daemon {
    * images: names of images the command backend builds (in `store`);
    * extra: more TOML after the base config (debug methods on, DB roots).
    */
-  constructor({ images = [], extra = "", databases = "", dir } = {}) {
+  constructor({ images = [], builds = {}, extra = "", databases = "", dir } = {}) {
     // Short: a Unix socket path holds 107 bytes at most.
     this.dir = dir ?? mkdtempSync("/tmp/sc-ts-");
     this.socketPath = join(this.dir, "sidecar.sock");
@@ -44,8 +44,10 @@ export class Daemon {
       config += `exists = ["${imageStoreScript}", "exists", "${this.store}", "{name}"]\n`;
       config += `remove = ["${imageStoreScript}", "remove", "${this.store}", "{name}"]\npull = []\n`;
       for (const name of images) {
+        // builds[name]: an argv of the test's own, instead of the fixture's build.
+        const build = builds[name] ?? [imageStoreScript, "build", this.store, name];
         config += `[[images.image]]\nname = "${name}"\nref = "localhost/${name}:latest"\n`;
-        config += `build = ["${imageStoreScript}", "build", "${this.store}", "${name}"]\n`;
+        config += `build = [${build.map((a) => JSON.stringify(a)).join(", ")}]\n`;
       }
     }
     writeFileSync(this.configPath, config);
