@@ -365,7 +365,8 @@ export class SidecarClient {
   readonly connectRetryMs: number;
   private conn: Connection | undefined;
   private opening: Promise<Connection> | undefined;
-  private closedByUser = false;
+  /** Bumped by close(): a connection that was opening then is closed as it opens. */
+  private generation = 0;
 
   constructor(options: SidecarClientOptions = {}) {
     this.socketPath = options.socketPath ?? defaultSocketPath();
@@ -380,6 +381,7 @@ export class SidecarClient {
 
   /** Closes the connection; a later call opens a new one. */
   close(): void {
+    this.generation++;
     this.conn?.end(new SidecarError("CANCELLED", "the client was closed"));
     this.conn = undefined;
   }
@@ -395,6 +397,7 @@ export class SidecarClient {
 
   private async open(): Promise<Connection> {
     const deadline = Date.now() + this.connectRetryMs;
+    const generation = this.generation;
     let pause = 10;
     for (;;) {
       try {
@@ -402,6 +405,7 @@ export class SidecarClient {
         const socket = await connectOnce(this.socketPath, sink);
         const conn = new Connection(socket, this.socketPath, this.clientName);
         sink.onData = (chunk) => conn.onData(chunk);
+        if (generation !== this.generation) conn.end(new SidecarError("CANCELLED", "the client was closed"));
         this.conn = conn;
         return conn;
       } catch (error) {
@@ -444,6 +448,9 @@ export class SidecarClient {
     if (signal?.aborted) return Promise.reject(new SidecarError("CANCELLED", "cancelled by the caller"));
     const c = this.connection();
     if (c instanceof Connection) return this.startUnary(c, method, payload, options, decode);
+    // Sent later: the payload may be a view of the scratch buffer, which the
+    // next call overwrites.
+    payload = payload.slice();
     return c.then((conn) => {
       if (signal?.aborted) throw new SidecarError("CANCELLED", "cancelled by the caller");
       return this.startUnary(conn, method, payload, options, decode);

@@ -192,6 +192,19 @@ describe("against one daemon", () => {
     await rejects(client.health({ signal: already.signal }), "CANCELLED");
   });
 
+  test("concurrent calls made before the connection is open each send their own request", async () => {
+    const fresh = new SidecarClient({ socketPath: daemon.socketPath });
+    try {
+      const calls = Array.from({ length: 40 }, (_, i) =>
+        i % 2 === 0 ? fresh.classify("", { exitCode: 125 }) : fresh.classify(NEVER_PULL),
+      );
+      const answers = await Promise.all(calls);
+      answers.forEach((a, i) => assert.equal(a.category, i % 2 === 0 ? "container_runtime" : "image_missing", `call ${i}`));
+    } finally {
+      fresh.close();
+    }
+  });
+
   test("100 concurrent calls on one connection, answered out of order", async () => {
     const order = [];
     const calls = [];
