@@ -55,12 +55,21 @@
 #              wire's 1-connection rows) and 64 in flight from one
 #              AsyncClient (loadgen: 1 connection, depth 64).
 #              Target: Client adds at most 40 us to the sequential p50.
+#   ts         The TypeScript client (clients/typescript, compiled with tsc,
+#              run by node: clients/typescript/bench/bench.mjs) next to the
+#              C loadgen on the same sidecard, alternating: health() and
+#              ensureImage() of a present image (images.backend = "command"
+#              over Tests/Fixtures/image_store.sh), one connection with one
+#              call in flight (pinned like the other 1-connection rows) and
+#              with 64. Targets: the client adds at most 30 us to loadgen's
+#              p50 sequentially, and reaches ≥ 0.4 of loadgen's calls/s at
+#              depth 64. Skipped without node or tsc.
 #
 # Environment (defaults in brackets):
 #   BENCH_SECONDS [5]      measured seconds per run (plus BENCH_WARMUP)
 #   BENCH_WARMUP [1]       unmeasured seconds before each run
 #   BENCH_ROUNDS [3]       rounds per scenario; the table shows medians
-#   BENCH_SECTIONS [wire retry databases images docker oci python]  sections to run, in order
+#   BENCH_SECTIONS [wire retry databases images docker oci python ts]  sections to run, in order
 #   BENCH_STRICT [0]       1: exit 1 when a target is not met
 #   BENCH_AGAINST_ECHO [0] 1: skip the Swift build and let a second
 #                          echo_server stand in for sidecard; checks this
@@ -96,7 +105,7 @@ bin="$src/bin"
 seconds=${BENCH_SECONDS:-5}
 warmup=${BENCH_WARMUP:-1}
 rounds=${BENCH_ROUNDS:-3}
-sections=${BENCH_SECTIONS:-wire retry databases images docker oci python}
+sections=${BENCH_SECTIONS:-wire retry databases images docker oci python ts}
 strict=${BENCH_STRICT:-0}
 against_echo=${BENCH_AGAINST_ECHO:-0}
 pin_sequential=${BENCH_PIN_SEQUENTIAL:-1}
@@ -1216,6 +1225,96 @@ bench_python() {
     "$pr" "$pp50" "$pp99" "$cr" "$cp50" "$cp99" \
     "$(awk -v a="$pr" -v b="$cr" 'BEGIN { printf "%.2f", a / b }')" \
     "$(awk -v a="$pp50" -v b="$cp50" 'BEGIN { printf "%.1f", a - b }')"
+}
+
+# ---- ts --------------------------------------------------------------------
+
+# run_ts SOCKET METHOD DEPTH [CPU]: bench.mjs's one line (loadgen's format);
+# with CPU, node runs on that CPU only.
+run_ts() {
+  local out pin=()
+  [ -z "${4:-}" ] || pin=(taskset -c "$4")
+  if ! out=$("${pin[@]}" node "$root/clients/typescript/bench/bench.mjs" --socket "$1" --method "$2" --depth "$3" \
+               --seconds "$seconds" --warmup "$warmup"); then
+    tail -n 20 "$daemon_log" >&2 || true
+    die "the TypeScript client failed against $1 ($2, depth $3; sidecard's log above)"
+  fi
+  echo "$out"
+}
+
+# ts_compare LABEL METHOD DEPTH: loadgen (1 connection, DEPTH in flight) and
+# the TypeScript client (one SidecarClient, DEPTH calls in flight), rounds
+# times, alternating which goes first; prints a row. Depth 1 is pinned with
+# the daemon (BENCH_PIN_SEQUENTIAL) and held to the p50 target, deeper rows
+# to the calls/s ratio.
+ts_compare() {
+  local label=$1 method=$2 depth=$3 cpu="" round who line order
+  local l_rate=() l_p50=() l_p99=() t_rate=() t_p50=() t_p99=()
+  [ "$pin_sequential" = 1 ] && [ "$depth" = 1 ] && cpu=0
+  for round in $(seq "$rounds"); do
+    if [ $((round % 2)) = 1 ]; then order="loadgen ts"; else order="ts loadgen"; fi
+    for who in $order; do
+      [ -z "$cpu" ] || pin_server "$daemon_pid" "$cpu"
+      if [ "$who" = loadgen ]; then
+        line=$(run_loadgen "$daemon_sock" "$method" 1 "$depth" "$cpu")
+        l_rate+=("$(field calls_per_s "$line")"); l_p50+=("$(field p50_us "$line")"); l_p99+=("$(field p99_us "$line")")
+      else
+        line=$(run_ts "$daemon_sock" "$method" "$depth" "$cpu")
+        t_rate+=("$(field calls_per_s "$line")"); t_p50+=("$(field p50_us "$line")"); t_p99+=("$(field p99_us "$line")")
+      fi
+      [ -z "$cpu" ] || pin_server "$daemon_pid" "$all_cpus"
+      log "$label, round $round/$rounds, $who: $line"
+    done
+  done
+  local lr lp tr tp ratio added verdict
+  lr=$(median "${l_rate[@]}"); lp=$(median "${l_p50[@]}")
+  tr=$(median "${t_rate[@]}"); tp=$(median "${t_p50[@]}")
+  ratio=$(awk -v a="$tr" -v b="$lr" 'BEGIN { printf "%.2f", a / b }')
+  added=$(awk -v a="$tp" -v b="$lp" 'BEGIN { printf "%.1f", a - b }')
+  if [ "$depth" = 1 ]; then
+    if awk -v x="$added" 'BEGIN { exit !(x <= 30) }'; then verdict="p50 +≤ 30 us: met"
+    else verdict="p50 +≤ 30 us: **not met**"; targets_missed=$((targets_missed + 1)); fi
+  else
+    if awk -v r="$ratio" 'BEGIN { exit !(r >= 0.4) }'; then verdict="≥ 0.4: met"
+    else verdict="≥ 0.4: **not met**"; targets_missed=$((targets_missed + 1)); fi
+  fi
+  printf '| %s%s | %.0f | %.1f | %.1f | %.0f | %.1f | %.1f | %s | %s | %s |\n' "$label" "${cpu:+, pinned}" \
+    "$lr" "$lp" "$(median "${l_p99[@]}")" "$tr" "$tp" "$(median "${t_p99[@]}")" "$ratio" "$added" "$verdict"
+}
+
+# The TypeScript client next to the C loadgen on the same daemon: what the
+# client (V8, node's event loop, the generated codec) adds per call.
+bench_ts() {
+  echo
+  if [ "$against_echo" = 1 ]; then
+    echo "### ts: skipped (BENCH_AGAINST_ECHO=1: there is no sidecard to ask)"
+    return
+  fi
+  if ! command -v node >/dev/null || ! command -v tsc >/dev/null; then
+    echo "### ts: skipped (needs node and tsc: scripts/install-deps.sh test)"
+    return
+  fi
+  local fixture="$root/Tests/Fixtures/image_store.sh" dir="$tmp/ts" out method
+  local daemon_sock="$tmp/ts/sidecar.sock" daemon_log="$tmp/ts/sidecard.log" daemon_pid
+  local loadgen_flags=(--check-replies)
+  (cd "$root/clients/typescript" && tsc -p .) >&2 || die "tsc failed on clients/typescript"
+  images_setup "$dir" "\"$fixture\", \"build\", \"$dir/store\", \"agent\""
+  touch "$dir/store/agent"
+  start_sidecard "$dir/sidecar.toml" "$daemon_sock" "$dir/state" "$daemon_log"
+  daemon_pid=$started_pid
+  out=$(LOADGEN_IMAGE=agent "$bin/loadgen" --socket "$daemon_sock" --method EnsureImage --once) ||
+    die "the first EnsureImage failed (above)"
+  [[ $out == *" outcome=PRESENT "* ]] || die "EnsureImage of a present image answered: $out"
+
+  echo "### ts: the TypeScript client (node $(node --version)) next to the C loadgen, same daemon, one connection (targets: p50 + ≤ 30 us sequential, ≥ 0.4 of loadgen's calls/s at depth 64)"
+  echo
+  echo "| scenario | loadgen calls/s | p50 us | p99 us | TS calls/s | p50 us | p99 us | TS ÷ loadgen calls/s | TS p50 − loadgen p50, us | target |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+  for method in Health EnsureImage; do
+    LOADGEN_IMAGE=agent ts_compare "$method, 1 conn, sequential" "$method" 1
+    LOADGEN_IMAGE=agent ts_compare "$method, 1 conn, 64 in flight" "$method" 64
+  done
+  stop_server "$daemon_pid"
 }
 
 # ---- main ------------------------------------------------------------------

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Regenerates the code made from proto/: the protobuf-c code in
 # Sources/SidecarProtoC, the method descriptors in
-# Sources/SidecarWire/SidecarMethods.swift (scripts/gen-methods.py), and the
+# Sources/SidecarWire/SidecarMethods.swift (scripts/gen-methods.py), the
 # Python modules of the Python client in clients/python/sidecar_client/_proto
-# (protoc --python_out and --pyi_out).
+# (protoc --python_out and --pyi_out), and the TypeScript client's codec in
+# clients/typescript/src/generated/sidecar.ts (scripts/gen-ts.py, from
+# protoc's descriptor set).
 # With --check it regenerates into a temp dir and fails if the committed
 # code differs (CI runs it that way).
 set -euo pipefail
@@ -33,6 +35,14 @@ python3 "$root/scripts/gen-methods.py" "$proto_dir/sidecar.proto" > "$out/Sideca
 mkdir "$out/python"
 protoc --proto_path="$proto_dir" --python_out="$out/python" --pyi_out="$out/python" "$proto_dir"/*.proto
 sed -i -E 's/^import ([A-Za-z0-9_]+_pb2)( as |$)/from . import \1\2/' "$out/python"/*_pb2.py "$out/python"/*_pb2.pyi
+# The TypeScript codec, from the schema as protoc parsed it (comments
+# included). gen-ts.py needs python3-protobuf, installed for the system
+# python3, which may not be the first python3 on PATH.
+ts_codec="$root/clients/typescript/src/generated/sidecar.ts"
+system_python=/usr/bin/python3
+[ -x "$system_python" ] || system_python=python3
+protoc --proto_path="$proto_dir" --include_source_info --descriptor_set_out="$out/sidecar.desc" wire.proto sidecar.proto
+"$system_python" "$root/scripts/gen-ts.py" "$out/sidecar.desc" > "$out/sidecar.ts.gen"
 
 if [ "${1:-}" = "--check" ]; then
   stale=0
@@ -50,6 +60,7 @@ if [ "${1:-}" = "--check" ]; then
     [ -e "$f" ] || continue
     [ -e "$out/python/$(basename "$f")" ] || { echo "stale: clients/python/sidecar_client/_proto/$(basename "$f") (no .proto makes it)" >&2; stale=1; }
   done
+  cmp -s "$out/sidecar.ts.gen" "$ts_codec" || { echo "stale: clients/typescript/src/generated/sidecar.ts" >&2; stale=1; }
   if [ "$stale" = 1 ]; then
     echo "gen-proto: generated code is out of date; run scripts/gen-proto.sh and commit" >&2
     exit 1
@@ -64,4 +75,5 @@ cp "$out"/*.pb-c.h "$target/include/"
 cp "$out/SidecarMethods.swift.gen" "$methods"
 rm -f "$python_target"/*_pb2.py "$python_target"/*_pb2.pyi
 cp "$out"/python/* "$python_target/"
-echo "gen-proto: wrote $(ls "$out"/*.pb-c.* | wc -l) files to Sources/SidecarProtoC, Sources/SidecarWire/SidecarMethods.swift and $(ls "$out"/python | wc -l) to clients/python/sidecar_client/_proto"
+cp "$out/sidecar.ts.gen" "$ts_codec"
+echo "gen-proto: wrote $(ls "$out"/*.pb-c.* | wc -l) files to Sources/SidecarProtoC, Sources/SidecarWire/SidecarMethods.swift, $(ls "$out"/python | wc -l) to clients/python/sidecar_client/_proto and clients/typescript/src/generated/sidecar.ts"

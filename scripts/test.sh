@@ -2,7 +2,8 @@
 # Runs every test on a fresh machine: installs what the tests need, checks
 # the committed generated code is current, builds, and runs the unit,
 # integration, end-to-end and interop tests (all in `swift test`), then the
-# Python client's tests (pytest, against the sidecard just built).
+# Python client's tests (pytest) and the TypeScript client's (compiled with
+# Debian's tsc, run with node --test), both against the sidecard just built.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -17,3 +18,4 @@ swift test --disable-swift-testing "$@"
 # Debian's python3 (with Debian's python3-protobuf and python3-pytest), not
 # whatever python3 comes first on PATH.
 /usr/bin/python3 -m pytest -q clients/python/tests
+clients/typescript/scripts/test.sh

@@ -1,0 +1,8 @@
+export { SidecarClient, defaultSocketPath } from "./client.js";
+export type { CallOptions, SidecarClientOptions, WatchStream } from "./client.js";
+export { SidecarError, STATUS_NAMES } from "./errors.js";
+export type { StatusName } from "./errors.js";
+export { FrameDecoder, encodeFrame } from "./framing.js";
+export * from "./generated/sidecar.js";
+/** `Event` under a name that does not shadow the DOM's. */
+export type { Event as SidecarEvent } from "./generated/sidecar.js";
