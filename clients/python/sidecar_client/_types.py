@@ -29,6 +29,7 @@ class DbVerdict(enum.IntEnum):
     MISSING = 4
     BUSY = 5
     OUTSIDE_ROOTS = 6
+    UNREADABLE = 7
 
 
 class Action(enum.IntEnum):
