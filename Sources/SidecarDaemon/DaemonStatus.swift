@@ -18,6 +18,7 @@ final class DaemonStatus {
         context = server.context
     }
 
+    @inline(__always)
     func health() -> HealthResponse {
         HealthResponse(
             version: SidecarDefaults.version,

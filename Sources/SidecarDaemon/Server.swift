@@ -19,7 +19,7 @@ final class Server {
     let context: DaemonContext
     let metrics: MetricsRegistry
     private(set) var state = State.serving
-    let router: Router
+    var router: Router
     private var listener: UnixListener?
     private var connections: [UInt64: Connection] = [:]
     private var nextConnectionID: UInt64 = 1
