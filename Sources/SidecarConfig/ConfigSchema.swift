@@ -20,6 +20,10 @@ enum ConfigSchema {
         if let images = try root.section("images") { try readImages(images, into: &config.images) }
         if let databases = try root.section("databases") { try readDatabases(databases, into: &config.databases) }
         if let retry = try root.section("retry") { try readRetry(retry, into: &config.retry) }
+        if let leases = try root.section("leases") {
+            if let value = try leases.int("max", in: 1...10_000_000) { config.leases.max = value }
+            try leases.rejectUnknownKeys()
+        }
         if let classify = try root.section("classify") {
             config.classifyRules = try classify.sections("rule").enumerated().map(readRule)
             try classify.rejectUnknownKeys()
@@ -125,6 +129,7 @@ enum ConfigSchema {
         if let value = try section.int("min_retry_concurrency", in: 0...1_000_000) { retry.minRetryConcurrency = value }
         if let value = try section.duration("key_idle_expiry") { retry.keyIdleExpirySeconds = value }
         if let value = try section.duration("attempt_timeout") { retry.attemptTimeoutSeconds = value }
+        if let value = try section.int("max_keys", in: 1...100_000_000) { retry.maxKeys = value }
         if let value = try section.string("synchronous") {
             guard ["normal", "full"].contains(value) else {
                 throw section.error("synchronous", "must be \"normal\" or \"full\", got \"\(value)\"")

@@ -17,6 +17,7 @@ public struct DaemonConfig: Sendable, Equatable {
     public var images = ImagesConfig()
     public var databases = DatabasesConfig()
     public var retry = RetryConfig()
+    public var leases = LeasesConfig()
     public var classifyRules: [ClassificationRule] = []
 
     public init() {}
@@ -104,6 +105,12 @@ public struct DaemonConfig: Sendable, Equatable {
         public init() {}
     }
 
+    public struct LeasesConfig: Sendable, Equatable {
+        /// The most leases held at once; a new one past it is refused.
+        public var max = 10_000
+        public init() {}
+    }
+
     public struct RetryConfig: Sendable, Equatable {
         public var budgetPercent = 20.0
         public var minRetryConcurrency = 3
@@ -114,6 +121,8 @@ public struct DaemonConfig: Sendable, Equatable {
         /// crash); "full": it also survives a power cut, at one fsync per
         /// group commit (a third of the throughput on this machine).
         public var synchronous = "normal"
+        /// The most retry keys the ledger holds at once.
+        public var maxKeys = 100_000
         public var policies: [String: RetryPolicy] = ["default": RetryPolicy()]
         public init() {}
     }

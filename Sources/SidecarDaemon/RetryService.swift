@@ -41,7 +41,7 @@ final class RetryService: DaemonService {
             policies: config.retry.policies,
             budget: RetryBudget(percent: config.retry.budgetPercent, minConcurrency: config.retry.minRetryConcurrency),
             keyIdleExpirySeconds: config.retry.keyIdleExpirySeconds,
-            attemptTimeoutSeconds: config.retry.attemptTimeoutSeconds, classifier: classifier)
+            attemptTimeoutSeconds: config.retry.attemptTimeoutSeconds, maxKeys: config.retry.maxKeys, classifier: classifier)
     }
 
     /// A reload changes policies, the budget and the classifier; records stay.
@@ -51,6 +51,7 @@ final class RetryService: DaemonService {
         ledger.budget = RetryBudget(percent: config.retry.budgetPercent, minConcurrency: config.retry.minRetryConcurrency)
         ledger.keyIdleExpirySeconds = config.retry.keyIdleExpirySeconds
         ledger.attemptTimeoutSeconds = config.retry.attemptTimeoutSeconds
+        ledger.maxKeys = config.retry.maxKeys
         ledger.classifier = classifier
     }
 
@@ -60,7 +61,13 @@ final class RetryService: DaemonService {
 
     /// Decides, then answers once the decision is committed.
     func reserve(key: String, policy: String, lastError: String, exitCode: Int32?, _ done: @escaping Done<RetryDecision>) throws {
-        let decision = try ledger.reserve(key: key, policy: policy, lastError: lastError, exitCode: exitCode, now: WallClock.unixSeconds())
+        let decision: RetryDecision
+        do {
+            decision = try ledger.reserve(key: key, policy: policy, lastError: lastError, exitCode: exitCode, now: WallClock.unixSeconds())
+        } catch .full(let maxKeys) {
+            context.metrics.increment(.stateFull, label: "retry_keys")
+            throw RetryLedgerError.full(maxKeys: maxKeys)
+        }
         context.metrics.increment(.retryDecisions, label: Self.label(decision))
         switch decision {
         case .deniedPermanent(let category, let remedy):

@@ -24,6 +24,10 @@ enum StatusMapping {
                 return SidecarError(.invalidArgument, "unknown retry policy \"\(name)\" (policies: \(known.joined(separator: ", ")))")
             case .unknownKey(let key):
                 return SidecarError(.notFound, "no retry key \"\(key)\"")
+            case .full(let maxKeys):
+                return SidecarError(
+                    .resourceExhausted,
+                    "the retry ledger holds retry.max_keys (\(maxKeys)) keys; a new key is refused until idle ones expire (retry.key_idle_expiry) or are reset")
             }
         case let error as DatabaseError:
             switch error {
@@ -44,6 +48,8 @@ enum StatusMapping {
             switch error {
             case .invalid(let reason): return SidecarError(.invalidArgument, reason)
             case .unknown: return SidecarError(.notFound, error.description)
+            case .full(let max):
+                return SidecarError(.resourceExhausted, "\(max) leases are held (leases.max); a new one is refused until some are released or expire")
             }
         case let error as StoreError:
             return SidecarError(.internal, "state database: \(error.description)")

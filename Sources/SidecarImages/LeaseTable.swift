@@ -7,6 +7,8 @@ public struct LeaseTable: Sendable {
     public static let maxTTLSeconds: UInt32 = 7 * 24 * 3600
 
     private(set) public var leases: [String: LeaseRecord] = [:]
+    /// The most leases held at once (`leases.max`).
+    public var maxLeases = Int.max
 
     public init(_ leases: [LeaseRecord] = []) {
         for lease in leases { self.leases[lease.id] = lease }
@@ -34,6 +36,7 @@ public struct LeaseTable: Sendable {
             leases[held.id] = held
             return .renewed(held)
         }
+        guard leases.count < maxLeases else { throw .full(max: maxLeases) }
         let lease = LeaseRecord(id: newID(), target: target, holder: holder, expiresUnixMilliseconds: expires)
         leases[lease.id] = lease
         return .created(lease)
@@ -67,11 +70,14 @@ public struct LeaseTable: Sendable {
 public enum LeaseError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalid(String)
     case unknown(String)
+    /// `max` leases are held: a new one is refused (a renewal is not).
+    case full(max: Int)
 
     public var description: String {
         switch self {
         case .invalid(let reason): reason
         case .unknown(let id): "no lease \"\(id)\" (it may have expired)"
+        case .full(let max): "\(max) leases are held (leases.max)"
         }
     }
 }

@@ -37,6 +37,22 @@ final class RetryLedgerTests: XCTestCase {
         return nil
     }
 
+    func testANewKeyPastMaxKeysIsRefusedAndKnownKeysGoOn() throws {
+        var ledger = ledger()
+        ledger.maxKeys = 3
+        for key in ["a", "b", "c"] {
+            _ = try ledger.reserve(key: key, policy: "", lastError: "timeout", exitCode: nil, now: 0)
+        }
+        XCTAssertThrowsError(try ledger.reserve(key: "d", policy: "", lastError: "timeout", exitCode: nil, now: 1)) { error in
+            XCTAssertEqual(error as? RetryLedgerError, .full(maxKeys: 3))
+        }
+        XCTAssertNil(ledger.records["d"])
+        guard case .granted(let attempt, _, _) = try ledger.reserve(key: "a", policy: "", lastError: "timeout", exitCode: nil, now: 2) else {
+            return XCTFail("a known key is not refused")
+        }
+        XCTAssertEqual(attempt, 2)
+    }
+
     func testDelaysGrowAndAreCapped() throws {
         // A draw just under 1 shows the ceiling of each attempt.
         var ledger = ledger(draws: [0.999999])

@@ -20,6 +20,19 @@ final class LeaseTableTests: XCTestCase {
         guard case .created = other else { return XCTFail("another holder gets its own lease") }
     }
 
+    func testANewLeasePastTheMaximumIsRefusedButARenewalIsNot() throws {
+        var table = LeaseTable()
+        table.maxLeases = 2
+        _ = try table.acquire(target: "agent", holder: "runner-1", ttlSeconds: 10, nowUnixMilliseconds: 0, newID: nextID)
+        _ = try table.acquire(target: "agent", holder: "runner-2", ttlSeconds: 10, nowUnixMilliseconds: 0, newID: nextID)
+        XCTAssertThrowsError(
+            try table.acquire(target: "agent", holder: "runner-3", ttlSeconds: 10, nowUnixMilliseconds: 0, newID: nextID)
+        ) { XCTAssertEqual($0 as? LeaseError, .full(max: 2)) }
+        let renewal = try table.acquire(target: "agent", holder: "runner-1", ttlSeconds: 10, nowUnixMilliseconds: 1000, newID: nextID)
+        guard case .renewed = renewal else { return XCTFail("\(renewal)") }
+        XCTAssertEqual(table.leases.count, 2)
+    }
+
     func testLeasesExpireByTTL() throws {
         var table = LeaseTable()
         _ = try table.acquire(target: "agent", holder: "h", ttlSeconds: 10, nowUnixMilliseconds: 0, newID: nextID)

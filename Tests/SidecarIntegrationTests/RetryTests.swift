@@ -30,6 +30,39 @@ final class RetryTests: XCTestCase {
         XCTAssertTrue(json.stdout.contains("\"name\":\"provision\""), json.stdout)
     }
 
+    /// The state a client can make the daemon hold is bounded: past
+    /// retry.max_keys and leases.max, new keys and leases are refused with
+    /// RESOURCE_EXHAUSTED (and counted), while known ones carry on.
+    func testRetryKeysAndLeasesAreBounded() async throws {
+        let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + "[retry]\nmax_keys = 5\n[leases]\nmax = 2\n")
+        defer { daemon.stop() }
+        let client = daemon.client()
+        for index in 0..<5 {
+            _ = try await client.reserveRetrySlot(key: "key-\(index)", lastError: "connection reset")
+        }
+        do {
+            _ = try await client.reserveRetrySlot(key: "key-5", lastError: "connection reset")
+            XCTFail("a sixth key is over retry.max_keys")
+        } catch let error as SidecarError {
+            XCTAssertEqual(error.code, .resourceExhausted)
+            XCTAssertTrue(error.message.contains("retry.max_keys"), error.message)
+        }
+        let again = try await client.reserveRetrySlot(key: "key-0", lastError: "connection reset")
+        guard case .granted = again else { return XCTFail("\(again)") }
+
+        _ = try await client.acquireLease(target: "agent", holder: "a", ttlSeconds: 60)
+        _ = try await client.acquireLease(target: "agent", holder: "b", ttlSeconds: 60)
+        do {
+            _ = try await client.acquireLease(target: "agent", holder: "c", ttlSeconds: 60)
+            XCTFail("a third lease is over leases.max")
+        } catch let error as SidecarError {
+            XCTAssertEqual(error.code, .resourceExhausted)
+        }
+        let metrics = try await client.metrics()
+        XCTAssertTrue(metrics.contains("sidecar_state_full_total{what=\"retry_keys\"} 1"), metrics)
+        XCTAssertTrue(metrics.contains("sidecar_state_full_total{what=\"leases\"} 1"), metrics)
+    }
+
     func testAPermanentErrorIsDeniedWithItsRemedy() async throws {
         let daemon = try DaemonProcess()
         let client = daemon.client()

@@ -14,6 +14,9 @@ public struct RetryLedger: Sendable {
     /// A grant whose outcome is never reported stops counting against the
     /// budget after this long (its runner died).
     public var attemptTimeoutSeconds: Double
+    /// The most keys the ledger holds; a reserve of a new key past it is
+    /// refused (`retry.max_keys`), so no client can grow it without end.
+    public var maxKeys: Int
     public var classifier: ErrorClassifier
     private let random: @Sendable () -> Double
 
@@ -21,13 +24,14 @@ public struct RetryLedger: Sendable {
 
     public init(
         policies: [String: RetryPolicy], budget: RetryBudget, keyIdleExpirySeconds: Double,
-        attemptTimeoutSeconds: Double = 900, classifier: ErrorClassifier,
+        attemptTimeoutSeconds: Double = 900, maxKeys: Int = .max, classifier: ErrorClassifier,
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
         self.policies = policies
         self.budget = budget
         self.keyIdleExpirySeconds = keyIdleExpirySeconds
         self.attemptTimeoutSeconds = attemptTimeoutSeconds
+        self.maxKeys = maxKeys
         self.classifier = classifier
         self.random = random
     }
@@ -51,6 +55,7 @@ public struct RetryLedger: Sendable {
         guard !key.isEmpty else { throw .emptyKey }
         let name = policyName.isEmpty ? Self.defaultPolicyName : policyName
         let policy = try policy(named: name)
+        if records[key] == nil, records.count >= maxKeys { throw .full(maxKeys: maxKeys) }
         var record = records[key] ?? RetryRecord(key: key, policy: name, now: now)
         defer { put(record, for: key) }
         if record.state == .succeeded {

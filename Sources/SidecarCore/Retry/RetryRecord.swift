@@ -56,4 +56,6 @@ public enum RetryLedgerError: Error, Sendable, Equatable {
     case emptyKey
     case unknownPolicy(String, known: [String])
     case unknownKey(String)
+    /// The ledger holds `retry.max_keys` keys: a new one is refused.
+    case full(maxKeys: Int)
 }

@@ -18,9 +18,17 @@ final class LeaseService {
 
     func acquire(target: String, holder: String, ttlSeconds: UInt32) throws -> LeaseRecord {
         var next = table
-        let change = try next.acquire(
-            target: target, holder: holder, ttlSeconds: ttlSeconds, nowUnixMilliseconds: WallClock.unixMilliseconds(),
-            newID: Self.newID)
+        // Read per call, so a reload's leases.max holds at once.
+        next.maxLeases = context.config.leases.max
+        let change: LeaseTable.Change
+        do {
+            change = try next.acquire(
+                target: target, holder: holder, ttlSeconds: ttlSeconds, nowUnixMilliseconds: WallClock.unixMilliseconds(),
+                newID: Self.newID)
+        } catch .full(let max) {
+            context.metrics.increment(.stateFull, label: "leases")
+            throw LeaseError.full(max: max)
+        }
         let lease: LeaseRecord
         switch change {
         case .created(let created):

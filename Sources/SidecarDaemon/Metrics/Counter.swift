@@ -34,9 +34,13 @@ extension Counter {
     static let leases = Counter(
         name: "sidecar_leases_total", labelName: "event", help: "Lease events: acquired, renewed, released, expired.")
 
+    static let stateFull = Counter(
+        name: "sidecar_state_full_total", labelName: "what",
+        help: "New retry keys or leases refused because the daemon holds its maximum (retry.max_keys, leases.max).")
+
     /// Every counter, each rendered (even at zero) in this order.
     static let all: [Counter] = [
         .configReloads, .connectionsRejected, .connections, .dbChecks, .imageEnsures, .imageJobs, .leases,
-        .protocolErrors, .retryCommits, .retryDecisions,
+        .protocolErrors, .retryCommits, .retryDecisions, .stateFull,
     ].sorted { $0.name < $1.name }
 }
