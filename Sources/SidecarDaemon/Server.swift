@@ -122,7 +122,9 @@ final class Server {
         guard delta > 0, bufferedBytes > limits.maxBufferedBytes else { return }
         let offender = connections.values
             .filter { $0.bufferedBytes > 0 && !$0.isClosing }
-            .min { ($0.partialFrameSinceMilliseconds ?? .max) < ($1.partialFrameSinceMilliseconds ?? .max) }
+            // The loop's clock has millisecond steps: of frames begun in the
+            // same one, the older connection's goes.
+            .min { ($0.partialFrameSinceMilliseconds ?? .max, $0.id) < ($1.partialFrameSinceMilliseconds ?? .max, $1.id) }
         guard let offender else { return }
         metrics.increment(.connectionsRejected, label: "max_buffered_bytes")
         log.warning("closing connection \(offender.id) (\(offender.peer)): \(bufferedBytes) bytes of partial frames buffered, limits.max_buffered_bytes is \(limits.maxBufferedBytes)")
