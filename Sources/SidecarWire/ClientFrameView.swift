@@ -14,16 +14,19 @@ package struct ClientFrameView {
         var reader = ProtobufWire.Reader(frameBody)
         while !reader.isAtEnd {
             // Tags: field number << 3 | wire type (0 varint, 2 bytes).
-            let tag = try reader.varint()
+            let tag = try reader.tag()
             switch tag {
             case 0x08: callID = try reader.varint()
             case 0x10:
                 kind = ClientFrame.Kind(rawValue: UInt32(truncatingIfNeeded: try reader.varint())) ?? .unspecified
-            case 0x1a: methodBytes = try reader.lengthDelimited()
+            case 0x1a:
+                methodBytes = try reader.lengthDelimited()
+                try ProtobufText.check(methodBytes, field: "field method of sidecar.v1.ClientFrame")
             case 0x20: timeoutMilliseconds = UInt32(truncatingIfNeeded: try reader.varint())
             case 0x2a: payload = try reader.lengthDelimited()
             case 0x30: protocolVersion = UInt32(truncatingIfNeeded: try reader.varint())
-            case 0x3a: _ = try reader.lengthDelimited()  // client_name: only for logs
+            case 0x3a:  // client_name: only for logs, but held to the same rule
+                try ProtobufText.check(try reader.lengthDelimited(), field: "field client_name of sidecar.v1.ClientFrame")
             default: try reader.skipField(tag: tag, knownNumbers: 1...7, of: "ClientFrame")
             }
         }

@@ -40,6 +40,7 @@ extension ProtobufCConvertible {
     /// protobuf-c's decoding; a conformer with a hand decoder is held equal to it.
     package init(protobufCWireBytes bytes: UnsafeRawBufferPointer) throws {
         let descriptor = Self.descriptor
+        try ProtobufText.checkStrings(bytes, of: descriptor)
         // protobuf-c wants a non-nil pointer even for an empty message.
         var empty: UInt8 = 0
         let unpacked: UnsafeMutablePointer<ProtobufCMessage>? =

@@ -48,6 +48,20 @@ package enum ProtobufWire {
             return try longVarint()
         }
 
+        /// A field's tag: a field number from 1 to 2^29 - 1 in at most five
+        /// bytes, as protobuf defines it. `ProtobufText.checkStrings` holds
+        /// protobuf-c's decoding to the same rule, so the two agree.
+        @inline(__always)
+        package mutating func tag() throws -> UInt64 {
+            let start = offset
+            let tag = try varint()
+            let number = tag >> 3
+            guard number != 0, number <= 536_870_911, offset - start <= 5 else {
+                throw WireDecodingError("field number \(number) at byte \(start) is not 1 to 2^29 - 1 in at most five bytes")
+            }
+            return tag
+        }
+
         @inline(never)
         private mutating func longVarint() throws -> UInt64 {
             var value: UInt64 = 0
@@ -55,7 +69,8 @@ package enum ProtobufWire {
             while offset < bytes.count {
                 let byte = bytes[offset]
                 offset += 1
-                if shift == 63 && byte > 1 { break }
+                // A tenth byte's bits past 64 are dropped, as protobuf-c
+                // (and Google's parsers) drop them; an eleventh is an error.
                 value |= UInt64(byte & 0x7f) << shift
                 if byte & 0x80 == 0 { return value }
                 shift += 7

@@ -63,6 +63,29 @@ final class RetryTests: XCTestCase {
         XCTAssertTrue(metrics.contains("sidecar_state_full_total{what=\"leases\"} 1"), metrics)
     }
 
+    /// Keys (and errors) that differ only past a NUL or in an invalid UTF-8
+    /// byte are refused, not merged into one record.
+    func testKeysWithNULOrInvalidUTF8AreRefused() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        let connection = try RawConnection.greeted(socketPath: daemon.socketPath)
+        func reserve(key: [UInt8], error: [UInt8]) throws -> ServerFrame {
+            // ReserveRetrySlotRequest: key = 1, last_error = 3.
+            let payload = [0x0A, UInt8(key.count)] + key + [0x1A, UInt8(error.count)] + error
+            connection.send(.call(id: 1, method: "ReserveRetrySlot", payload: payload))
+            return try connection.readFrame()
+        }
+        for key in [Array("alias\u{0}A".utf8), Array("alias\u{0}B".utf8), [0x75, 0xFF], [0x75, 0xFE]] {
+            let answer = try reserve(key: key, error: Array("connection reset".utf8))
+            XCTAssertEqual(answer.statusCode, .invalidArgument, "\(key)")
+            XCTAssertTrue(answer.statusMessage.contains("key"), answer.statusMessage)
+        }
+        let hidden = try reserve(key: Array("plain".utf8), error: Array("x\u{0}ErrImageNeverPull".utf8))
+        XCTAssertEqual(hidden.statusCode, .invalidArgument, "an error whose classification hides past a NUL")
+        let listed = try CommandResult.sidecarctl(["--socket", daemon.socketPath, "--json", "retry", "list"])
+        XCTAssertEqual(listed.stdout.trimmingCharacters(in: .whitespacesAndNewlines), #"{"retries":[]}"#, "no record was made")
+    }
+
     func testAPermanentErrorIsDeniedWithItsRemedy() async throws {
         let daemon = try DaemonProcess()
         let client = daemon.client()

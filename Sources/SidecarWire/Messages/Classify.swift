@@ -54,9 +54,12 @@ package struct ClassifyRequestView {
         var reader = ProtobufWire.Reader(wireBytes)
         do {
             while !reader.isAtEnd {
-                let tag = try reader.varint()
+                let tag = try reader.tag()
                 switch tag {
-                case 0x0a: message = try reader.lengthDelimited().assumingMemoryBound(to: UInt8.self)
+                case 0x0a:
+                    let bytes = try reader.lengthDelimited()
+                    try ProtobufText.check(bytes, field: "field message of sidecar.v1.ClassifyRequest")
+                    message = bytes.assumingMemoryBound(to: UInt8.self)
                 case 0x10: exitCode = Int32(truncatingIfNeeded: try reader.varint())
                 case 0x18: sqliteCode = Int32(truncatingIfNeeded: try reader.varint())
                 default: try reader.skipField(tag: tag, knownNumbers: 1...3, of: "ClassifyRequest")
