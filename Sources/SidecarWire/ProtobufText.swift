@@ -13,12 +13,17 @@ package enum ProtobufText {
         guard let base = bytes.baseAddress else { return }
         var index = 0
         let count = bytes.count
-        // Eight ASCII bytes at a time: no high bit set and no zero byte.
+        // Eight ASCII bytes at a time (no high bit set, no zero byte), then
+        // the rest one by one: most strings (method names, keys, messages)
+        // are plain ASCII and end here.
         while index + 8 <= count {
-            let word = (base + index).loadUnaligned(as: UInt64.self)
-            let hasZero = (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
-            guard word & 0x8080_8080_8080_8080 == 0, hasZero == 0 else { break }
+            guard isPlainASCII((base + index).loadUnaligned(as: UInt64.self)) else { break }
             index += 8
+        }
+        while index < count {
+            let byte = base.load(fromByteOffset: index, as: UInt8.self)
+            guard byte != 0, byte < 0x80 else { break }
+            index += 1
         }
         while index < count {
             let byte = bytes[index]
@@ -32,6 +37,12 @@ package enum ProtobufText {
             }
             index += length
         }
+    }
+
+    @inline(__always)
+    private static func isPlainASCII(_ word: UInt64) -> Bool {
+        let hasZero = (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
+        return word & 0x8080_8080_8080_8080 == 0 && hasZero == 0
     }
 
     /// The length of the well-formed UTF-8 sequence at `index` (Unicode's
