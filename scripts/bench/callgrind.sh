@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Instructions per call of one method, steady state, under callgrind:
+#
+#   scripts/bench/callgrind.sh SIDECARD [METHOD]   # METHOD: Health (default) or Classify
+#
+# SIDECARD is a release build (scripts/bench.sh builds one at
+# .build/release/sidecard); it is copied with its debug info stripped, which
+# this valgrind cannot read. The loadgen (scripts/bench/bin/loadgen, built
+# by scripts/bench.sh) drives 4 connections x 16 calls in flight: 2 s
+# uninstrumented, then 4 s instrumented. Prints calls, instructions and
+# instructions per call.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+binary=${1:?usage: callgrind.sh SIDECARD [METHOD]}
+method=${2:-Health}
+loadgen="$root/scripts/bench/bin/loadgen"
+command -v valgrind >/dev/null || { echo "callgrind.sh: needs valgrind (apt-get install -y valgrind)" >&2; exit 1; }
+[ -x "$loadgen" ] || { echo "callgrind.sh: no $loadgen; run scripts/bench.sh once to build it" >&2; exit 1; }
+dir=$(mktemp -d /tmp/sidecar-callgrind-XXXX)
+trap 'kill "$daemon" 2>/dev/null || true' EXIT
+strip -g -o "$dir/sidecard" "$binary"
+printf 'debug_methods = false\n' > "$dir/sidecar.toml"
+valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$dir/callgrind.out" \
+  "$dir/sidecard" --config "$dir/sidecar.toml" --socket "$dir/s.sock" --state-dir "$dir/state" > "$dir/log" 2>&1 &
+daemon=$!
+for _ in $(seq 150); do [ -S "$dir/s.sock" ] && break; sleep 0.2; done
+"$loadgen" --socket "$dir/s.sock" --method "$method" --connections 4 --depth 16 --seconds 2 --warmup 1 > /dev/null
+callgrind_control -i on "$daemon" > /dev/null
+line=$("$loadgen" --socket "$dir/s.sock" --method "$method" --connections 4 --depth 16 --seconds 4 --warmup 0)
+callgrind_control -i off "$daemon" > /dev/null
+kill -TERM "$daemon"
+wait "$daemon" 2>/dev/null || true
+calls=$(sed -E 's/.*calls=([0-9]+).*/\1/' <<< "$line")
+instructions=$(callgrind_annotate "$dir/callgrind.out" 2>/dev/null | grep -m1 'PROGRAM TOTALS' | sed -E 's/^ *([0-9,]+).*/\1/' | tr -d ,)
+echo "$method calls=$calls instructions=$instructions per_call=$((instructions / calls)) profile=$dir/callgrind.out"
