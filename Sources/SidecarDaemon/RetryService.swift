@@ -77,19 +77,19 @@ final class RetryService: DaemonService {
         case .granted, .throttled:
             break
         }
-        afterCommit(of: key) { failure in done(failure.map { .failure($0) } ?? .success(decision)) }
+        answer(decision, afterCommitOf: key, done)
     }
 
     func complete(key: String, success: Bool, error: String, _ done: @escaping Done<Void>) throws {
         let changed = try ledger.complete(key: key, success: success, error: error, now: WallClock.unixSeconds())
         guard changed else { return done(.success(())) }
-        afterCommit(of: key) { failure in done(failure.map { .failure($0) } ?? .success(())) }
+        answer((), afterCommitOf: key, done)
     }
 
     func reset(key: String, by peer: PeerCredentials, _ done: @escaping Done<Void>) throws {
         guard ledger.reset(key: key) else { throw RetryLedgerError.unknownKey(key) }
         context.logger.info("retry key \(key) reset by uid \(peer.uid)")
-        afterCommit(of: key) { failure in done(failure.map { .failure($0) } ?? .success(())) }
+        answer((), afterCommitOf: key, done)
     }
 
     /// `state` empty for all; `keyPrefix` empty for every key.
@@ -111,6 +111,12 @@ final class RetryService: DaemonService {
     }
 
     // MARK: Group commit
+
+    /// Answers `value` once the commit holding `key`'s change is durable,
+    /// or that commit's failure.
+    private func answer<Value>(_ value: Value, afterCommitOf key: String, _ done: @escaping Done<Value>) {
+        afterCommit(of: key) { failure in done(failure.map { .failure($0) } ?? .success(value)) }
+    }
 
     private func afterCommit(of key: String, _ reply: @escaping (SidecarError?) -> Void) {
         dirtyKeys.insert(key)

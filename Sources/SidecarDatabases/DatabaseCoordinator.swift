@@ -63,11 +63,15 @@ public final class DatabaseCoordinator {
     public var trackedStreaks: Int { streaks.trackedCount }
     public var cachedResults: Int { cache.count }
 
+    private static func relativePathError(_ path: String) -> DatabaseError? {
+        path.hasPrefix("/") ? nil : .invalidArgument("the path must be absolute, got \"\(path)\"")
+    }
+
     // MARK: CheckDb
 
     /// `maxErrors` 0: the default (`SidecarDefaults.dbCheckMaxErrors`).
     public func check(path: String, mode: DbCheckMode, maxErrors: Int, _ completion: @escaping CheckCompletion) {
-        guard path.hasPrefix("/") else { return completion(.failure(.invalidArgument("the path must be absolute, got \"\(path)\""))) }
+        if let relative = Self.relativePathError(path) { return completion(.failure(relative)) }
         runner.resolve(path, roots: settings.roots) { [self] resolution in
             route(resolution, requested: path, mode: mode, maxErrors: maxErrors, completion)
         }
@@ -161,7 +165,7 @@ public final class DatabaseCoordinator {
             let verdict = classifier.classify(FailureReport(message: message, sqliteCode: sqliteCode))
             kind = verdict.category == "db_corrupt" ? .corruption : .otherError
         }
-        guard path.hasPrefix("/") else { return completion(.failure(.invalidArgument("the path must be absolute, got \"\(path)\""))) }
+        if let relative = Self.relativePathError(path) { return completion(.failure(relative)) }
         runner.resolve(path, roots: settings.roots) { [self] resolution in
             guard case .inside(let resolved, _, _, _) = resolution else {
                 return route(resolution, requested: path, mode: .quick, maxErrors: 0) { answer in

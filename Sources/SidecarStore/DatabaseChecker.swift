@@ -30,7 +30,7 @@ public enum DatabaseChecker {
     private static func run(
         _ pinned: PinnedDatabaseFile, path: String, mode: DbCheckMode, maxErrors: Int, busyTimeoutMilliseconds: Int32
     ) -> DbCheckResult {
-        guard pinned.status.st_size > 0 else {
+        guard pinned.size > 0 else {
             // SQLite would open it as an empty database, but a database the
             // client expects to hold tables is gone.
             return DbCheckResult(verdict: .notADatabase, messages: ["\(path) is empty (0 bytes): no SQLite header"])

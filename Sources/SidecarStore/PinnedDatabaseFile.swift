@@ -16,6 +16,8 @@ struct PinnedDatabaseFile {
     /// The file itself, read-only.
     let file: Int32
     let name: String
+    /// Its size when it was opened (the `fstat` that proved it a regular file).
+    let size: Int64
 
     /// What `open` could not pin, as the verdict it means.
     enum Refusal: Error {
@@ -52,17 +54,11 @@ struct PinnedDatabaseFile {
             return .failure(.verdict(DbCheckResult(
                 verdict: .notADatabase, messages: [isDirectory ? "\(path) is a directory" : "\(path) is not a regular file"])))
         }
-        return .success(PinnedDatabaseFile(folder: folder, file: file, name: name))
+        return .success(PinnedDatabaseFile(folder: folder, file: file, name: name, size: Int64(status.st_size)))
     }
 
     /// Where SQLite finds the file through the pinned folder (pinned VFS only).
     var sqlitePath: String { "/proc/self/fd/\(folder)/\(name)" }
-
-    var status: stat {
-        var status = stat()
-        fstat(file, &status)
-        return status
-    }
 
     /// Whether a -wal file sits beside the database (not followed if a link).
     var hasWAL: Bool {
