@@ -1,0 +1,364 @@
+package sidecar
+
+import (
+	"context"
+	"math"
+	"time"
+
+	pb "github.com/sidecar-dev/sidecar/clients/go/sidecarpb"
+)
+
+// One method per RPC of proto/sidecar/v1/sidecar.proto, whose comments say
+// what each does, whether a retry is safe and how it fails. Every method
+// takes the call's context first: its deadline is sent as the call's
+// timeout and enforced by the daemon (DeadlineExceeded); cancelling it
+// sends CANCEL and returns at once with Canceled. Results are the
+// generated response messages; failures are *Error.
+
+// Health returns the daemon's liveness and load.
+func (c *Client) Health(ctx context.Context) (*pb.HealthResponse, error) {
+	resp := new(pb.HealthResponse)
+	return orNil(resp, c.Invoke(ctx, "Health", &pb.HealthRequest{}, resp))
+}
+
+// EnsureOption is an option of EnsureImage.
+type EnsureOption interface {
+	applyEnsure(*pb.EnsureImageRequest)
+}
+
+type leaseOption struct {
+	holder string
+	ttl    time.Duration
+}
+
+func (o leaseOption) applyEnsure(r *pb.EnsureImageRequest) {
+	r.LeaseHolder = o.holder
+	r.LeaseTtlSeconds = ttlSeconds(o.ttl)
+}
+
+// WithLease makes EnsureImage take a lease on the image for holder, with
+// the answer (EnsureImageResponse.Lease): the image is then kept from
+// prune, eviction and repair for ttl (whole seconds, rounded up), or until
+// ReleaseLease.
+func WithLease(holder string, ttl time.Duration) EnsureOption { return leaseOption{holder, ttl} }
+
+// EnsureImage makes sure an image (a name from the daemon's config, or a
+// reference) is present and intact: from the presence cache when it is,
+// otherwise one build or pull that every concurrent caller joins. A failed
+// job is Aborted with the job's output and an ErrorDetail; an image backing
+// off after one is FailedPrecondition with Detail.RetryAfter. Leaving (ctx
+// cancelled) only stops waiting: the job goes on.
+func (c *Client) EnsureImage(ctx context.Context, image string, opts ...EnsureOption) (*pb.EnsureImageResponse, error) {
+	req := &pb.EnsureImageRequest{Image: image}
+	for _, o := range opts {
+		o.applyEnsure(req)
+	}
+	resp := new(pb.EnsureImageResponse)
+	return orNil(resp, c.Invoke(ctx, "EnsureImage", req, resp))
+}
+
+// ListImages returns the images the daemon knows: presence, last job,
+// back-off.
+func (c *Client) ListImages(ctx context.Context) (*pb.ListImagesResponse, error) {
+	resp := new(pb.ListImagesResponse)
+	return orNil(resp, c.Invoke(ctx, "ListImages", &pb.ListImagesRequest{}, resp))
+}
+
+// AcquireLease takes, or renews (the same holder again), a lease that keeps
+// target (an image name or ref) from anything the daemon removes, for ttl
+// (whole seconds, rounded up).
+func (c *Client) AcquireLease(ctx context.Context, target, holder string, ttl time.Duration) (*pb.Lease, error) {
+	resp := new(pb.Lease)
+	req := &pb.AcquireLeaseRequest{Target: target, Holder: holder, TtlSeconds: ttlSeconds(ttl)}
+	return orNil(resp, c.Invoke(ctx, "AcquireLease", req, resp))
+}
+
+// ReleaseLease ends a lease before its TTL; NotFound when there is no such
+// lease (released already, or expired).
+func (c *Client) ReleaseLease(ctx context.Context, id string) (*pb.ReleaseLeaseResponse, error) {
+	resp := new(pb.ReleaseLeaseResponse)
+	return orNil(resp, c.Invoke(ctx, "ReleaseLease", &pb.ReleaseLeaseRequest{Id: id}, resp))
+}
+
+// ListLeases returns the leases held now.
+func (c *Client) ListLeases(ctx context.Context) (*pb.ListLeasesResponse, error) {
+	resp := new(pb.ListLeasesResponse)
+	return orNil(resp, c.Invoke(ctx, "ListLeases", &pb.ListLeasesRequest{}, resp))
+}
+
+// CheckOption is an option of CheckDb.
+type CheckOption interface {
+	applyCheck(*pb.CheckDbRequest)
+}
+
+type checkOption func(*pb.CheckDbRequest)
+
+func (o checkOption) applyCheck(r *pb.CheckDbRequest) { o(r) }
+
+// FullCheck makes CheckDb run PRAGMA integrity_check instead of
+// quick_check.
+func FullCheck() CheckOption {
+	return checkOption(func(r *pb.CheckDbRequest) { r.Mode = pb.CheckDbRequest_FULL })
+}
+
+// WithMaxErrors sets how many problems CheckDb collects at most (default:
+// the daemon's).
+func WithMaxErrors(n uint32) CheckOption {
+	return checkOption(func(r *pb.CheckDbRequest) { r.MaxErrors = n })
+}
+
+// CheckDb checks a SQLite file host-side, read-only: path must be absolute
+// and under the daemon's databases.roots (else PermissionDenied, with
+// Detail.Category "outside_roots").
+func (c *Client) CheckDb(ctx context.Context, path string, opts ...CheckOption) (*pb.CheckDbResponse, error) {
+	req := &pb.CheckDbRequest{Path: path}
+	for _, o := range opts {
+		o.applyCheck(req)
+	}
+	resp := new(pb.CheckDbResponse)
+	return orNil(resp, c.Invoke(ctx, "CheckDb", req, resp))
+}
+
+// ReportOption is an option of ReportDbError.
+type ReportOption interface {
+	applyReport(*pb.ReportDbErrorRequest)
+}
+
+// ClassifyOption is an option of Classify.
+type ClassifyOption interface {
+	applyClassify(*pb.ClassifyRequest)
+}
+
+// RetryOption is an option of ReserveRetrySlot.
+type RetryOption interface {
+	applyRetry(*pb.ReserveRetrySlotRequest)
+}
+
+// SQLiteCodeOption is WithSQLiteCode's option, for ReportDbError and
+// Classify alike.
+type SQLiteCodeOption interface {
+	ReportOption
+	ClassifyOption
+}
+
+// ExitCodeOption is WithExitCode's option, for ReserveRetrySlot and
+// Classify alike.
+type ExitCodeOption interface {
+	RetryOption
+	ClassifyOption
+}
+
+type sqliteCode int32
+
+func (o sqliteCode) applyReport(r *pb.ReportDbErrorRequest) {
+	r.OptionalSqliteCode = &pb.ReportDbErrorRequest_SqliteCode{SqliteCode: int32(o)}
+}
+
+func (o sqliteCode) applyClassify(r *pb.ClassifyRequest) {
+	r.OptionalSqliteCode = &pb.ClassifyRequest_SqliteCode{SqliteCode: int32(o)}
+}
+
+// WithSQLiteCode gives the SQLite result code (primary or extended) the
+// client saw, e.g. 11 (SQLITE_CORRUPT).
+func WithSQLiteCode(code int32) SQLiteCodeOption { return sqliteCode(code) }
+
+type exitCode int32
+
+func (o exitCode) applyRetry(r *pb.ReserveRetrySlotRequest) {
+	r.OptionalExitCode = &pb.ReserveRetrySlotRequest_ExitCode{ExitCode: int32(o)}
+}
+
+func (o exitCode) applyClassify(r *pb.ClassifyRequest) {
+	r.OptionalExitCode = &pb.ClassifyRequest_ExitCode{ExitCode: int32(o)}
+}
+
+// WithExitCode gives the exit code of the process that failed.
+func WithExitCode(code int32) ExitCodeOption { return exitCode(code) }
+
+type reportOption func(*pb.ReportDbErrorRequest)
+
+func (o reportOption) applyReport(r *pb.ReportDbErrorRequest) { o(r) }
+
+// AsSuccess makes ReportDbError report a success (which ends the client's
+// streak) instead of an error; the message may be empty.
+func AsSuccess() ReportOption {
+	return reportOption(func(r *pb.ReportDbErrorRequest) { r.Ok = true })
+}
+
+// ReportDbError reports a SQLite error that clientID (one runner or
+// container) saw on path, and returns what to do: CONTINUE, EXIT_TEMPFAIL
+// (exit 75, to be respawned with a fresh mount: the file is intact) or
+// CORRUPT. Not safe to repeat blindly: each report counts toward the
+// streak.
+func (c *Client) ReportDbError(ctx context.Context, path, clientID, message string, opts ...ReportOption) (*pb.ReportDbErrorResponse, error) {
+	req := &pb.ReportDbErrorRequest{Path: path, ClientId: clientID, Message: message}
+	for _, o := range opts {
+		o.applyReport(req)
+	}
+	resp := new(pb.ReportDbErrorResponse)
+	return orNil(resp, c.Invoke(ctx, "ReportDbError", req, resp))
+}
+
+type retryOption func(*pb.ReserveRetrySlotRequest)
+
+func (o retryOption) applyRetry(r *pb.ReserveRetrySlotRequest) { o(r) }
+
+// WithPolicy names the retry policy (a [retry.policy.NAME] of the daemon's
+// config); default "default".
+func WithPolicy(name string) RetryOption {
+	return retryOption(func(r *pb.ReserveRetrySlotRequest) { r.Policy = name })
+}
+
+// ReserveRetrySlot asks whether the operation key, which failed with
+// lastError, may be retried, and when: GRANTED (wait DelaySeconds),
+// DENIED_PERMANENT (with the classification and remedy), EXHAUSTED or
+// THROTTLED. A grant is durable before it is answered. Not safe to repeat
+// blindly: a repeated request may take a second slot.
+func (c *Client) ReserveRetrySlot(ctx context.Context, key, lastError string, opts ...RetryOption) (*pb.ReserveRetrySlotResponse, error) {
+	req := &pb.ReserveRetrySlotRequest{Key: key, LastError: lastError}
+	for _, o := range opts {
+		o.applyRetry(req)
+	}
+	resp := new(pb.ReserveRetrySlotResponse)
+	return orNil(resp, c.Invoke(ctx, "ReserveRetrySlot", req, resp))
+}
+
+// CompleteAttempt reports how a granted attempt of key ended: attemptErr
+// nil for a success, else the error it failed with. NotFound for an
+// unknown key.
+func (c *Client) CompleteAttempt(ctx context.Context, key string, attemptErr error) (*pb.CompleteAttemptResponse, error) {
+	req := &pb.CompleteAttemptRequest{Key: key, Success: attemptErr == nil}
+	if attemptErr != nil {
+		req.Error = attemptErr.Error()
+	}
+	resp := new(pb.CompleteAttemptResponse)
+	return orNil(resp, c.Invoke(ctx, "CompleteAttempt", req, resp))
+}
+
+// ListRetriesOption is an option of ListRetries.
+type ListRetriesOption interface {
+	applyListRetries(*pb.ListRetriesRequest)
+}
+
+type listRetriesOption func(*pb.ListRetriesRequest)
+
+func (o listRetriesOption) applyListRetries(r *pb.ListRetriesRequest) { o(r) }
+
+// WithState keeps the retry keys in one state: "active", "failed",
+// "exhausted" or "succeeded".
+func WithState(state string) ListRetriesOption {
+	return listRetriesOption(func(r *pb.ListRetriesRequest) { r.State = state })
+}
+
+// WithKeyPrefix keeps the retry keys that begin with prefix.
+func WithKeyPrefix(prefix string) ListRetriesOption {
+	return listRetriesOption(func(r *pb.ListRetriesRequest) { r.KeyPrefix = prefix })
+}
+
+// ListRetries returns the retry keys the daemon tracks.
+func (c *Client) ListRetries(ctx context.Context, opts ...ListRetriesOption) (*pb.ListRetriesResponse, error) {
+	req := &pb.ListRetriesRequest{}
+	for _, o := range opts {
+		o.applyListRetries(req)
+	}
+	resp := new(pb.ListRetriesResponse)
+	return orNil(resp, c.Invoke(ctx, "ListRetries", req, resp))
+}
+
+// ListPolicies returns the retry policies the daemon runs with, by name.
+func (c *Client) ListPolicies(ctx context.Context) (*pb.ListPoliciesResponse, error) {
+	resp := new(pb.ListPoliciesResponse)
+	return orNil(resp, c.Invoke(ctx, "ListPolicies", &pb.ListPoliciesRequest{}, resp))
+}
+
+// ResetRetry (admin) forgets a retry key: its attempts, failure mark and
+// history.
+func (c *Client) ResetRetry(ctx context.Context, key string) (*pb.ResetRetryResponse, error) {
+	resp := new(pb.ResetRetryResponse)
+	return orNil(resp, c.Invoke(ctx, "ResetRetry", &pb.ResetRetryRequest{Key: key}, resp))
+}
+
+// Classify classifies an error message (and the exit code or SQLite code
+// given as options): category, permanent or transient, and a remedy.
+// InvalidArgument when there is nothing to classify.
+func (c *Client) Classify(ctx context.Context, message string, opts ...ClassifyOption) (*pb.ClassifyResponse, error) {
+	req := &pb.ClassifyRequest{Message: message}
+	for _, o := range opts {
+		o.applyClassify(req)
+	}
+	resp := new(pb.ClassifyResponse)
+	return orNil(resp, c.Invoke(ctx, "Classify", req, resp))
+}
+
+// Metrics returns the daemon's counters, gauges and histograms in the
+// Prometheus text format (MetricsResponse.Text).
+func (c *Client) Metrics(ctx context.Context) (*pb.MetricsResponse, error) {
+	resp := new(pb.MetricsResponse)
+	return orNil(resp, c.Invoke(ctx, "Metrics", &pb.MetricsRequest{}, resp))
+}
+
+// Reload (admin) makes the daemon re-read its config file, like SIGHUP; a
+// bad file is InvalidArgument and the running config is kept.
+func (c *Client) Reload(ctx context.Context) (*pb.ReloadResponse, error) {
+	resp := new(pb.ReloadResponse)
+	return orNil(resp, c.Invoke(ctx, "Reload", &pb.ReloadRequest{}, resp))
+}
+
+// PruneOption is an option of Prune.
+type PruneOption interface {
+	applyPrune(*pb.PruneRequest)
+}
+
+type pruneOption func(*pb.PruneRequest)
+
+func (o pruneOption) applyPrune(r *pb.PruneRequest) { o(r) }
+
+// DryRun makes Prune report what it would remove, removing nothing.
+func DryRun() PruneOption { return pruneOption(func(r *pb.PruneRequest) { r.DryRun = true }) }
+
+// Prune (admin) removes the images neither leased, keep_warm, nor asked
+// for within images.prune_unused_after, then (OCI layout) the blobs no ref
+// reaches. It never removes what a lease holds or a verification reads.
+func (c *Client) Prune(ctx context.Context, opts ...PruneOption) (*pb.PruneResponse, error) {
+	req := &pb.PruneRequest{}
+	for _, o := range opts {
+		o.applyPrune(req)
+	}
+	resp := new(pb.PruneResponse)
+	return orNil(resp, c.Invoke(ctx, "Prune", req, resp))
+}
+
+// DebugSleep calls Debug.Sleep: the daemon answers after d (whole
+// milliseconds), without blocking its loop, or ends early with Canceled or
+// DeadlineExceeded. Only daemons with debug_methods = true answer it;
+// others say Unimplemented.
+func (c *Client) DebugSleep(ctx context.Context, d time.Duration) (*pb.SleepResponse, error) {
+	ms := d.Milliseconds()
+	if ms < 0 {
+		ms = 0
+	} else if ms > math.MaxUint32 {
+		ms = math.MaxUint32
+	}
+	resp := new(pb.SleepResponse)
+	return orNil(resp, c.Invoke(ctx, "Debug.Sleep", &pb.SleepRequest{Milliseconds: uint32(ms)}, resp))
+}
+
+// ttlSeconds is d in whole seconds on the wire, rounded up.
+func ttlSeconds(d time.Duration) uint32 {
+	if d <= 0 {
+		return 0
+	}
+	s := (d + time.Second - 1) / time.Second
+	if s > math.MaxUint32 {
+		return math.MaxUint32
+	}
+	return uint32(s)
+}
+
+// orNil returns (resp, nil) on success and (nil, err) on failure.
+func orNil[T any](resp *T, err error) (*T, error) {
+	if err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
