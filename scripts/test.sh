@@ -2,8 +2,10 @@
 # Runs every test on a fresh machine: installs what the tests need, checks
 # the committed generated code is current, builds, and runs the unit,
 # integration, end-to-end and interop tests (all in `swift test`), then the
-# Python client's tests (pytest) and the TypeScript client's (compiled with
-# Debian's tsc, run with node --test), both against the sidecard just built.
+# Python client's tests (pytest), the TypeScript client's (compiled with
+# Debian's tsc, run with node --test) and the Go client's (go vet and
+# go test -race, built offline from Debian's Go sources), all against the
+# sidecard just built.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -19,3 +21,4 @@ swift test --disable-swift-testing "$@"
 # whatever python3 comes first on PATH.
 /usr/bin/python3 -m pytest -q clients/python/tests
 clients/typescript/scripts/test.sh
+clients/go/scripts/test.sh
