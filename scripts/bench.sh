@@ -64,12 +64,22 @@
 #              with 64. Targets: the client adds at most 30 us to loadgen's
 #              p50 sequentially, and reaches ≥ 0.4 of loadgen's calls/s at
 #              depth 64. Skipped without node or tsc.
+#   go         The Go client (clients/go, built with Debian's Go offline:
+#              clients/go/scripts/goenv.sh; the program is clients/go/bench)
+#              next to the C loadgen on the same sidecard, alternating:
+#              Health and EnsureImage of a present image (the command
+#              backend, as for ts), one goroutine calling one call after the
+#              other (pinned like the other 1-connection rows) and 64
+#              goroutines on one Client, next to loadgen with 1 connection at
+#              depth 1 and 64. Targets: the client adds at most 15 us to
+#              loadgen's p50 sequentially, and reaches ≥ 0.6 of loadgen's
+#              calls/s at depth 64. Skipped without go.
 #
 # Environment (defaults in brackets):
 #   BENCH_SECONDS [5]      measured seconds per run (plus BENCH_WARMUP)
 #   BENCH_WARMUP [1]       unmeasured seconds before each run
 #   BENCH_ROUNDS [3]       rounds per scenario; the table shows medians
-#   BENCH_SECTIONS [wire retry databases images docker oci python ts]  sections to run, in order
+#   BENCH_SECTIONS [wire retry databases images docker oci python ts go]  sections to run, in order
 #   BENCH_STRICT [0]       1: exit 1 when a target is not met
 #   BENCH_AGAINST_ECHO [0] 1: skip the Swift build and let a second
 #                          echo_server stand in for sidecard; checks this
@@ -83,6 +93,9 @@
 #   BENCH_OCI_INSPECT_RUNS [100] oci: sequential runs of `skopeo inspect`
 #                          per round (15-25 ms each)
 #   BENCH_OCI_MB [200]     oci: the image's size in MiB, in two layers
+#   BENCH_SIDECARD_DIR []  a folder with release sidecard and sidecarctl
+#                          already built (e.g. another checkout's
+#                          .build/release): used as they are, no Swift build
 #   BENCH_PIN_SEQUENTIAL [1] 1: run 1-connection scenarios with the server
 #                          and loadgen both on CPU 0. On a VM a wake-up on
 #                          the other CPU can cost tens of microseconds, more
@@ -105,7 +118,7 @@ bin="$src/bin"
 seconds=${BENCH_SECONDS:-5}
 warmup=${BENCH_WARMUP:-1}
 rounds=${BENCH_ROUNDS:-3}
-sections=${BENCH_SECTIONS:-wire retry databases images docker oci python ts}
+sections=${BENCH_SECTIONS:-wire retry databases images docker oci python ts go}
 strict=${BENCH_STRICT:-0}
 against_echo=${BENCH_AGAINST_ECHO:-0}
 pin_sequential=${BENCH_PIN_SEQUENTIAL:-1}
@@ -114,6 +127,8 @@ exists_runs=${BENCH_EXISTS_RUNS:-300}
 docker_inspect_runs=${BENCH_DOCKER_INSPECT_RUNS:-100}
 oci_inspect_runs=${BENCH_OCI_INSPECT_RUNS:-100}
 oci_mb=${BENCH_OCI_MB:-200}
+prebuilt=${BENCH_SIDECARD_DIR:-}
+release=${prebuilt:-$root/.build/release}
 
 readonly socket_wait_s=10 # how long a server may take to create its socket
 
@@ -177,10 +192,16 @@ ensure_section_deps() {
 }
 
 build_sidecard() {
+  if [ -n "$prebuilt" ]; then
+    [ -x "$release/sidecard" ] && [ -x "$release/sidecarctl" ] ||
+      die "BENCH_SIDECARD_DIR=$prebuilt has no sidecard and sidecarctl"
+    log "using the sidecard and sidecarctl in $release (BENCH_SIDECARD_DIR)"
+    return
+  fi
   command -v swift >/dev/null || die "swift not found; install a Swift 6 toolchain"
   log "building sidecard and sidecarctl (release)"
   (cd "$root" && swift build -c release --product sidecard && swift build -c release --product sidecarctl) >&2
-  [ -x "$root/.build/release/sidecard" ] || die "no .build/release/sidecard after the build"
+  [ -x "$release/sidecard" ] || die "no .build/release/sidecard after the build"
 }
 
 build_tools() {
@@ -244,7 +265,7 @@ start_echo() { # start_echo SOCKET LOG: echo_server in the background
 # start_sidecard CONFIG SOCKET STATE_DIR LOG: a release sidecard in the
 # background, ready; its pid in started_pid.
 start_sidecard() {
-  "$root/.build/release/sidecard" --config "$1" --socket "$2" --state-dir "$3" \
+  "$release/sidecard" --config "$1" --socket "$2" --state-dir "$3" \
     --log-level warning >"$4" 2>&1 &
   started_pid=$!
   server_pids+=("$started_pid")
@@ -489,7 +510,7 @@ bench_databases() {
       cli+=("$(( (end - start) / 1000 ))")
       touch "$path"
       start=$(now_ns)
-      answer=$("$root/.build/release/sidecarctl" --socket "$daemon_sock" --json check-db "$path") ||
+      answer=$("$release/sidecarctl" --socket "$daemon_sock" --json check-db "$path") ||
         die "CheckDb failed: $answer"
       end=$(now_ns)
       walls+=("$(( (end - start) / 1000 ))")
@@ -781,7 +802,7 @@ TOML
   daemon_pid=$started_pid
 
   # The one build, through the daemon: it proves the config and the backend.
-  out=$("$root/.build/release/sidecarctl" --socket "$daemon_sock" --json ensure-image agent) ||
+  out=$("$release/sidecarctl" --socket "$daemon_sock" --json ensure-image agent) ||
     die "building $docker_ref through sidecard failed: $out"
   [[ $out =~ \"outcome\"[[:space:]]*:[[:space:]]*\"BUILT\" ]] ||
     die "the first EnsureImage of a missing image answered: $out"
@@ -954,7 +975,7 @@ PY
 ensure_image_ms() {
   local start end answer
   start=$(now_ns)
-  answer=$("$root/.build/release/sidecarctl" --socket "$1" --json ensure-image big) ||
+  answer=$("$release/sidecarctl" --socket "$1" --json ensure-image big) ||
     die "sidecarctl ensure-image big failed: $answer"
   end=$(now_ns)
   [[ $answer =~ \"outcome\"[[:space:]]*:[[:space:]]*\"$2\" ]] || die "ensure-image big answered, not $2: $answer"
@@ -1313,6 +1334,99 @@ bench_ts() {
   for method in Health EnsureImage; do
     LOADGEN_IMAGE=agent ts_compare "$method, 1 conn, sequential" "$method" 1
     LOADGEN_IMAGE=agent ts_compare "$method, 1 conn, 64 in flight" "$method" 64
+  done
+  stop_server "$daemon_pid"
+}
+
+# ---- go --------------------------------------------------------------------
+
+# run_go SOCKET METHOD DEPTH [CPU]: clients/go/bench's one line (loadgen's
+# format); with CPU, it runs on that CPU only (and so GOMAXPROCS is 1).
+run_go() {
+  local out pin=()
+  [ -z "${4:-}" ] || pin=(taskset -c "$4")
+  if ! out=$("${pin[@]}" "$go_bench" --socket "$1" --method "$2" --depth "$3" \
+               --seconds "$seconds" --warmup "$warmup"); then
+    tail -n 20 "$daemon_log" >&2 || true
+    die "the Go client failed against $1 ($2, depth $3; sidecard's log above)"
+  fi
+  echo "$out"
+}
+
+# go_compare LABEL METHOD DEPTH: loadgen (1 connection, DEPTH in flight) and
+# the Go client (one Client, DEPTH goroutines), rounds times, alternating
+# which goes first; prints a row. Depth 1 is pinned with the daemon
+# (BENCH_PIN_SEQUENTIAL) and held to the p50 target, depth 64 to the
+# calls/s ratio.
+go_compare() {
+  local label=$1 method=$2 depth=$3 cpu="" round who line order
+  local l_rate=() l_p50=() l_p99=() g_rate=() g_p50=() g_p99=()
+  [ "$pin_sequential" = 1 ] && [ "$depth" = 1 ] && cpu=0
+  for round in $(seq "$rounds"); do
+    if [ $((round % 2)) = 1 ]; then order="loadgen go"; else order="go loadgen"; fi
+    for who in $order; do
+      [ -z "$cpu" ] || pin_server "$daemon_pid" "$cpu"
+      if [ "$who" = loadgen ]; then
+        line=$(run_loadgen "$daemon_sock" "$method" 1 "$depth" "$cpu")
+        l_rate+=("$(field calls_per_s "$line")"); l_p50+=("$(field p50_us "$line")"); l_p99+=("$(field p99_us "$line")")
+      else
+        line=$(run_go "$daemon_sock" "$method" "$depth" "$cpu")
+        g_rate+=("$(field calls_per_s "$line")"); g_p50+=("$(field p50_us "$line")"); g_p99+=("$(field p99_us "$line")")
+      fi
+      [ -z "$cpu" ] || pin_server "$daemon_pid" "$all_cpus"
+      log "go: $label, round $round/$rounds, $who: $line"
+    done
+  done
+  local lr lp gr gp ratio added verdict
+  lr=$(median "${l_rate[@]}"); lp=$(median "${l_p50[@]}")
+  gr=$(median "${g_rate[@]}"); gp=$(median "${g_p50[@]}")
+  ratio=$(awk -v a="$gr" -v b="$lr" 'BEGIN { printf "%.2f", a / b }')
+  added=$(awk -v a="$gp" -v b="$lp" 'BEGIN { printf "%.1f", a - b }')
+  if [ "$depth" = 1 ]; then
+    if awk -v x="$added" 'BEGIN { exit !(x <= 15) }'; then verdict="p50 +≤ 15 us: met"
+    else verdict="p50 +≤ 15 us: **not met**"; targets_missed=$((targets_missed + 1)); fi
+  else
+    if awk -v r="$ratio" 'BEGIN { exit !(r >= 0.6) }'; then verdict="≥ 0.6: met"
+    else verdict="≥ 0.6: **not met**"; targets_missed=$((targets_missed + 1)); fi
+  fi
+  printf '| %s%s | %.0f | %.1f | %.1f | %.0f | %.1f | %.1f | %s | %s | %s |\n' "$label" "${cpu:+, pinned}" \
+    "$lr" "$lp" "$(median "${l_p99[@]}")" "$gr" "$gp" "$(median "${g_p99[@]}")" "$ratio" "$added" "$verdict"
+}
+
+# The Go client next to the C loadgen on the same daemon: what the client
+# (goroutines, the runtime's poller, protobuf-go) adds per call.
+bench_go() {
+  echo
+  if [ "$against_echo" = 1 ]; then
+    echo "### go: skipped (BENCH_AGAINST_ECHO=1: there is no sidecard to ask)"
+    return
+  fi
+  if ! command -v go >/dev/null; then
+    echo "### go: skipped (needs go: scripts/install-deps.sh test)"
+    return
+  fi
+  local fixture="$root/Tests/Fixtures/image_store.sh" dir="$tmp/go" out method go_bench="$tmp/go/bench"
+  local daemon_sock="$tmp/go/sidecar.sock" daemon_log="$tmp/go/sidecard.log" daemon_pid
+  local loadgen_flags=(--check-replies)
+  mkdir -p "$dir"
+  # shellcheck source=../clients/go/scripts/goenv.sh
+  (source "$root/clients/go/scripts/goenv.sh" && cd "$root/clients/go" && go build -o "$go_bench" ./bench) >&2 ||
+    die "go build of clients/go/bench failed"
+  images_setup "$dir" "\"$fixture\", \"build\", \"$dir/store\", \"agent\""
+  touch "$dir/store/agent"
+  start_sidecard "$dir/sidecar.toml" "$daemon_sock" "$dir/state" "$daemon_log"
+  daemon_pid=$started_pid
+  out=$(LOADGEN_IMAGE=agent "$bin/loadgen" --socket "$daemon_sock" --method EnsureImage --once) ||
+    die "the first EnsureImage failed (above)"
+  [[ $out == *" outcome=PRESENT "* ]] || die "EnsureImage of a present image answered: $out"
+
+  echo "### go: the Go client ($(go version | awk '{ print $3 }')) next to the C loadgen, same daemon, one connection (targets: p50 + ≤ 15 us sequential, ≥ 0.6 of loadgen's calls/s at depth 64)"
+  echo
+  echo "| scenario | loadgen calls/s | p50 us | p99 us | Go calls/s | p50 us | p99 us | Go ÷ loadgen calls/s | Go p50 − loadgen p50, us | target |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+  for method in Health EnsureImage; do
+    LOADGEN_IMAGE=agent go_compare "$method, 1 conn, sequential" "$method" 1
+    LOADGEN_IMAGE=agent go_compare "$method, 1 conn, 64 goroutines" "$method" 64
   done
   stop_server "$daemon_pid"
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+
+	"github.com/sidecar-dev/sidecar/clients/go/sidecarpb"
 )
 
 // DefaultClientName is what a Client says in its HELLO unless
@@ -258,9 +260,19 @@ func wireTimeout(ctx context.Context) uint32 {
 }
 
 // Invoke calls a unary method by its wire name ("Health", "Debug.Sleep",
-// ...) with req, and fills resp with the answer: the way to call a method
-// this package has no wrapper for. Errors are as for every method.
+// ...) with req, and fills resp with the answer (after resetting it): the
+// way to call a method this package has no wrapper for. Errors are as for
+// every method.
 func (c *Client) Invoke(ctx context.Context, method string, req, resp proto.Message) error {
+	return c.invoke(ctx, method, req, resp, false)
+}
+
+// unmarshalFresh decodes into a message nobody has used yet: no Reset.
+var unmarshalFresh = proto.UnmarshalOptions{Merge: true}
+
+// invoke is Invoke; req nil sends an empty request (all fields default),
+// and fresh says resp is new, so it needs no Reset.
+func (c *Client) invoke(ctx context.Context, method string, req, resp proto.Message, fresh bool) error {
 	if err := ctx.Err(); err != nil {
 		return contextError(err, method+" was not sent")
 	}
@@ -271,10 +283,13 @@ func (c *Client) Invoke(ctx context.Context, method string, req, resp proto.Mess
 			putCall(cl)
 			return err
 		}
-		cl.buf, err = proto.MarshalOptions{}.MarshalAppend(cl.buf[:0], req)
-		if err != nil {
-			putCall(cl)
-			return &Error{Code: InvalidArgument, Message: "cannot encode the " + method + " request: " + err.Error(), cause: err}
+		cl.buf = cl.buf[:0]
+		if req != nil {
+			marshal := proto.MarshalOptions{}
+			if cl.buf, err = marshal.MarshalAppend(cl.buf, req); err != nil {
+				putCall(cl)
+				return &Error{Code: InvalidArgument, Message: "cannot encode the " + method + " request: " + err.Error(), cause: err}
+			}
 		}
 		if err := cn.start(cl, method, wireTimeout(ctx), cl.buf); err != nil {
 			if err == errNotSent && attempt < sendAttempts {
@@ -286,20 +301,24 @@ func (c *Client) Invoke(ctx context.Context, method string, req, resp proto.Mess
 			}
 			return err
 		}
-		select {
-		case <-cl.done:
-		case <-ctx.Done():
-			if cn.abandon(cl) {
-				putCall(cl)
-				return contextError(ctx.Err(), method)
+		if done := ctx.Done(); done == nil {
+			<-cl.done
+		} else {
+			select {
+			case <-cl.done:
+			case <-done:
+				if cn.abandon(cl) {
+					putCall(cl)
+					return contextError(ctx.Err(), method)
+				}
+				<-cl.done // answered meanwhile: take the answer
 			}
-			<-cl.done // answered meanwhile: take the answer
 		}
 		if cl.err == errNotSent && attempt < sendAttempts {
 			cl.err = nil
 			continue
 		}
-		err = c.result(cl, method, resp)
+		err = c.result(cl, method, resp, fresh)
 		putCall(cl)
 		return err
 	}
@@ -310,7 +329,7 @@ func (c *Client) notSentError(method string) *Error {
 }
 
 // result decodes a completed call's answer into resp.
-func (c *Client) result(cl *call, method string, resp proto.Message) error {
+func (c *Client) result(cl *call, method string, resp proto.Message, fresh bool) error {
 	if cl.err != nil {
 		if cl.err == errNotSent {
 			return c.notSentError(method)
@@ -320,7 +339,17 @@ func (c *Client) result(cl *call, method string, resp proto.Message) error {
 	if cl.status != 0 {
 		return replyError(cl.status, cl.message, cl.buf)
 	}
-	if err := proto.Unmarshal(cl.buf, resp); err != nil {
+	if h, ok := resp.(*sidecarpb.HealthResponse); ok && fresh {
+		if decodeHealthResponse(cl.buf, h) {
+			return nil
+		}
+		proto.Reset(h) // what it read so far; protobuf-go reads it all
+	}
+	unmarshal := proto.UnmarshalOptions{}
+	if fresh {
+		unmarshal = unmarshalFresh
+	}
+	if err := unmarshal.Unmarshal(cl.buf, resp); err != nil {
 		return &Error{Code: Internal, Message: "the daemon's " + method + " answer cannot be decoded: " + err.Error(), cause: err}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -84,6 +85,7 @@ const (
 	defaultMaxMessageBytes = 4 << 20
 	defaultMaxInflight     = 256
 	readBufferBytes        = 64 << 10
+	maxWriteYields         = 4 // how often the writer waits for more frames
 )
 
 func newConn(nc net.Conn, socketName, clientName string) (*conn, error) {
@@ -206,6 +208,21 @@ func (c *conn) failLocked(err *Error) {
 func (c *conn) writeLoop() {
 	for range c.wake {
 		c.mu.Lock()
+		// Other calls in flight: let the goroutines that are ready to run
+		// (callers the reader just answered) queue their next calls first,
+		// so that one write(2) carries them all, for as long as they do.
+		// The doorbell made this goroutine the next to run, ahead of them,
+		// which would write one frame at a time. A lone call is written at
+		// once.
+		for yields := 0; yields < maxWriteYields && len(c.pending) > 1; yields++ {
+			queued := len(c.out)
+			c.mu.Unlock()
+			runtime.Gosched()
+			c.mu.Lock()
+			if len(c.out) == queued {
+				break
+			}
+		}
 		if c.err != nil {
 			c.mu.Unlock()
 			return

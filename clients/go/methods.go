@@ -18,7 +18,7 @@ import (
 // Health returns the daemon's liveness and load.
 func (c *Client) Health(ctx context.Context) (*pb.HealthResponse, error) {
 	resp := new(pb.HealthResponse)
-	return orNil(resp, c.Invoke(ctx, "Health", &pb.HealthRequest{}, resp))
+	return orNil(resp, c.invoke(ctx, "Health", nil, resp, true))
 }
 
 // EnsureOption is an option of EnsureImage.
@@ -54,14 +54,14 @@ func (c *Client) EnsureImage(ctx context.Context, image string, opts ...EnsureOp
 		o.applyEnsure(req)
 	}
 	resp := new(pb.EnsureImageResponse)
-	return orNil(resp, c.Invoke(ctx, "EnsureImage", req, resp))
+	return orNil(resp, c.invoke(ctx, "EnsureImage", req, resp, true))
 }
 
 // ListImages returns the images the daemon knows: presence, last job,
 // back-off.
 func (c *Client) ListImages(ctx context.Context) (*pb.ListImagesResponse, error) {
 	resp := new(pb.ListImagesResponse)
-	return orNil(resp, c.Invoke(ctx, "ListImages", &pb.ListImagesRequest{}, resp))
+	return orNil(resp, c.invoke(ctx, "ListImages", nil, resp, true))
 }
 
 // AcquireLease takes, or renews (the same holder again), a lease that keeps
@@ -70,20 +70,20 @@ func (c *Client) ListImages(ctx context.Context) (*pb.ListImagesResponse, error)
 func (c *Client) AcquireLease(ctx context.Context, target, holder string, ttl time.Duration) (*pb.Lease, error) {
 	resp := new(pb.Lease)
 	req := &pb.AcquireLeaseRequest{Target: target, Holder: holder, TtlSeconds: ttlSeconds(ttl)}
-	return orNil(resp, c.Invoke(ctx, "AcquireLease", req, resp))
+	return orNil(resp, c.invoke(ctx, "AcquireLease", req, resp, true))
 }
 
 // ReleaseLease ends a lease before its TTL; NotFound when there is no such
 // lease (released already, or expired).
 func (c *Client) ReleaseLease(ctx context.Context, id string) (*pb.ReleaseLeaseResponse, error) {
 	resp := new(pb.ReleaseLeaseResponse)
-	return orNil(resp, c.Invoke(ctx, "ReleaseLease", &pb.ReleaseLeaseRequest{Id: id}, resp))
+	return orNil(resp, c.invoke(ctx, "ReleaseLease", &pb.ReleaseLeaseRequest{Id: id}, resp, true))
 }
 
 // ListLeases returns the leases held now.
 func (c *Client) ListLeases(ctx context.Context) (*pb.ListLeasesResponse, error) {
 	resp := new(pb.ListLeasesResponse)
-	return orNil(resp, c.Invoke(ctx, "ListLeases", &pb.ListLeasesRequest{}, resp))
+	return orNil(resp, c.invoke(ctx, "ListLeases", nil, resp, true))
 }
 
 // CheckOption is an option of CheckDb.
@@ -116,7 +116,7 @@ func (c *Client) CheckDb(ctx context.Context, path string, opts ...CheckOption) 
 		o.applyCheck(req)
 	}
 	resp := new(pb.CheckDbResponse)
-	return orNil(resp, c.Invoke(ctx, "CheckDb", req, resp))
+	return orNil(resp, c.invoke(ctx, "CheckDb", req, resp, true))
 }
 
 // ReportOption is an option of ReportDbError.
@@ -196,7 +196,7 @@ func (c *Client) ReportDbError(ctx context.Context, path, clientID, message stri
 		o.applyReport(req)
 	}
 	resp := new(pb.ReportDbErrorResponse)
-	return orNil(resp, c.Invoke(ctx, "ReportDbError", req, resp))
+	return orNil(resp, c.invoke(ctx, "ReportDbError", req, resp, true))
 }
 
 type retryOption func(*pb.ReserveRetrySlotRequest)
@@ -220,7 +220,7 @@ func (c *Client) ReserveRetrySlot(ctx context.Context, key, lastError string, op
 		o.applyRetry(req)
 	}
 	resp := new(pb.ReserveRetrySlotResponse)
-	return orNil(resp, c.Invoke(ctx, "ReserveRetrySlot", req, resp))
+	return orNil(resp, c.invoke(ctx, "ReserveRetrySlot", req, resp, true))
 }
 
 // CompleteAttempt reports how a granted attempt of key ended: attemptErr
@@ -232,7 +232,7 @@ func (c *Client) CompleteAttempt(ctx context.Context, key string, attemptErr err
 		req.Error = attemptErr.Error()
 	}
 	resp := new(pb.CompleteAttemptResponse)
-	return orNil(resp, c.Invoke(ctx, "CompleteAttempt", req, resp))
+	return orNil(resp, c.invoke(ctx, "CompleteAttempt", req, resp, true))
 }
 
 // ListRetriesOption is an option of ListRetries.
@@ -262,20 +262,20 @@ func (c *Client) ListRetries(ctx context.Context, opts ...ListRetriesOption) (*p
 		o.applyListRetries(req)
 	}
 	resp := new(pb.ListRetriesResponse)
-	return orNil(resp, c.Invoke(ctx, "ListRetries", req, resp))
+	return orNil(resp, c.invoke(ctx, "ListRetries", req, resp, true))
 }
 
 // ListPolicies returns the retry policies the daemon runs with, by name.
 func (c *Client) ListPolicies(ctx context.Context) (*pb.ListPoliciesResponse, error) {
 	resp := new(pb.ListPoliciesResponse)
-	return orNil(resp, c.Invoke(ctx, "ListPolicies", &pb.ListPoliciesRequest{}, resp))
+	return orNil(resp, c.invoke(ctx, "ListPolicies", nil, resp, true))
 }
 
 // ResetRetry (admin) forgets a retry key: its attempts, failure mark and
 // history.
 func (c *Client) ResetRetry(ctx context.Context, key string) (*pb.ResetRetryResponse, error) {
 	resp := new(pb.ResetRetryResponse)
-	return orNil(resp, c.Invoke(ctx, "ResetRetry", &pb.ResetRetryRequest{Key: key}, resp))
+	return orNil(resp, c.invoke(ctx, "ResetRetry", &pb.ResetRetryRequest{Key: key}, resp, true))
 }
 
 // Classify classifies an error message (and the exit code or SQLite code
@@ -287,21 +287,21 @@ func (c *Client) Classify(ctx context.Context, message string, opts ...ClassifyO
 		o.applyClassify(req)
 	}
 	resp := new(pb.ClassifyResponse)
-	return orNil(resp, c.Invoke(ctx, "Classify", req, resp))
+	return orNil(resp, c.invoke(ctx, "Classify", req, resp, true))
 }
 
 // Metrics returns the daemon's counters, gauges and histograms in the
 // Prometheus text format (MetricsResponse.Text).
 func (c *Client) Metrics(ctx context.Context) (*pb.MetricsResponse, error) {
 	resp := new(pb.MetricsResponse)
-	return orNil(resp, c.Invoke(ctx, "Metrics", &pb.MetricsRequest{}, resp))
+	return orNil(resp, c.invoke(ctx, "Metrics", nil, resp, true))
 }
 
 // Reload (admin) makes the daemon re-read its config file, like SIGHUP; a
 // bad file is InvalidArgument and the running config is kept.
 func (c *Client) Reload(ctx context.Context) (*pb.ReloadResponse, error) {
 	resp := new(pb.ReloadResponse)
-	return orNil(resp, c.Invoke(ctx, "Reload", &pb.ReloadRequest{}, resp))
+	return orNil(resp, c.invoke(ctx, "Reload", nil, resp, true))
 }
 
 // PruneOption is an option of Prune.
@@ -325,7 +325,7 @@ func (c *Client) Prune(ctx context.Context, opts ...PruneOption) (*pb.PruneRespo
 		o.applyPrune(req)
 	}
 	resp := new(pb.PruneResponse)
-	return orNil(resp, c.Invoke(ctx, "Prune", req, resp))
+	return orNil(resp, c.invoke(ctx, "Prune", req, resp, true))
 }
 
 // DebugSleep calls Debug.Sleep: the daemon answers after d (whole
@@ -340,7 +340,7 @@ func (c *Client) DebugSleep(ctx context.Context, d time.Duration) (*pb.SleepResp
 		ms = math.MaxUint32
 	}
 	resp := new(pb.SleepResponse)
-	return orNil(resp, c.Invoke(ctx, "Debug.Sleep", &pb.SleepRequest{Milliseconds: uint32(ms)}, resp))
+	return orNil(resp, c.invoke(ctx, "Debug.Sleep", &pb.SleepRequest{Milliseconds: uint32(ms)}, resp, true))
 }
 
 // ttlSeconds is d in whole seconds on the wire, rounded up.
