@@ -80,6 +80,8 @@ enum ConfigSchema {
         if let value = try section.duration("presence_ttl") { images.presenceTTLSeconds = value }
         if let value = try section.duration("prune_unused_after", allowZero: true) { images.pruneUnusedAfterSeconds = value }
         if let value = try section.duration("prune_every", allowZero: true) { images.pruneEverySeconds = value }
+        if let value = try section.duration("scrub_every", allowZero: true) { images.scrubEverySeconds = value }
+        if let value = try section.int("scrub_mb_per_second", in: 1...100_000) { images.scrubMegabytesPerSecond = value }
         if let value = try section.strings("insecure_registries") { images.insecureRegistries = value }
         if let command = try section.section("command") {
             if let argv = try command.strings("exists") { images.command.exists = argv }

@@ -59,6 +59,12 @@ public struct DaemonConfig: Sendable, Equatable {
         /// How often the daemon prunes on its own; 0 never (an operator runs
         /// `sidecarctl prune`).
         public var pruneEverySeconds = 0.0
+        /// How often the daemon re-hashes every blob of every present image
+        /// (damage beneath the file system raises no event); 0 never.
+        public var scrubEverySeconds = 86400.0
+        /// The scrub's pace, in MB (10^6 bytes) per second, so it does not
+        /// crowd out the host's own disk reads.
+        public var scrubMegabytesPerSecond = 50
         public var insecureRegistries: [String] = []
         public var command = CommandTemplates()
         public var images: [ImageSpec] = []

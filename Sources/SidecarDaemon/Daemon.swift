@@ -80,7 +80,7 @@ public enum Daemon {
             for service in services { service.configure(config) }
         }
         server.router.install(ServiceRoutes.table(
-            status: DaemonStatus(server: server), reloader: reloader, retries: retries, databases: databases, images: images))
+            status: DaemonStatus(server: server, images: images), reloader: reloader, retries: retries, databases: databases, images: images))
         let lagProbe = try LoopLagProbe(loop: loop)
         server.lagProbe = lagProbe
         try server.start(socketPath: config.socket, mode: config.socketMode, inheritedDescriptor: activated)

@@ -19,6 +19,9 @@ final class ImageService: DaemonService {
     private let timer: LoopTimer
     private var pruning = false
     private var lastPruneNanoseconds = EventLoop.monotonicNanoseconds()
+    private var lastScrubNanoseconds = EventLoop.monotonicNanoseconds()
+    /// For the metrics: when the last scrub ended, and what it found.
+    private(set) var lastScrub: (endUnixSeconds: Double, report: ScrubReport)?
 
     init(loop: EventLoop, context: DaemonContext) throws {
         self.context = context
@@ -59,6 +62,7 @@ final class ImageService: DaemonService {
             leases.sweep()
             coordinator.tick()
             pruneIfDue()
+            scrubIfDue()
         }
         timer.unref()
     }
@@ -74,6 +78,37 @@ final class ImageService: DaemonService {
             pruning = false
             context.logger.info(
                 "scheduled prune: removed \(report.removed.count) (\(report.bytesFreed) bytes), kept \(report.keptLeased.count) leased")
+        }
+    }
+
+    /// `images.scrub_every`, counted from the last scrub's start (or the
+    /// daemon's), on backends that can.
+    private func scrubIfDue() {
+        let every = context.config.images.scrubEverySeconds
+        let now = EventLoop.monotonicNanoseconds()
+        guard every > 0, backend.canScrub, Double(now - lastScrubNanoseconds) / 1e9 >= every else { return }
+        scrub(by: "the schedule (images.scrub_every)") { _ in }
+    }
+
+    var presenceTracking: String { coordinator.presenceTracking }
+
+    /// Runs a scrub (or joins the one running), logs and counts it.
+    func scrub(by who: String, _ done: @escaping (Result<ScrubReport, SidecarError>) -> Void) {
+        lastScrubNanoseconds = EventLoop.monotonicNanoseconds()
+        context.logger.info("scrub started by \(who)")
+        coordinator.scrub { [context, weak self] result in
+            switch result {
+            case .success(let report):
+                self?.lastScrub = (Double(WallClock.unixMilliseconds()) / 1000, report)
+                context.metrics.increment(.imageScrubs, label: report.damaged.isEmpty ? "clean" : "damaged")
+                for finding in report.damaged {
+                    context.logger.warning("scrub: \(finding.ref) was damaged (\(finding.damage)); repair: \(finding.repair)")
+                }
+            case .failure(let error):
+                context.metrics.increment(.imageScrubs, label: "failed")
+                context.logger.warning("scrub: \(error.message)")
+            }
+            done(result)
         }
     }
 

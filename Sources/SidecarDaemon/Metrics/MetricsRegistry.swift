@@ -70,6 +70,8 @@ final class MetricsRegistry {
         var loopLagMaxSeconds: Double
         var uptimeSeconds: Double
         var version: String
+        /// The last scrub's end (Unix seconds) and report, once one ran.
+        var lastScrub: (endUnixSeconds: Double, report: ScrubReport)?
     }
 
     func render(_ gauges: Gauges) -> String {
@@ -84,6 +86,12 @@ final class MetricsRegistry {
         gauge(&out, "sidecar_watchers", "Watch streams open now.", Double(gauges.watchers))
         gauge(&out, "sidecar_loop_lag_seconds", "How late the loop woke for its last tick.", gauges.loopLagSeconds)
         gauge(&out, "sidecar_loop_lag_max_seconds", "The largest loop lag over the last minute.", gauges.loopLagMaxSeconds)
+        if let (end, report) = gauges.lastScrub {
+            gauge(&out, "sidecar_image_scrub_last_end_timestamp_seconds", "When the last scrub of the images' blobs ended.", end)
+            gauge(&out, "sidecar_image_scrub_last_bytes", "Bytes the last scrub hashed.", Double(report.bytes))
+            gauge(&out, "sidecar_image_scrub_last_duration_seconds", "How long the last scrub took.", report.seconds)
+            gauge(&out, "sidecar_image_scrub_last_damaged_images", "Images the last scrub found damaged.", Double(report.damaged.count))
+        }
 
         let bySlot = methodNames.indices.sorted { methodNames[$0] < methodNames[$1] }
         line("# HELP sidecar_calls_total Calls answered, by method and status code.")
