@@ -50,6 +50,9 @@ public final class FileWatcher {
     }
 
     private let descriptor: Int32
+    private let loop: EventLoop
+    /// The loop's input count when the queue was last read.
+    private var inputsAtLastRead: UInt64
     private let poll: LoopPoll
     private let onEvents: ([Event]) -> Void
     private let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
@@ -71,7 +74,9 @@ public final class FileWatcher {
             throw error
         }
         self.onEvents = onEvents
-        poll.start(.readable) { [unowned self] _ in deliverPending() }
+        self.loop = loop
+        inputsAtLastRead = loop.inputs
+        poll.start(.readable) { [unowned self] _ in readQueue() }
     }
 
     deinit {
@@ -92,10 +97,20 @@ public final class FileWatcher {
         _ = inotify_rm_watch(descriptor, watch.descriptor)
     }
 
-    /// Reads what the kernel has queued and delivers it now (a read that
-    /// finds nothing costs one system call).
+    /// Delivers now what the kernel has queued, as far as anyone on the
+    /// loop can have asked about: the queue is read only when a stream read
+    /// or a pool job completed since it last was. A request being handled
+    /// was read before that last read of the queue, so every change made
+    /// before the request was sent has been delivered; this spares a system
+    /// call per request when many arrive in one read.
     public func deliverPending() {
+        guard loop.inputs != inputsAtLastRead else { return }
+        readQueue()
+    }
+
+    private func readQueue() {
         guard !closed else { return }
+        inputsAtLastRead = loop.inputs
         var events: [Event] = []
         while true {
             let count = read(descriptor, buffer.baseAddress, buffer.count)

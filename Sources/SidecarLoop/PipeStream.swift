@@ -36,6 +36,7 @@ public final class PipeStream {
                 loop.readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(loop.readBuffer.count))
         }, { client, count, buffer in
             let owner = HandleLifetime.owner(PipeStream.self, of: UnsafeMutableRawPointer(client))
+            EventLoop.owner(of: client!.pointee.loop).inputs &+= 1
             if count > 0 {
                 owner.onRead?(UnsafeRawBufferPointer(start: buffer!.pointee.base, count: count))
             } else if count < 0 {
