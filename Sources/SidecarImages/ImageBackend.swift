@@ -13,7 +13,7 @@ public enum ImagePresence: Sendable, Equatable {
 }
 
 /// The two ways a job makes an image.
-public enum ImageJobKind: String, Sendable, Equatable {
+public enum ImageJobKind: String, Sendable, Equatable, CaseIterable {
     case build
     case pull
 }

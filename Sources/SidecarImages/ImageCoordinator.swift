@@ -79,6 +79,11 @@ public final class ImageCoordinator {
         return token
     }
 
+    /// Jobs running and jobs waiting for a slot, by kind (for the metrics).
+    public func jobCounts(_ kind: ImageJobKind) -> (running: Int, queued: Int) {
+        (queues.running[kind, default: 0], queues.queuedCount(kind))
+    }
+
     /// The caller behind `token` no longer wants its answer; its job goes on.
     public func leave(_ token: UInt64) {
         waiterJobs.removeValue(forKey: token)?.remove(token)
@@ -244,8 +249,10 @@ public final class ImageCoordinator {
         entry.lastError = error
         entry.lastJobOutcome = "FAILED"
         entry.lastJobEndUnixMilliseconds = clock.unixMilliseconds
+        let seconds = clock.monotonicSeconds - (job.startedAt ?? job.createdAt)
         emit("image.job.failed", entry, "\(kind.rawValue) of \(entry.spec.ref) failed: \(failure.message)", [
             "kind": kind.rawValue, "category": error.detail?.category ?? "", "backoff_seconds": "\(Int(backoff.rounded(.up)))",
+            "seconds": String(format: "%.3f", seconds),
             "failures": "\(entry.consecutiveFailures)", "waiters": "\(job.waiters.count)",
         ])
         finish(job, .failure(error))

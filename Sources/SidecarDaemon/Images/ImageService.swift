@@ -38,6 +38,9 @@ final class ImageService: DaemonService {
             context.events.publish(topic: event.topic, subject: event.subject, message: event.message, attributes: event.attributes)
             if event.topic.hasPrefix("image.job.") {
                 context.metrics.increment(.imageJobs, label: String(event.topic.dropFirst("image.job.".count)))
+                if event.topic != "image.job.started", let kind = event.attributes["kind"], let seconds = event.attributes["seconds"].flatMap(Double.init) {
+                    context.metrics.observeImageJob(kind: kind, seconds: seconds)
+                }
             }
             if event.topic == "image.job.failed" || event.topic == "image.prune_failed" {
                 context.logger.warning("\(event.subject): \(event.message)")
@@ -91,6 +94,8 @@ final class ImageService: DaemonService {
     }
 
     var presenceTracking: String { coordinator.presenceTracking }
+
+    func jobCounts(_ kind: ImageJobKind) -> (running: Int, queued: Int) { coordinator.jobCounts(kind) }
 
     /// Runs a scrub (or joins the one running), logs and counts it.
     func scrub(by who: String, _ done: @escaping (Result<ScrubReport, SidecarError>) -> Void) {
