@@ -19,10 +19,11 @@ if [ "${1:-}" = test ]; then
   # backend's pulls and the registry its tests pull from; curl: probes;
   # python3-pytest, -venv, -setuptools, -wheel: the Python client's tests;
   # nodejs and node-typescript (tsc): the TypeScript client's tests;
+  # prometheus (with promtool): scrapes the metrics endpoint in its tests;
   # golang-go, golang-google-protobuf-dev (the sources clients/go builds
   # on, through a file GOPROXY) and protoc-gen-go: the Go client, its
   # generated code and its tests.
-  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf python3-pytest python3-venv python3-setuptools python3-wheel gcc podman skopeo docker-registry curl nodejs node-typescript golang-go golang-google-protobuf-dev protoc-gen-go)
+  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf python3-pytest python3-venv python3-setuptools python3-wheel gcc podman skopeo docker-registry curl nodejs node-typescript prometheus golang-go golang-google-protobuf-dev protoc-gen-go)
 fi
 
 missing=()

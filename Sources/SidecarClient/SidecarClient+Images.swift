@@ -28,4 +28,10 @@ extension SidecarClient {
     public func prune(dryRun: Bool = false, timeout: Duration? = nil) async throws -> PruneReport {
         try await call(SidecarMethods.prune, PruneRequest(dryRun: dryRun), timeout: timeout).report
     }
+
+    /// Admin: re-hashes every blob of every present image (OCI layout) and
+    /// repairs what it finds damaged; answers when that is done.
+    public func scrub(timeout: Duration? = nil) async throws -> ScrubReport {
+        try await call(SidecarMethods.scrub, ScrubRequest(), timeout: timeout).report
+    }
 }

@@ -24,6 +24,15 @@ enum ConfigSchema {
             if let value = try leases.int("max", in: 1...10_000_000) { config.leases.max = value }
             try leases.rejectUnknownKeys()
         }
+        if let metrics = try root.section("metrics") {
+            if let text = try metrics.string("listen") {
+                guard let address = DaemonConfig.ListenAddress(parsing: text) else {
+                    throw metrics.error("listen", "must be a numeric address and port like \"127.0.0.1:9464\" or \"[::1]:9464\", got \"\(text)\"")
+                }
+                config.metrics.listen = address
+            }
+            try metrics.rejectUnknownKeys()
+        }
         if let classify = try root.section("classify") {
             config.classifyRules = try classify.sections("rule").enumerated().map(readRule)
             try classify.rejectUnknownKeys()
@@ -80,6 +89,8 @@ enum ConfigSchema {
         if let value = try section.duration("presence_ttl") { images.presenceTTLSeconds = value }
         if let value = try section.duration("prune_unused_after", allowZero: true) { images.pruneUnusedAfterSeconds = value }
         if let value = try section.duration("prune_every", allowZero: true) { images.pruneEverySeconds = value }
+        if let value = try section.duration("scrub_every", allowZero: true) { images.scrubEverySeconds = value }
+        if let value = try section.int("scrub_mb_per_second", in: 1...100_000) { images.scrubMegabytesPerSecond = value }
         if let value = try section.strings("insecure_registries") { images.insecureRegistries = value }
         if let command = try section.section("command") {
             if let argv = try command.strings("exists") { images.command.exists = argv }

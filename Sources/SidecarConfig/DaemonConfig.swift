@@ -18,6 +18,7 @@ public struct DaemonConfig: Sendable, Equatable {
     public var databases = DatabasesConfig()
     public var retry = RetryConfig()
     public var leases = LeasesConfig()
+    public var metrics = MetricsConfig()
     public var classifyRules: [ClassificationRule] = []
 
     public init() {}
@@ -59,6 +60,12 @@ public struct DaemonConfig: Sendable, Equatable {
         /// How often the daemon prunes on its own; 0 never (an operator runs
         /// `sidecarctl prune`).
         public var pruneEverySeconds = 0.0
+        /// How often the daemon re-hashes every blob of every present image
+        /// (damage beneath the file system raises no event); 0 never.
+        public var scrubEverySeconds = 86400.0
+        /// The scrub's pace, in MB (10^6 bytes) per second, so it does not
+        /// crowd out the host's own disk reads.
+        public var scrubMegabytesPerSecond = 50
         public var insecureRegistries: [String] = []
         public var command = CommandTemplates()
         public var images: [ImageSpec] = []
@@ -103,6 +110,47 @@ public struct DaemonConfig: Sendable, Equatable {
         /// A client not heard from for this long loses its streaks.
         public var clientIdleExpirySeconds = 3600.0
         public init() {}
+    }
+
+    public struct MetricsConfig: Sendable, Equatable {
+        /// Where `GET /metrics` and `GET /healthz` are served over HTTP, as
+        /// a numeric address and port ("127.0.0.1:9464", "[::1]:9464"); nil:
+        /// nowhere (the Metrics RPC still answers).
+        public var listen: ListenAddress?
+        public init() {}
+    }
+
+    public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+        public var host: String
+        public var port: UInt16
+
+        public init(host: String, port: UInt16) {
+            self.host = host
+            self.port = port
+        }
+
+        /// "HOST:PORT" with a numeric IPv4 host, or "[HOST]:PORT" with IPv6.
+        public init?(parsing text: String) {
+            let host: Substring
+            let port: Substring
+            if text.hasPrefix("[") {
+                guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+                host = text[text.index(after: text.startIndex)..<close]
+                port = text[text.index(close, offsetBy: 2)...]
+                guard host.contains(":") else { return nil }
+            } else {
+                guard let colon = text.lastIndex(of: ":") else { return nil }
+                host = text[..<colon]
+                port = text[text.index(after: colon)...]
+                let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+                guard parts.count == 4, parts.allSatisfy({ UInt8($0) != nil }) else { return nil }
+            }
+            guard let number = UInt16(port), !host.isEmpty, port.allSatisfy(\.isASCII) else { return nil }
+            self.host = String(host)
+            self.port = number
+        }
+
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     }
 
     public struct LeasesConfig: Sendable, Equatable {

@@ -10,7 +10,7 @@ final class Connection {
     let peer: PeerCredentials
     /// The peer's supplementary groups, read when an admin method needs them.
     private(set) lazy var peerGroups: [UInt32] = stream.peerGroups()
-    private let stream: PipeStream
+    private let stream: LoopStream
     /// Strong: the server drops a connection from its table when it closes,
     /// which ends the cycle, and the daemon keeps the server to the end. An
     /// `unowned` reference would cost a retain and a release on every use,
@@ -38,7 +38,7 @@ final class Connection {
     /// A watcher this far behind is cut off rather than buffered without end.
     static let streamBacklogLimitBytes = 16 * 1024 * 1024
 
-    init(id: UInt64, stream: PipeStream, peer: PeerCredentials, server: Server) {
+    init(id: UInt64, stream: LoopStream, peer: PeerCredentials, server: Server) {
         self.id = id
         self.stream = stream
         self.peer = peer

@@ -75,12 +75,14 @@ public enum Daemon {
         server.turnEndWork.append { retries.commitPending() }
         let databases = DatabaseService(loop: loop, context: context)
         let images = try ImageService(loop: loop, context: context)
-        let services: [DaemonService] = [retries, databases, images]
+        let status = DaemonStatus(server: server, images: images, retries: retries)
+        let metricsEndpoint = MetricsEndpoint(loop: loop, server: server, status: status)
+        let services: [DaemonService] = [retries, databases, images, metricsEndpoint]
         reloader.onApplied.append { config in
             for service in services { service.configure(config) }
         }
         server.router.install(ServiceRoutes.table(
-            status: DaemonStatus(server: server), reloader: reloader, retries: retries, databases: databases, images: images))
+            status: status, reloader: reloader, retries: retries, databases: databases, images: images))
         let lagProbe = try LoopLagProbe(loop: loop)
         server.lagProbe = lagProbe
         try server.start(socketPath: config.socket, mode: config.socketMode, inheritedDescriptor: activated)

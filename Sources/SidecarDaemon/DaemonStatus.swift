@@ -1,5 +1,6 @@
 import Glibc
 import SidecarCore
+import SidecarImages
 import SidecarLoop
 import SidecarWire
 
@@ -11,10 +12,14 @@ final class DaemonStatus {
     // Health reads the server on every call. Server and routes live as
     // long as the daemon.
     private let server: Server
+    private let images: ImageService
+    private let retries: RetryService
     private let pid = UInt32(getpid())
 
-    init(server: Server) {
+    init(server: Server, images: ImageService, retries: RetryService) {
         self.server = server
+        self.images = images
+        self.retries = retries
         context = server.context
     }
 
@@ -26,7 +31,7 @@ final class DaemonStatus {
             connections: UInt32(server.connectionCount), inflightCalls: UInt32(server.inflightCalls),
             loopLagMilliseconds: server.lagProbe?.lastMilliseconds ?? 0,
             loopLagMaxMilliseconds: server.lagProbe?.maxMilliseconds ?? 0,
-            pid: pid, state: server.state == .serving ? "serving" : "draining")
+            pid: pid, state: server.state == .serving ? "serving" : "draining", imagePresence: images.presenceTracking)
     }
 
     /// The Prometheus text of every metric.
@@ -37,7 +42,10 @@ final class DaemonStatus {
             loopLagSeconds: (server.lagProbe?.lastMilliseconds ?? 0) / 1000,
             loopLagMaxSeconds: (server.lagProbe?.maxMilliseconds ?? 0) / 1000,
             uptimeSeconds: context.uptimeSeconds(loopMilliseconds: server.loop.nowMilliseconds),
-            version: SidecarDefaults.version))
+            version: SidecarDefaults.version, lastScrub: images.lastScrub,
+            imageJobsRunning: Dictionary(uniqueKeysWithValues: ImageJobKind.allCases.map { ($0.rawValue, images.jobCounts($0).running) }),
+            imageJobsQueued: Dictionary(uniqueKeysWithValues: ImageJobKind.allCases.map { ($0.rawValue, images.jobCounts($0).queued) }),
+            leasesHeld: images.leases.live().count, retryKeys: retries.keyCountsByState()))
     }
 
     /// Debug.Sleep: answers after a while without blocking the loop, so tests

@@ -104,6 +104,13 @@ final class RetryService: DaemonService {
             .sorted { $0.key < $1.key }
     }
 
+    /// Every state with how many keys are in it (for the metrics).
+    func keyCountsByState() -> [String: Int] {
+        var counts = Dictionary(uniqueKeysWithValues: RetryRecord.State.allCases.map { ($0.rawValue, 0) })
+        for record in ledger.records.values { counts[record.state.rawValue, default: 0] += 1 }
+        return counts
+    }
+
     private func sweep() {
         for key in ledger.expire(now: WallClock.unixSeconds()) {
             afterCommit(of: key) { _ in }

@@ -70,7 +70,7 @@ final class Server {
 
     // MARK: Connections
 
-    private func accept(_ stream: PipeStream) {
+    private func accept(_ stream: LoopStream) {
         metrics.increment(.connections)
         guard state == .serving else {
             metrics.increment(.connectionsRejected, label: "draining")
@@ -103,7 +103,7 @@ final class Server {
     static let goAwayLingerMilliseconds: UInt64 = 250
 
     /// Tells a connection we will not serve why, then closes it.
-    private func refuse(_ stream: PipeStream, _ error: SidecarError) {
+    private func refuse(_ stream: LoopStream, _ error: SidecarError) {
         stream.write(ServerFrame.goAway(error).frameBytes())
         stream.closeAfterPeer(loop: loop, lingerMilliseconds: Self.goAwayLingerMilliseconds) {}
     }

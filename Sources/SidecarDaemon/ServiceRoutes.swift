@@ -27,6 +27,7 @@ enum ServiceRoutes {
             },
             .unary(M.listImages) { _, _ in ListImagesResponse(images: try images.list()) },
             .deferred(M.prune) { reply, r in try images.prune(dryRun: r.dryRun, peer: reply.peer) { reply.respond(PruneResponse(report: $0)) } },
+            .deferred(M.scrub) { reply, _ in images.scrub(by: "uid \(reply.peer.uid)") { reply.finish($0.map(ScrubResponse.init(report:))) } },
             .unary(M.acquireLease) { _, r in try leases.acquire(target: r.target, holder: r.holder, ttlSeconds: r.ttlSeconds) },
             .unary(M.releaseLease) { _, r in try leases.release(id: r.id) },
             .unary(M.listLeases) { _, _ in ListLeasesResponse(leases: leases.live()) },

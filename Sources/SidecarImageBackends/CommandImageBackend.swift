@@ -10,6 +10,7 @@ import SidecarLoop
 /// check for `images.presence_ttl`.
 final class CommandImageBackend: ImageBackend {
     let reportsEvents = false
+    var presenceTracking: String { "ttl: the command backend hears of no changes" }
     var onEvent: ((ImageBackendEvent) -> Void)?
 
     /// A presence check or a removal that takes longer is a broken backend.

@@ -11,6 +11,7 @@ import SidecarLoop
 /// connected; without it, the coordinator falls back to the presence TTL.
 final class DockerEngineBackend: ImageBackend {
     var reportsEvents: Bool { eventStreamUp }
+    var presenceTracking: String { eventStreamUp ? "events" : "ttl: the engine's event stream is not connected" }
     var onEvent: ((ImageBackendEvent) -> Void)?
 
     /// The newest API version this backend speaks; older engines get theirs.

@@ -14,12 +14,16 @@ import SidecarStore
 /// fails, an older copy that still verifies is answered STALE. Builds run
 /// through the command templates, when configured.
 final class OCILayoutBackend: ImageBackend {
-    let reportsEvents = false
+    /// While the layout is watched, a present image stays known present
+    /// until a change to what it is made of (or the watch's loss) says
+    /// otherwise; without the watch, for `presence_ttl`.
+    var reportsEvents: Bool { watch.isWatching }
     var onEvent: ((ImageBackendEvent) -> Void)?
+    let watch: OCILayoutWatch
 
     let layout: OCILayout
-    private let loop: EventLoop
-    private let store: OCIStore
+    let loop: EventLoop
+    let store: OCIStore
     private let gate = StoreGate()
     private let known: KnownImageStore
     private var records: [String: KnownImageStore.Record] = [:]
@@ -40,9 +44,30 @@ final class OCILayoutBackend: ImageBackend {
         builder = CommandImageBackend(loop: loop, templates: templates)
         self.insecureRegistries = insecureRegistries
         self.logger = logger
+        watch = OCILayoutWatch(loop: loop, root: layout.root, blobsPath: layout.blobsPath, log: logger)
+        watch.onChange = { [unowned self] refs, reason in
+            if let refs {
+                onEvent?(.changed(refs: refs, reason: reason))
+            } else {
+                logger("images: \(reason): every image is checked again before it is answered present")
+                onEvent?(.resynchronized)
+            }
+        }
     }
 
     var summary: String { "OCI layout at \(layout.root)" }
+
+    func start() throws {
+        watch.start()
+    }
+
+    func deliverPendingEvents() {
+        watch.deliverPending()
+    }
+
+    var presenceTracking: String {
+        watch.unwatchedReason.map { "ttl: \($0)" } ?? "events"
+    }
 
     func configure(_ images: DaemonConfig.ImagesConfig) {
         builder.configure(images.command)
@@ -50,6 +75,7 @@ final class OCILayoutBackend: ImageBackend {
     }
 
     func close() {
+        watch.close()
         builder.close()
     }
 
@@ -60,8 +86,9 @@ final class OCILayoutBackend: ImageBackend {
         let verifier = store.verifier
         onPool(shared: true, { verifier.verify(ref: ref) }) { [self] result in
             switch result {
-            case .intact(let manifest, _):
+            case .intact(let manifest, let blobs):
                 remember(ref, manifest)
+                watch.watch(ref: ref, blobs: blobs)
                 done(.success(.present(id: manifest.digest)))
             case .absent:
                 done(.success(records[ref] == nil ? .missing : .damaged(OCIDamage.refMissing(ref).description)))
@@ -120,6 +147,7 @@ final class OCILayoutBackend: ImageBackend {
         onPool(shared: false, { Result { try store.removeRef(ref) } }) { [self] removed in
             switch removed {
             case .success:
+                watch.forget(ref: ref)
                 forget(ref)
                 done(.success(()))
             case .failure(let error):
@@ -212,7 +240,7 @@ final class OCILayoutBackend: ImageBackend {
     }
 
     /// Blocking layout work on the thread pool, inside the gate.
-    private func onPool<Value>(shared: Bool, _ work: @escaping @Sendable () -> Value, then done: @escaping (Value) -> Void) {
+    func onPool<Value>(shared: Bool, _ work: @escaping @Sendable () -> Value, then done: @escaping (Value) -> Void) {
         let run: StoreGate.Work = { [loop] release in
             do {
                 try ThreadPoolWork.compute(loop: loop, work) { value in

@@ -13,7 +13,7 @@ public enum ImagePresence: Sendable, Equatable {
 }
 
 /// The two ways a job makes an image.
-public enum ImageJobKind: String, Sendable, Equatable {
+public enum ImageJobKind: String, Sendable, Equatable, CaseIterable {
     case build
     case pull
 }
@@ -65,6 +65,10 @@ public struct ImageBackendFailure: Error, Sendable, Equatable {
 public enum ImageBackendEvent: Sendable, Equatable {
     /// The image with this ref left the store (rmi, prune).
     case removed(ref: String)
+    /// Something these images are made of changed in the store (a blob
+    /// written, truncated, removed): each must be checked again before it
+    /// is answered present.
+    case changed(refs: [String], reason: String)
     /// Presence known so far may be stale (the event stream was lost and is
     /// back, or a removal could not be matched to a ref): check again.
     case resynchronized
@@ -87,6 +91,10 @@ public protocol ImageBackend: AnyObject {
     /// expire after a TTL and be checked again.
     var reportsEvents: Bool { get }
     var onEvent: ((ImageBackendEvent) -> Void)? { get set }
+    /// Delivers, before it returns, the events of every change made so far
+    /// that the backend can hear without waiting (the layout's file events):
+    /// the coordinator calls it before trusting what it knows.
+    func deliverPendingEvents()
 
     func presence(of image: ImageSpec, _ done: @escaping (Result<ImagePresence, ImageBackendFailure>) -> Void)
     /// Whether `build` can make this image, and `pull` fetch it.
@@ -98,6 +106,15 @@ public protocol ImageBackend: AnyObject {
     /// Frees what no image reaches any more (blobs of a layout), after Prune
     /// removed images; backends whose engine does that answer an empty report.
     func collectGarbage(dryRun: Bool, _ done: @escaping (Result<PruneReport, ImageBackendFailure>) -> Void)
+
+    /// "events", or "ttl: " and why presence is not kept by events (Health).
+    var presenceTracking: String { get }
+    /// Whether `scrub` can hash the images' bytes (the backend keeps them).
+    var canScrub: Bool { get }
+    /// Hashes every blob `refs` reach again, trusting no cache, at most
+    /// `bytesPerSecond` on average, and reports the refs found damaged (it
+    /// repairs nothing: the coordinator does, as for any damage).
+    func scrub(refs: [String], bytesPerSecond: Double, _ done: @escaping (Result<ScrubReport, ImageBackendFailure>) -> Void)
 }
 
 extension ImageBackend {
@@ -105,8 +122,19 @@ extension ImageBackend {
     public func start() throws {}
     public func configure(_ images: DaemonConfig.ImagesConfig) {}
     public func close() {}
+    public func deliverPendingEvents() {}
 
     public func collectGarbage(dryRun: Bool, _ done: @escaping (Result<PruneReport, ImageBackendFailure>) -> Void) {
         done(.success(PruneReport()))
+    }
+
+    public var presenceTracking: String {
+        reportsEvents ? "events" : "ttl: the backend reports no changes"
+    }
+
+    public var canScrub: Bool { false }
+
+    public func scrub(refs: [String], bytesPerSecond: Double, _ done: @escaping (Result<ScrubReport, ImageBackendFailure>) -> Void) {
+        done(.failure(ImageBackendFailure(.unavailable, "this image backend keeps no blobs of its own to hash")))
     }
 }

@@ -19,10 +19,16 @@ extension ImageCoordinator {
             guard let entry = catalog.entry(ref: ref), entry.present != false else { return }
             markMissing(entry, how: "the backend reported it removed")
             if entry.spec.keepWarm && entry.job == nil { ensure(entry.spec.name) { _ in } }
+        case .changed(let refs, _):
+            for ref in refs {
+                guard let entry = catalog.entry(ref: ref) else { continue }
+                entry.doubt()
+                if entry.spec.keepWarm && entry.job == nil && entry.present == true { ensure(entry.spec.name) { _ in } }
+            }
         case .resynchronized:
             // Removals may have been missed: what is present is checked
             // again before it is answered, keep_warm images right now.
-            for entry in catalog.all where entry.job == nil { entry.verifiedAt = -.infinity }
+            for entry in catalog.all { entry.doubt() }
             tick()
         }
     }

@@ -25,6 +25,8 @@ public final class ImageCoordinator {
     private var pumping = false
     private var waiterJobs: [UInt64: ImageJob] = [:]
     private var nextToken: UInt64 = 1
+    /// Who waits for the scrub that runs now; nil when none runs.
+    var scrubWaiters: [(Result<ScrubReport, SidecarError>) -> Void]?
 
     public init(images: DaemonConfig.ImagesConfig, backend: ImageBackend, clock: ImageClock, classifier: ErrorClassifier) {
         settings = ImageSettings(images)
@@ -60,6 +62,8 @@ public final class ImageCoordinator {
         let now = clock.monotonicSeconds
         entry.lastUsed = now
         if let job = entry.job { return join(job, reply, coalesced: true) }
+        // A change made before this call must not be answered PRESENT.
+        backend.deliverPendingEvents()
         if isKnownPresent(entry, now: now) {
             reply(.success(EnsureImageAnswer(outcome: .present, name: entry.spec.name, ref: entry.spec.ref, id: entry.id)))
             return nil
@@ -73,6 +77,11 @@ public final class ImageCoordinator {
         let token = join(job, reply, coalesced: false)
         checkPresence(job)
         return token
+    }
+
+    /// Jobs running and jobs waiting for a slot, by kind (for the metrics).
+    public func jobCounts(_ kind: ImageJobKind) -> (running: Int, queued: Int) {
+        (queues.running[kind, default: 0], queues.queuedCount(kind))
     }
 
     /// The caller behind `token` no longer wants its answer; its job goes on.
@@ -101,10 +110,11 @@ public final class ImageCoordinator {
     private func checkPresence(_ job: ImageJob) {
         let entry = job.entry
         job.state = .checking
+        let doubts = entry.doubts
         backend.presence(of: entry.spec) { [self] result in
             switch result {
             case .success(.present(let id)):
-                markPresent(entry, id: id)
+                markPresent(entry, id: id, unlessDoubtedSince: doubts)
                 finish(job, .success(EnsureImageAnswer(outcome: .present, name: entry.spec.name, ref: entry.spec.ref, id: id)))
             case .success(.missing):
                 markMissing(entry, how: "a presence check found it missing")
@@ -187,10 +197,14 @@ public final class ImageCoordinator {
     /// has it: a build script that exits 0 without tagging is a failure.
     private func confirm(_ job: ImageJob, kind: ImageJobKind, _ made: ImageJobResult) {
         let entry = job.entry
+        // The job's own writes to the store are heard now, not as doubts
+        // about the check below.
+        backend.deliverPendingEvents()
+        let doubts = entry.doubts
         backend.presence(of: entry.spec) { [self] result in
             switch result {
             case .success(.present(let id)):
-                succeeded(job, kind: kind, made, id: id.isEmpty ? made.id : id)
+                succeeded(job, kind: kind, made, id: id.isEmpty ? made.id : id, unlessDoubtedSince: doubts)
             case .success(.missing):
                 failed(job, kind: kind, ImageBackendFailure(
                     .failed, "the \(kind.rawValue) ended well but \(entry.spec.ref) is not in the store"))
@@ -203,7 +217,7 @@ public final class ImageCoordinator {
         }
     }
 
-    private func succeeded(_ job: ImageJob, kind: ImageJobKind, _ made: ImageJobResult, id: String) {
+    private func succeeded(_ job: ImageJob, kind: ImageJobKind, _ made: ImageJobResult, id: String, unlessDoubtedSince doubts: UInt64) {
         let entry = job.entry
         // A damaged image made again is a repair; a stale answer stays one.
         var made = made
@@ -212,7 +226,7 @@ public final class ImageCoordinator {
             made.detail = made.detail.isEmpty ? damage : "\(damage); \(made.detail)"
         }
         let seconds = clock.monotonicSeconds - (job.startedAt ?? job.createdAt)
-        markPresent(entry, id: id)
+        markPresent(entry, id: id, unlessDoubtedSince: doubts)
         entry.consecutiveFailures = 0
         entry.backoffUntil = -.infinity
         entry.lastError = nil
@@ -235,8 +249,10 @@ public final class ImageCoordinator {
         entry.lastError = error
         entry.lastJobOutcome = "FAILED"
         entry.lastJobEndUnixMilliseconds = clock.unixMilliseconds
+        let seconds = clock.monotonicSeconds - (job.startedAt ?? job.createdAt)
         emit("image.job.failed", entry, "\(kind.rawValue) of \(entry.spec.ref) failed: \(failure.message)", [
             "kind": kind.rawValue, "category": error.detail?.category ?? "", "backoff_seconds": "\(Int(backoff.rounded(.up)))",
+            "seconds": String(format: "%.3f", seconds),
             "failures": "\(entry.consecutiveFailures)", "waiters": "\(job.waiters.count)",
         ])
         finish(job, .failure(error))
@@ -258,10 +274,14 @@ public final class ImageCoordinator {
 
     // MARK: Presence
 
-    private func markPresent(_ entry: ImageEntry, id: String) {
+    /// Present as of the check that began when `doubts` was the entry's
+    /// count; cached only if no change was heard since it began (the check
+    /// may have read a blob before the change).
+    private func markPresent(_ entry: ImageEntry, id: String, unlessDoubtedSince doubts: UInt64) {
         entry.present = true
         entry.id = id
-        entry.verifiedAt = clock.monotonicSeconds
+        backend.deliverPendingEvents()
+        entry.verifiedAt = entry.doubts == doubts ? clock.monotonicSeconds : -.infinity
     }
 
     /// Records that the image is gone; if it was known present, that is news.

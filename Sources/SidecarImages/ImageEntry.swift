@@ -11,6 +11,9 @@ final class ImageEntry {
     var id = ""
     /// Monotonic seconds of the last time the backend confirmed presence.
     var verifiedAt = -Double.infinity
+    /// Counts the backend's reports that the image may have changed: a
+    /// presence check that saw one arrive while it ran is not cached.
+    var doubts: UInt64 = 0
     var job: ImageJob?
     var consecutiveFailures = 0
     var backoffUntil = -Double.infinity
@@ -24,6 +27,12 @@ final class ImageEntry {
         self.spec = spec
         self.isAdHoc = isAdHoc
         lastUsed = now
+    }
+
+    /// What was known about its presence is no longer to be trusted.
+    func doubt() {
+        doubts &+= 1
+        verifiedAt = -.infinity
     }
 
     /// The names a lease may hold this image by.

@@ -12,6 +12,8 @@ public struct ImageSettings: Sendable, Equatable {
     public var presenceTTLSeconds: Double
     /// Prune removes images not asked for within this long.
     public var pruneUnusedAfterSeconds: Double
+    /// A scrub's pace.
+    public var scrubBytesPerSecond: Double
 
     public init(_ images: DaemonConfig.ImagesConfig) {
         maxConcurrentBuilds = images.maxConcurrentBuilds
@@ -21,6 +23,7 @@ public struct ImageSettings: Sendable, Equatable {
         failureBackoffMaxSeconds = images.failureBackoffMaxSeconds
         presenceTTLSeconds = images.presenceTTLSeconds
         pruneUnusedAfterSeconds = images.pruneUnusedAfterSeconds
+        scrubBytesPerSecond = Double(images.scrubMegabytesPerSecond) * 1_000_000
     }
 
     /// Back-off after the `failures`-th failure in a row: the base doubled

@@ -27,8 +27,8 @@ public final class ChildProcess {
     static let outputDrainMilliseconds: UInt64 = 1000
 
     private let raw: UnsafeMutablePointer<uv_process_t>
-    private let stdout: PipeStream
-    private let stderr: PipeStream
+    private let stdout: LoopStream
+    private let stderr: LoopStream
     private let timeoutTimer: LoopTimer
     private let drainTimer: LoopTimer
     private var output: OutputTail
@@ -48,8 +48,8 @@ public final class ChildProcess {
         precondition(!argv.isEmpty, "a child needs a program")
         raw = .allocate(capacity: 1)
         raw.initialize(to: uv_process_t())
-        stdout = try PipeStream(loop: loop)
-        stderr = try PipeStream(loop: loop)
+        stdout = try LoopStream(loop: loop)
+        stderr = try LoopStream(loop: loop)
         timeoutTimer = try LoopTimer(loop: loop)
         drainTimer = try LoopTimer(loop: loop)
         output = OutputTail(limit: outputLimit)
@@ -134,7 +134,7 @@ public final class ChildProcess {
         }
     }
 
-    private func pipeEnded(_ pipe: PipeStream) {
+    private func pipeEnded(_ pipe: LoopStream) {
         pipe.close()
         openPipes -= 1
         if openPipes == 0, exit != nil { complete() }

@@ -10,6 +10,11 @@ public final class EventLoop {
 
     public static let readBufferBytes = 64 * 1024
 
+    /// Counts what came in from outside the loop thread: stream reads and
+    /// thread-pool completions. What must hear every change made before an
+    /// input was sent (FileWatcher) needs to look again only once it moved.
+    public internal(set) var inputs: UInt64 = 0
+
     public init() throws {
         raw = .allocate(capacity: 1)
         readBuffer = .allocate(byteCount: Self.readBufferBytes, alignment: 16)

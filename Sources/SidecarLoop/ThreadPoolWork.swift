@@ -24,6 +24,7 @@ public enum ThreadPoolWork {
             Unmanaged<Job>.fromOpaque(request!.pointee.data).takeUnretainedValue().work()
         }, { request, _ in
             let job = Unmanaged<Job>.fromOpaque(request!.pointee.data).takeRetainedValue()
+            EventLoop.owner(of: request!.pointee.loop).inputs &+= 1
             request!.deallocate()
             job.done()
         })

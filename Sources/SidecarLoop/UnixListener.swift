@@ -2,9 +2,9 @@ import CLibUV
 import Glibc
 
 /// A listening Unix socket on the loop. Each accepted connection is handed
-/// to `onConnection` as a `PipeStream` that is not reading yet.
+/// to `onConnection` as a `LoopStream` that is not reading yet.
 public final class UnixListener {
-    public var onConnection: ((PipeStream) -> Void)?
+    public var onConnection: ((LoopStream) -> Void)?
     /// Accepting failed (rare: out of file descriptors).
     public var onAcceptError: ((LoopError) -> Void)?
 
@@ -66,7 +66,7 @@ public final class UnixListener {
             return
         }
         do {
-            let client = try PipeStream(loop: loop)
+            let client = try LoopStream(loop: loop)
             let accepted = uv_accept(
                 UnsafeMutablePointer(OpaquePointer(raw)), UnsafeMutablePointer(OpaquePointer(client.raw)))
             guard accepted == 0 else {

@@ -94,11 +94,11 @@ public struct OCIStore: Sendable {
         }
         var reachable = Set<String>()
         for manifest in manifests + protected {
-            guard let digests = verifier.reachable(from: manifest) else {
+            guard let blobs = verifier.reachable(from: manifest) else {
                 reachable.insert(manifest.digest)
                 continue
             }
-            reachable.formUnion(digests)
+            reachable.formUnion(blobs.map(\.digest))
         }
         var collected = Collected()
         for name in (try? FileManager.default.contentsOfDirectory(atPath: layout.blobsPath)) ?? [] {

@@ -40,20 +40,20 @@ public struct OCIVerifier: Sendable {
         return damages.isEmpty ? .intact(manifest: manifest, blobs: blobs) : .damaged(damages)
     }
 
-    /// The digests an image reaches, read without hashing (for GC): nil
-    /// when its manifest cannot be read.
-    public func reachable(from manifest: OCIDescriptor) -> [String]? {
-        var digests = [manifest.digest]
+    /// The blobs an image reaches (itself first), read without hashing (for
+    /// GC and scrub): nil when its manifest cannot be read.
+    public func reachable(from manifest: OCIDescriptor) -> [OCIDescriptor]? {
+        var blobs = [manifest]
         guard let object = parsedBlob(manifest) else { return nil }
         if manifest.isIndex {
             for child in (object["manifests"] as? [Any] ?? []).compactMap(OCIDescriptor.init(json:)) {
-                digests += reachable(from: child) ?? [child.digest]
+                blobs += reachable(from: child) ?? [child]
             }
         } else {
-            if let config = OCIDescriptor(json: object["config"]) { digests.append(config.digest) }
-            digests += (object["layers"] as? [Any] ?? []).compactMap(OCIDescriptor.init(json:)).map(\.digest)
+            if let config = OCIDescriptor(json: object["config"]) { blobs.append(config) }
+            blobs += (object["layers"] as? [Any] ?? []).compactMap(OCIDescriptor.init(json:))
         }
-        return digests
+        return blobs
     }
 
     private func walk(_ descriptor: OCIDescriptor, role: String, damages: inout [OCIDamage], blobs: inout [String]) {

@@ -1768,6 +1768,141 @@ void   sidecar__v1__prune_response__free_unpacked
   assert(message->base.descriptor == &sidecar__v1__prune_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   sidecar__v1__scrub_request__init
+                     (Sidecar__V1__ScrubRequest         *message)
+{
+  static const Sidecar__V1__ScrubRequest init_value = SIDECAR__V1__SCRUB_REQUEST__INIT;
+  *message = init_value;
+}
+size_t sidecar__v1__scrub_request__get_packed_size
+                     (const Sidecar__V1__ScrubRequest *message)
+{
+  assert(message->base.descriptor == &sidecar__v1__scrub_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sidecar__v1__scrub_request__pack
+                     (const Sidecar__V1__ScrubRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sidecar__v1__scrub_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sidecar__v1__scrub_request__pack_to_buffer
+                     (const Sidecar__V1__ScrubRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sidecar__v1__scrub_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sidecar__V1__ScrubRequest *
+       sidecar__v1__scrub_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sidecar__V1__ScrubRequest *)
+     protobuf_c_message_unpack (&sidecar__v1__scrub_request__descriptor,
+                                allocator, len, data);
+}
+void   sidecar__v1__scrub_request__free_unpacked
+                     (Sidecar__V1__ScrubRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sidecar__v1__scrub_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sidecar__v1__scrub_response__init
+                     (Sidecar__V1__ScrubResponse         *message)
+{
+  static const Sidecar__V1__ScrubResponse init_value = SIDECAR__V1__SCRUB_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t sidecar__v1__scrub_response__get_packed_size
+                     (const Sidecar__V1__ScrubResponse *message)
+{
+  assert(message->base.descriptor == &sidecar__v1__scrub_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sidecar__v1__scrub_response__pack
+                     (const Sidecar__V1__ScrubResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sidecar__v1__scrub_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sidecar__v1__scrub_response__pack_to_buffer
+                     (const Sidecar__V1__ScrubResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sidecar__v1__scrub_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sidecar__V1__ScrubResponse *
+       sidecar__v1__scrub_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sidecar__V1__ScrubResponse *)
+     protobuf_c_message_unpack (&sidecar__v1__scrub_response__descriptor,
+                                allocator, len, data);
+}
+void   sidecar__v1__scrub_response__free_unpacked
+                     (Sidecar__V1__ScrubResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sidecar__v1__scrub_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sidecar__v1__scrub_finding__init
+                     (Sidecar__V1__ScrubFinding         *message)
+{
+  static const Sidecar__V1__ScrubFinding init_value = SIDECAR__V1__SCRUB_FINDING__INIT;
+  *message = init_value;
+}
+size_t sidecar__v1__scrub_finding__get_packed_size
+                     (const Sidecar__V1__ScrubFinding *message)
+{
+  assert(message->base.descriptor == &sidecar__v1__scrub_finding__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sidecar__v1__scrub_finding__pack
+                     (const Sidecar__V1__ScrubFinding *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sidecar__v1__scrub_finding__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sidecar__v1__scrub_finding__pack_to_buffer
+                     (const Sidecar__V1__ScrubFinding *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sidecar__v1__scrub_finding__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sidecar__V1__ScrubFinding *
+       sidecar__v1__scrub_finding__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sidecar__V1__ScrubFinding *)
+     protobuf_c_message_unpack (&sidecar__v1__scrub_finding__descriptor,
+                                allocator, len, data);
+}
+void   sidecar__v1__scrub_finding__free_unpacked
+                     (Sidecar__V1__ScrubFinding *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sidecar__v1__scrub_finding__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   sidecar__v1__sleep_request__init
                      (Sidecar__V1__SleepRequest         *message)
 {
@@ -1876,7 +2011,7 @@ const ProtobufCMessageDescriptor sidecar__v1__health_request__descriptor =
   (ProtobufCMessageInit) sidecar__v1__health_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sidecar__v1__health_response__field_descriptors[8] =
+static const ProtobufCFieldDescriptor sidecar__v1__health_response__field_descriptors[9] =
 {
   {
     "version",
@@ -1974,9 +2109,22 @@ static const ProtobufCFieldDescriptor sidecar__v1__health_response__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "image_presence",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__HealthResponse, image_presence),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sidecar__v1__health_response__field_indices_by_name[] = {
   2,   /* field[2] = connections */
+  8,   /* field[8] = image_presence */
   3,   /* field[3] = inflight_calls */
   5,   /* field[5] = loop_lag_max_ms */
   4,   /* field[4] = loop_lag_ms */
@@ -1988,7 +2136,7 @@ static const unsigned sidecar__v1__health_response__field_indices_by_name[] = {
 static const ProtobufCIntRange sidecar__v1__health_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor sidecar__v1__health_response__descriptor =
 {
@@ -1998,7 +2146,7 @@ const ProtobufCMessageDescriptor sidecar__v1__health_response__descriptor =
   "Sidecar__V1__HealthResponse",
   "sidecar.v1",
   sizeof(Sidecar__V1__HealthResponse),
-  8,
+  9,
   sidecar__v1__health_response__field_descriptors,
   sidecar__v1__health_response__field_indices_by_name,
   1,  sidecar__v1__health_response__number_ranges,
@@ -4459,6 +4607,191 @@ const ProtobufCMessageDescriptor sidecar__v1__prune_response__descriptor =
   (ProtobufCMessageInit) sidecar__v1__prune_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+#define sidecar__v1__scrub_request__field_descriptors NULL
+#define sidecar__v1__scrub_request__field_indices_by_name NULL
+#define sidecar__v1__scrub_request__number_ranges NULL
+const ProtobufCMessageDescriptor sidecar__v1__scrub_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sidecar.v1.ScrubRequest",
+  "ScrubRequest",
+  "Sidecar__V1__ScrubRequest",
+  "sidecar.v1",
+  sizeof(Sidecar__V1__ScrubRequest),
+  0,
+  sidecar__v1__scrub_request__field_descriptors,
+  sidecar__v1__scrub_request__field_indices_by_name,
+  0,  sidecar__v1__scrub_request__number_ranges,
+  (ProtobufCMessageInit) sidecar__v1__scrub_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sidecar__v1__scrub_response__field_descriptors[6] =
+{
+  {
+    "images",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ScrubResponse, images),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "blobs",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ScrubResponse, blobs),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "bytes",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ScrubResponse, bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "seconds",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ScrubResponse, seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "damaged",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sidecar__V1__ScrubResponse, n_damaged),
+    offsetof(Sidecar__V1__ScrubResponse, damaged),
+    &sidecar__v1__scrub_finding__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "skipped_blobs",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ScrubResponse, skipped_blobs),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sidecar__v1__scrub_response__field_indices_by_name[] = {
+  1,   /* field[1] = blobs */
+  2,   /* field[2] = bytes */
+  4,   /* field[4] = damaged */
+  0,   /* field[0] = images */
+  3,   /* field[3] = seconds */
+  5,   /* field[5] = skipped_blobs */
+};
+static const ProtobufCIntRange sidecar__v1__scrub_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor sidecar__v1__scrub_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sidecar.v1.ScrubResponse",
+  "ScrubResponse",
+  "Sidecar__V1__ScrubResponse",
+  "sidecar.v1",
+  sizeof(Sidecar__V1__ScrubResponse),
+  6,
+  sidecar__v1__scrub_response__field_descriptors,
+  sidecar__v1__scrub_response__field_indices_by_name,
+  1,  sidecar__v1__scrub_response__number_ranges,
+  (ProtobufCMessageInit) sidecar__v1__scrub_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sidecar__v1__scrub_finding__field_descriptors[3] =
+{
+  {
+    "ref",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ScrubFinding, ref),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "damage",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ScrubFinding, damage),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "repair",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ScrubFinding, repair),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sidecar__v1__scrub_finding__field_indices_by_name[] = {
+  1,   /* field[1] = damage */
+  0,   /* field[0] = ref */
+  2,   /* field[2] = repair */
+};
+static const ProtobufCIntRange sidecar__v1__scrub_finding__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor sidecar__v1__scrub_finding__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sidecar.v1.ScrubFinding",
+  "ScrubFinding",
+  "Sidecar__V1__ScrubFinding",
+  "sidecar.v1",
+  sizeof(Sidecar__V1__ScrubFinding),
+  3,
+  sidecar__v1__scrub_finding__field_descriptors,
+  sidecar__v1__scrub_finding__field_indices_by_name,
+  1,  sidecar__v1__scrub_finding__number_ranges,
+  (ProtobufCMessageInit) sidecar__v1__scrub_finding__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor sidecar__v1__sleep_request__field_descriptors[1] =
 {
   {
@@ -4575,7 +4908,7 @@ const ProtobufCEnumDescriptor sidecar__v1__db_verdict__descriptor =
   sidecar__v1__db_verdict__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor sidecar__v1__sidecar__method_descriptors[18] =
+static const ProtobufCMethodDescriptor sidecar__v1__sidecar__method_descriptors[19] =
 {
   { "Health", &sidecar__v1__health_request__descriptor, &sidecar__v1__health_response__descriptor },
   { "EnsureImage", &sidecar__v1__ensure_image_request__descriptor, &sidecar__v1__ensure_image_response__descriptor },
@@ -4595,6 +4928,7 @@ static const ProtobufCMethodDescriptor sidecar__v1__sidecar__method_descriptors[
   { "Metrics", &sidecar__v1__metrics_request__descriptor, &sidecar__v1__metrics_response__descriptor },
   { "Reload", &sidecar__v1__reload_request__descriptor, &sidecar__v1__reload_response__descriptor },
   { "Prune", &sidecar__v1__prune_request__descriptor, &sidecar__v1__prune_response__descriptor },
+  { "Scrub", &sidecar__v1__scrub_request__descriptor, &sidecar__v1__scrub_response__descriptor },
 };
 const unsigned sidecar__v1__sidecar__method_indices_by_name[] = {
   3,        /* AcquireLease */
@@ -4614,6 +4948,7 @@ const unsigned sidecar__v1__sidecar__method_indices_by_name[] = {
   7,        /* ReportDbError */
   8,        /* ReserveRetrySlot */
   12,        /* ResetRetry */
+  18,        /* Scrub */
   14         /* Watch */
 };
 const ProtobufCServiceDescriptor sidecar__v1__sidecar__descriptor =
@@ -4623,7 +4958,7 @@ const ProtobufCServiceDescriptor sidecar__v1__sidecar__descriptor =
   "Sidecar",
   "Sidecar__V1__Sidecar",
   "sidecar.v1",
-  18,
+  19,
   sidecar__v1__sidecar__method_descriptors,
   sidecar__v1__sidecar__method_indices_by_name
 };
@@ -4770,6 +5105,14 @@ void sidecar__v1__sidecar__prune(ProtobufCService *service,
 {
   assert(service->descriptor == &sidecar__v1__sidecar__descriptor);
   service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void sidecar__v1__sidecar__scrub(ProtobufCService *service,
+                                 const Sidecar__V1__ScrubRequest *input,
+                                 Sidecar__V1__ScrubResponse_Closure closure,
+                                 void *closure_data)
+{
+  assert(service->descriptor == &sidecar__v1__sidecar__descriptor);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sidecar__v1__sidecar__init (Sidecar__V1__Sidecar_Service *service,
                                  Sidecar__V1__Sidecar_ServiceDestroy destroy)

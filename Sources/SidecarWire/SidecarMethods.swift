@@ -93,6 +93,15 @@ package enum SidecarMethods {
     /// Never removes anything a lease holds or a verification is reading.
     /// Retry: safe. Fails: PERMISSION_DENIED, UNAVAILABLE (backend).
     package static let prune = RPC<PruneRequest, PruneResponse>("Prune", requiresAdmin: true)
+    /// (admin) Re-hashes every blob of every present image now, trusting no
+    /// cache, at images.scrub_mb_per_second (the OCI layout backend), and
+    /// repairs the images found damaged like any other damage (image.damaged,
+    /// then a pull or build). Answers when the scrub and its repairs are done;
+    /// a call while a scrub runs waits for that one. The daemon also scrubs
+    /// every images.scrub_every.
+    /// Retry: safe. Fails: PERMISSION_DENIED, FAILED_PRECONDITION (the backend
+    /// keeps no blobs of its own to hash: docker, command).
+    package static let scrub = RPC<ScrubRequest, ScrubResponse>("Scrub", requiresAdmin: true)
     /// Answers after `milliseconds` without blocking the loop; ends early with
     /// CANCELLED or DEADLINE_EXCEEDED. Method name on the wire: "Debug.Sleep".
     package static let debugSleep = RPC<SleepRequest, SleepResponse>("Debug.Sleep")
@@ -116,6 +125,7 @@ package enum SidecarMethods {
         RPCInfo(metrics),
         RPCInfo(reload),
         RPCInfo(prune),
+        RPCInfo(scrub),
         RPCInfo(debugSleep),
     ]
 }

@@ -16,6 +16,7 @@ struct HealthCommand: AsyncParsableCommand {
                     "uptime_seconds": health.uptimeSeconds, "connections": health.connections,
                     "inflight_calls": health.inflightCalls, "loop_lag_ms": health.loopLagMilliseconds,
                     "loop_lag_max_ms": health.loopLagMaxMilliseconds, "socket": client.socketPath,
+                    "image_presence": health.imagePresence,
                 ])
             } else {
                 Output.line("sidecard \(health.version) \(health.state) on \(client.socketPath) (pid \(health.pid))")
@@ -23,6 +24,7 @@ struct HealthCommand: AsyncParsableCommand {
                     "uptime \(format(health.uptimeSeconds))s, \(counted(health.connections, "connection")), "
                         + "\(counted(health.inflightCalls, "call")) in flight, loop lag \(format(health.loopLagMilliseconds)) ms "
                         + "(max \(format(health.loopLagMaxMilliseconds)) ms over the last minute)")
+                if !health.imagePresence.isEmpty { Output.line("image presence: \(health.imagePresence)") }
             }
         }
     }

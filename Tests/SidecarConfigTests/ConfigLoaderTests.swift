@@ -88,6 +88,17 @@ final class ConfigLoaderTests: XCTestCase {
         assertRejected("[retry.policy.fast]\nbase_delay = \"10s\"\nmax_delay = \"1s\"\n", key: "retry.policy.fast.max_delay", reasonContains: "base_delay")
     }
 
+    func testTheMetricsListenAddressIsANumericHostAndAPort() throws {
+        XCTAssertNil(try parse("").metrics.listen, "off unless asked for")
+        XCTAssertEqual(try parse("[metrics]\nlisten = \"127.0.0.1:9464\"\n").metrics.listen, .init(host: "127.0.0.1", port: 9464))
+        XCTAssertEqual(try parse("[metrics]\nlisten = \"[::1]:0\"\n").metrics.listen, .init(host: "::1", port: 0))
+        XCTAssertEqual(try parse("[metrics]\nlisten = \"[::1]:9464\"\n").metrics.listen?.description, "[::1]:9464")
+        for bad in ["localhost:9464", "127.0.0.1", "127.0.0.1:", "127.0.0.1:99999", ":9464", "::1:9464", "[::1]", "1.2.3:80", "[127.0.0.1]:80"] {
+            assertRejected("[metrics]\nlisten = \"\(bad)\"\n", key: "metrics.listen", reasonContains: "numeric address and port")
+        }
+        assertRejected("[metrics]\nport = 9464\n", key: "metrics.port", reasonContains: "unknown")
+    }
+
     func testSyntaxErrorsNameTheLine() {
         XCTAssertThrowsError(try parse("a = 1\n[limits\n")) { error in
             let error = error as? ConfigError

@@ -175,6 +175,54 @@ final class ImageCoordinatorTests: XCTestCase {
         XCTAssertEqual(events.filter { $0 == "image.job.finished" }.count, 1)
     }
 
+    func testAChangeMadeBeforeACallIsHeardBeforeThatCallIsAnswered() {
+        backend.reportsEvents = true
+        let answers = Answers()
+        let images = coordinator([image("agent")])
+        backend.store["localhost/agent:latest"] = "sha256:1"
+        images.ensure("agent", reply: answers.reply())
+        images.ensure("agent", reply: answers.reply())
+        XCTAssertEqual(backend.presenceChecks, 1, "known present: no second check")
+        // Made, but its event still in the kernel's queue: the call reads it first.
+        backend.queuedEvents = [.changed(refs: ["localhost/agent:latest"], reason: "blob truncated")]
+        images.ensure("agent", reply: answers.reply())
+        XCTAssertEqual(backend.presenceChecks, 2, "the change was heard before the answer")
+        images.ensure("agent", reply: answers.reply())
+        XCTAssertEqual(backend.presenceChecks, 2, "checked once, known present again")
+        XCTAssertEqual(answers.successes.map(\.outcome), [.present, .present, .present, .present])
+    }
+
+    func testAChangeHeardWhileACheckRanKeepsItsResultOutOfTheCache() {
+        backend.reportsEvents = true
+        let answers = Answers()
+        let images = coordinator([image("agent")])
+        backend.store["localhost/agent:latest"] = "sha256:1"
+        let fake = backend
+        fake.duringPresenceCheck = {
+            fake.queuedEvents = [.changed(refs: ["localhost/agent:latest"], reason: "written while hashed")]
+            fake.duringPresenceCheck = nil
+        }
+        images.ensure("agent", reply: answers.reply())
+        images.ensure("agent", reply: answers.reply())
+        XCTAssertEqual(backend.presenceChecks, 2, "the first check may have read the blob before the change: not trusted")
+        images.ensure("agent", reply: answers.reply())
+        XCTAssertEqual(backend.presenceChecks, 2)
+    }
+
+    func testAResynchronizationDoubtsEveryImage() {
+        backend.reportsEvents = true
+        let answers = Answers()
+        let images = coordinator([image("agent"), image("tool")])
+        backend.store["localhost/agent:latest"] = "sha256:1"
+        backend.store["localhost/tool:latest"] = "sha256:2"
+        images.ensure("agent", reply: answers.reply())
+        images.ensure("tool", reply: answers.reply())
+        backend.queuedEvents = [.resynchronized]
+        images.ensure("agent", reply: answers.reply())
+        images.ensure("tool", reply: answers.reply())
+        XCTAssertEqual(backend.presenceChecks, 4)
+    }
+
     func testAKeepWarmImageFoundGoneByTheTTLCheckIsRebuilt() {
         let images = coordinator([image("agent", keepWarm: true)]) { $0.presenceTTLSeconds = 2 }
         backend.store["localhost/agent:latest"] = "sha256:1"

@@ -71,7 +71,7 @@ final class OCIStoreTests: XCTestCase {
         guard case .damaged(let damages) = store.verifier.verify(ref: "a:1") else { return XCTFail() }
         let steps = try store.repair(ref: "a:1", damages: damages, known: [a, b])
         XCTAssertTrue(steps.joined().contains("rebuilt index.json"), "\(steps)")
-        XCTAssertEqual(store.verifier.verify(ref: "b:1"), .intact(manifest: b, blobs: store.verifier.reachable(from: b)!))
+        XCTAssertEqual(store.verifier.verify(ref: "b:1"), .intact(manifest: b, blobs: store.verifier.reachable(from: b)!.map(\.digest)))
         XCTAssertEqual(store.verifier.verify(ref: "a:1"), .absent, "the damaged image's ref is left out, to be pulled again")
     }
 
@@ -93,11 +93,11 @@ final class OCIStoreTests: XCTestCase {
         try store.removeRef("dropped:1")
         try store.removeRef("remembered:1")
         let dryRun = try store.collectGarbage(protected: [remembered], dryRun: true)
-        XCTAssertEqual(Set(dryRun.removed), Set(store.verifier.reachable(from: dropped)!).subtracting(store.verifier.reachable(from: kept)!))
+        XCTAssertEqual(Set(dryRun.removed), Set(store.verifier.reachable(from: dropped)!.map(\.digest)).subtracting(store.verifier.reachable(from: kept)!.map(\.digest)))
         let collected = try store.collectGarbage(protected: [remembered], dryRun: false)
         XCTAssertEqual(collected, dryRun)
         XCTAssertGreaterThan(collected.bytes, 0)
-        XCTAssertEqual(store.verifier.verify(manifest: remembered), .intact(manifest: remembered, blobs: store.verifier.reachable(from: remembered)!))
+        XCTAssertEqual(store.verifier.verify(manifest: remembered), .intact(manifest: remembered, blobs: store.verifier.reachable(from: remembered)!.map(\.digest)))
         guard case .intact = store.verifier.verify(ref: "kept:1") else { return XCTFail("a ref in index.json keeps its blobs") }
         try Data("x".utf8).write(to: URL(fileURLWithPath: layout.indexPath))
         XCTAssertThrowsError(try store.collectGarbage(protected: [], dryRun: false), "nothing is removed while index.json is damaged")

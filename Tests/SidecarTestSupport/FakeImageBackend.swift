@@ -37,11 +37,23 @@ package final class FakeImageBackend: ImageBackend {
     package var endsJobsAtOnce = false
     package var failing: Set<String> = []
     package var hanging: Set<String> = []
+    /// Changes made but not heard yet: `deliverPendingEvents` reports them.
+    package var queuedEvents: [ImageBackendEvent] = []
+    /// Runs inside each presence check before it answers: a change made
+    /// while the check reads the store.
+    package var duringPresenceCheck: (() -> Void)?
 
     package init() {}
 
+    package func deliverPendingEvents() {
+        let events = queuedEvents
+        queuedEvents = []
+        for event in events { onEvent?(event) }
+    }
+
     package func presence(of image: ImageSpec, _ done: @escaping (Result<ImagePresence, ImageBackendFailure>) -> Void) {
         presenceChecks += 1
+        duringPresenceCheck?()
         done(.success(store[image.ref].map { .present(id: $0) } ?? .missing))
     }
 

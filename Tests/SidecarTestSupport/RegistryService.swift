@@ -76,7 +76,8 @@ public final class RegistryService {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    private static func freePort() -> Int {
+    /// A TCP port on 127.0.0.1 free a moment ago (for the test services).
+    package static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

@@ -10,14 +10,14 @@ final class HandEncodedMessageTests: XCTestCase {
         let responses = [
             HealthResponse(
                 version: "0.1.0", uptimeSeconds: 12.5, connections: 3, inflightCalls: 1, loopLagMilliseconds: 0.02,
-                loopLagMaxMilliseconds: 4.75, pid: 4242, state: "serving"),
+                loopLagMaxMilliseconds: 4.75, pid: 4242, state: "serving", imagePresence: "events"),
             HealthResponse(
                 version: "", uptimeSeconds: 0, connections: 0, inflightCalls: 0, loopLagMilliseconds: 0,
                 loopLagMaxMilliseconds: 0, pid: 0, state: ""),
             HealthResponse(
                 version: String(repeating: "v", count: 200), uptimeSeconds: -0.0, connections: UInt32.max,
                 inflightCalls: 128, loopLagMilliseconds: .infinity, loopLagMaxMilliseconds: .leastNonzeroMagnitude,
-                pid: 1, state: "draining — ünïcode"),
+                pid: 1, state: "draining — ünïcode", imagePresence: "ttl: the layout is on nfs"),
         ]
         for response in responses {
             let writer = ProtobufWriter()
@@ -29,6 +29,7 @@ final class HandEncodedMessageTests: XCTestCase {
             XCTAssertEqual(decoded.uptimeSeconds, response.uptimeSeconds)
             XCTAssertEqual(decoded.connections, response.connections)
             XCTAssertEqual(decoded.state, response.state)
+            XCTAssertEqual(decoded.imagePresence, response.imagePresence)
         }
     }
 

@@ -30,15 +30,18 @@ func decodeHealthResponse(b []byte, m *sidecarpb.HealthResponse) bool {
 		}
 		b = b[n:]
 		switch {
-		case (num == 1 || num == 8) && typ == protowire.BytesType:
+		case (num == 1 || num == 8 || num == 9) && typ == protowire.BytesType:
 			v, n := protowire.ConsumeBytes(b)
 			if n < 0 || !utf8.Valid(v) {
 				return false
 			}
-			if num == 1 {
+			switch num {
+			case 1:
 				m.Version = string(v)
-			} else {
+			case 8:
 				m.State = string(v)
+			default:
+				m.ImagePresence = string(v)
 			}
 			b = b[n:]
 		case (num == 2 || num == 5 || num == 6) && typ == protowire.Fixed64Type:

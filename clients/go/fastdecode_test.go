@@ -28,6 +28,7 @@ func TestHealthResponseIsReadAsProtobufReadsIt(t *testing.T) {
 			LoopLagMaxMs:  r.Float64(),
 			Pid:           r.Uint32(),
 			State:         []string{"", "serving", "draining"}[r.Intn(3)],
+			ImagePresence: []string{"", "events", "ttl: the command backend hears of no changes"}[r.Intn(3)],
 		}
 		body, err := proto.Marshal(want)
 		if err != nil {
@@ -41,7 +42,7 @@ func TestHealthResponseIsReadAsProtobufReadsIt(t *testing.T) {
 	// Fields it does not know, and known ones of another wire type, are
 	// unknown fields, as protobuf-go has them; malformed bytes and strings
 	// it leaves to protobuf-go, for its error.
-	unknown := protowire.AppendString(protowire.AppendTag(nil, 9, protowire.BytesType), "a later field")
+	unknown := protowire.AppendString(protowire.AppendTag(nil, 10, protowire.BytesType), "a later field")
 	wrongType := protowire.AppendVarint(protowire.AppendTag(nil, 1, protowire.VarintType), 1)
 	known := protowire.AppendVarint(protowire.AppendTag(nil, 7, protowire.VarintType), 42)
 	for _, b := range [][]byte{unknown, wrongType, append(append(append([]byte(nil), unknown...), known...), wrongType...)} {
@@ -55,7 +56,7 @@ func TestHealthResponseIsReadAsProtobufReadsIt(t *testing.T) {
 		}
 	}
 	badUTF8 := protowire.AppendBytes(protowire.AppendTag(nil, 8, protowire.BytesType), []byte{0xff})
-	for _, b := range [][]byte{badUTF8, {0x11, 1, 2}, {0x4a, 5, 'a'}, {0x80}} {
+	for _, b := range [][]byte{badUTF8, {0x11, 1, 2}, {0x52, 5, 'a'}, {0x80}} {
 		if decodeHealthResponse(b, new(sidecarpb.HealthResponse)) {
 			t.Errorf("%x was read by hand", b)
 		}
@@ -77,8 +78,8 @@ func TestTheHandReadHealthResponseKnowsEveryField(t *testing.T) {
 	}
 	sort.Strings(got)
 	want := []string{
-		"connections:uint32:3", "inflight_calls:uint32:4", "loop_lag_max_ms:double:6", "loop_lag_ms:double:5",
-		"pid:uint32:7", "state:string:8", "uptime_seconds:double:2", "version:string:1",
+		"connections:uint32:3", "image_presence:string:9", "inflight_calls:uint32:4", "loop_lag_max_ms:double:6",
+		"loop_lag_ms:double:5", "pid:uint32:7", "state:string:8", "uptime_seconds:double:2", "version:string:1",
 	}
 	if len(got) != len(want) {
 		t.Fatalf("HealthResponse fields %v; decodeHealthResponse knows %v", got, want)

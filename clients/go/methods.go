@@ -328,6 +328,15 @@ func (c *Client) Prune(ctx context.Context, opts ...PruneOption) (*pb.PruneRespo
 	return orNil(resp, c.invoke(ctx, "Prune", req, resp, true))
 }
 
+// Scrub (admin) makes the daemon re-hash every blob of every present image
+// now, trusting no cache (the OCI layout backend), and repair the images
+// found damaged; it answers when the scrub and its repairs are done.
+// FailedPrecondition for backends that keep no blobs of their own.
+func (c *Client) Scrub(ctx context.Context) (*pb.ScrubResponse, error) {
+	resp := new(pb.ScrubResponse)
+	return orNil(resp, c.invoke(ctx, "Scrub", nil, resp, true))
+}
+
 // DebugSleep calls Debug.Sleep: the daemon answers after d (whole
 // milliseconds), without blocking its loop, or ends early with Canceled or
 // DeadlineExceeded. Only daemons with debug_methods = true answer it;

@@ -23,7 +23,8 @@ func TestHealthAndServerInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if int(health.Pid) != d.Pid() || health.State != "serving" || health.Version == "" || health.InflightCalls != 1 || health.Connections < 1 {
+	if int(health.Pid) != d.Pid() || health.State != "serving" || health.Version == "" || health.InflightCalls != 1 || health.Connections < 1 ||
+		!strings.HasPrefix(health.ImagePresence, "ttl: ") {
 		t.Fatalf("health %v; daemon pid %d", health, d.Pid())
 	}
 	info := client.ServerInfo()
@@ -123,6 +124,12 @@ func TestImagesAndLeases(t *testing.T) {
 	wantCode(t, err, sidecar.NotFound)
 	_, err = client.AcquireLease(ctx, "", "runner-8", time.Minute)
 	wantCode(t, err, sidecar.InvalidArgument)
+
+	// The command backend keeps no blobs of its own: nothing to scrub.
+	_, err = client.Scrub(ctx)
+	if e := wantCode(t, err, sidecar.FailedPrecondition); !strings.Contains(e.Message, "oci-layout") {
+		t.Fatalf("scrub: %v", err)
+	}
 
 	pruned, err := client.Prune(ctx, sidecar.DryRun())
 	if err != nil {

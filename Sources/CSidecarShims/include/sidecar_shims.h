@@ -15,4 +15,9 @@ int sidecar_peer_credentials(int fd, uint32_t *uid, uint32_t *gid, int32_t *pid)
 /// call again with more). Returns 0, or -1 with errno set.
 int sidecar_peer_groups(int fd, uint32_t *groups, int *count);
 
+/// The file system type (statfs's f_type, e.g. 0x6969 for NFS) of the file
+/// system holding `path`. Returns 0, or -1 with errno set.
+/// (Swift's Glibc module does not import sys/vfs.h.)
+int sidecar_filesystem_type(const char *path, int64_t *type);
+
 #endif

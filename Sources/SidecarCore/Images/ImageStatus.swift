@@ -55,3 +55,41 @@ public struct PruneReport: Sendable, Equatable {
         self.keptLeased = keptLeased
     }
 }
+
+/// What a scrub hashed and what it found broken.
+public struct ScrubReport: Sendable, Equatable {
+    public struct Finding: Sendable, Equatable {
+        public var ref: String
+        public var damage: String
+        /// The repair's outcome, or "FAILED: " and its error; empty until
+        /// the repair has run.
+        public var repair: String
+
+        public init(ref: String, damage: String, repair: String = "") {
+            self.ref = ref
+            self.damage = damage
+            self.repair = repair
+        }
+    }
+
+    public var images: UInt32
+    public var blobs: UInt32
+    public var bytes: UInt64
+    public var seconds: Double
+    public var damaged: [Finding]
+    /// Blobs that changed while they were hashed (left to the check their
+    /// change raises).
+    public var skippedBlobs: UInt32
+
+    public init(
+        images: UInt32 = 0, blobs: UInt32 = 0, bytes: UInt64 = 0, seconds: Double = 0, damaged: [Finding] = [],
+        skippedBlobs: UInt32 = 0
+    ) {
+        self.images = images
+        self.blobs = blobs
+        self.bytes = bytes
+        self.seconds = seconds
+        self.damaged = damaged
+        self.skippedBlobs = skippedBlobs
+    }
+}

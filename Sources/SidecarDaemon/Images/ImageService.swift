@@ -19,6 +19,9 @@ final class ImageService: DaemonService {
     private let timer: LoopTimer
     private var pruning = false
     private var lastPruneNanoseconds = EventLoop.monotonicNanoseconds()
+    private var lastScrubNanoseconds = EventLoop.monotonicNanoseconds()
+    /// For the metrics: when the last scrub ended, and what it found.
+    private(set) var lastScrub: (endUnixSeconds: Double, report: ScrubReport)?
 
     init(loop: EventLoop, context: DaemonContext) throws {
         self.context = context
@@ -35,6 +38,9 @@ final class ImageService: DaemonService {
             context.events.publish(topic: event.topic, subject: event.subject, message: event.message, attributes: event.attributes)
             if event.topic.hasPrefix("image.job.") {
                 context.metrics.increment(.imageJobs, label: String(event.topic.dropFirst("image.job.".count)))
+                if event.topic != "image.job.started", let kind = event.attributes["kind"], let seconds = event.attributes["seconds"].flatMap(Double.init) {
+                    context.metrics.observeImageJob(kind: kind, seconds: seconds)
+                }
             }
             if event.topic == "image.job.failed" || event.topic == "image.prune_failed" {
                 context.logger.warning("\(event.subject): \(event.message)")
@@ -59,6 +65,7 @@ final class ImageService: DaemonService {
             leases.sweep()
             coordinator.tick()
             pruneIfDue()
+            scrubIfDue()
         }
         timer.unref()
     }
@@ -74,6 +81,39 @@ final class ImageService: DaemonService {
             pruning = false
             context.logger.info(
                 "scheduled prune: removed \(report.removed.count) (\(report.bytesFreed) bytes), kept \(report.keptLeased.count) leased")
+        }
+    }
+
+    /// `images.scrub_every`, counted from the last scrub's start (or the
+    /// daemon's), on backends that can.
+    private func scrubIfDue() {
+        let every = context.config.images.scrubEverySeconds
+        let now = EventLoop.monotonicNanoseconds()
+        guard every > 0, backend.canScrub, Double(now - lastScrubNanoseconds) / 1e9 >= every else { return }
+        scrub(by: "the schedule (images.scrub_every)") { _ in }
+    }
+
+    var presenceTracking: String { coordinator.presenceTracking }
+
+    func jobCounts(_ kind: ImageJobKind) -> (running: Int, queued: Int) { coordinator.jobCounts(kind) }
+
+    /// Runs a scrub (or joins the one running), logs and counts it.
+    func scrub(by who: String, _ done: @escaping (Result<ScrubReport, SidecarError>) -> Void) {
+        lastScrubNanoseconds = EventLoop.monotonicNanoseconds()
+        context.logger.info("scrub started by \(who)")
+        coordinator.scrub { [context, weak self] result in
+            switch result {
+            case .success(let report):
+                self?.lastScrub = (Double(WallClock.unixMilliseconds()) / 1000, report)
+                context.metrics.increment(.imageScrubs, label: report.damaged.isEmpty ? "clean" : "damaged")
+                for finding in report.damaged {
+                    context.logger.warning("scrub: \(finding.ref) was damaged (\(finding.damage)); repair: \(finding.repair)")
+                }
+            case .failure(let error):
+                context.metrics.increment(.imageScrubs, label: "failed")
+                context.logger.warning("scrub: \(error.message)")
+            }
+            done(result)
         }
     }
 

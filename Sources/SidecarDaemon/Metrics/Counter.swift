@@ -31,6 +31,9 @@ extension Counter {
         help: "EnsureImage answers: present (from the cache or a check), joined (a job), failed.")
     static let imageJobs = Counter(
         name: "sidecar_image_jobs_total", labelName: "result", help: "Image jobs by result: started, finished, failed.")
+    static let imageScrubs = Counter(
+        name: "sidecar_image_scrubs_total", labelName: "result",
+        help: "Scrubs of the images' blobs, by result: clean, damaged (some image was), failed.")
     static let leases = Counter(
         name: "sidecar_leases_total", labelName: "event", help: "Lease events: acquired, renewed, released, expired.")
 
@@ -40,7 +43,7 @@ extension Counter {
 
     /// Every counter, each rendered (even at zero) in this order.
     static let all: [Counter] = [
-        .configReloads, .connectionsRejected, .connections, .dbChecks, .imageEnsures, .imageJobs, .leases,
+        .configReloads, .connectionsRejected, .connections, .dbChecks, .imageEnsures, .imageJobs, .imageScrubs, .leases,
         .protocolErrors, .retryCommits, .retryDecisions, .stateFull,
     ].sorted { $0.name < $1.name }
 }

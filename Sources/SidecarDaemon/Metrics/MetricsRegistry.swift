@@ -9,6 +9,9 @@ final class MetricsRegistry {
         firstBucketBound, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
     ]
 
+    /// Upper bounds of the image job duration histogram, in seconds.
+    static let jobBuckets: [Double] = [1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600]
+
     private struct Histogram {
         var buckets = [UInt64](repeating: 0, count: MetricsRegistry.latencyBuckets.count)
         var count: UInt64 = 0
@@ -41,6 +44,9 @@ final class MetricsRegistry {
     private var latency: [Histogram] = []
     /// Per counter name, per label value.
     private var counters: [String: [String: UInt64]] = [:]
+    /// Image job durations by kind ("build", "pull"): bucket counts by
+    /// `jobBuckets`, count and sum.
+    private var jobDurations: [String: (buckets: [UInt64], count: UInt64, sum: Double)] = [:]
 
     func slot(for method: String) -> Int {
         if let slot = slotsByName[method] { return slot }
@@ -62,6 +68,15 @@ final class MetricsRegistry {
         counters[counter.name, default: [:]][label, default: 0] += 1
     }
 
+    /// One finished or failed image job.
+    func observeImageJob(kind: String, seconds: Double) {
+        var entry = jobDurations[kind] ?? ([UInt64](repeating: 0, count: Self.jobBuckets.count), 0, 0)
+        for (index, bound) in Self.jobBuckets.enumerated() where seconds <= bound { entry.buckets[index] += 1 }
+        entry.count += 1
+        entry.sum += seconds
+        jobDurations[kind] = entry
+    }
+
     struct Gauges {
         var connections: Int
         var inflightCalls: Int
@@ -70,6 +85,14 @@ final class MetricsRegistry {
         var loopLagMaxSeconds: Double
         var uptimeSeconds: Double
         var version: String
+        /// The last scrub's end (Unix seconds) and report, once one ran.
+        var lastScrub: (endUnixSeconds: Double, report: ScrubReport)?
+        /// Image jobs by kind ("build", "pull").
+        var imageJobsRunning: [String: Int] = [:]
+        var imageJobsQueued: [String: Int] = [:]
+        var leasesHeld = 0
+        /// Retry keys by state, every state present (zero included).
+        var retryKeys: [String: Int] = [:]
     }
 
     func render(_ gauges: Gauges) -> String {
@@ -84,6 +107,17 @@ final class MetricsRegistry {
         gauge(&out, "sidecar_watchers", "Watch streams open now.", Double(gauges.watchers))
         gauge(&out, "sidecar_loop_lag_seconds", "How late the loop woke for its last tick.", gauges.loopLagSeconds)
         gauge(&out, "sidecar_loop_lag_max_seconds", "The largest loop lag over the last minute.", gauges.loopLagMaxSeconds)
+        if let (end, report) = gauges.lastScrub {
+            gauge(&out, "sidecar_image_scrub_last_end_timestamp_seconds", "When the last scrub of the images' blobs ended.", end)
+            gauge(&out, "sidecar_image_scrub_last_bytes", "Bytes the last scrub hashed.", Double(report.bytes))
+            gauge(&out, "sidecar_image_scrub_last_duration_seconds", "How long the last scrub took.", report.seconds)
+            gauge(&out, "sidecar_image_scrub_last_damaged_images", "Images the last scrub found damaged.", Double(report.damaged.count))
+        }
+
+        labeledGauge(&out, "sidecar_image_jobs_running", "Image jobs running now, by kind.", "kind", gauges.imageJobsRunning)
+        labeledGauge(&out, "sidecar_image_jobs_queued", "Image jobs waiting for a build or pull slot, by kind.", "kind", gauges.imageJobsQueued)
+        gauge(&out, "sidecar_leases_held", "Leases held now.", Double(gauges.leasesHeld))
+        labeledGauge(&out, "sidecar_retry_keys", "Keys the retry ledger tracks, by state.", "state", gauges.retryKeys)
 
         let bySlot = methodNames.indices.sorted { methodNames[$0] < methodNames[$1] }
         line("# HELP sidecar_calls_total Calls answered, by method and status code.")
@@ -109,6 +143,17 @@ final class MetricsRegistry {
             line("sidecar_call_duration_seconds_sum{method=\"\(method)\"} \(histogram.sum)")
             line("sidecar_call_duration_seconds_count{method=\"\(method)\"} \(histogram.count)")
         }
+        line("# HELP sidecar_image_job_duration_seconds How long image jobs took, finished or failed, by kind.")
+        line("# TYPE sidecar_image_job_duration_seconds histogram")
+        for (kind, entry) in jobDurations.sorted(by: { $0.key < $1.key }) {
+            let label = escape(kind)
+            for (index, bound) in Self.jobBuckets.enumerated() {
+                line("sidecar_image_job_duration_seconds_bucket{kind=\"\(label)\",le=\"\(bound)\"} \(entry.buckets[index])")
+            }
+            line("sidecar_image_job_duration_seconds_bucket{kind=\"\(label)\",le=\"+Inf\"} \(entry.count)")
+            line("sidecar_image_job_duration_seconds_sum{kind=\"\(label)\"} \(entry.sum)")
+            line("sidecar_image_job_duration_seconds_count{kind=\"\(label)\"} \(entry.count)")
+        }
         for counter in Counter.all {
             let name = counter.name
             line("# HELP \(name) \(counter.help)")
@@ -123,6 +168,11 @@ final class MetricsRegistry {
             }
         }
         return out
+    }
+
+    private func labeledGauge(_ out: inout String, _ name: String, _ help: String, _ label: String, _ values: [String: Int]) {
+        out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
+        for (value, count) in values.sorted(by: { $0.key < $1.key }) { out += "\(name){\(label)=\"\(escape(value))\"} \(count)\n" }
     }
 
     private func gauge(_ out: inout String, _ name: String, _ help: String, _ value: Double) {

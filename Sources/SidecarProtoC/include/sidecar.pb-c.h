@@ -55,6 +55,9 @@ typedef struct Sidecar__V1__ResetRetryRequest Sidecar__V1__ResetRetryRequest;
 typedef struct Sidecar__V1__ResetRetryResponse Sidecar__V1__ResetRetryResponse;
 typedef struct Sidecar__V1__PruneRequest Sidecar__V1__PruneRequest;
 typedef struct Sidecar__V1__PruneResponse Sidecar__V1__PruneResponse;
+typedef struct Sidecar__V1__ScrubRequest Sidecar__V1__ScrubRequest;
+typedef struct Sidecar__V1__ScrubResponse Sidecar__V1__ScrubResponse;
+typedef struct Sidecar__V1__ScrubFinding Sidecar__V1__ScrubFinding;
 typedef struct Sidecar__V1__SleepRequest Sidecar__V1__SleepRequest;
 typedef struct Sidecar__V1__SleepResponse Sidecar__V1__SleepResponse;
 
@@ -177,10 +180,17 @@ struct  Sidecar__V1__HealthResponse
    * "serving", or "draining" after SIGTERM.
    */
   char *state;
+  /*
+   * How EnsureImage knows a present image is still intact: "events" (the
+   * backend reports every change: the OCI layout's file events, the Docker
+   * engine's event stream), or "ttl: " and why not, when a present image is
+   * checked again after images.presence_ttl instead.
+   */
+  char *image_presence;
 };
 #define SIDECAR__V1__HEALTH_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__health_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 typedef enum {
@@ -848,6 +858,59 @@ struct  Sidecar__V1__PruneResponse
 #define SIDECAR__V1__PRUNE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__prune_response__descriptor) \
     , 0,NULL, 0, 0,NULL }
+
+
+struct  Sidecar__V1__ScrubRequest
+{
+  ProtobufCMessage base;
+};
+#define SIDECAR__V1__SCRUB_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__scrub_request__descriptor) \
+     }
+
+
+struct  Sidecar__V1__ScrubResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Images and distinct blobs hashed, and their bytes.
+   */
+  uint32_t images;
+  uint32_t blobs;
+  uint64_t bytes;
+  double seconds;
+  /*
+   * One per image found damaged, in ref order.
+   */
+  size_t n_damaged;
+  Sidecar__V1__ScrubFinding **damaged;
+  /*
+   * Blobs that changed while they were hashed and were left to the next
+   * check (a change raises its own re-check).
+   */
+  uint32_t skipped_blobs;
+};
+#define SIDECAR__V1__SCRUB_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__scrub_response__descriptor) \
+    , 0, 0, 0, 0, 0,NULL, 0 }
+
+
+struct  Sidecar__V1__ScrubFinding
+{
+  ProtobufCMessage base;
+  char *ref;
+  /*
+   * What was wrong, e.g. "blob sha256:… hashes to …".
+   */
+  char *damage;
+  /*
+   * The repair's outcome ("REPAIRED", "STALE", …), or "FAILED: " and the error.
+   */
+  char *repair;
+};
+#define SIDECAR__V1__SCRUB_FINDING__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__scrub_finding__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Sidecar__V1__SleepRequest
@@ -1614,6 +1677,63 @@ Sidecar__V1__PruneResponse *
 void   sidecar__v1__prune_response__free_unpacked
                      (Sidecar__V1__PruneResponse *message,
                       ProtobufCAllocator *allocator);
+/* Sidecar__V1__ScrubRequest methods */
+void   sidecar__v1__scrub_request__init
+                     (Sidecar__V1__ScrubRequest         *message);
+size_t sidecar__v1__scrub_request__get_packed_size
+                     (const Sidecar__V1__ScrubRequest   *message);
+size_t sidecar__v1__scrub_request__pack
+                     (const Sidecar__V1__ScrubRequest   *message,
+                      uint8_t             *out);
+size_t sidecar__v1__scrub_request__pack_to_buffer
+                     (const Sidecar__V1__ScrubRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Sidecar__V1__ScrubRequest *
+       sidecar__v1__scrub_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sidecar__v1__scrub_request__free_unpacked
+                     (Sidecar__V1__ScrubRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Sidecar__V1__ScrubResponse methods */
+void   sidecar__v1__scrub_response__init
+                     (Sidecar__V1__ScrubResponse         *message);
+size_t sidecar__v1__scrub_response__get_packed_size
+                     (const Sidecar__V1__ScrubResponse   *message);
+size_t sidecar__v1__scrub_response__pack
+                     (const Sidecar__V1__ScrubResponse   *message,
+                      uint8_t             *out);
+size_t sidecar__v1__scrub_response__pack_to_buffer
+                     (const Sidecar__V1__ScrubResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Sidecar__V1__ScrubResponse *
+       sidecar__v1__scrub_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sidecar__v1__scrub_response__free_unpacked
+                     (Sidecar__V1__ScrubResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Sidecar__V1__ScrubFinding methods */
+void   sidecar__v1__scrub_finding__init
+                     (Sidecar__V1__ScrubFinding         *message);
+size_t sidecar__v1__scrub_finding__get_packed_size
+                     (const Sidecar__V1__ScrubFinding   *message);
+size_t sidecar__v1__scrub_finding__pack
+                     (const Sidecar__V1__ScrubFinding   *message,
+                      uint8_t             *out);
+size_t sidecar__v1__scrub_finding__pack_to_buffer
+                     (const Sidecar__V1__ScrubFinding   *message,
+                      ProtobufCBuffer     *buffer);
+Sidecar__V1__ScrubFinding *
+       sidecar__v1__scrub_finding__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sidecar__v1__scrub_finding__free_unpacked
+                     (Sidecar__V1__ScrubFinding *message,
+                      ProtobufCAllocator *allocator);
 /* Sidecar__V1__SleepRequest methods */
 void   sidecar__v1__sleep_request__init
                      (Sidecar__V1__SleepRequest         *message);
@@ -1774,6 +1894,15 @@ typedef void (*Sidecar__V1__PruneRequest_Closure)
 typedef void (*Sidecar__V1__PruneResponse_Closure)
                  (const Sidecar__V1__PruneResponse *message,
                   void *closure_data);
+typedef void (*Sidecar__V1__ScrubRequest_Closure)
+                 (const Sidecar__V1__ScrubRequest *message,
+                  void *closure_data);
+typedef void (*Sidecar__V1__ScrubResponse_Closure)
+                 (const Sidecar__V1__ScrubResponse *message,
+                  void *closure_data);
+typedef void (*Sidecar__V1__ScrubFinding_Closure)
+                 (const Sidecar__V1__ScrubFinding *message,
+                  void *closure_data);
 typedef void (*Sidecar__V1__SleepRequest_Closure)
                  (const Sidecar__V1__SleepRequest *message,
                   void *closure_data);
@@ -1859,6 +1988,10 @@ struct Sidecar__V1__Sidecar_Service
                 const Sidecar__V1__PruneRequest *input,
                 Sidecar__V1__PruneResponse_Closure closure,
                 void *closure_data);
+  void (*scrub)(Sidecar__V1__Sidecar_Service *service,
+                const Sidecar__V1__ScrubRequest *input,
+                Sidecar__V1__ScrubResponse_Closure closure,
+                void *closure_data);
 };
 typedef void (*Sidecar__V1__Sidecar_ServiceDestroy)(Sidecar__V1__Sidecar_Service *);
 void sidecar__v1__sidecar__init (Sidecar__V1__Sidecar_Service *service,
@@ -1884,7 +2017,8 @@ void sidecar__v1__sidecar__init (Sidecar__V1__Sidecar_Service *service,
       function_prefix__ ## watch,\
       function_prefix__ ## metrics,\
       function_prefix__ ## reload,\
-      function_prefix__ ## prune  }
+      function_prefix__ ## prune,\
+      function_prefix__ ## scrub  }
 void sidecar__v1__sidecar__health(ProtobufCService *service,
                                   const Sidecar__V1__HealthRequest *input,
                                   Sidecar__V1__HealthResponse_Closure closure,
@@ -1957,6 +2091,10 @@ void sidecar__v1__sidecar__prune(ProtobufCService *service,
                                  const Sidecar__V1__PruneRequest *input,
                                  Sidecar__V1__PruneResponse_Closure closure,
                                  void *closure_data);
+void sidecar__v1__sidecar__scrub(ProtobufCService *service,
+                                 const Sidecar__V1__ScrubRequest *input,
+                                 Sidecar__V1__ScrubResponse_Closure closure,
+                                 void *closure_data);
 typedef struct Sidecar__V1__Debug_Service Sidecar__V1__Debug_Service;
 struct Sidecar__V1__Debug_Service
 {
@@ -2026,6 +2164,9 @@ extern const ProtobufCMessageDescriptor sidecar__v1__reset_retry_request__descri
 extern const ProtobufCMessageDescriptor sidecar__v1__reset_retry_response__descriptor;
 extern const ProtobufCMessageDescriptor sidecar__v1__prune_request__descriptor;
 extern const ProtobufCMessageDescriptor sidecar__v1__prune_response__descriptor;
+extern const ProtobufCMessageDescriptor sidecar__v1__scrub_request__descriptor;
+extern const ProtobufCMessageDescriptor sidecar__v1__scrub_response__descriptor;
+extern const ProtobufCMessageDescriptor sidecar__v1__scrub_finding__descriptor;
 extern const ProtobufCMessageDescriptor sidecar__v1__sleep_request__descriptor;
 extern const ProtobufCMessageDescriptor sidecar__v1__sleep_response__descriptor;
 extern const ProtobufCServiceDescriptor sidecar__v1__sidecar__descriptor;

@@ -9,10 +9,12 @@ public struct HealthResponse: Equatable, Sendable {
     public var loopLagMaxMilliseconds: Double
     public var pid: UInt32
     public var state: String
+    /// "events", or "ttl: " and why presence is not kept by events.
+    public var imagePresence: String
 
     public init(
         version: String, uptimeSeconds: Double, connections: UInt32, inflightCalls: UInt32,
-        loopLagMilliseconds: Double, loopLagMaxMilliseconds: Double, pid: UInt32, state: String
+        loopLagMilliseconds: Double, loopLagMaxMilliseconds: Double, pid: UInt32, state: String, imagePresence: String = ""
     ) {
         self.version = version
         self.uptimeSeconds = uptimeSeconds
@@ -22,6 +24,7 @@ public struct HealthResponse: Equatable, Sendable {
         self.loopLagMaxMilliseconds = loopLagMaxMilliseconds
         self.pid = pid
         self.state = state
+        self.imagePresence = imagePresence
     }
 }
 
@@ -33,7 +36,7 @@ extension HealthResponse: ProtobufCConvertible {
             version: ProtobufCField.string(c.version), uptimeSeconds: c.uptime_seconds,
             connections: c.connections, inflightCalls: c.inflight_calls,
             loopLagMilliseconds: c.loop_lag_ms, loopLagMaxMilliseconds: c.loop_lag_max_ms,
-            pid: c.pid, state: ProtobufCField.string(c.state))
+            pid: c.pid, state: ProtobufCField.string(c.state), imagePresence: ProtobufCField.string(c.image_presence))
     }
 
     package func fill(_ c: inout Sidecar__V1__HealthResponse, arena: PackArena) {
@@ -45,6 +48,7 @@ extension HealthResponse: ProtobufCConvertible {
         c.loop_lag_max_ms = loopLagMaxMilliseconds
         c.pid = pid
         c.state = arena.string(state)
+        c.image_presence = arena.string(imagePresence)
     }
 
     package func wireBytes() -> [UInt8] {
@@ -63,5 +67,6 @@ extension HealthResponse: ProtobufCConvertible {
         writer.double(6, loopLagMaxMilliseconds)
         writer.uint32(7, pid)
         writer.string(8, state)
+        writer.string(9, imagePresence)
     }
 }

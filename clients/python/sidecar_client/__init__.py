@@ -23,6 +23,8 @@ from ._types import (
     Lease,
     Outcome,
     PruneResponse,
+    ScrubFinding,
+    ScrubResponse,
     ReloadResponse,
     ReportDbErrorResponse,
     ReserveRetrySlotResponse,
@@ -37,5 +39,5 @@ __all__ = [
     "Action", "AsyncClient", "AsyncWatch", "CheckDbResponse", "ClassifyResponse", "Client", "DbVerdict",
     "Decision", "EnsureImageResponse", "ErrorDetail", "Event", "HealthResponse", "ImageInfo", "Lease", "Outcome",
     "PruneResponse", "ReloadResponse", "ReportDbErrorResponse", "ReserveRetrySlotResponse", "RetryInfo",
-    "RetryPolicyInfo", "ServerInfo", "SidecarError", "SleepResponse", "StatusCode", "Watch", "default_socket_path",
+    "RetryPolicyInfo", "ScrubFinding", "ScrubResponse", "ServerInfo", "SidecarError", "SleepResponse", "StatusCode", "Watch", "default_socket_path",
 ]

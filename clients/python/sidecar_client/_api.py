@@ -127,6 +127,10 @@ def prune(dry_run: bool) -> Call:
     return Call("Prune", pb.PruneRequest(dry_run=dry_run).SerializeToString(), _decoder(pb.PruneResponse, _as(t.PruneResponse)))
 
 
+def scrub() -> Call:
+    return Call("Scrub", b"", _decoder(pb.ScrubResponse, _as(t.ScrubResponse)))
+
+
 def metrics() -> Call:
     return Call("Metrics", b"", _decoder(pb.MetricsResponse, lambda m: m.text))
 
@@ -149,7 +153,7 @@ def watch(prefixes: Sequence[str]) -> Call:
 
 #: The proto method each client method calls (tests check both faces have them all).
 METHODS: List[str] = [
-    "health", "ensure_image", "list_images", "acquire_lease", "release_lease", "list_leases", "check_db",
+    "health", "ensure_image", "list_images", "scrub", "acquire_lease", "release_lease", "list_leases", "check_db",
     "report_db_error", "reserve_retry_slot", "complete_attempt", "list_retries", "list_policies", "reset_retry",
     "classify", "prune", "metrics", "reload", "debug_sleep", "watch",
 ]

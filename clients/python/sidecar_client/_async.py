@@ -463,6 +463,11 @@ class AsyncClient:
         """Admin."""
         return await self._unary(api.prune(dry_run), timeout)
 
+    async def scrub(self, *, timeout: Optional[float] = None) -> t.ScrubResponse:
+        """Admin: re-hashes every blob of every present image (OCI layout
+        backend) and repairs what it finds damaged; returns when done."""
+        return await self._unary(api.scrub(), timeout)
+
     async def metrics(self, *, timeout: Optional[float] = None) -> str:
         """The Prometheus text."""
         return await self._unary(api.metrics(), timeout)

@@ -377,6 +377,11 @@ class Client:
         """Admin."""
         return self._unary(api.prune(dry_run), timeout)
 
+    def scrub(self, *, timeout: Optional[float] = None) -> t.ScrubResponse:
+        """Admin: re-hashes every blob of every present image (OCI layout
+        backend) and repairs what it finds damaged; returns when done."""
+        return self._unary(api.scrub(), timeout)
+
     def metrics(self, *, timeout: Optional[float] = None) -> str:
         """The Prometheus text."""
         return self._unary(api.metrics(), timeout)

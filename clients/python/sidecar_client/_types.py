@@ -96,6 +96,7 @@ class HealthResponse:
     loop_lag_max_ms: float
     pid: int
     state: str
+    image_presence: str
 
 
 @dataclass
@@ -217,6 +218,23 @@ class PruneResponse:
     removed: List[str] = field(metadata={"list": True})
     bytes_freed: int
     kept_leased: List[str] = field(metadata={"list": True})
+
+
+@dataclass
+class ScrubFinding:
+    ref: str
+    damage: str
+    repair: str
+
+
+@dataclass
+class ScrubResponse:
+    images: int
+    blobs: int
+    bytes: int
+    seconds: float
+    damaged: List[ScrubFinding] = field(metadata={"messages": ScrubFinding})
+    skipped_blobs: int
 
 
 @dataclass

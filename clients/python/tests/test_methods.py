@@ -55,6 +55,7 @@ def test_health(client, daemon):
     health = client.health()
     assert health.pid == daemon.pid
     assert health.state == "serving"
+    assert health.image_presence.startswith("ttl: "), "the command backend hears of no changes"
     assert health.version and health.connections >= 1 and health.inflight_calls == 1
     info = client.server_info
     assert (info.server_version, info.max_message_bytes, info.max_inflight_calls) == (health.version, 4194304, 256)
@@ -95,6 +96,10 @@ def test_images_and_leases(client, daemon):
 
     pruned = client.prune(dry_run=True)
     assert isinstance(pruned, sc.PruneResponse) and "app" not in pruned.removed and daemon.present("app")
+    # The command backend keeps no blobs of its own: nothing to scrub.
+    with pytest.raises(sc.SidecarError) as scrubbed:
+        client.scrub()
+    assert scrubbed.value.code == sc.StatusCode.FAILED_PRECONDITION and "oci-layout" in scrubbed.value.message
 
 
 def test_a_failed_build_raises_aborted_with_its_detail_then_backs_off(client, daemon):

@@ -8,7 +8,8 @@ import {
   ErrorDetail, ServerFrame, methods,
   type MethodDescriptor, type CheckDbResponse, type ClassifyResponse, type EnsureImageResponse, type Event,
   type HealthResponse, type ImageInfo, type Lease, type MetricsResponse, type PruneResponse, type ReloadResponse,
-  type ReportDbErrorResponse, type ReserveRetrySlotResponse, type RetryInfo, type RetryPolicyInfo, type SleepResponse,
+  type ReportDbErrorResponse, type ReserveRetrySlotResponse, type RetryInfo, type RetryPolicyInfo, type ScrubResponse,
+  type SleepResponse,
 } from "./generated/sidecar.js";
 import { SidecarError } from "./errors.js";
 import { Reader, Writer } from "./protobuf.js";
@@ -703,6 +704,14 @@ export class SidecarClient {
   /** (admin) Removes images neither leased, keep_warm nor used lately; `dryRun` only says what. */
   prune(options: CallOptions & { dryRun?: boolean } = {}): Promise<PruneResponse> {
     return this.call(methods.Prune, { dryRun: options.dryRun }, options);
+  }
+
+  /**
+   * (admin) Re-hashes every blob of every present image (OCI layout backend) and repairs what it
+   * finds damaged; resolves when that is done. FAILED_PRECONDITION on backends without blobs.
+   */
+  scrub(options?: CallOptions): Promise<ScrubResponse> {
+    return this.call(methods.Scrub, {}, options);
   }
 
   /** (admin) Re-reads the daemon's config file, like SIGHUP. */

@@ -48,6 +48,7 @@ describe("against one daemon", () => {
     const health = await client.health();
     assert.equal(health.state, "serving");
     assert.equal(health.pid, daemon.process.pid);
+    assert.match(health.imagePresence, /^ttl: /, "the command backend hears of no changes");
     assert.match(client.serverVersion, /^\d+\.\d+/);
     const verdict = await client.classify(NEVER_PULL);
     assert.equal(verdict.category, "image_missing");
@@ -90,6 +91,8 @@ describe("against one daemon", () => {
     const pruned = await client.prune({ dryRun: true });
     assert.ok(!pruned.removed.includes("agent"));
     assert.equal(typeof pruned.bytesFreed, "number");
+    const scrub = await rejects(client.scrub(), "FAILED_PRECONDITION");
+    assert.match(scrub.message, /oci-layout/);
     await client.releaseLease(lease.id);
     assert.ok(!(await client.listLeases()).some((l) => l.id === lease.id));
     await rejects(client.releaseLease(lease.id), "NOT_FOUND");

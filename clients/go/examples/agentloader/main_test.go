@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	sidecar "github.com/sidecar-dev/sidecar/clients/go"
 	"github.com/sidecar-dev/sidecar/clients/go/internal/daemontest"
 )
 
@@ -53,6 +54,19 @@ pull = "%s/agent/beta:1"
 	}
 	if code, out, _, _ = load("alpha"); code != 0 || !strings.Contains(out, "alpha: PRESENT") {
 		t.Fatalf("second load: %d\n%s", code, out)
+	}
+	// The layout's file events keep presence true, and a scrub hashes
+	// every blob of both images (the shared base once).
+	client, err := sidecar.Dial(context.Background(), sidecar.WithSocket(d.Socket))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	if health, err := client.Health(context.Background()); err != nil || health.ImagePresence != "events" {
+		t.Fatalf("health: %v %v", health, err)
+	}
+	if scrub, err := client.Scrub(context.Background()); err != nil || scrub.Images != 2 || scrub.Blobs != 7 || len(scrub.Damaged) != 0 {
+		t.Fatalf("scrub: %v %v", scrub, err)
 	}
 
 	// A half-written blob: cagent failed for ever here.

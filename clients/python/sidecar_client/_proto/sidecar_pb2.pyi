@@ -154,8 +154,9 @@ class HealthRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class HealthResponse(_message.Message):
-    __slots__ = ["connections", "inflight_calls", "loop_lag_max_ms", "loop_lag_ms", "pid", "state", "uptime_seconds", "version"]
+    __slots__ = ["connections", "image_presence", "inflight_calls", "loop_lag_max_ms", "loop_lag_ms", "pid", "state", "uptime_seconds", "version"]
     CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_PRESENCE_FIELD_NUMBER: _ClassVar[int]
     INFLIGHT_CALLS_FIELD_NUMBER: _ClassVar[int]
     LOOP_LAG_MAX_MS_FIELD_NUMBER: _ClassVar[int]
     LOOP_LAG_MS_FIELD_NUMBER: _ClassVar[int]
@@ -164,6 +165,7 @@ class HealthResponse(_message.Message):
     UPTIME_SECONDS_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     connections: int
+    image_presence: str
     inflight_calls: int
     loop_lag_max_ms: float
     loop_lag_ms: float
@@ -171,7 +173,7 @@ class HealthResponse(_message.Message):
     state: str
     uptime_seconds: float
     version: str
-    def __init__(self, version: _Optional[str] = ..., uptime_seconds: _Optional[float] = ..., connections: _Optional[int] = ..., inflight_calls: _Optional[int] = ..., loop_lag_ms: _Optional[float] = ..., loop_lag_max_ms: _Optional[float] = ..., pid: _Optional[int] = ..., state: _Optional[str] = ...) -> None: ...
+    def __init__(self, version: _Optional[str] = ..., uptime_seconds: _Optional[float] = ..., connections: _Optional[int] = ..., inflight_calls: _Optional[int] = ..., loop_lag_ms: _Optional[float] = ..., loop_lag_max_ms: _Optional[float] = ..., pid: _Optional[int] = ..., state: _Optional[str] = ..., image_presence: _Optional[str] = ...) -> None: ...
 
 class ImageInfo(_message.Message):
     __slots__ = ["backoff_remaining_seconds", "base_image", "keep_warm", "last_error", "last_job_end_unix_ms", "last_job_outcome", "name", "present", "ref", "state"]
@@ -427,6 +429,36 @@ class RetryPolicyInfo(_message.Message):
     max_delay_seconds: float
     name: str
     def __init__(self, name: _Optional[str] = ..., max_attempts: _Optional[int] = ..., base_delay_seconds: _Optional[float] = ..., max_delay_seconds: _Optional[float] = ..., key_idle_expiry_seconds: _Optional[float] = ...) -> None: ...
+
+class ScrubFinding(_message.Message):
+    __slots__ = ["damage", "ref", "repair"]
+    DAMAGE_FIELD_NUMBER: _ClassVar[int]
+    REF_FIELD_NUMBER: _ClassVar[int]
+    REPAIR_FIELD_NUMBER: _ClassVar[int]
+    damage: str
+    ref: str
+    repair: str
+    def __init__(self, ref: _Optional[str] = ..., damage: _Optional[str] = ..., repair: _Optional[str] = ...) -> None: ...
+
+class ScrubRequest(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class ScrubResponse(_message.Message):
+    __slots__ = ["blobs", "bytes", "damaged", "images", "seconds", "skipped_blobs"]
+    BLOBS_FIELD_NUMBER: _ClassVar[int]
+    BYTES_FIELD_NUMBER: _ClassVar[int]
+    DAMAGED_FIELD_NUMBER: _ClassVar[int]
+    IMAGES_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_BLOBS_FIELD_NUMBER: _ClassVar[int]
+    blobs: int
+    bytes: int
+    damaged: _containers.RepeatedCompositeFieldContainer[ScrubFinding]
+    images: int
+    seconds: float
+    skipped_blobs: int
+    def __init__(self, images: _Optional[int] = ..., blobs: _Optional[int] = ..., bytes: _Optional[int] = ..., seconds: _Optional[float] = ..., damaged: _Optional[_Iterable[_Union[ScrubFinding, _Mapping]]] = ..., skipped_blobs: _Optional[int] = ...) -> None: ...
 
 class SleepRequest(_message.Message):
     __slots__ = ["milliseconds"]

@@ -572,6 +572,13 @@ export interface HealthResponse {
   pid: number;
   /** "serving", or "draining" after SIGTERM. */
   state: string;
+  /**
+   * How EnsureImage knows a present image is still intact: "events" (the
+   * backend reports every change: the OCI layout's file events, the Docker
+   * engine's event stream), or "ttl: " and why not, when a present image is
+   * checked again after images.presence_ttl instead.
+   */
+  imagePresence: string;
 }
 
 function writeHealthResponse(m: Partial<HealthResponse>, w: Writer): void {
@@ -607,10 +614,14 @@ function writeHealthResponse(m: Partial<HealthResponse>, w: Writer): void {
     w.tag(8, 2);
     w.string(m.state);
   }
+  if (m.imagePresence) {
+    w.tag(9, 2);
+    w.string(m.imagePresence);
+  }
 }
 
 function readHealthResponse(r: Reader, end: number): HealthResponse {
-  const m: HealthResponse = { version: "", uptimeSeconds: 0, connections: 0, inflightCalls: 0, loopLagMs: 0, loopLagMaxMs: 0, pid: 0, state: "" };
+  const m: HealthResponse = { version: "", uptimeSeconds: 0, connections: 0, inflightCalls: 0, loopLagMs: 0, loopLagMaxMs: 0, pid: 0, state: "", imagePresence: "" };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
@@ -637,6 +648,9 @@ function readHealthResponse(r: Reader, end: number): HealthResponse {
         continue;
       case 66:
         m.state = r.string();
+        continue;
+      case 74:
+        m.imagePresence = r.string();
         continue;
     }
     if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
@@ -2802,6 +2816,182 @@ export const PruneResponse = {
   },
 };
 
+export interface ScrubRequest {
+}
+
+function writeScrubRequest(m: Partial<ScrubRequest>, w: Writer): void {
+}
+
+function readScrubRequest(r: Reader, end: number): ScrubRequest {
+  const m: ScrubRequest = {  };
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag) {
+    }
+    if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
+    r.skip(tag & 7, tag >>> 3);
+  }
+  if (r.pos !== end) throw new ProtobufError("ScrubRequest: a field runs past the end of its message");
+  return m;
+}
+
+export const ScrubRequest = {
+  /** The wire bytes of a ScrubRequest; absent fields are their defaults. */
+  encode(m: Partial<ScrubRequest>): Uint8Array {
+    const w = new Writer();
+    writeScrubRequest(m, w);
+    return w.finish();
+  },
+  write: writeScrubRequest,
+  decode(buf: Uint8Array, start = 0, end = buf.length): ScrubRequest {
+    return readScrubRequest(reader.reset(buf, start, end), end);
+  },
+};
+
+export interface ScrubResponse {
+  /** Images and distinct blobs hashed, and their bytes. */
+  images: number;
+  blobs: number;
+  bytes: Int64;
+  seconds: number;
+  /** One per image found damaged, in ref order. */
+  damaged: ScrubFinding[];
+  /**
+   * Blobs that changed while they were hashed and were left to the next
+   * check (a change raises its own re-check).
+   */
+  skippedBlobs: number;
+}
+
+function writeScrubResponse(m: Partial<ScrubResponse>, w: Writer): void {
+  if (m.images) {
+    w.tag(1, 0);
+    w.uint32(m.images);
+  }
+  if (m.blobs) {
+    w.tag(2, 0);
+    w.uint32(m.blobs);
+  }
+  if (m.bytes) {
+    w.tag(3, 0);
+    w.int64(m.bytes);
+  }
+  if (m.seconds !== undefined && (m.seconds !== 0 || 1 / m.seconds < 0)) {
+    w.tag(4, 1);
+    w.double(m.seconds);
+  }
+  if (m.damaged) for (const v of m.damaged) {
+    w.tag(5, 2);
+    w.message((x) => writeScrubFinding(v!, x));
+  }
+  if (m.skippedBlobs) {
+    w.tag(6, 0);
+    w.uint32(m.skippedBlobs);
+  }
+}
+
+function readScrubResponse(r: Reader, end: number): ScrubResponse {
+  const m: ScrubResponse = { images: 0, blobs: 0, bytes: 0, seconds: 0, damaged: [], skippedBlobs: 0 };
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag) {
+      case 8:
+        m.images = r.uint32();
+        continue;
+      case 16:
+        m.blobs = r.uint32();
+        continue;
+      case 24:
+        m.bytes = r.uint64();
+        continue;
+      case 33:
+        m.seconds = r.double();
+        continue;
+      case 42:
+        m.damaged.push(readScrubFinding(r, r.sub()));
+        continue;
+      case 48:
+        m.skippedBlobs = r.uint32();
+        continue;
+    }
+    if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
+    r.skip(tag & 7, tag >>> 3);
+  }
+  if (r.pos !== end) throw new ProtobufError("ScrubResponse: a field runs past the end of its message");
+  return m;
+}
+
+export const ScrubResponse = {
+  /** The wire bytes of a ScrubResponse; absent fields are their defaults. */
+  encode(m: Partial<ScrubResponse>): Uint8Array {
+    const w = new Writer();
+    writeScrubResponse(m, w);
+    return w.finish();
+  },
+  write: writeScrubResponse,
+  decode(buf: Uint8Array, start = 0, end = buf.length): ScrubResponse {
+    return readScrubResponse(reader.reset(buf, start, end), end);
+  },
+};
+
+export interface ScrubFinding {
+  ref: string;
+  /** What was wrong, e.g. "blob sha256:… hashes to …". */
+  damage: string;
+  /** The repair's outcome ("REPAIRED", "STALE", …), or "FAILED: " and the error. */
+  repair: string;
+}
+
+function writeScrubFinding(m: Partial<ScrubFinding>, w: Writer): void {
+  if (m.ref) {
+    w.tag(1, 2);
+    w.string(m.ref);
+  }
+  if (m.damage) {
+    w.tag(2, 2);
+    w.string(m.damage);
+  }
+  if (m.repair) {
+    w.tag(3, 2);
+    w.string(m.repair);
+  }
+}
+
+function readScrubFinding(r: Reader, end: number): ScrubFinding {
+  const m: ScrubFinding = { ref: "", damage: "", repair: "" };
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag) {
+      case 10:
+        m.ref = r.string();
+        continue;
+      case 18:
+        m.damage = r.string();
+        continue;
+      case 26:
+        m.repair = r.string();
+        continue;
+    }
+    if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
+    r.skip(tag & 7, tag >>> 3);
+  }
+  if (r.pos !== end) throw new ProtobufError("ScrubFinding: a field runs past the end of its message");
+  return m;
+}
+
+export const ScrubFinding = {
+  /** The wire bytes of a ScrubFinding; absent fields are their defaults. */
+  encode(m: Partial<ScrubFinding>): Uint8Array {
+    const w = new Writer();
+    writeScrubFinding(m, w);
+    return w.finish();
+  },
+  write: writeScrubFinding,
+  decode(buf: Uint8Array, start = 0, end = buf.length): ScrubFinding {
+    return readScrubFinding(reader.reset(buf, start, end), end);
+  },
+};
+
 export interface SleepRequest {
   milliseconds: number;
 }
@@ -3017,6 +3207,17 @@ export const methods = {
    */
   "Prune": { name: "Prune", request: PruneRequest, response: PruneResponse, serverStreaming: false } as MethodDescriptor<PruneRequest, PruneResponse>,
   /**
+   * (admin) Re-hashes every blob of every present image now, trusting no
+   * cache, at images.scrub_mb_per_second (the OCI layout backend), and
+   * repairs the images found damaged like any other damage (image.damaged,
+   * then a pull or build). Answers when the scrub and its repairs are done;
+   * a call while a scrub runs waits for that one. The daemon also scrubs
+   * every images.scrub_every.
+   * Retry: safe. Fails: PERMISSION_DENIED, FAILED_PRECONDITION (the backend
+   * keeps no blobs of its own to hash: docker, command).
+   */
+  "Scrub": { name: "Scrub", request: ScrubRequest, response: ScrubResponse, serverStreaming: false } as MethodDescriptor<ScrubRequest, ScrubResponse>,
+  /**
    * Answers after `milliseconds` without blocking the loop; ends early with
    * CANCELLED or DEADLINE_EXCEEDED. Method name on the wire: "Debug.Sleep".
    */
@@ -3067,6 +3268,9 @@ export const messageTypes = {
   ResetRetryResponse,
   PruneRequest,
   PruneResponse,
+  ScrubRequest,
+  ScrubResponse,
+  ScrubFinding,
   SleepRequest,
   SleepResponse,
 };

@@ -2,9 +2,17 @@ import CLibUV
 import CSidecarShims
 import Glibc
 
-/// One connected Unix stream socket on the loop (a libuv pipe): reads are
-/// delivered to `onRead`, writes are queued to libuv without blocking.
-public final class PipeStream {
+/// One connected stream on the loop (a Unix socket or pipe, or a TCP
+/// socket): reads are delivered to `onRead`, writes are queued to libuv
+/// without blocking.
+public final class LoopStream {
+    public enum Kind: Sendable {
+        /// A Unix socket or a pipe (uv_pipe_t).
+        case pipe
+        /// A TCP socket (uv_tcp_t): the metrics listener's.
+        case tcp
+    }
+
     /// Bytes read, valid only during the callback.
     public var onRead: ((UnsafeRawBufferPointer) -> Void)?
     /// The peer closed its end, or reading failed (the error, when it did).
@@ -12,13 +20,21 @@ public final class PipeStream {
     /// Every queued write has been handed to the kernel.
     public var onWritesDrained: (() -> Void)?
 
-    let raw: UnsafeMutablePointer<uv_pipe_t>
+    let raw: UnsafeMutablePointer<uv_stream_t>
+    public let kind: Kind
     private(set) public var isClosed = false
 
-    init(loop: EventLoop) throws {
-        raw = .allocate(capacity: 1)
+    init(loop: EventLoop, kind: Kind = .pipe) throws {
+        self.kind = kind
+        // Room for either handle: both begin with the uv_stream_t fields.
+        raw = UnsafeMutableRawPointer.allocate(
+            byteCount: max(MemoryLayout<uv_pipe_t>.size, MemoryLayout<uv_tcp_t>.size), alignment: 16
+        ).bindMemory(to: uv_stream_t.self, capacity: 1)
         do {
-            try uvCheck(uv_pipe_init(loop.raw, raw, 0), "uv_pipe_init")
+            switch kind {
+            case .pipe: try uvCheck(uv_pipe_init(loop.raw, UnsafeMutablePointer(OpaquePointer(raw)), 0), "uv_pipe_init")
+            case .tcp: try uvCheck(uv_tcp_init(loop.raw, UnsafeMutablePointer(OpaquePointer(raw))), "uv_tcp_init")
+            }
         } catch {
             HandleLifetime.discard(raw)
             throw error
@@ -26,7 +42,7 @@ public final class PipeStream {
         HandleLifetime.attach(self, to: raw)
     }
 
-    private var stream: UnsafeMutablePointer<uv_stream_t> { UnsafeMutablePointer(OpaquePointer(raw)) }
+    private var stream: UnsafeMutablePointer<uv_stream_t> { raw }
 
     public func startReading() throws {
         guard !isClosed else { return }
@@ -35,7 +51,8 @@ public final class PipeStream {
             buffer!.pointee = uv_buf_init(
                 loop.readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(loop.readBuffer.count))
         }, { client, count, buffer in
-            let owner = HandleLifetime.owner(PipeStream.self, of: UnsafeMutableRawPointer(client))
+            let owner = HandleLifetime.owner(LoopStream.self, of: UnsafeMutableRawPointer(client))
+            EventLoop.owner(of: client!.pointee.loop).inputs &+= 1
             if count > 0 {
                 owner.onRead?(UnsafeRawBufferPointer(start: buffer!.pointee.base, count: count))
             } else if count < 0 {
@@ -90,7 +107,7 @@ public final class PipeStream {
             guard let handle else { return }
             // The owner outlives its writes: libuv cancels them before the
             // close callback releases it.
-            let owner = HandleLifetime.owner(PipeStream.self, of: handle)
+            let owner = HandleLifetime.owner(LoopStream.self, of: handle)
             guard !owner.isClosed else { return }
             if status < 0 {
                 owner.onEnd?(LoopError(operation: "write", code: status))
