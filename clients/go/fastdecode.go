@@ -2,6 +2,7 @@ package sidecar
 
 import (
 	"math"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -32,16 +33,20 @@ func decodeHealthResponse(b []byte, m *sidecarpb.HealthResponse) bool {
 		switch {
 		case (num == 1 || num == 8 || num == 9) && typ == protowire.BytesType:
 			v, n := protowire.ConsumeBytes(b)
-			if n < 0 || !utf8.Valid(v) {
+			if n < 0 {
 				return false
 			}
+			var ok bool
 			switch num {
 			case 1:
-				m.Version = string(v)
+				m.Version, ok = healthStrings[0].of(v)
 			case 8:
-				m.State = string(v)
+				m.State, ok = healthStrings[1].of(v)
 			default:
-				m.ImagePresence = string(v)
+				m.ImagePresence, ok = healthStrings[2].of(v)
+			}
+			if !ok {
+				return false // not UTF-8
 			}
 			b = b[n:]
 		case (num == 2 || num == 5 || num == 6) && typ == protowire.Fixed64Type:
@@ -85,4 +90,26 @@ func decodeHealthResponse(b []byte, m *sidecarpb.HealthResponse) bool {
 		m.ProtoReflect().SetUnknown(unknown)
 	}
 	return true
+}
+
+// healthStrings are the last version, state and image_presence read: the
+// same from one answer to the next, so they are not allocated and checked
+// again each time.
+var healthStrings [3]lastString
+
+// lastString holds the last string of a field, shared by every goroutine.
+type lastString struct{ p atomic.Pointer[string] }
+
+// of returns v as a string: the one held when it is the same, else a new
+// one, which is held; false when v is not valid UTF-8.
+func (l *lastString) of(v []byte) (string, bool) {
+	if last := l.p.Load(); last != nil && *last == string(v) {
+		return *last, true
+	}
+	if !utf8.Valid(v) {
+		return "", false
+	}
+	s := string(v)
+	l.p.Store(&s)
+	return s, true
 }
