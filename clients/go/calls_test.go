@@ -253,3 +253,56 @@ func TestCloseFailsCallsInFlightAndAfter(t *testing.T) {
 	}
 	client.Close() // twice is fine
 }
+
+func TestCallsPastTheDaemonsInflightLimitWaitForASlot(t *testing.T) {
+	t.Parallel()
+	d := daemontest.Start(t, daemontest.Options{Limits: "max_inflight_per_connection = 4"})
+	client := dial(t, d.Socket)
+	if got := client.ServerInfo().MaxInflightCalls; got != 4 {
+		t.Fatalf("max inflight calls %d", got)
+	}
+	ctx := testContext(t)
+	// Cancelled calls count until the daemon answers them, then free their
+	// slots: four of them, and the calls after still get all four.
+	for i := 0; i < 4; i++ {
+		cancelled, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+		_, err := client.DebugSleep(cancelled, time.Second)
+		cancel()
+		wantCode(t, err, sidecar.DeadlineExceeded)
+	}
+
+	began := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := client.DebugSleep(ctx, 100*time.Millisecond); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("a call past the limit: %v", err)
+	}
+	if elapsed := time.Since(began); elapsed < 480*time.Millisecond {
+		t.Fatalf("20 sleeps of 100 ms, 4 at a time, took %v", elapsed)
+	}
+	if n := callsTotal(t, client, "Debug.Sleep", "RESOURCE_EXHAUSTED"); n != 0 {
+		t.Fatalf("the daemon refused %d calls", n)
+	}
+
+	// A call waiting for a slot gives up with its context.
+	for i := 0; i < 4; i++ {
+		go client.DebugSleep(ctx, 2*time.Second)
+	}
+	observer := dial(t, d.Socket)
+	daemontest.Eventually(t, 5*time.Second, "four sleeps in flight", func() bool { return inflight(t, observer) == 5 })
+	short, cancelShort := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancelShort()
+	_, err := client.Health(short)
+	wantCode(t, err, sidecar.DeadlineExceeded)
+}

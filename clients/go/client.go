@@ -112,7 +112,8 @@ type ServerInfo struct {
 	// ones fail with ResourceExhausted without being sent.
 	MaxMessageBytes uint32
 	// MaxInflightCalls is how many calls may be in flight on the
-	// connection; more are answered ResourceExhausted by the daemon.
+	// connection; more wait for one to end (within their context) rather
+	// than be refused by the daemon.
 	MaxInflightCalls uint32
 }
 
@@ -291,7 +292,7 @@ func (c *Client) invoke(ctx context.Context, method string, req, resp proto.Mess
 				return &Error{Code: InvalidArgument, Message: "cannot encode the " + method + " request: " + err.Error(), cause: err}
 			}
 		}
-		if err := cn.start(cl, method, wireTimeout(ctx), cl.buf); err != nil {
+		if err := cn.start(ctx, cl, method, cl.buf); err != nil {
 			if err == errNotSent && attempt < sendAttempts {
 				continue
 			}

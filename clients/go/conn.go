@@ -1,6 +1,7 @@
 package sidecar
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -33,10 +34,15 @@ type conn struct {
 	out     []byte // frames for the writer
 	spare   []byte // the writer's last batch, for reuse as out
 	sent    uint64 // every CALL with id <= sent was written whole
-	writing bool   // the writer is in write(2) with the CALLs (sent, writeLast]
-	writeTo uint64
-	err     *Error // set once: the connection is over
-	acked   bool
+	// inflight counts the calls the daemon has in flight: sent or queued,
+	// and not yet answered by a REPLY (cancelled ones included). Calls
+	// past max_inflight_calls wait in waiters for one to end.
+	inflight int
+	waiters  []chan struct{}
+	writing  bool // the writer is in write(2) with the CALLs (sent, writeLast]
+	writeTo  uint64
+	err      *Error // set once: the connection is over
+	acked    bool
 
 	wake  chan struct{} // the writer's doorbell; sends coalesce
 	ready chan struct{} // closed at HELLO_ACK or when the connection fails first
@@ -108,28 +114,71 @@ func newConn(nc net.Conn, socketName, clientName string) (*conn, error) {
 	return c, nil
 }
 
-// start registers cl and queues its CALL frame. It fails with errNotSent
-// when the connection is already over, and with ResourceExhausted when the
-// frame is larger than the daemon accepts.
-func (c *conn) start(cl *call, method string, timeoutMs uint32, payload []byte) error {
+// start registers cl and queues its CALL frame, with ctx's deadline as
+// its timeout. While the daemon already counts max_inflight_calls calls on
+// the connection (a call counts until its REPLY is read, a cancelled one
+// too) it waits for one to end, within ctx, rather than be refused with
+// RESOURCE_EXHAUSTED. It fails with errNotSent when the connection is over,
+// and with ResourceExhausted when the frame is larger than the daemon
+// accepts.
+func (c *conn) start(ctx context.Context, cl *call, method string, payload []byte) error {
 	c.mu.Lock()
+	for c.err == nil && c.inflight >= int(c.maxInflightCalls.Load()) {
+		slot := make(chan struct{})
+		c.waiters = append(c.waiters, slot)
+		c.mu.Unlock()
+		select {
+		case <-slot:
+		case <-ctx.Done():
+			c.mu.Lock()
+			if !c.dropWaiter(slot) {
+				c.wakeWaiter() // it was woken: the slot goes to the next
+			}
+			c.mu.Unlock()
+			return contextError(ctx.Err(), method+" waited for a call slot and was not sent")
+		}
+		c.mu.Lock()
+	}
 	if c.err != nil {
 		c.mu.Unlock()
 		return errNotSent
 	}
 	id := c.lastID + 1
+	timeoutMs := wireTimeout(ctx)
 	size := callFrameSize(id, method, timeoutMs, len(payload))
 	if limit := c.maxMessageBytes.Load(); size-4 > int(limit) {
 		c.mu.Unlock()
 		return &Error{Code: ResourceExhausted, Message: requestTooLarge(size-4, limit)}
 	}
 	c.lastID = id
+	c.inflight++
 	cl.id = id
 	c.pending[id] = cl
 	c.out = appendFrame(c.out, id, kindCall, method, timeoutMs, payload, "")
 	c.mu.Unlock()
 	c.ring()
 	return nil
+}
+
+// wakeWaiter gives a free call slot to the call that waited longest.
+// Callers hold c.mu.
+func (c *conn) wakeWaiter() {
+	if len(c.waiters) > 0 {
+		close(c.waiters[0])
+		c.waiters[0] = nil
+		c.waiters = c.waiters[1:]
+	}
+}
+
+// dropWaiter removes slot from the waiters; false if it was woken already.
+func (c *conn) dropWaiter(slot chan struct{}) bool {
+	for i, w := range c.waiters {
+		if w == slot {
+			c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
 
 // ring wakes the writer.
@@ -198,6 +247,10 @@ func (c *conn) failLocked(err *Error) {
 		}
 	}
 	c.out = nil
+	for _, w := range c.waiters {
+		close(w) // they see c.err, and go to a new connection
+	}
+	c.waiters = nil
 	if !c.acked {
 		c.helloErr = err
 		close(c.ready)
@@ -327,6 +380,10 @@ func (c *conn) handle(f *serverFrame) *Error {
 	switch f.kind {
 	case kindReply:
 		c.mu.Lock()
+		if c.inflight > 0 {
+			c.inflight--
+			c.wakeWaiter()
+		}
 		cl := c.pending[f.callID]
 		if cl == nil {
 			c.mu.Unlock()

@@ -51,7 +51,7 @@ func (c *Client) Watch(ctx context.Context, prefixes ...string) (*EventStream, e
 		}
 		st := &EventStream{cn: cn, signal: make(chan struct{}, 1), stop: make(chan struct{})}
 		st.call = &call{stream: st}
-		if err := cn.start(st.call, "Watch", wireTimeout(ctx), payload); err != nil {
+		if err := cn.start(ctx, st.call, "Watch", payload); err != nil {
 			if err == errNotSent && attempt < sendAttempts {
 				continue
 			}
