@@ -274,11 +274,13 @@ func TestCallsPastTheDaemonsInflightLimitWaitForASlot(t *testing.T) {
 	began := time.Now()
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)
+	waves, cancelWaves := context.WithTimeout(ctx, 10*time.Second) // a slot that leaked fails here
+	defer cancelWaves()
 	for i := 0; i < 20; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := client.DebugSleep(ctx, 100*time.Millisecond); err != nil {
+			if _, err := client.DebugSleep(waves, 100*time.Millisecond); err != nil {
 				errs <- err
 			}
 		}()

@@ -40,6 +40,27 @@ func TestNoDaemonIsUnavailableNamingTheSocket(t *testing.T) {
 	wantCode(t, err, sidecar.DeadlineExceeded)
 }
 
+func TestADaemonThatRefusesTheConnectionSaysWhyToDial(t *testing.T) {
+	t.Parallel()
+	d := daemontest.Start(t, daemontest.Options{Limits: "max_connections = 1"})
+	// The daemon may not have seen Start's probe go yet.
+	var first *sidecar.Client
+	daemontest.Eventually(t, 5*time.Second, "a first connection", func() bool {
+		var err error
+		first, err = sidecar.Dial(testContext(t), sidecar.WithSocket(d.Socket))
+		return err == nil
+	})
+	defer first.Close()
+	_, err := sidecar.Dial(testContext(t), sidecar.WithSocket(d.Socket))
+	e := wantCode(t, err, sidecar.ResourceExhausted)
+	if !strings.Contains(e.Message, "GOAWAY") || !strings.Contains(e.Message, "max_connections") {
+		t.Fatalf("%v", err)
+	}
+	if _, err := first.Health(testContext(t)); err != nil {
+		t.Fatalf("the first connection goes on: %v", err)
+	}
+}
+
 func TestTheDefaultSocket(t *testing.T) {
 	if _, err := os.Stat(sidecar.RootSocketPath); err == nil {
 		t.Skip("a real sidecard serves " + sidecar.RootSocketPath + " here")
