@@ -5,12 +5,12 @@
 //
 //	client, err := sidecar.Dial(ctx) // $SIDECAR_SOCKET, else the default socket
 //	if err != nil {
-//		return err
+//		return err // Unavailable, naming the socket
 //	}
 //	defer client.Close()
 //	image, err := client.EnsureImage(ctx, "agent-base", sidecar.WithLease("runner-7/task-1", 10*time.Minute))
 //	if sidecar.IsPermanent(err) {
-//		// asking again will not help: err's Detail says what will
+//		return err // asking again will not help; the *Error's Detail says what will
 //	}
 //
 // A Client is safe for concurrent use: its calls share one connection and
