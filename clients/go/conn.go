@@ -39,7 +39,7 @@ type conn struct {
 	// past max_inflight_calls wait in waiters for one to end.
 	inflight int
 	waiters  []chan struct{}
-	writing  bool // the writer is in write(2) with the CALLs (sent, writeLast]
+	writing  bool // the writer is in write(2) with the CALLs (sent, writeTo]
 	writeTo  uint64
 	err      *Error // set once: the connection is over
 	acked    bool
