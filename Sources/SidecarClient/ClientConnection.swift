@@ -25,6 +25,8 @@ final class ClientConnection: Sendable {
         /// Set when the connection is over; later calls fail with it.
         var closedError: SidecarError?
         var serverMaxMessageBytes = SidecarDefaults.maxMessageBytes
+        /// From the HELLO_ACK; nil until it has arrived.
+        var server: ServerInfo?
     }
 
     let socketPath: String
@@ -104,6 +106,9 @@ final class ClientConnection: Sendable {
         return true
     }
 
+    /// What the daemon said of itself when the connection opened.
+    var server: ServerInfo? { state.withLock { $0.server } }
+
     func close() {
         writeLock.withLock { closed in
             if !closed { shutdown(fd, Int32(SHUT_RDWR)) }
@@ -163,7 +168,12 @@ final class ClientConnection: Sendable {
     private func dispatch(_ frame: ServerFrame) -> SidecarError? {
         switch frame.kind {
         case .helloAck:
-            state.withLock { $0.serverMaxMessageBytes = Int(frame.maxMessageBytes) }
+            state.withLock {
+                $0.serverMaxMessageBytes = Int(frame.maxMessageBytes)
+                $0.server = ServerInfo(
+                    version: frame.serverVersion, protocolVersion: frame.protocolVersion, maxMessageBytes: frame.maxMessageBytes,
+                    maxInflightCalls: frame.maxInflightCalls)
+            }
         case .reply:
             guard let pending = state.withLock({ $0.pending.removeValue(forKey: frame.callID) }) else { return nil }
             switch pending {

@@ -5,19 +5,22 @@ import SidecarCore
 /// it is closed.
 actor Connector {
     let socketPath: String
+    /// Every path the default-socket rule looked at, for the error.
+    let looked: [String]
     let options: SidecarClient.Options
     private var current: ClientConnection?
     private var opening: Task<ClientConnection, Error>?
 
-    init(socketPath: String, options: SidecarClient.Options) {
+    init(socketPath: String, looked: [String], options: SidecarClient.Options) {
         self.socketPath = socketPath
+        self.looked = looked
         self.options = options
     }
 
     func connection() async throws -> ClientConnection {
         if let current, !current.isClosed { return current }
         if let opening { return try await opening.value }
-        let task = Task { [socketPath, options] in try await Self.open(socketPath: socketPath, options: options) }
+        let task = Task { [socketPath, looked, options] in try await Self.open(socketPath: socketPath, looked: looked, options: options) }
         opening = task
         defer { opening = nil }
         let connection = try await task.value
@@ -30,7 +33,7 @@ actor Connector {
         current = nil
     }
 
-    private static func open(socketPath: String, options: SidecarClient.Options) async throws -> ClientConnection {
+    private static func open(socketPath: String, looked: [String], options: SidecarClient.Options) async throws -> ClientConnection {
         let deadline = ContinuousClock.now + .milliseconds(Int(options.connectRetrySeconds * 1000))
         var pause = Duration.milliseconds(10)
         while true {
@@ -38,10 +41,10 @@ actor Connector {
                 let fd = try UnixSocket.connect(path: socketPath)
                 return ClientConnection(fd: fd, socketPath: socketPath, clientName: options.clientName)
             } catch .fatal(let reason) {
-                throw SidecarError.unreachable(socket: socketPath, reason: reason)
+                throw SidecarError.unreachable(socket: socketPath, reason: reason, alsoLooked: looked)
             } catch .notYet(let reason) {
                 guard ContinuousClock.now + pause < deadline else {
-                    throw SidecarError.unreachable(socket: socketPath, reason: reason)
+                    throw SidecarError.unreachable(socket: socketPath, reason: reason, alsoLooked: looked)
                 }
                 try await Task.sleep(for: pause)
                 pause = min(pause * 2, .milliseconds(200))

@@ -2,8 +2,9 @@ import SidecarCore
 import SidecarWire
 
 /// The Swift client of `sidecard`. Its zero value works: `SidecarClient()`
-/// talks to the default socket (`$SIDECAR_SOCKET`, else the path the daemon
-/// uses by default). Calls share one connection, may run concurrently, and
+/// talks to the default socket (`$SIDECAR_SOCKET`, else the system daemon's
+/// `/run/sidecar/sidecar.sock` when it exists, else the per-user socket:
+/// `SidecarDefaults.clientSocket`). Calls share one connection, may run concurrently, and
 /// throw `SidecarError`; a lost connection is re-made by the next call.
 public final class SidecarClient: Sendable {
     public struct Options: Sendable {
@@ -23,14 +24,25 @@ public final class SidecarClient: Sendable {
     let connector: Connector
 
     public init(socketPath: String? = nil, options: Options = Options()) {
-        let path = socketPath ?? SidecarDefaults.socketPath
+        let (path, looked) = socketPath.map { ($0, [$0]) } ?? SidecarDefaults.clientSocket
         self.socketPath = path
-        connector = Connector(socketPath: path, options: options)
+        connector = Connector(socketPath: path, looked: looked, options: options)
     }
 
     /// Closes the connection; a later call opens a new one.
     public func close() async {
         await connector.close()
+    }
+
+    /// What the daemon said of itself in its HELLO_ACK (version, protocol
+    /// revision, limits), on the current connection, opened if need be.
+    public func serverInfo(timeout: Duration? = nil) async throws -> ServerInfo {
+        // A reply comes after the HELLO_ACK on the same connection.
+        _ = try await health(timeout: timeout)
+        guard let info = try await connector.connection().server else {
+            throw SidecarError(.internal, "the daemon answered without a HELLO_ACK")
+        }
+        return info
     }
 
     // MARK: Methods
@@ -211,4 +223,12 @@ public final class SidecarClient: Sendable {
                 .deadlineExceeded, "no answer within \(timeoutMilliseconds) ms (the daemon did not enforce the deadline)"))
         }
     }
+}
+
+/// The daemon as its HELLO_ACK describes it.
+public struct ServerInfo: Sendable, Equatable {
+    public var version: String
+    public var protocolVersion: UInt32
+    public var maxMessageBytes: UInt32
+    public var maxInflightCalls: UInt32
 }

@@ -6,6 +6,7 @@ import TOMLKit
 /// validated `DaemonConfig`, or a `ConfigError` naming file, key and reason.
 public enum ConfigLoader {
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+    public static let logFormats = ["text", "logfmt", "json"]
 
     /// `path` nil: the embedded defaults alone.
     public static func load(path: String?, overrides: ConfigOverrides = ConfigOverrides()) throws -> DaemonConfig {
@@ -51,6 +52,14 @@ public enum ConfigLoader {
                     reason: "must be one of \(logLevels.joined(separator: ", ")), got \"\(logLevel)\"")
             }
             config.logLevel = logLevel
+        }
+        if let logFormat = overrides.logFormat {
+            guard logFormats.contains(logFormat) else {
+                throw ConfigError(
+                    file: "<flags>", key: "--log-format",
+                    reason: "must be one of \(logFormats.joined(separator: ", ")), got \"\(logFormat)\"")
+            }
+            config.logFormat = logFormat
         }
         try ConfigValidation.validatePaths(config, file: "<flags>")
     }

@@ -12,6 +12,12 @@ enum ConfigSchema {
             }
             config.logLevel = logLevel
         }
+        if let logFormat = try root.string("log_format") {
+            guard ConfigLoader.logFormats.contains(logFormat) else {
+                throw root.error("log_format", "must be one of \(ConfigLoader.logFormats.joined(separator: ", ")), got \"\(logFormat)\"")
+            }
+            config.logFormat = logFormat
+        }
         if let mode = try socketMode(root) { config.socketMode = mode }
         if let uids = try root.unsignedInts("admin_uids") { config.adminUIDs = uids }
         if let gids = try root.unsignedInts("admin_gids") { config.adminGIDs = gids }

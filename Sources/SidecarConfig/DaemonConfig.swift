@@ -7,6 +7,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var socket = SidecarDefaults.socketPath
     public var stateDirectory = SidecarDefaults.stateDirectory
     public var logLevel = SidecarDefaults.logLevel
+    /// "text", "logfmt" or "json"; read at start (a reload keeps the first).
+    public var logFormat = "text"
     /// Permission bits of the socket file.
     public var socketMode = SidecarDefaults.socketMode
     public var adminUIDs = SidecarDefaults.adminUIDs

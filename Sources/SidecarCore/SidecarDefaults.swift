@@ -17,9 +17,24 @@ public enum SidecarDefaults {
     /// `$SIDECAR_SOCKET` wins over all of them.
     public static var socketPath: String {
         if let explicit = environment(socketEnvironmentVariable), !explicit.isEmpty { return explicit }
-        if geteuid() == 0 { return "/run/sidecar/sidecar.sock" }
+        if geteuid() == 0 { return systemSocketPath }
         if let runtime = environment("XDG_RUNTIME_DIR"), !runtime.isEmpty { return runtime + "/sidecar.sock" }
         return "/tmp/sidecar-\(geteuid())/sidecar.sock"
+    }
+
+    /// The system daemon's socket, which a client prefers when it exists.
+    public static let systemSocketPath = "/run/sidecar/sidecar.sock"
+
+    /// The socket a client uses when it is given none, and every path the
+    /// rule looked at (for the error when nothing answers): `$SIDECAR_SOCKET`;
+    /// else the system daemon's socket when it exists, whoever runs the
+    /// client (a runner in the socket's group reaches the host's daemon, as
+    /// Docker's clients do); else the per-user socket a non-root daemon uses.
+    public static var clientSocket: (path: String, looked: [String]) {
+        if let explicit = environment(socketEnvironmentVariable), !explicit.isEmpty { return (explicit, [explicit]) }
+        if access(systemSocketPath, F_OK) == 0 { return (systemSocketPath, [systemSocketPath]) }
+        let own = socketPath
+        return (own, own == systemSocketPath ? [own] : [systemSocketPath, own])
     }
 
     /// `/var/lib/sidecar` for root, `$XDG_STATE_HOME/sidecar` or

@@ -20,8 +20,11 @@ public struct SidecarError: Error, Sendable, Equatable, CustomStringConvertible 
         self.detail = detail
     }
 
-    public static func unreachable(socket: String, reason: String) -> SidecarError {
-        SidecarError(.unavailable, "cannot reach sidecard at \(socket): \(reason)", isUnreachable: true)
+    /// `alsoLooked`: the other paths the default-socket rule tried first.
+    public static func unreachable(socket: String, reason: String, alsoLooked: [String] = []) -> SidecarError {
+        let others = alsoLooked.filter { $0 != socket }
+        let looked = others.isEmpty ? "" : " (looked for \(others.joined(separator: ", ")) too: none there)"
+        return SidecarError(.unavailable, "cannot reach sidecard at \(socket)\(looked): \(reason)", isUnreachable: true)
     }
 
     public var description: String {

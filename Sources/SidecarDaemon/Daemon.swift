@@ -25,7 +25,7 @@ public enum Daemon {
             StandardError.write("sidecard: \(error)\n")
             return SidecarExitCode.config.rawValue
         }
-        var logger = DaemonLog.makeLogger(level: config.logLevel)
+        var logger = DaemonLog.makeLogger(level: config.logLevel, format: config.logFormat)
         logger[metadataKey: "pid"] = "\(getpid())"
 
         let database: Database

@@ -3,7 +3,7 @@ import SidecarCore
 
 /// Options every subcommand takes, with the same names everywhere.
 struct GlobalOptions: ParsableArguments {
-    @Option(help: "The daemon's socket (default: $SIDECAR_SOCKET, else \(SidecarDefaults.socketPath)).")
+    @Option(help: "The daemon's socket (default: $SIDECAR_SOCKET, else \(SidecarDefaults.systemSocketPath) when it exists, else \(SidecarDefaults.socketPath)).")
     var socket: String?
 
     @Flag(help: "Print one JSON object per answer instead of text.")

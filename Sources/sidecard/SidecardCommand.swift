@@ -33,11 +33,16 @@ struct SidecardCommand: ParsableCommand {
         help: "trace, debug, info, notice, warning, error or critical (config key `log_level`; default \(SidecarDefaults.logLevel)).")
     var logLevel: String?
 
+    @Option(
+        name: .customLong("log-format"),
+        help: "text, logfmt or json (config key `log_format`; default text). Under journald (JOURNAL_STREAM set) no timestamp of its own.")
+    var logFormat: String?
+
     @Flag(name: .customLong("check-config"), help: "Validate the config and flags, print the result, and exit (0 or 78).")
     var checkConfig = false
 
     func run() throws {
-        let overrides = ConfigOverrides(socket: socket, stateDirectory: stateDirectory, logLevel: logLevel)
+        let overrides = ConfigOverrides(socket: socket, stateDirectory: stateDirectory, logLevel: logLevel, logFormat: logFormat)
         if checkConfig {
             do {
                 let config = try ConfigLoader.load(path: configPath, overrides: overrides)

@@ -1,4 +1,5 @@
 import Foundation
+import SidecarCore
 import XCTest
 
 /// The built `sidecarctl` against the built `sidecard`, as a shell hook runs it.
@@ -65,6 +66,47 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(answer.stderr.contains(missing), answer.stderr)
         XCTAssertEqual(answer.stderr.split(separator: "\n").count, 1, "one line: \(answer.stderr)")
         XCTAssertLessThan(Date().timeIntervalSince(started), 5, "it retries briefly, not for ever")
+    }
+
+    func testANonRootClientFindsTheSystemDaemonAndNamesEveryPathItLookedAt() throws {
+        let system = SidecarDefaults.systemSocketPath
+        guard !FileManager.default.fileExists(atPath: system) else { throw XCTSkip("\(system) belongs to a daemon of this host") }
+        let runtime = DaemonProcess.makeTemporaryDirectory()
+        chmod(runtime, 0o777)
+        let asNobody = { (arguments: [String]) throws -> CommandResult in
+            try CommandResult.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", DaemonProcess.sidecarctlPath] + arguments,
+                environment: ["XDG_RUNTIME_DIR": runtime, "SIDECAR_SOCKET": ""])
+        }
+        let nothing = try asNobody(["health"])
+        XCTAssertEqual(nothing.status, 69)
+        XCTAssertTrue(nothing.stderr.contains(runtime + "/sidecar.sock") && nothing.stderr.contains(system), nothing.stderr)
+
+        try FileManager.default.createDirectory(atPath: "/run/sidecar", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: "/run/sidecar") }
+        let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + "socket_mode = \"0666\"\n", socketPath: system)
+        defer { _ = daemon }
+        let found = try asNobody(["health"])
+        XCTAssertEqual(found.status, 0, found.stderr)
+        XCTAssertTrue(found.stdout.contains("on \(system)"), found.stdout)
+    }
+
+    func testVersionNamesBothEndsAndTheirProtocol() throws {
+        let daemon = try DaemonProcess()
+        let text = try CommandResult.sidecarctl(["version", "--socket", daemon.socketPath])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertEqual(text.stdout.split(separator: "\n"), [
+            "sidecarctl \(SidecarDefaults.version) (protocol \(SidecarDefaults.protocolVersion))",
+            "sidecard \(SidecarDefaults.version) (protocol \(SidecarDefaults.protocolVersion)) on \(daemon.socketPath)",
+        ])
+        let json = try CommandResult.sidecarctl(["version", "--json", "--socket", daemon.socketPath])
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: [String: String]])
+        XCTAssertEqual(object["client"]?["protocol"], "\(SidecarDefaults.protocolVersion)")
+        XCTAssertEqual(object["daemon"]?["version"], SidecarDefaults.version)
+        XCTAssertEqual(object["daemon"]?["max_message_bytes"], "\(SidecarDefaults.maxMessageBytes)")
+
+        let alone = try CommandResult.sidecarctl(["version", "--socket", daemon.directory + "/nothing.sock"])
+        XCTAssertEqual(alone.status, 69)
+        XCTAssertTrue(alone.stdout.hasPrefix("sidecarctl \(SidecarDefaults.version)"), "the client's line still: \(alone.stdout)")
     }
 
     func testUsageErrorsExit64() throws {

@@ -28,19 +28,20 @@ final class DaemonProcess {
 
     /// Starts the daemon and waits until it answers on its socket.
     /// `asNobody`: run as uid and gid 65534 with no other group (through
-    /// setpriv), in a folder anyone may write.
+    /// setpriv), in a folder anyone may write. `socketPath`: another socket
+    /// than the one in its folder.
     init(
         config: String = DaemonProcess.baseConfig, arguments: [String] = [], directory: String? = nil, waitUntilReady: Bool = true,
-        asNobody: Bool = false
+        asNobody: Bool = false, socketPath: String? = nil, environment: [String: String] = [:]
     ) throws {
         self.directory = directory ?? Self.makeTemporaryDirectory()
-        socketPath = self.directory + "/sidecar.sock"
+        self.socketPath = socketPath ?? self.directory + "/sidecar.sock"
         stateDirectory = self.directory + "/state"
         configPath = self.directory + "/sidecar.toml"
         logPath = self.directory + "/sidecard-\(UUID().uuidString.prefix(8)).log"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let daemonArguments = ["--config", configPath, "--socket", socketPath, "--state-dir", stateDirectory] + arguments
+        let daemonArguments = ["--config", configPath, "--socket", self.socketPath, "--state-dir", stateDirectory] + arguments
         if asNobody {
             chmod(self.directory, 0o777)
             chmod(logPath, 0o666)
@@ -50,6 +51,7 @@ final class DaemonProcess {
             process.executableURL = URL(fileURLWithPath: Self.sidecardPath)
             process.arguments = daemonArguments
         }
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let log = FileHandle(forWritingAtPath: logPath)
         process.standardError = log
         process.standardOutput = log
