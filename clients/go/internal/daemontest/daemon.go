@@ -176,6 +176,7 @@ func (d *Daemon) Start() *Daemon {
 	defer log.Close()
 	cmd := exec.Command(binary, "--config", d.Config, "--socket", d.Socket, "--state-dir", d.StateDir)
 	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = dieWithTheTest()
 	if err := cmd.Start(); err != nil {
 		d.t.Fatal(err)
 	}
@@ -309,4 +310,10 @@ func Eventually(t testing.TB, timeout time.Duration, what string, condition func
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// dieWithTheTest makes a child process get SIGKILL when the test process
+// ends, also when go test kills it at its -timeout (then no Cleanup runs).
+func dieWithTheTest() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }

@@ -54,6 +54,7 @@ func (r *Registry) Start() {
 	defer log.Close()
 	r.cmd = exec.Command(DockerRegistry, "serve", filepath.Join(r.Dir, "config.yml"))
 	r.cmd.Stdout, r.cmd.Stderr = log, log
+	r.cmd.SysProcAttr = dieWithTheTest()
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatal(err)
 	}
