@@ -258,6 +258,7 @@ func TestCallsPastTheDaemonsInflightLimitWaitForASlot(t *testing.T) {
 	t.Parallel()
 	d := daemontest.Start(t, daemontest.Options{Limits: "max_inflight_per_connection = 4"})
 	client := dial(t, d.Socket)
+	observer := dial(t, d.Socket) // asks the daemon on a connection of its own
 	if got := client.ServerInfo().MaxInflightCalls; got != 4 {
 		t.Fatalf("max inflight calls %d", got)
 	}
@@ -293,7 +294,7 @@ func TestCallsPastTheDaemonsInflightLimitWaitForASlot(t *testing.T) {
 	if elapsed := time.Since(began); elapsed < 480*time.Millisecond {
 		t.Fatalf("20 sleeps of 100 ms, 4 at a time, took %v", elapsed)
 	}
-	if n := callsTotal(t, client, "Debug.Sleep", "RESOURCE_EXHAUSTED"); n != 0 {
+	if n := callsTotal(t, observer, "Debug.Sleep", "RESOURCE_EXHAUSTED"); n != 0 {
 		t.Fatalf("the daemon refused %d calls", n)
 	}
 
@@ -301,7 +302,6 @@ func TestCallsPastTheDaemonsInflightLimitWaitForASlot(t *testing.T) {
 	for i := 0; i < 4; i++ {
 		go client.DebugSleep(ctx, 2*time.Second)
 	}
-	observer := dial(t, d.Socket)
 	daemontest.Eventually(t, 5*time.Second, "four sleeps in flight", func() bool { return inflight(t, observer) == 5 })
 	short, cancelShort := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancelShort()
