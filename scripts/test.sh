@@ -19,3 +19,5 @@ swift test --disable-swift-testing "$@"
 # whatever python3 comes first on PATH.
 /usr/bin/python3 -m pytest -q clients/python/tests
 clients/typescript/scripts/test.sh
+# The install tree, and the installed binaries run from it.
+scripts/test-install.sh
