@@ -22,3 +22,5 @@ swift test --disable-swift-testing "$@"
 /usr/bin/python3 -m pytest -q clients/python/tests
 clients/typescript/scripts/test.sh
 clients/go/scripts/test.sh
+# The install tree, and the installed binaries run from it.
+scripts/test-install.sh

@@ -90,6 +90,7 @@ enum ConfigSchema {
         if let value = try section.int("max_concurrent_builds", in: 1...1024) { images.maxConcurrentBuilds = value }
         if let value = try section.int("max_concurrent_pulls", in: 1...1024) { images.maxConcurrentPulls = value }
         if let value = try section.duration("job_timeout") { images.jobTimeoutSeconds = value }
+        if let value = try section.duration("job_stall_timeout", allowZero: true) { images.jobStallTimeoutSeconds = value }
         if let value = try section.duration("failure_backoff") { images.failureBackoffSeconds = value }
         if let value = try section.duration("failure_backoff_max") { images.failureBackoffMaxSeconds = value }
         if let value = try section.duration("presence_ttl") { images.presenceTTLSeconds = value }

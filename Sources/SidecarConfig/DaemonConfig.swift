@@ -53,6 +53,9 @@ public struct DaemonConfig: Sendable, Equatable {
         public var maxConcurrentBuilds = 2
         public var maxConcurrentPulls = 3
         public var jobTimeoutSeconds = 1800.0
+        /// A build or pull (command backend) that prints nothing for this
+        /// long is stopped like a timed-out one; 0 never.
+        public var jobStallTimeoutSeconds = 300.0
         public var failureBackoffSeconds = 10.0
         public var failureBackoffMaxSeconds = 300.0
         /// How long a presence check is trusted by a backend without events.

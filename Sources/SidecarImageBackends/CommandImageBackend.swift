@@ -18,6 +18,7 @@ final class CommandImageBackend: ImageBackend {
 
     private let loop: EventLoop
     private var templates: DaemonConfig.CommandTemplates
+    private var stallSeconds = 0.0
     private var running: [ObjectIdentifier: ChildProcess] = [:]
 
     init(loop: EventLoop, templates: DaemonConfig.CommandTemplates) {
@@ -68,6 +69,7 @@ final class CommandImageBackend: ImageBackend {
 
     func configure(_ images: DaemonConfig.ImagesConfig) {
         configure(images.command)
+        stallSeconds = images.jobStallTimeoutSeconds
     }
 
     /// Kills every child still running (shutdown).
@@ -83,12 +85,16 @@ final class CommandImageBackend: ImageBackend {
         _ template: [String], image: ImageSpec, workdir: String?, timeout: Double, what: String, outcome: ImageOutcome,
         _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void
     ) {
-        run(template, for: image, workdir: workdir, timeout: timeout, what: what) { result in
+        let stall = stallSeconds
+        let progress: (String) -> Void = { [weak self] line in self?.onEvent?(.progress(ref: image.ref, line: line)) }
+        run(template, for: image, workdir: workdir, timeout: timeout, stall: stall, progress: progress, what: what) { result in
             switch result {
             case .success(let ran) where ran.succeeded:
                 done(.success(ImageJobResult(outcome: outcome)))
             case .success(let ran):
-                let how = ran.timedOut
+                let how = ran.stalled
+                    ? "was killed with its process group after printing nothing for \(DurationText.format(stall)) (images.job_stall_timeout)"
+                    : ran.timedOut
                     ? "was killed with its process group after its time-out of \(DurationText.format(timeout))" : Self.ended(ran)
                 done(.failure(ImageBackendFailure(ran.timedOut ? .timedOut : .failed, "\(what) \(how)", output: ran.output)))
             case .failure(let failure):
@@ -98,8 +104,8 @@ final class CommandImageBackend: ImageBackend {
     }
 
     private func run(
-        _ template: [String], for image: ImageSpec, workdir: String?, timeout: Double, what: String,
-        _ done: @escaping (Result<ChildProcess.Outcome, ImageBackendFailure>) -> Void
+        _ template: [String], for image: ImageSpec, workdir: String?, timeout: Double, stall: Double = 0,
+        progress: ((String) -> Void)? = nil, what: String, _ done: @escaping (Result<ChildProcess.Outcome, ImageBackendFailure>) -> Void
     ) {
         let argv = Self.substitute(template, image: image)
         guard !argv.isEmpty else {
@@ -108,11 +114,12 @@ final class CommandImageBackend: ImageBackend {
         var key: ObjectIdentifier?
         do {
             let child = try ChildProcess(
-                loop: loop, argv: argv, workingDirectory: workdir, timeoutSeconds: timeout
+                loop: loop, argv: argv, workingDirectory: workdir, timeoutSeconds: timeout, stallSeconds: stall
             ) { [weak self] outcome in
                 if let key { self?.running[key] = nil }
                 done(.success(outcome))
             }
+            child.onLine = progress
             key = ObjectIdentifier(child)
             running[key!] = child
         } catch {

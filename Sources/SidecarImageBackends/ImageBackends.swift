@@ -14,13 +14,17 @@ package enum ImageBackends {
         let images = config.images
         switch images.backend {
         case .command:
-            return CommandImageBackend(loop: loop, templates: images.command)
+            let backend = CommandImageBackend(loop: loop, templates: images.command)
+            backend.configure(images)
+            return backend
         case .docker:
             return try DockerEngineBackend(loop: loop, socketPath: config.dockerSocketPath(environment: environment))
         case .ociLayout:
-            return try OCILayoutBackend(
+            let backend = try OCILayoutBackend(
                 loop: loop, root: config.ociLayoutPath, database: database, templates: images.command,
                 insecureRegistries: images.insecureRegistries, logger: logger)
+            backend.configure(images)
+            return backend
         }
     }
 }

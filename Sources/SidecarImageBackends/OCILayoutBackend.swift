@@ -53,6 +53,8 @@ final class OCILayoutBackend: ImageBackend {
                 onEvent?(.resynchronized)
             }
         }
+        // A build's progress is this backend's.
+        builder.onEvent = { [unowned self] event in onEvent?(event) }
     }
 
     var summary: String { "OCI layout at \(layout.root)" }
@@ -70,7 +72,7 @@ final class OCILayoutBackend: ImageBackend {
     }
 
     func configure(_ images: DaemonConfig.ImagesConfig) {
-        builder.configure(images.command)
+        builder.configure(images)
         insecureRegistries = images.insecureRegistries
     }
 

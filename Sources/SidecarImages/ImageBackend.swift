@@ -69,6 +69,8 @@ public enum ImageBackendEvent: Sendable, Equatable {
     /// written, truncated, removed): each must be checked again before it
     /// is answered present.
     case changed(refs: [String], reason: String)
+    /// A line of output of the job making `ref` (a build step, a layer pulled).
+    case progress(ref: String, line: String)
     /// Presence known so far may be stale (the event stream was lost and is
     /// back, or a removal could not be matched to a ref): check again.
     case resynchronized

@@ -25,6 +25,16 @@ extension ImageCoordinator {
                 entry.doubt()
                 if entry.spec.keepWarm && entry.job == nil && entry.present == true { ensure(entry.spec.name) { _ in } }
             }
+        case .progress(let ref, let line):
+            guard let entry = catalog.entry(ref: ref), let job = entry.job, let kind = job.kind else { return }
+            let now = clock.monotonicSeconds
+            guard now - job.lastProgressAt >= Self.progressInterval else { return }
+            job.lastProgressAt = now
+            let elapsed = now - (job.startedAt ?? job.createdAt)
+            emit("image.job.progress", entry, "\(kind.rawValue) of \(ref) (\(DurationText.format(elapsed))): \(line)", [
+                "kind": kind.rawValue, "line": line, "elapsed_seconds": String(format: "%.1f", elapsed),
+                "waiters": "\(job.waiters.count)",
+            ])
         case .resynchronized:
             // Removals may have been missed: what is present is checked
             // again before it is answered, keep_warm images right now.
@@ -32,6 +42,10 @@ extension ImageCoordinator {
             tick()
         }
     }
+
+    /// At most this often a job's output becomes an `image.job.progress`
+    /// event: a chatty build costs the bus a few events a second.
+    static let progressInterval = 0.25
 
     /// Every known image, configured ones first.
     public func list() -> [ImageStatus] {

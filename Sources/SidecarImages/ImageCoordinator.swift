@@ -156,8 +156,15 @@ public final class ImageCoordinator {
         }
         job.kind = kind
         job.state = .queued
+        job.queuedBehind = queues.queuedCount(kind)
         queues.append(job, kind: kind)
         pump()
+        if job.state == .queued {
+            let running = queues.running[kind, default: 0]
+            emit("image.job.queued", entry, "\(kind.rawValue) of \(entry.spec.ref) waits for a slot: \(running) running, \(job.queuedBehind) queued ahead", [
+                "kind": kind.rawValue, "running": "\(running)", "ahead": "\(job.queuedBehind)", "waiters": "\(job.waiters.count)",
+            ])
+        }
     }
 
     /// Starts queued jobs while the caps allow. Re-entered by a job that
@@ -237,7 +244,8 @@ public final class ImageCoordinator {
             "waiters": "\(job.waiters.count)",
         ])
         finish(job, .success(EnsureImageAnswer(
-            outcome: made.outcome, name: entry.spec.name, ref: entry.spec.ref, id: id, jobSeconds: seconds, detail: made.detail)))
+            outcome: made.outcome, name: entry.spec.name, ref: entry.spec.ref, id: id, jobSeconds: seconds, detail: made.detail,
+            queuedBehind: UInt32(job.queuedBehind))))
     }
 
     private func failed(_ job: ImageJob, kind: ImageJobKind, _ failure: ImageBackendFailure) {

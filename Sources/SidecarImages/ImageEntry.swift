@@ -58,6 +58,10 @@ final class ImageJob {
     var damage: String?
     let createdAt: Double
     var startedAt: Double?
+    /// Jobs of its kind ahead of it when it was queued (0: it started at once).
+    var queuedBehind = 0
+    /// When its last progress event went out (they are rate-limited).
+    var lastProgressAt = -Double.infinity
     private(set) var waiters: [UInt64: Waiter] = [:]
     /// Waiter ids in arrival order, so answers go out first come first served.
     private var order: [UInt64] = []

@@ -3,7 +3,8 @@ import Glibc
 
 /// A child process started with `uv_spawn` in a session (and so a process
 /// group) of its own, its stdout and stderr kept (the last `outputLimit`
-/// bytes), and killed with its whole group when it outlives its time-out.
+/// bytes) and handed out line by line (`onLine`), and killed with its whole
+/// group when it outlives its time-out or stays silent past `stallSeconds`.
 /// `done` runs on the loop thread once the child has exited and its output
 /// is read.
 public final class ChildProcess {
@@ -12,8 +13,10 @@ public final class ChildProcess {
         public var exitStatus: Int64
         /// The signal that ended it, or 0.
         public var signal: Int32
-        /// True when the time-out killed it.
+        /// True when the time-out killed it (or the stall limit: `stalled`).
         public var timedOut: Bool
+        /// True when it was killed for printing nothing for `stallSeconds`.
+        public var stalled: Bool
         public var output: String
         public var seconds: Double
 
@@ -35,6 +38,13 @@ public final class ChildProcess {
     private var openPipes = 2
     private var exit: (status: Int64, signal: Int32)?
     private var timedOut = false
+    private var stalled = false
+    /// Each whole line of output (stdout and stderr, without its newline;
+    /// a line over 4 KiB comes in pieces), as it arrives.
+    public var onLine: ((String) -> Void)?
+    private var partialLines: [[UInt8]] = [[], []]
+    private var lastOutputNanoseconds = EventLoop.monotonicNanoseconds()
+    private let stallTimer: LoopTimer
     private var done: ((Outcome) -> Void)?
     private let startNanoseconds = EventLoop.monotonicNanoseconds()
     public private(set) var pid: Int32 = 0
@@ -42,8 +52,8 @@ public final class ChildProcess {
     /// Starts `argv` (argv[0] looked up in PATH) in `workingDirectory`, or
     /// throws when it cannot be started (no such program, not executable).
     public init(
-        loop: EventLoop, argv: [String], workingDirectory: String?, timeoutSeconds: Double, outputLimit: Int = 64 * 1024,
-        done: @escaping (Outcome) -> Void
+        loop: EventLoop, argv: [String], workingDirectory: String?, timeoutSeconds: Double, stallSeconds: Double = 0,
+        outputLimit: Int = 64 * 1024, done: @escaping (Outcome) -> Void
     ) throws {
         precondition(!argv.isEmpty, "a child needs a program")
         raw = .allocate(capacity: 1)
@@ -52,6 +62,7 @@ public final class ChildProcess {
         stderr = try LoopStream(loop: loop)
         timeoutTimer = try LoopTimer(loop: loop)
         drainTimer = try LoopTimer(loop: loop)
+        stallTimer = try LoopTimer(loop: loop)
         output = OutputTail(limit: outputLimit)
         self.done = done
         do {
@@ -66,13 +77,38 @@ public final class ChildProcess {
         // owner to release.
         HandleLifetime.attach(self, to: raw)
         pid = raw.pointee.pid
-        for pipe in [stdout, stderr] {
-            pipe.onRead = { [unowned self] bytes in output.append(bytes) }
+        for (index, pipe) in [stdout, stderr].enumerated() {
+            pipe.onRead = { [unowned self] bytes in received(bytes, on: index) }
             pipe.onEnd = { [unowned self] _ in pipeEnded(pipe) }
             try? pipe.startReading()
         }
         if timeoutSeconds > 0 {
             timeoutTimer.start(after: UInt64((timeoutSeconds * 1000).rounded(.up))) { [unowned self] in timeOut() }
+        }
+        if stallSeconds > 0 {
+            let limit = UInt64(stallSeconds * 1e9)
+            let every = UInt64(max(50, min(stallSeconds * 250, 5000)))
+            stallTimer.start(after: every, repeat: every) { [unowned self] in
+                if EventLoop.monotonicNanoseconds() - lastOutputNanoseconds > limit { timeOut(stalled: true) }
+            }
+        }
+    }
+
+    static let maxLineBytes = 4096
+
+    private func received(_ bytes: UnsafeRawBufferPointer, on pipe: Int) {
+        output.append(bytes)
+        lastOutputNanoseconds = EventLoop.monotonicNanoseconds()
+        guard let onLine else { return }
+        for byte in bytes {
+            if byte == 10 || partialLines[pipe].count == Self.maxLineBytes {
+                let line = String(decoding: partialLines[pipe], as: UTF8.self)
+                partialLines[pipe].removeAll(keepingCapacity: true)
+                if byte != 10 { partialLines[pipe].append(byte) }
+                if !line.isEmpty { onLine(line) }
+            } else if byte != 13 {
+                partialLines[pipe].append(byte)
+            }
         }
     }
 
@@ -113,9 +149,11 @@ public final class ChildProcess {
         Glibc.kill(-pid, SIGKILL)
     }
 
-    private func timeOut() {
-        guard exit == nil else { return }
+    private func timeOut(stalled: Bool = false) {
+        guard exit == nil, !timedOut else { return }
         timedOut = true
+        self.stalled = stalled
+        stallTimer.stop()
         Glibc.kill(-pid, SIGTERM)
         timeoutTimer.start(after: Self.terminationGraceMilliseconds) { [unowned self] in
             if exit == nil { Glibc.kill(-pid, SIGKILL) }
@@ -125,6 +163,7 @@ public final class ChildProcess {
     private func exited(status: Int64, signal: Int32) {
         exit = (status, signal)
         timeoutTimer.stop()
+        stallTimer.stop()
         // Whatever the child left running in its group goes with it.
         Glibc.kill(-pid, SIGKILL)
         if openPipes == 0 {
@@ -144,7 +183,7 @@ public final class ChildProcess {
         guard let exit, let done else { return }
         self.done = nil
         let outcome = Outcome(
-            exitStatus: exit.status, signal: exit.signal, timedOut: timedOut, output: output.text,
+            exitStatus: exit.status, signal: exit.signal, timedOut: timedOut, stalled: stalled, output: output.text,
             seconds: Double(EventLoop.monotonicNanoseconds() - startNanoseconds) / 1e9)
         closeAll()
         done(outcome)
@@ -155,6 +194,7 @@ public final class ChildProcess {
         stderr.close()
         timeoutTimer.close()
         drainTimer.close()
+        stallTimer.close()
         HandleLifetime.close(raw)
     }
 }

@@ -2698,7 +2698,7 @@ const ProtobufCEnumDescriptor sidecar__v1__ensure_image_response__outcome__descr
   sidecar__v1__ensure_image_response__outcome__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCFieldDescriptor sidecar__v1__ensure_image_response__field_descriptors[8] =
+static const ProtobufCFieldDescriptor sidecar__v1__ensure_image_response__field_descriptors[9] =
 {
   {
     "outcome",
@@ -2796,6 +2796,18 @@ static const ProtobufCFieldDescriptor sidecar__v1__ensure_image_response__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "queued_behind",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__EnsureImageResponse, queued_behind),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sidecar__v1__ensure_image_response__field_indices_by_name[] = {
   4,   /* field[4] = coalesced */
@@ -2805,12 +2817,13 @@ static const unsigned sidecar__v1__ensure_image_response__field_indices_by_name[
   7,   /* field[7] = lease */
   1,   /* field[1] = name */
   0,   /* field[0] = outcome */
+  8,   /* field[8] = queued_behind */
   2,   /* field[2] = ref */
 };
 static const ProtobufCIntRange sidecar__v1__ensure_image_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor sidecar__v1__ensure_image_response__descriptor =
 {
@@ -2820,7 +2833,7 @@ const ProtobufCMessageDescriptor sidecar__v1__ensure_image_response__descriptor 
   "Sidecar__V1__EnsureImageResponse",
   "sidecar.v1",
   sizeof(Sidecar__V1__EnsureImageResponse),
-  8,
+  9,
   sidecar__v1__ensure_image_response__field_descriptors,
   sidecar__v1__ensure_image_response__field_indices_by_name,
   1,  sidecar__v1__ensure_image_response__number_ranges,

@@ -28,6 +28,9 @@ struct EnsureImageCommand: AsyncParsableCommand {
         help: ArgumentHelp("How long the lease holds (default: \(LeaseTTL.defaultText)).", valueName: "duration"))
     var leaseTTL: String?
 
+    @Option(help: "While a job runs, show its progress on stderr: auto (a live line on a terminal, plain lines otherwise), plain, none.")
+    var progress: ProgressMode = .auto
+
     func validate() throws {
         if leaseTTL != nil && leaseHolder == nil { throw ValidationError("--lease-ttl goes with --lease HOLDER") }
         if leaseHolder?.isEmpty == true { throw ValidationError("--lease needs a holder") }
@@ -43,12 +46,21 @@ struct EnsureImageCommand: AsyncParsableCommand {
     func run() async throws {
         let ttlSeconds = try leaseTTLSeconds()
         try await CommandRunner.run(global) { client in
+            let display = progress == .none ? nil : JobProgress(image: image, mode: progress)
+            let following = display?.follow(client)
+            defer {
+                following?.cancel()
+                display?.finish()
+            }
             let answer = try await client.ensureImage(
                 image, leaseHolder: leaseHolder ?? "", leaseTTLSeconds: ttlSeconds, timeout: global.callTimeout)
+            following?.cancel()
+            display?.finish()
             if global.json {
                 var object: [String: Any] = [
                     "outcome": answer.outcome.rawValue, "name": answer.name, "ref": answer.ref, "id": answer.id,
                     "coalesced": answer.coalesced, "job_seconds": answer.jobSeconds, "detail": answer.detail,
+                    "queued_behind": answer.queuedBehind,
                 ]
                 if let lease = answer.lease { object["lease"] = lease.jsonObject }
                 Output.json(object)
@@ -72,6 +84,7 @@ struct EnsureImageCommand: AsyncParsableCommand {
         var text = "\(subject): \(answer.outcome.rawValue)"
         if answer.jobSeconds > 0 { text += " in \(HumanText.tenths(answer.jobSeconds)) s" }
         if answer.coalesced { text += " (joined a job already running)" }
+        if answer.queuedBehind > 0 { text += " (queued behind \(answer.queuedBehind))" }
         return text
     }
 }

@@ -26,15 +26,14 @@ struct ImagesCommand: AsyncParsableCommand {
                 Output.line("no images")
                 return
             }
-            Output.line("NAME\tREF\tPRESENT\tSTATE\tLAST JOB\tBACKOFF\tERROR")
+            var table = TextTable("NAME", "REF", "PRESENT", "STATE", "LAST JOB", "BACKOFF", "ERROR")
             for image in images {
-                let cells = [
+                table.add(
                     image.name, image.ref, image.present ? "yes" : "no", image.state.rawValue, lastJob(image),
                     image.backoffRemainingSeconds > 0 ? HumanText.span(seconds: image.backoffRemainingSeconds) : "-",
-                    firstLine(image.lastError),
-                ]
-                Output.line(cells.joined(separator: "\t"))
+                    image.lastError.isEmpty ? "-" : image.lastError)
             }
+            table.print()
         }
     }
 
@@ -47,8 +46,4 @@ struct ImagesCommand: AsyncParsableCommand {
     }
 
     /// A build's error can run to many lines; the table keeps the first.
-    private func firstLine(_ text: String) -> String {
-        let line = text.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
-        return line.isEmpty ? "-" : line
-    }
 }

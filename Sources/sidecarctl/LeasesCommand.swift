@@ -17,10 +17,9 @@ struct LeasesCommand: AsyncParsableCommand {
                 Output.line("no leases")
                 return
             }
-            Output.line("ID\tTARGET\tHOLDER\tEXPIRES IN")
-            for lease in leases {
-                Output.line("\(lease.id)\t\(lease.target)\t\(lease.holder)\t\(lease.expiresIn)")
-            }
+            var table = TextTable("ID", "TARGET", "HOLDER", "EXPIRES IN")
+            for lease in leases { table.add(lease.id, lease.target, lease.holder, lease.expiresIn) }
+            table.print()
         }
     }
 }

@@ -31,12 +31,13 @@ struct RetryPoliciesCommand: AsyncParsableCommand {
                 }])
                 return
             }
-            Output.line("POLICY\tMAX ATTEMPTS\tBASE DELAY\tMAX DELAY")
+            var table = TextTable("POLICY", "MAX ATTEMPTS", "BASE DELAY", "MAX DELAY")
             for named in policies {
                 let policy = named.policy
-                Output.line(
-                    "\(named.name)\t\(policy.maxAttempts)\t\(DurationText.format(policy.baseDelaySeconds))\t\(DurationText.format(policy.maxDelaySeconds))")
+                table.add(
+                    named.name, "\(policy.maxAttempts)", DurationText.format(policy.baseDelaySeconds), DurationText.format(policy.maxDelaySeconds))
             }
+            table.print()
         }
     }
 }

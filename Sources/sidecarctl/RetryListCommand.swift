@@ -31,10 +31,11 @@ struct RetryListCommand: AsyncParsableCommand {
                 Output.line("no retry keys")
                 return
             }
-            Output.line("KEY\tSTATE\tATTEMPTS\tPOLICY\tLAST ERROR")
+            var table = TextTable("KEY", "STATE", "ATTEMPTS", "POLICY", "LAST ERROR")
             for record in records {
-                Output.line("\(record.key)\t\(record.state.rawValue)\t\(record.attempts)\t\(record.policy)\t\(record.lastError)")
+                table.add(record.key, record.state.rawValue, "\(record.attempts)", record.policy, record.lastError.isEmpty ? "-" : record.lastError)
             }
+            table.print()
         }
     }
 }

@@ -25,9 +25,23 @@ final class RetryTests: XCTestCase {
 
         let cli = try CommandResult.sidecarctl(["retry", "policies", "--socket", daemon.socketPath])
         XCTAssertEqual(cli.status, 0, cli.stderr)
-        XCTAssertTrue(cli.stdout.contains("provision\t3\t10ms\t50ms"), cli.stdout)
+        XCTAssertTrue(cli.stdout.split(separator: "\n").contains { $0.split(separator: " ") == ["provision", "3", "10ms", "50ms"] }, cli.stdout)
         let json = try CommandResult.sidecarctl(["--json", "retry", "policies", "--socket", daemon.socketPath])
         XCTAssertTrue(json.stdout.contains("\"name\":\"provision\""), json.stdout)
+
+        // Tables: columns as wide as their content, a multi-line error cut to its first line.
+        _ = try await daemon.client().reserveRetrySlot(key: "a-rather-long-key:42", lastError: "connection reset\n  at line 2\n  at line 3")
+        _ = try await daemon.client().reserveRetrySlot(key: "k", lastError: "timeout")
+        let list = try CommandResult.sidecarctl(["retry", "list", "--socket", daemon.socketPath])
+        let lines = list.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 3, list.stdout)
+        let stateColumn = try XCTUnwrap(lines[0].range(of: "STATE")).lowerBound.utf16Offset(in: lines[0])
+        for line in lines.dropFirst() {
+            XCTAssertEqual(try XCTUnwrap(line.range(of: "active")).lowerBound.utf16Offset(in: line), stateColumn, list.stdout)
+        }
+        XCTAssertTrue(lines.contains { $0.hasSuffix("connection reset…") }, list.stdout)
+        let whole = try CommandResult.sidecarctl(["--json", "retry", "list", "--socket", daemon.socketPath])
+        XCTAssertTrue(whole.stdout.contains("at line 3"), "--json keeps the whole text: \(whole.stdout)")
     }
 
     /// The state a client can make the daemon hold is bounded: past

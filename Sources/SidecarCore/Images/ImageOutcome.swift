@@ -26,10 +26,12 @@ public struct EnsureImageAnswer: Sendable, Equatable {
     /// What went wrong first, for REPAIRED and STALE.
     public var detail: String
     public var lease: LeaseRecord?
+    /// Jobs of its kind queued ahead of the job this call waited for.
+    public var queuedBehind: UInt32
 
     public init(
         outcome: ImageOutcome, name: String, ref: String, id: String = "", coalesced: Bool = false,
-        jobSeconds: Double = 0, detail: String = "", lease: LeaseRecord? = nil
+        jobSeconds: Double = 0, detail: String = "", lease: LeaseRecord? = nil, queuedBehind: UInt32 = 0
     ) {
         self.outcome = outcome
         self.name = name
@@ -39,5 +41,6 @@ public struct EnsureImageAnswer: Sendable, Equatable {
         self.jobSeconds = jobSeconds
         self.detail = detail
         self.lease = lease
+        self.queuedBehind = queuedBehind
     }
 }

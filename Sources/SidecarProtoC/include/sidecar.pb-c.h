@@ -405,10 +405,16 @@ struct  Sidecar__V1__EnsureImageResponse
    */
   char *detail;
   Sidecar__V1__Lease *lease;
+  /*
+   * How many jobs of its kind were queued ahead of the job this call waited
+   * for when that job was queued (0: it started at once, or PRESENT). The
+   * image.job.queued and image.job.progress events tell the same as it goes.
+   */
+  uint32_t queued_behind;
 };
 #define SIDECAR__V1__ENSURE_IMAGE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__ensure_image_response__descriptor) \
-    , SIDECAR__V1__ENSURE_IMAGE_RESPONSE__OUTCOME__OUTCOME_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, NULL }
+    , SIDECAR__V1__ENSURE_IMAGE_RESPONSE__OUTCOME__OUTCOME_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, NULL, 0 }
 
 
 struct  Sidecar__V1__ListImagesRequest

@@ -105,7 +105,8 @@ extension EnsureImageResponse: ProtobufCConvertible {
         self.init(answer: EnsureImageAnswer(
             outcome: outcome, name: ProtobufCField.string(c.name), ref: ProtobufCField.string(c.ref),
             id: ProtobufCField.string(c.id), coalesced: c.coalesced != 0, jobSeconds: c.job_seconds,
-            detail: ProtobufCField.string(c.detail), lease: c.lease.map { LeaseRecord(reading: $0.pointee) }))
+            detail: ProtobufCField.string(c.detail), lease: c.lease.map { LeaseRecord(reading: $0.pointee) },
+            queuedBehind: c.queued_behind))
     }
 
     package func fill(_ c: inout Sidecar__V1__EnsureImageResponse, arena: PackArena) {
@@ -117,6 +118,7 @@ extension EnsureImageResponse: ProtobufCConvertible {
         c.job_seconds = answer.jobSeconds
         c.detail = arena.string(answer.detail)
         c.lease = answer.lease.map { arena.message($0) }
+        c.queued_behind = answer.queuedBehind
     }
 }
 

@@ -140,6 +140,7 @@ class EnsureImageResponse:
     job_seconds: float
     detail: str
     lease: Optional[Lease] = field(metadata={"message": Lease})
+    queued_behind: int
 
 
 @dataclass

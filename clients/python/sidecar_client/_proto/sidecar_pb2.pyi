@@ -101,7 +101,7 @@ class EnsureImageRequest(_message.Message):
     def __init__(self, image: _Optional[str] = ..., lease_holder: _Optional[str] = ..., lease_ttl_seconds: _Optional[int] = ...) -> None: ...
 
 class EnsureImageResponse(_message.Message):
-    __slots__ = ["coalesced", "detail", "id", "job_seconds", "lease", "name", "outcome", "ref"]
+    __slots__ = ["coalesced", "detail", "id", "job_seconds", "lease", "name", "outcome", "queued_behind", "ref"]
     class Outcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = []
     BUILT: EnsureImageResponse.Outcome
@@ -115,6 +115,7 @@ class EnsureImageResponse(_message.Message):
     OUTCOME_UNSPECIFIED: EnsureImageResponse.Outcome
     PRESENT: EnsureImageResponse.Outcome
     PULLED: EnsureImageResponse.Outcome
+    QUEUED_BEHIND_FIELD_NUMBER: _ClassVar[int]
     REF_FIELD_NUMBER: _ClassVar[int]
     REPAIRED: EnsureImageResponse.Outcome
     STALE: EnsureImageResponse.Outcome
@@ -125,8 +126,9 @@ class EnsureImageResponse(_message.Message):
     lease: Lease
     name: str
     outcome: EnsureImageResponse.Outcome
+    queued_behind: int
     ref: str
-    def __init__(self, outcome: _Optional[_Union[EnsureImageResponse.Outcome, str]] = ..., name: _Optional[str] = ..., ref: _Optional[str] = ..., id: _Optional[str] = ..., coalesced: bool = ..., job_seconds: _Optional[float] = ..., detail: _Optional[str] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ...) -> None: ...
+    def __init__(self, outcome: _Optional[_Union[EnsureImageResponse.Outcome, str]] = ..., name: _Optional[str] = ..., ref: _Optional[str] = ..., id: _Optional[str] = ..., coalesced: bool = ..., job_seconds: _Optional[float] = ..., detail: _Optional[str] = ..., lease: _Optional[_Union[Lease, _Mapping]] = ..., queued_behind: _Optional[int] = ...) -> None: ...
 
 class Event(_message.Message):
     __slots__ = ["attributes", "message", "subject", "time_unix_ms", "topic"]

@@ -1181,6 +1181,12 @@ export interface EnsureImageResponse {
   /** What went wrong first, for REPAIRED and STALE. */
   detail: string;
   lease?: Lease;
+  /**
+   * How many jobs of its kind were queued ahead of the job this call waited
+   * for when that job was queued (0: it started at once, or PRESENT). The
+   * image.job.queued and image.job.progress events tell the same as it goes.
+   */
+  queuedBehind: number;
 }
 
 function writeEnsureImageResponse(m: Partial<EnsureImageResponse>, w: Writer): void {
@@ -1216,10 +1222,14 @@ function writeEnsureImageResponse(m: Partial<EnsureImageResponse>, w: Writer): v
     w.tag(8, 2);
     w.message((x) => writeLease(m.lease!, x));
   }
+  if (m.queuedBehind) {
+    w.tag(9, 0);
+    w.uint32(m.queuedBehind);
+  }
 }
 
 function readEnsureImageResponse(r: Reader, end: number): EnsureImageResponse {
-  const m: EnsureImageResponse = { outcome: "OUTCOME_UNSPECIFIED", name: "", ref: "", id: "", coalesced: false, jobSeconds: 0, detail: "" };
+  const m: EnsureImageResponse = { outcome: "OUTCOME_UNSPECIFIED", name: "", ref: "", id: "", coalesced: false, jobSeconds: 0, detail: "", queuedBehind: 0 };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
@@ -1246,6 +1256,9 @@ function readEnsureImageResponse(r: Reader, end: number): EnsureImageResponse {
         continue;
       case 66:
         m.lease = readLease(r, r.sub());
+        continue;
+      case 72:
+        m.queuedBehind = r.uint32();
         continue;
     }
     if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
