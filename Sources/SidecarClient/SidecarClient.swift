@@ -43,6 +43,11 @@ public final class SidecarClient: Sendable {
         try await call(SidecarMethods.classify, ClassifyRequest(report: report), timeout: timeout).classification
     }
 
+    /// The daemon's classification rules in matching order: config, then built-in.
+    public func listRules(timeout: Duration? = nil) async throws -> [ListedRule] {
+        try await call(SidecarMethods.listRules, ListRulesRequest(), timeout: timeout).rules
+    }
+
     /// The daemon's metrics in the Prometheus text format.
     public func metrics(timeout: Duration? = nil) async throws -> String {
         try await call(SidecarMethods.metrics, MetricsRequest(), timeout: timeout).text

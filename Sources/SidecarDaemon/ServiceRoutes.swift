@@ -16,6 +16,7 @@ enum ServiceRoutes {
         return [
             .unary(M.health) { _, _ in status.health() },
             .inPlace(M.classify) { payload, reply in context.classifyTable.answer(payload, into: reply) },
+            .unary(M.listRules) { _, _ in ListRulesResponse(rules: context.classifier.rules.map(ListedRule.init)) },
             .unary(M.metrics) { _, _ in MetricsResponse(text: status.metricsText()) },
             .deferred(M.watch) { reply, r in reply.onCancel(context.events.watch(topics: r.topics, reply)) },
             .deferred(M.reload) { reply, _ in reloader.reload(reply.finish) },

@@ -55,26 +55,30 @@ class CheckDbResponse(_message.Message):
     def __init__(self, verdict: _Optional[_Union[DbVerdict, str]] = ..., messages: _Optional[_Iterable[str]] = ..., check_seconds: _Optional[float] = ..., shared: bool = ..., reused: bool = ..., resolved_path: _Optional[str] = ...) -> None: ...
 
 class ClassifyRequest(_message.Message):
-    __slots__ = ["exit_code", "message", "sqlite_code"]
+    __slots__ = ["exit_code", "image", "message", "sqlite_code"]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     SQLITE_CODE_FIELD_NUMBER: _ClassVar[int]
     exit_code: int
+    image: str
     message: str
     sqlite_code: int
-    def __init__(self, message: _Optional[str] = ..., exit_code: _Optional[int] = ..., sqlite_code: _Optional[int] = ...) -> None: ...
+    def __init__(self, message: _Optional[str] = ..., exit_code: _Optional[int] = ..., sqlite_code: _Optional[int] = ..., image: _Optional[str] = ...) -> None: ...
 
 class ClassifyResponse(_message.Message):
-    __slots__ = ["category", "permanent", "remedy", "rule"]
+    __slots__ = ["category", "permanent", "remedy", "retry_after_seconds", "rule"]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
     PERMANENT_FIELD_NUMBER: _ClassVar[int]
     REMEDY_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
     RULE_FIELD_NUMBER: _ClassVar[int]
     category: str
     permanent: bool
     remedy: str
+    retry_after_seconds: float
     rule: str
-    def __init__(self, category: _Optional[str] = ..., permanent: bool = ..., remedy: _Optional[str] = ..., rule: _Optional[str] = ...) -> None: ...
+    def __init__(self, category: _Optional[str] = ..., permanent: bool = ..., remedy: _Optional[str] = ..., rule: _Optional[str] = ..., retry_after_seconds: _Optional[float] = ...) -> None: ...
 
 class CompleteAttemptRequest(_message.Message):
     __slots__ = ["error", "key", "success"]
@@ -253,6 +257,16 @@ class ListRetriesResponse(_message.Message):
     retries: _containers.RepeatedCompositeFieldContainer[RetryInfo]
     def __init__(self, retries: _Optional[_Iterable[_Union[RetryInfo, _Mapping]]] = ...) -> None: ...
 
+class ListRulesRequest(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class ListRulesResponse(_message.Message):
+    __slots__ = ["rules"]
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    rules: _containers.RepeatedCompositeFieldContainer[RuleInfo]
+    def __init__(self, rules: _Optional[_Iterable[_Union[RuleInfo, _Mapping]]] = ...) -> None: ...
+
 class MetricsRequest(_message.Message):
     __slots__ = []
     def __init__(self) -> None: ...
@@ -427,6 +441,26 @@ class RetryPolicyInfo(_message.Message):
     max_delay_seconds: float
     name: str
     def __init__(self, name: _Optional[str] = ..., max_attempts: _Optional[int] = ..., base_delay_seconds: _Optional[float] = ..., max_delay_seconds: _Optional[float] = ..., key_idle_expiry_seconds: _Optional[float] = ...) -> None: ...
+
+class RuleInfo(_message.Message):
+    __slots__ = ["category", "exit_code", "id", "match", "permanent", "remedy", "retry_after_seconds", "sqlite_codes"]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    MATCH_FIELD_NUMBER: _ClassVar[int]
+    PERMANENT_FIELD_NUMBER: _ClassVar[int]
+    REMEDY_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SQLITE_CODES_FIELD_NUMBER: _ClassVar[int]
+    category: str
+    exit_code: int
+    id: str
+    match: _containers.RepeatedScalarFieldContainer[str]
+    permanent: bool
+    remedy: str
+    retry_after_seconds: float
+    sqlite_codes: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, id: _Optional[str] = ..., match: _Optional[_Iterable[str]] = ..., exit_code: _Optional[int] = ..., sqlite_codes: _Optional[_Iterable[int]] = ..., category: _Optional[str] = ..., permanent: bool = ..., retry_after_seconds: _Optional[float] = ..., remedy: _Optional[str] = ...) -> None: ...
 
 class SleepRequest(_message.Message):
     __slots__ = ["milliseconds"]
