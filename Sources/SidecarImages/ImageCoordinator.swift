@@ -230,13 +230,15 @@ public final class ImageCoordinator {
         let entry = job.entry
         entry.consecutiveFailures += 1
         let backoff = settings.backoff(afterFailures: entry.consecutiveFailures)
-        entry.backoffUntil = clock.monotonicSeconds + backoff
         let error = ImageFailures.jobFailed(entry, kind: kind, failure, backoff: backoff, classifier: classifier)
+        // At least the delay the failure asked for (a rate limit's).
+        entry.backoffUntil = clock.monotonicSeconds + (error.detail?.retryAfterSeconds ?? backoff)
         entry.lastError = error
         entry.lastJobOutcome = "FAILED"
         entry.lastJobEndUnixMilliseconds = clock.unixMilliseconds
         emit("image.job.failed", entry, "\(kind.rawValue) of \(entry.spec.ref) failed: \(failure.message)", [
-            "kind": kind.rawValue, "category": error.detail?.category ?? "", "backoff_seconds": "\(Int(backoff.rounded(.up)))",
+            "kind": kind.rawValue, "category": error.detail?.category ?? "",
+            "backoff_seconds": "\(Int((entry.backoffUntil - clock.monotonicSeconds).rounded(.up)))",
             "failures": "\(entry.consecutiveFailures)", "waiters": "\(job.waiters.count)",
         ])
         finish(job, .failure(error))
