@@ -18,8 +18,10 @@ if [ "${1:-}" = test ]; then
   # backend's tests run against; skopeo and docker-registry: the OCI layout
   # backend's pulls and the registry its tests pull from; curl: probes;
   # python3-pytest, -venv, -setuptools, -wheel: the Python client's tests;
-  # nodejs and node-typescript (tsc): the TypeScript client's tests.
-  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf python3-pytest python3-venv python3-setuptools python3-wheel gcc podman skopeo docker-registry curl nodejs node-typescript)
+  # nodejs and node-typescript (tsc): the TypeScript client's tests;
+  # apache2-utils: htpasswd, for a registry that asks for a login (the
+  # unauthorized pull's test).
+  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf python3-pytest python3-venv python3-setuptools python3-wheel gcc podman skopeo docker-registry curl nodejs node-typescript apache2-utils)
 fi
 
 missing=()
