@@ -43,7 +43,7 @@ enum BuiltinRules {
         rule("registry-auth", "registry_auth", [
             "unauthorized", "authentication required", "requested access to the resource is denied",
             "insufficient_scope", "invalid username/password", "incorrect username or password",
-            "403 (forbidden)", "403 forbidden", "401 unauthorized", ": denied",
+            "403 (forbidden)", "403 forbidden", "401 unauthorized", ": denied", "no basic auth credentials",
         ]),
         rule("registry-tls", "registry_tls", [
             "x509:", "tls: failed to verify certificate", "server gave http response to https client",
