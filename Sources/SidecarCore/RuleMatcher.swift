@@ -24,21 +24,89 @@ struct RuleMatcher: Sendable {
         var sqliteCodes: Range<Int>
     }
 
-    private var needleBytes: [UInt8] = []
-    /// Needle `k` (in prefix order) is `needleBytes[needleStart[k]..<needleStart[k] + needleLength[k]]`.
-    private var needleStart: [Int] = []
-    private var needleLength: [Int] = []
-    private var needleRule: [Int] = []
-    /// The table of 4-byte prefixes: open addressing, `tableRange[slot]` is
-    /// the needles with prefix `tableKey[slot]` (empty range: free slot).
-    private var tableKey: [UInt32] = []
-    private var tableRange: [Range<Int>] = []
-    private var tableMask = 0
-    private var filter = [UInt64](repeating: 0, count: 1024)
-    /// Needles under four bytes, as (start, length, rule).
-    private var shortNeedles: [(start: Int, length: Int, rule: Int)] = []
-    /// By rule: it also needs an exit or SQLite code, so a substring match
-    /// only marks it.
+    /// The scan's tables in plain memory, made once per rule set and never
+    /// changed: the per-byte loop reads them through pointers, with no
+    /// bounds checks or reference counting.
+    private final class Tables: @unchecked Sendable {
+        /// 64 Ki bits, by `hash` of a 4-byte prefix.
+        let filter: UnsafeMutablePointer<UInt64>
+        /// Open addressing: slot `i` holds prefix `key[i]` and the needles
+        /// `first[i]..<end[i]` (equal: a free slot).
+        let key: UnsafeMutablePointer<UInt32>
+        let first: UnsafeMutablePointer<Int32>
+        let end: UnsafeMutablePointer<Int32>
+        let mask: Int
+        /// Needle `k` is `bytes[start[k]..<start[k] + length[k]]`, of rule `rule[k]`.
+        let bytes: UnsafeMutablePointer<UInt8>
+        let start: UnsafeMutablePointer<Int32>
+        let length: UnsafeMutablePointer<Int32>
+        let rule: UnsafeMutablePointer<Int32>
+        /// By rule: it also needs an exit or SQLite code.
+        let hasCodes: UnsafeMutablePointer<Bool>
+
+        init(needles: [(bytes: [UInt8], rule: Int)], hasCodes codes: [Bool]) {
+            // Sorted by prefix, then rule: a prefix's candidates are one
+            // range, lowest rule first.
+            let needles = needles.sorted { (RuleMatcher.prefix($0.bytes), $0.rule) < (RuleMatcher.prefix($1.bytes), $1.rule) }
+            var prefixes: [(key: UInt32, range: Range<Int>)] = []
+            for (k, needle) in needles.enumerated() {
+                let key = RuleMatcher.prefix(needle.bytes)
+                if let last = prefixes.last, last.key == key {
+                    prefixes[prefixes.count - 1].range = last.range.lowerBound..<(k + 1)
+                } else {
+                    prefixes.append((key, k..<(k + 1)))
+                }
+            }
+            var size = 16
+            while size < prefixes.count * 2 { size *= 2 }
+            mask = size - 1
+            filter = .allocate(capacity: 1024)
+            filter.initialize(repeating: 0, count: 1024)
+            key = .allocate(capacity: size)
+            key.initialize(repeating: 0, count: size)
+            first = .allocate(capacity: size)
+            first.initialize(repeating: 0, count: size)
+            end = .allocate(capacity: size)
+            end.initialize(repeating: 0, count: size)
+            for (prefixKey, range) in prefixes {
+                let bit = Int(RuleMatcher.hash(prefixKey))
+                filter[bit >> 6] |= 1 << UInt64(bit & 63)
+                var slot = bit & mask
+                while first[slot] != end[slot] { slot = (slot + 1) & mask }
+                key[slot] = prefixKey
+                first[slot] = Int32(range.lowerBound)
+                end[slot] = Int32(range.upperBound)
+            }
+            let total = needles.reduce(0) { $0 + $1.bytes.count }
+            bytes = .allocate(capacity: max(total, 1))
+            start = .allocate(capacity: max(needles.count, 1))
+            length = .allocate(capacity: max(needles.count, 1))
+            rule = .allocate(capacity: max(needles.count, 1))
+            var offset = 0
+            for (k, needle) in needles.enumerated() {
+                (bytes + offset).initialize(from: needle.bytes, count: needle.bytes.count)
+                start[k] = Int32(offset)
+                length[k] = Int32(needle.bytes.count)
+                rule[k] = Int32(needle.rule)
+                offset += needle.bytes.count
+            }
+            hasCodes = .allocate(capacity: max(codes.count, 1))
+            hasCodes.initialize(from: codes, count: codes.count)
+        }
+
+        deinit {
+            for pointer in [UnsafeMutableRawPointer(filter), UnsafeMutableRawPointer(key), UnsafeMutableRawPointer(first),
+                UnsafeMutableRawPointer(end), UnsafeMutableRawPointer(bytes), UnsafeMutableRawPointer(start),
+                UnsafeMutableRawPointer(length), UnsafeMutableRawPointer(rule), UnsafeMutableRawPointer(hasCodes)]
+            {
+                pointer.deallocate()
+            }
+        }
+    }
+
+    private let tables: Tables
+    /// Needles under four bytes, as (bytes, rule).
+    private var shortNeedles: [(bytes: [UInt8], rule: Int)] = []
     private var hasCodes: [Bool] = []
     private var codeRules: [CodeRule] = []
     private var sqliteCodes: [Int32] = []
@@ -52,12 +120,7 @@ struct RuleMatcher: Sendable {
             hasCodes.append(coded)
             for substring in rule.substrings {
                 let bytes = Array(substring.lowercased().utf8)
-                if bytes.count >= 4 {
-                    long.append((bytes, index))
-                } else {
-                    shortNeedles.append((needleBytes.count, bytes.count, index))
-                    needleBytes += bytes
-                }
+                if bytes.count >= 4 { long.append((bytes, index)) } else { shortNeedles.append((bytes, index)) }
             }
             if coded {
                 let first = sqliteCodes.count
@@ -67,35 +130,7 @@ struct RuleMatcher: Sendable {
                     sqliteCodes: first..<sqliteCodes.count))
             }
         }
-        // Sorted by prefix, then rule: a prefix's candidates are one range,
-        // lowest rule first.
-        long.sort { (Self.prefix($0.bytes), $0.rule) < (Self.prefix($1.bytes), $1.rule) }
-        var prefixes: [(key: UInt32, range: Range<Int>)] = []
-        for (k, needle) in long.enumerated() {
-            needleStart.append(needleBytes.count)
-            needleLength.append(needle.bytes.count)
-            needleRule.append(needle.rule)
-            needleBytes += needle.bytes
-            let key = Self.prefix(needle.bytes)
-            if let last = prefixes.last, last.key == key {
-                prefixes[prefixes.count - 1].range = last.range.lowerBound..<(k + 1)
-            } else {
-                prefixes.append((key, k..<(k + 1)))
-            }
-        }
-        var size = 16
-        while size < prefixes.count * 2 { size *= 2 }
-        tableMask = size - 1
-        tableKey = Array(repeating: 0, count: size)
-        tableRange = Array(repeating: 0..<0, count: size)
-        for (key, range) in prefixes {
-            var slot = Int(Self.hash(key)) & tableMask
-            while !tableRange[slot].isEmpty { slot = (slot + 1) & tableMask }
-            tableKey[slot] = key
-            tableRange[slot] = range
-            let bit = Int(Self.hash(key))
-            filter[bit >> 6] |= 1 << UInt64(bit & 63)
-        }
+        tables = Tables(needles: long, hasCodes: hasCodes)
     }
 
     private static func prefix(_ bytes: [UInt8]) -> UInt32 {
@@ -105,7 +140,7 @@ struct RuleMatcher: Sendable {
     /// 16 bits of a multiplicative hash: the filter's bit, and the table's
     /// first slot.
     @inline(__always)
-    private static func hash(_ word: UInt32) -> UInt32 {
+    fileprivate static func hash(_ word: UInt32) -> UInt32 {
         (word &* 0x9E37_79B1) >> 16
     }
 
@@ -117,17 +152,13 @@ struct RuleMatcher: Sendable {
         // with the message (without one they cannot match).
         return withUnsafeTemporaryAllocation(of: Bool.self, capacity: haveCode ? ruleCount : 0) { marked in
             if haveCode { marked.initialize(repeating: false) }
-            var best = Int.max
-            needleBytes.withUnsafeBytes { needles in
-                scanLong(message, needles, haveCode: haveCode, marked: marked, best: &best)
-                for needle in shortNeedles where needle.rule < best || (haveCode && hasCodes[needle.rule]) {
-                    let bytes = UnsafeRawBufferPointer(rebasing: needles[needle.start..<(needle.start + needle.length)])
-                    guard Self.contains(message, bytes) else { continue }
-                    if hasCodes[needle.rule] {
-                        if haveCode { marked[needle.rule] = true }
-                    } else {
-                        best = min(best, needle.rule)
-                    }
+            var best = scanLong(message, haveCode: haveCode, marked: marked.baseAddress)
+            for needle in shortNeedles where needle.rule < best || (haveCode && hasCodes[needle.rule]) {
+                guard needle.bytes.withUnsafeBytes({ Self.contains(message, $0) }) else { continue }
+                if hasCodes[needle.rule] {
+                    if haveCode { marked[needle.rule] = true }
+                } else {
+                    best = min(best, needle.rule)
                 }
             }
             if haveCode {
@@ -145,42 +176,57 @@ struct RuleMatcher: Sendable {
         }
     }
 
-    private func scanLong(
-        _ message: UnsafeRawBufferPointer, _ needles: UnsafeRawBufferPointer, haveCode: Bool,
-        marked: UnsafeMutableBufferPointer<Bool>, best: inout Int
-    ) {
-        guard message.count >= 4, let base = message.baseAddress, let needleBase = needles.baseAddress else { return }
-        filter.withUnsafeBufferPointer { filter in
-            var position = 0
-            let last = message.count - 4
-            while position <= last {
-                let word = base.loadUnaligned(fromByteOffset: position, as: UInt32.self)
-                let bit = Int(Self.hash(word))
-                if filter[bit >> 6] & (1 << UInt64(bit & 63)) != 0 {
-                    var slot = bit & tableMask
-                    while !tableRange[slot].isEmpty {
-                        if tableKey[slot] == word {
-                            for k in tableRange[slot] {
-                                let rule = needleRule[k]
-                                if rule >= best && !haveCode { break }
-                                let length = needleLength[k]
-                                guard position + length <= message.count,
-                                    memcmp(base + position + 4, needleBase + needleStart[k] + 4, length - 4) == 0
-                                else { continue }
-                                if hasCodes[rule] {
-                                    if haveCode { marked[rule] = true }
+    /// The lowest substring-only rule whose 4+-byte substring is in the
+    /// message (Int.max: none); coded rules found are marked.
+    private func scanLong(_ message: UnsafeRawBufferPointer, haveCode: Bool, marked: UnsafeMutablePointer<Bool>?) -> Int {
+        guard message.count >= 4, let base = message.baseAddress else { return .max }
+        let t = tables
+        let filter = t.filter
+        var best = Int.max
+        var position = 0
+        let last = message.count - 4
+        while position <= last {
+            let word = base.loadUnaligned(fromByteOffset: position, as: UInt32.self)
+            let bit = Int(truncatingIfNeeded: Self.hash(word))
+            if filter[bit >> 6] & (1 << UInt64(truncatingIfNeeded: bit & 63)) != 0 {
+                var slot = bit & t.mask
+                while t.first[slot] != t.end[slot] {
+                    if t.key[slot] == word {
+                        var k = Int(t.first[slot])
+                        let stop = Int(t.end[slot])
+                        while k < stop {
+                            let rule = Int(t.rule[k])
+                            if rule >= best && !haveCode { break }
+                            let length = Int(t.length[k])
+                            let needle = t.bytes + Int(t.start[k])
+                            // Bytes 4 to 7 compared as a word first: most
+                            // candidates differ there, without a call.
+                            if position + length <= message.count,
+                                length < 8
+                                    ? memcmp(base + position + 4, needle + 4, length - 4) == 0
+                                    : base.loadUnaligned(fromByteOffset: position + 4, as: UInt32.self)
+                                        == UnsafeRawPointer(needle + 4).loadUnaligned(as: UInt32.self)
+                                        && (length == 8 || memcmp(base + position + 8, needle + 8, length - 8) == 0)
+                            {
+                                if t.hasCodes[rule] {
+                                    marked?[rule] = true
                                 } else if rule < best {
                                     best = rule
                                 }
                             }
-                            break
+                            k += 1
                         }
-                        slot = (slot + 1) & tableMask
+                        break
                     }
+                    slot = (slot + 1) & t.mask
                 }
-                position += 1
+                // Nothing can come before the first rule (seed 003's, the
+                // commonest message).
+                if best == 0 && !haveCode { return 0 }
             }
+            position += 1
         }
+        return best
     }
 
     /// memchr for the first byte, memcmp for the rest (memmem is a GNU
