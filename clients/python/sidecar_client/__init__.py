@@ -28,6 +28,7 @@ from ._types import (
     ReserveRetrySlotResponse,
     RetryInfo,
     RetryPolicyInfo,
+    RuleInfo,
     SleepResponse,
 )
 
@@ -37,5 +38,5 @@ __all__ = [
     "Action", "AsyncClient", "AsyncWatch", "CheckDbResponse", "ClassifyResponse", "Client", "DbVerdict",
     "Decision", "EnsureImageResponse", "ErrorDetail", "Event", "HealthResponse", "ImageInfo", "Lease", "Outcome",
     "PruneResponse", "ReloadResponse", "ReportDbErrorResponse", "ReserveRetrySlotResponse", "RetryInfo",
-    "RetryPolicyInfo", "ServerInfo", "SidecarError", "SleepResponse", "StatusCode", "Watch", "default_socket_path",
+    "RetryPolicyInfo", "RuleInfo", "ServerInfo", "SidecarError", "SleepResponse", "StatusCode", "Watch", "default_socket_path",
 ]

@@ -369,9 +369,15 @@ class Client:
         *,
         exit_code: Optional[int] = None,
         sqlite_code: Optional[int] = None,
+        image: Optional[str] = None,
         timeout: Optional[float] = None,
     ) -> t.ClassifyResponse:
-        return self._unary(api.classify(message, exit_code, sqlite_code), timeout)
+        """`image`: the reference the failed operation used; the remedy names it."""
+        return self._unary(api.classify(message, exit_code, sqlite_code, image), timeout)
+
+    def list_rules(self, *, timeout: Optional[float] = None) -> List[t.RuleInfo]:
+        """The classification rules in matching order: config ones, then built-in."""
+        return self._unary(api.list_rules(), timeout)
 
     def prune(self, *, dry_run: bool = False, timeout: Optional[float] = None) -> t.PruneResponse:
         """Admin."""
