@@ -119,42 +119,50 @@ final class ClassifierTests: XCTestCase {
     /// order would, over messages made of the rules' own substrings.
     func testMatcherAgreesWithRulesTriedInOrder() {
         var generator = SplitMix(seed: 13)
-        let rules = ErrorClassifier(configRules: [
-            ClassificationRule(name: "config:0", substrings: ["oom", "ab"], exitCode: 137, category: "oom", permanent: false, remedy: ""),
-            ClassificationRule(name: "config:1", substrings: ["x"], category: "x", permanent: false, remedy: ""),
-        ]).rules.map(\.rule)
-        let matcher = RuleMatcher(rules)
-        let needles = rules.flatMap(\.substrings)
-        let filler = ["", " ", "zz", "error: ", "\u{b5}", "ab", "rea", "manif"]
-        for _ in 0..<3000 {
-            var message = ""
-            for _ in 0..<Int(generator.next() % 4) {
-                message += filler[Int(generator.next() % UInt64(filler.count))]
-                let needle = needles[Int(generator.next() % UInt64(needles.count))]
-                // Sometimes cut, so near-misses are tried too.
-                message += generator.next() % 4 == 0 ? String(needle.dropLast()) : needle
+        // Short config substrings (searched one by one), then one of four
+        // bytes, which narrows the sliding window to four.
+        let configs: [[ClassificationRule]] = [
+            [
+                ClassificationRule(name: "config:0", substrings: ["oom", "ab"], exitCode: 137, category: "oom", permanent: false, remedy: ""),
+                ClassificationRule(name: "config:1", substrings: ["x"], category: "x", permanent: false, remedy: ""),
+            ],
+            [ClassificationRule(name: "config:0", substrings: ["oomk", "e: e"], category: "oom", permanent: false, remedy: "")],
+        ]
+        for config in configs {
+            let rules = ErrorClassifier(configRules: config).rules.map(\.rule)
+            let matcher = RuleMatcher(rules)
+            let needles = rules.flatMap(\.substrings)
+            let filler = ["", " ", "zz", "error: ", "\u{b5}", "ab", "rea", "manif", "e", "oom"]
+            for _ in 0..<3000 {
+                var message = ""
+                for _ in 0..<Int(generator.next() % 4) {
+                    message += filler[Int(generator.next() % UInt64(filler.count))]
+                    let needle = needles[Int(generator.next() % UInt64(needles.count))]
+                    // Sometimes cut, so near-misses are tried too.
+                    message += generator.next() % 4 == 0 ? String(needle.dropLast()) : needle
+                }
+                let exit: Int32? = generator.next() % 3 == 0 ? [125, 137, 1][Int(generator.next() % 3)] : nil
+                let sqlite: Int32? = generator.next() % 3 == 0 ? [5, 11, 267, 19][Int(generator.next() % 4)] : nil
+                let bytes = Array(message.utf8)
+                let found = bytes.withUnsafeBytes { matcher.firstMatch(lowercasedMessage: $0, exitCode: exit, sqliteCode: sqlite) }
+                let expected = rules.firstIndex { rule in
+                    var matched = false
+                    if !rule.substrings.isEmpty {
+                        guard rule.substrings.contains(where: { message.contains($0) }) else { return false }
+                        matched = true
+                    }
+                    if let code = rule.exitCode {
+                        guard exit == code else { return false }
+                        matched = true
+                    }
+                    if !rule.sqlitePrimaryCodes.isEmpty {
+                        guard let sqlite, rule.sqlitePrimaryCodes.contains(sqlite & 0xff) else { return false }
+                        matched = true
+                    }
+                    return matched
+                }
+                XCTAssertEqual(found, expected, "\(message) exit \(String(describing: exit)) sqlite \(String(describing: sqlite))")
             }
-            let exit: Int32? = generator.next() % 3 == 0 ? [125, 137, 1][Int(generator.next() % 3)] : nil
-            let sqlite: Int32? = generator.next() % 3 == 0 ? [5, 11, 267, 19][Int(generator.next() % 4)] : nil
-            let bytes = Array(message.utf8)
-            let found = bytes.withUnsafeBytes { matcher.firstMatch(lowercasedMessage: $0, exitCode: exit, sqliteCode: sqlite) }
-            let expected = rules.firstIndex { rule in
-                var matched = false
-                if !rule.substrings.isEmpty {
-                    guard rule.substrings.contains(where: { message.contains($0) }) else { return false }
-                    matched = true
-                }
-                if let code = rule.exitCode {
-                    guard exit == code else { return false }
-                    matched = true
-                }
-                if !rule.sqlitePrimaryCodes.isEmpty {
-                    guard let sqlite, rule.sqlitePrimaryCodes.contains(sqlite & 0xff) else { return false }
-                    matched = true
-                }
-                return matched
-            }
-            XCTAssertEqual(found, expected, "\(message) exit \(String(describing: exit)) sqlite \(String(describing: sqlite))")
         }
     }
 
