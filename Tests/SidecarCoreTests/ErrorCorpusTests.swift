@@ -77,4 +77,25 @@ final class ErrorCorpusTests: XCTestCase {
             XCTAssertTrue(covered.contains(category.name), "no real message for \(category.name)")
         }
     }
+
+    /// docs/classification.md lists every category with its one remedy and
+    /// every built-in rule in matching order: the page stays the code's.
+    func testTheReferencePageListsEveryCategoryAndRule() throws {
+        let page = try String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../docs/classification.md").standardizedFileURL.path, encoding: .utf8)
+        for category in BuiltinCategory.all {
+            let delay = category.retryAfterSeconds.map { $0 == $0.rounded() ? "\(Int($0)) s" : "\($0) s" } ?? "—"
+            let row = "| `\(category.name)` | \(category.permanent ? "yes" : "no") | \(delay) | "
+                + category.remedy.replacingOccurrences(of: "|", with: "\\|") + " |"
+            XCTAssertTrue(page.contains(row), "docs/classification.md lacks: \(row)")
+        }
+        var from = page.startIndex
+        for (id, rule) in ErrorClassifier().rules {
+            guard let found = page.range(of: "| `\(id)` | `\(rule.category)` |", range: from..<page.endIndex) else {
+                XCTFail("docs/classification.md lacks \(id), or lists it out of order")
+                continue
+            }
+            from = found.upperBound
+        }
+    }
 }
