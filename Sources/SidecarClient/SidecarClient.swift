@@ -62,11 +62,13 @@ public final class SidecarClient: Sendable {
     /// before it is answered. Not safe to repeat blindly: each call may take
     /// an attempt.
     public func reserveRetrySlot(
-        key: String, lastError: String, policy: String = "", exitCode: Int32? = nil, timeout: Duration? = nil
+        key: String, lastError: String, policy: String = "", exitCode: Int32? = nil, image: String = "",
+        timeout: Duration? = nil
     ) async throws -> RetryDecision {
         try await call(
             SidecarMethods.reserveRetrySlot,
-            ReserveRetrySlotRequest(key: key, policy: policy, lastError: lastError, exitCode: exitCode), timeout: timeout
+            ReserveRetrySlotRequest(key: key, policy: policy, lastError: lastError, exitCode: exitCode, image: image),
+            timeout: timeout
         ).decision
     }
 

@@ -38,7 +38,7 @@ enum ServiceRoutes {
             },
 
             .deferred(M.reserveRetrySlot) { reply, r in
-                try retries.reserve(key: r.key, policy: r.policy, lastError: r.lastError, exitCode: r.exitCode) {
+                try retries.reserve(key: r.key, policy: r.policy, lastError: r.lastError, exitCode: r.exitCode, image: r.image) {
                     reply.finish($0.map(ReserveRetrySlotResponse.init(decision:)))
                 }
             },

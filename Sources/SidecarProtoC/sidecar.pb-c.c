@@ -3896,7 +3896,7 @@ const ProtobufCMessageDescriptor sidecar__v1__report_db_error_response__descript
   (ProtobufCMessageInit) sidecar__v1__report_db_error_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sidecar__v1__reserve_retry_slot_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor sidecar__v1__reserve_retry_slot_request__field_descriptors[5] =
 {
   {
     "key",
@@ -3946,9 +3946,22 @@ static const ProtobufCFieldDescriptor sidecar__v1__reserve_retry_slot_request__f
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "image",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ReserveRetrySlotRequest, image),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sidecar__v1__reserve_retry_slot_request__field_indices_by_name[] = {
   3,   /* field[3] = exit_code */
+  4,   /* field[4] = image */
   0,   /* field[0] = key */
   2,   /* field[2] = last_error */
   1,   /* field[1] = policy */
@@ -3956,7 +3969,7 @@ static const unsigned sidecar__v1__reserve_retry_slot_request__field_indices_by_
 static const ProtobufCIntRange sidecar__v1__reserve_retry_slot_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor sidecar__v1__reserve_retry_slot_request__descriptor =
 {
@@ -3966,7 +3979,7 @@ const ProtobufCMessageDescriptor sidecar__v1__reserve_retry_slot_request__descri
   "Sidecar__V1__ReserveRetrySlotRequest",
   "sidecar.v1",
   sizeof(Sidecar__V1__ReserveRetrySlotRequest),
-  4,
+  5,
   sidecar__v1__reserve_retry_slot_request__field_descriptors,
   sidecar__v1__reserve_retry_slot_request__field_indices_by_name,
   1,  sidecar__v1__reserve_retry_slot_request__number_ranges,

@@ -102,6 +102,12 @@ final class RetryLedgerTests: XCTestCase {
         XCTAssertEqual(category, "image_missing")
         // The request names no image, and the message is never read for one.
         XCTAssertTrue(remedy.contains("sidecarctl ensure-image with the image's name"), remedy)
+        var named = self.ledger()
+        let denied = try named.reserve(
+            key: "provision:task-2", policy: "provision", lastError: "ErrImageNeverPull", exitCode: nil,
+            image: "optio-node:latest", now: 0)
+        guard case .deniedPermanent(_, let namedRemedy) = denied else { return XCTFail("\(denied)") }
+        XCTAssertTrue(namedRemedy.contains("sidecarctl ensure-image optio-node:latest"), namedRemedy)
         XCTAssertEqual(ledger.records["provision:task-ebdf2deb"]?.attempts, 0)
         // Even a transient-looking error later is denied until reset.
         let later = try ledger.reserve(key: "provision:task-ebdf2deb", policy: "provision", lastError: "timeout", exitCode: nil, now: 5)

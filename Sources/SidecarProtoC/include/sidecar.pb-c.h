@@ -717,6 +717,11 @@ struct  Sidecar__V1__ReserveRetrySlotRequest
    * The error that made the caller want to retry.
    */
   char *last_error;
+  /*
+   * The image reference the failed operation used, when there is one: a
+   * denial's remedy names it (the error text is never searched for one).
+   */
+  char *image;
   Sidecar__V1__ReserveRetrySlotRequest__OptionalExitCodeCase optional_exit_code_case;
   union {
     int32_t exit_code;
@@ -724,7 +729,7 @@ struct  Sidecar__V1__ReserveRetrySlotRequest
 };
 #define SIDECAR__V1__RESERVE_RETRY_SLOT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__reserve_retry_slot_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SIDECAR__V1__RESERVE_RETRY_SLOT_REQUEST__OPTIONAL_EXIT_CODE__NOT_SET, {0} }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SIDECAR__V1__RESERVE_RETRY_SLOT_REQUEST__OPTIONAL_EXIT_CODE__NOT_SET, {0} }
 
 
 struct  Sidecar__V1__ReserveRetrySlotResponse

@@ -77,8 +77,10 @@ def report_db_error(path: str, client_id: str, message: Optional[str], sqlite_co
     )
 
 
-def reserve_retry_slot(key: str, last_error: str, policy: Optional[str], exit_code: Optional[int]) -> Call:
-    request = pb.ReserveRetrySlotRequest(key=key, last_error=last_error, policy=policy or "")
+def reserve_retry_slot(
+    key: str, last_error: str, policy: Optional[str], exit_code: Optional[int], image: Optional[str] = None
+) -> Call:
+    request = pb.ReserveRetrySlotRequest(key=key, last_error=last_error, policy=policy or "", image=image or "")
     if exit_code is not None:
         request.exit_code = exit_code
     return Call(

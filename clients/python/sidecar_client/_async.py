@@ -427,10 +427,12 @@ class AsyncClient:
         *,
         policy: Optional[str] = None,
         exit_code: Optional[int] = None,
+        image: Optional[str] = None,
         timeout: Optional[float] = None,
     ) -> t.ReserveRetrySlotResponse:
-        """Not safe to repeat blindly: a repeated request may take a second slot."""
-        return await self._unary(api.reserve_retry_slot(key, last_error, policy, exit_code), timeout)
+        """Not safe to repeat blindly: a repeated request may take a second slot. `image`: the
+        reference the operation used; a denial's remedy names it."""
+        return await self._unary(api.reserve_retry_slot(key, last_error, policy, exit_code, image), timeout)
 
     async def complete_attempt(
         self, key: str, success: bool, error: Optional[str] = None, *, timeout: Optional[float] = None

@@ -343,10 +343,12 @@ class Client:
         *,
         policy: Optional[str] = None,
         exit_code: Optional[int] = None,
+        image: Optional[str] = None,
         timeout: Optional[float] = None,
     ) -> t.ReserveRetrySlotResponse:
-        """Not safe to repeat blindly: a repeated request may take a second slot."""
-        return self._unary(api.reserve_retry_slot(key, last_error, policy, exit_code), timeout)
+        """Not safe to repeat blindly: a repeated request may take a second slot. `image`: the
+        reference the operation used; a denial's remedy names it."""
+        return self._unary(api.reserve_retry_slot(key, last_error, policy, exit_code, image), timeout)
 
     def complete_attempt(self, key: str, success: bool, error: Optional[str] = None, *, timeout: Optional[float] = None) -> None:
         self._unary(api.complete_attempt(key, success, error), timeout)

@@ -170,8 +170,9 @@ def test_retries(client):
     client.complete_attempt("provision:task-1", True)
     assert client.list_retries(state="succeeded")[0].key == "provision:task-1"
 
-    denied = client.reserve_retry_slot("provision:task-2", NEVER_PULL, exit_code=1)
-    assert denied.decision is sc.Decision.DENIED_PERMANENT and denied.category == "image_missing" and denied.remedy
+    denied = client.reserve_retry_slot("provision:task-2", NEVER_PULL, exit_code=1, image="optio-node:latest")
+    assert denied.decision is sc.Decision.DENIED_PERMANENT and denied.category == "image_missing"
+    assert "sidecarctl ensure-image optio-node:latest" in denied.remedy
     assert {r.key for r in client.list_retries(state="failed")} == {"provision:task-2"}
     client.reset_retry("provision:task-2")
     assert client.list_retries(key_prefix="provision:task-2") == []

@@ -665,12 +665,12 @@ export class SidecarClient {
    * EXHAUSTED, THROTTLED (`retryAfterSeconds`). Each call may take an attempt.
    */
   reserveRetrySlot(
-    request: { key: string; error: string; policy?: string; exitCode?: number },
+    request: { key: string; error: string; policy?: string; exitCode?: number; image?: string },
     options?: CallOptions,
   ): Promise<ReserveRetrySlotResponse> {
     return this.call(
       methods.ReserveRetrySlot,
-      { key: request.key, lastError: request.error, policy: request.policy, exitCode: request.exitCode },
+      { key: request.key, lastError: request.error, policy: request.policy, exitCode: request.exitCode, image: request.image },
       options,
     );
   }

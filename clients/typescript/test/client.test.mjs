@@ -125,10 +125,10 @@ describe("against one daemon", () => {
   });
 
   test("retries: denied at once for ErrImageNeverPull, granted, exhausted, listed, reset", async () => {
-    const denied = await client.reserveRetrySlot({ key: "provision:t1", error: NEVER_PULL, policy: "fast" });
+    const denied = await client.reserveRetrySlot({ key: "provision:t1", error: NEVER_PULL, policy: "fast", image: "optio-node:latest" });
     assert.equal(denied.decision, "DENIED_PERMANENT");
     assert.equal(denied.category, "image_missing");
-    assert.match(denied.remedy, /ensure-image/);
+    assert.match(denied.remedy, /sidecarctl ensure-image optio-node:latest/);
 
     const granted = await client.reserveRetrySlot({ key: "provision:t2", error: "connection reset", policy: "fast", exitCode: 1 });
     assert.equal(granted.decision, "GRANTED");

@@ -350,16 +350,18 @@ class ReportDbErrorResponse(_message.Message):
     def __init__(self, action: _Optional[_Union[ReportDbErrorResponse.Action, str]] = ..., streak: _Optional[int] = ..., threshold: _Optional[int] = ..., remedy: _Optional[str] = ..., verdict: _Optional[_Union[DbVerdict, str]] = ...) -> None: ...
 
 class ReserveRetrySlotRequest(_message.Message):
-    __slots__ = ["exit_code", "key", "last_error", "policy"]
+    __slots__ = ["exit_code", "image", "key", "last_error", "policy"]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
     POLICY_FIELD_NUMBER: _ClassVar[int]
     exit_code: int
+    image: str
     key: str
     last_error: str
     policy: str
-    def __init__(self, key: _Optional[str] = ..., policy: _Optional[str] = ..., last_error: _Optional[str] = ..., exit_code: _Optional[int] = ...) -> None: ...
+    def __init__(self, key: _Optional[str] = ..., policy: _Optional[str] = ..., last_error: _Optional[str] = ..., exit_code: _Optional[int] = ..., image: _Optional[str] = ...) -> None: ...
 
 class ReserveRetrySlotResponse(_message.Message):
     __slots__ = ["attempt", "attempts", "category", "decision", "delay_seconds", "first_error", "last_error", "not_before_unix_ms", "remedy", "retry_after_seconds"]

@@ -2219,6 +2219,11 @@ export interface ReserveRetrySlotRequest {
   /** The error that made the caller want to retry. */
   lastError: string;
   exitCode?: number;
+  /**
+   * The image reference the failed operation used, when there is one: a
+   * denial's remedy names it (the error text is never searched for one).
+   */
+  image: string;
 }
 
 function writeReserveRetrySlotRequest(m: Partial<ReserveRetrySlotRequest>, w: Writer): void {
@@ -2238,10 +2243,14 @@ function writeReserveRetrySlotRequest(m: Partial<ReserveRetrySlotRequest>, w: Wr
     w.tag(4, 0);
     w.int32(m.exitCode);
   }
+  if (m.image) {
+    w.tag(5, 2);
+    w.string(m.image);
+  }
 }
 
 function readReserveRetrySlotRequest(r: Reader, end: number): ReserveRetrySlotRequest {
-  const m: ReserveRetrySlotRequest = { key: "", policy: "", lastError: "" };
+  const m: ReserveRetrySlotRequest = { key: "", policy: "", lastError: "", image: "" };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
@@ -2256,6 +2265,9 @@ function readReserveRetrySlotRequest(r: Reader, end: number): ReserveRetrySlotRe
         continue;
       case 32:
         m.exitCode = r.int32();
+        continue;
+      case 42:
+        m.image = r.string();
         continue;
     }
     if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
