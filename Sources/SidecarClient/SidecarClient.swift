@@ -55,6 +55,11 @@ public final class SidecarClient: Sendable {
         try await call(SidecarMethods.classify, ClassifyRequest(report: report), timeout: timeout).classification
     }
 
+    /// The daemon's classification rules in matching order: config, then built-in.
+    public func listRules(timeout: Duration? = nil) async throws -> [ListedRule] {
+        try await call(SidecarMethods.listRules, ListRulesRequest(), timeout: timeout).rules
+    }
+
     /// The daemon's metrics in the Prometheus text format.
     public func metrics(timeout: Duration? = nil) async throws -> String {
         try await call(SidecarMethods.metrics, MetricsRequest(), timeout: timeout).text
@@ -69,11 +74,13 @@ public final class SidecarClient: Sendable {
     /// before it is answered. Not safe to repeat blindly: each call may take
     /// an attempt.
     public func reserveRetrySlot(
-        key: String, lastError: String, policy: String = "", exitCode: Int32? = nil, timeout: Duration? = nil
+        key: String, lastError: String, policy: String = "", exitCode: Int32? = nil, image: String = "",
+        timeout: Duration? = nil
     ) async throws -> RetryDecision {
         try await call(
             SidecarMethods.reserveRetrySlot,
-            ReserveRetrySlotRequest(key: key, policy: policy, lastError: lastError, exitCode: exitCode), timeout: timeout
+            ReserveRetrySlotRequest(key: key, policy: policy, lastError: lastError, exitCode: exitCode, image: image),
+            timeout: timeout
         ).decision
     }
 

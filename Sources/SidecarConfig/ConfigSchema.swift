@@ -186,10 +186,18 @@ enum ConfigSchema {
         guard let category = try section.string("category"), !category.isEmpty else {
             throw section.error("category", "a rule needs a category")
         }
+        let remedy = try section.string("remedy") ?? ""
+        if let unknown = RemedyTemplate.unknownPlaceholders(in: remedy).first {
+            throw section.error("remedy", "has {\(unknown)}: the only placeholders are {image} and {image|words without one}")
+        }
+        let permanent = try section.bool("permanent") ?? false
+        let retryAfter = try section.duration("retry_after")
+        if permanent && retryAfter != nil {
+            throw section.error("retry_after", "a permanent rule has no retry-after (nothing to wait for)")
+        }
         let rule = ClassificationRule(
             name: "config:\(index)", substrings: substrings, exitCode: exitCode,
-            category: category, permanent: try section.bool("permanent") ?? false,
-            remedy: try section.string("remedy") ?? "")
+            category: category, permanent: permanent, remedy: remedy, retryAfterSeconds: retryAfter)
         try section.rejectUnknownKeys()
         return rule
     }

@@ -12,13 +12,17 @@ public struct ClassificationRule: Sendable, Equatable {
     public var sqlitePrimaryCodes: [Int32]
     public var category: String
     public var permanent: Bool
-    /// The remedy; `{image}` is replaced with the image reference found in
-    /// the message, when there is one.
+    /// The remedy (`RemedyTemplate`): `{image}` is the reference the caller
+    /// gave with the failure ("the image" without one), `{image|words}`
+    /// says `words` without one. Never filled from the message.
     public var remedy: String
+    /// How long to wait before trying again when the message names no delay
+    /// of its own; nil: no advice. Ignored for a permanent rule.
+    public var retryAfterSeconds: Double?
 
     public init(
         name: String, substrings: [String] = [], exitCode: Int32? = nil, sqlitePrimaryCodes: [Int32] = [],
-        category: String, permanent: Bool, remedy: String
+        category: String, permanent: Bool, remedy: String, retryAfterSeconds: Double? = nil
     ) {
         self.name = name
         self.substrings = substrings.map { $0.lowercased() }
@@ -27,5 +31,6 @@ public struct ClassificationRule: Sendable, Equatable {
         self.category = category
         self.permanent = permanent
         self.remedy = remedy
+        self.retryAfterSeconds = permanent ? nil : retryAfterSeconds
     }
 }

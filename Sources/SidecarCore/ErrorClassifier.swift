@@ -11,25 +11,26 @@ public struct ErrorClassifier: Sendable {
         let configRules: [ClassificationRule]
         let matcher: RuleMatcher
         let answers: [PreparedRule]
-        /// By rule: its remedy has `{image}` to fill. Kept apart from
-        /// `answers` so a match reads a flag, not a struct of strings.
-        let fillsImage: [Bool]
+        /// By rule: its answer reads a delay from the message (a transient
+        /// rule). Kept apart from `answers` so a match reads a flag, not a
+        /// struct of strings.
+        let readsRetryAfter: [Bool]
 
         init(configRules: [ClassificationRule]) {
             self.configRules = configRules
             matcher = RuleMatcher(configRules + BuiltinRules.all)
             answers =
                 configRules.enumerated().map { PreparedRule($1, id: "config:\($0)") } + BuiltinRules.prepared
-            fillsImage = answers.map(\.fillsImage)
+            readsRetryAfter = answers.map(\.readsRetryAfter)
         }
 
         func match(message: UnsafeBufferPointer<UInt8>, exitCode: Int32?, sqliteCode: Int32?) -> Match {
-            let found = ErrorClassifier.withASCIILowercased(message) { lowercased in
-                matcher.firstMatch(lowercasedMessage: lowercased, exitCode: exitCode, sqliteCode: sqliteCode)
+            ErrorClassifier.withASCIILowercased(message) { lowercased in
+                guard let index = matcher.firstMatch(lowercasedMessage: lowercased, exitCode: exitCode, sqliteCode: sqliteCode)
+                else { return Match(ruleIndex: nil, messageRetryAfter: nil) }
+                let delay = readsRetryAfter[index] ? RetryAfterScanner.seconds(inLowercased: lowercased) : nil
+                return Match(ruleIndex: index, messageRetryAfter: delay)
             }
-            guard let index = found else { return Match(ruleIndex: nil, image: nil) }
-            let image = fillsImage[index] ? ImageReferenceScanner.firstReference(in: message) : nil
-            return Match(ruleIndex: index, image: image)
         }
     }
 
@@ -37,17 +38,22 @@ public struct ErrorClassifier: Sendable {
         compiled = CompiledRules(configRules: configRules)
     }
 
-    /// Which rule matched (nil: none), and the image reference the message
-    /// names when that rule's remedy has `{image}` to fill.
+    /// Which rule matched (nil: none), and the delay the message asks for
+    /// when that rule is transient and the message names one.
     public struct Match: Sendable, Equatable {
         public var ruleIndex: Int?
-        public var image: String?
+        public var messageRetryAfter: Double?
+
+        public init(ruleIndex: Int?, messageRetryAfter: Double?) {
+            self.ruleIndex = ruleIndex
+            self.messageRetryAfter = messageRetryAfter
+        }
     }
 
     public func classify(_ report: FailureReport) -> Classification {
         var message = report.message
         let found = message.withUTF8 { match(message: $0, exitCode: report.exitCode, sqliteCode: report.sqliteCode) }
-        return classification(for: found)
+        return classification(for: found, image: report.image)
     }
 
     /// The first rule that matches, from the message's UTF-8 bytes: the
@@ -56,15 +62,30 @@ public struct ErrorClassifier: Sendable {
         compiled.match(message: message, exitCode: exitCode, sqliteCode: sqliteCode)
     }
 
-    public func classification(for match: Match) -> Classification {
+    /// The answer for a match, its remedy naming `image` (the reference the
+    /// caller gave; nil: none).
+    public func classification(for match: Match, image: String? = nil) -> Classification {
         guard let index = match.ruleIndex else { return .unknown }
-        return compiled.answers[index].answer(naming: match.image)
+        return compiled.answers[index].answer(naming: image, messageRetryAfter: match.messageRetryAfter)
     }
 
-    /// Each rule's answer when no image is named, by rule index: constant
-    /// until the rules change, so the daemon encodes them once.
-    public var answersNamingNoImage: [Classification] {
-        compiled.answers.map { $0.answer(naming: nil) }
+    /// Whether rule `index`'s answer changes with the image named: its
+    /// remedy has a slot for one.
+    public func ruleNamesImage(_ index: Int) -> Bool {
+        compiled.answers[index].namesImage
+    }
+
+    /// Each rule's answer when no image is named and the message gives no
+    /// delay, by rule index: constant until the rules change, so the daemon
+    /// encodes them once.
+    public var plainAnswers: [Classification] {
+        compiled.answers.map(\.plainAnswer)
+    }
+
+    /// Every rule in matching order, config ones first, each with the id
+    /// its answers carry ("config:0", "builtin:manifest-unknown").
+    public var rules: [(id: String, rule: ClassificationRule)] {
+        configRules.enumerated().map { ("config:\($0)", $1) } + BuiltinRules.all.map { ("builtin:\($0.name)", $0) }
     }
 
     /// Lowercases ASCII letters only, into scratch memory (on the stack when
@@ -103,29 +124,5 @@ public struct ErrorClassifier: Sendable {
         let fromA = low7 &+ 0x3f3f_3f3f_3f3f_3f3f  // 0x80 - 0x41 per byte
         let capitals = fromA & ~aboveZ & ~word & 0x8080_8080_8080_8080
         return word | (capitals >> 2)
-    }
-}
-
-extension String {
-    /// The pieces between occurrences of `separator`, compared as UTF-8
-    /// bytes (a Character-wise search costs microseconds).
-    func components(separatedByBytesOf separator: String) -> [String] {
-        let bytes = Array(utf8)
-        let pattern = Array(separator.utf8)
-        guard !pattern.isEmpty else { return [self] }
-        var parts: [String] = []
-        var start = 0
-        var index = 0
-        while index + pattern.count <= bytes.count {
-            if bytes[index..<(index + pattern.count)].elementsEqual(pattern) {
-                parts.append(String(decoding: bytes[start..<index], as: UTF8.self))
-                index += pattern.count
-                start = index
-            } else {
-                index += 1
-            }
-        }
-        parts.append(String(decoding: bytes[start...], as: UTF8.self))
-        return parts
     }
 }

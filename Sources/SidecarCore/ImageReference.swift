@@ -1,8 +1,7 @@
 /// The one grammar of an image reference here: the characters of a Docker
 /// reference only, starting with a letter or digit (so it can never read as
 /// an option such as "--rm"), at most `maxLength` bytes. Client references
-/// are checked with it before they go anywhere near an argv, and the
-/// classifier uses it to find the reference an error message names.
+/// are checked with it before they go anywhere near an argv.
 public enum ImageReference {
     public static let maxLength = 255
 

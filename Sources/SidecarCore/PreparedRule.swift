@@ -1,23 +1,30 @@
-/// A rule's answer made once: its remedy split at `{image}`, its id, and
-/// the answer it gives when no image is named. Matching is `RuleMatcher`'s.
+/// A rule's answer made once: its remedy template, its id, and the answer
+/// it gives when no image is named and the message gives no delay.
+/// Matching is `RuleMatcher`'s.
 struct PreparedRule: Sendable {
-    private let remedyParts: [String]
-    private let answer: Classification
+    private let template: RemedyTemplate
+    /// With no image named and the rule's own retry-after.
+    let plainAnswer: Classification
 
     init(_ rule: ClassificationRule, id: String) {
-        remedyParts = rule.remedy.components(separatedByBytesOf: "{image}")
-        let remedy = remedyParts.count > 1 ? remedyParts.joined(separator: "<image>") : rule.remedy
-        answer = Classification(category: rule.category, permanent: rule.permanent, remedy: remedy, rule: id)
+        template = RemedyTemplate(rule.remedy)
+        plainAnswer = Classification(
+            category: rule.category, permanent: rule.permanent, remedy: template.filled(image: nil), rule: id,
+            retryAfterSeconds: rule.permanent ? nil : rule.retryAfterSeconds)
     }
 
-    /// The remedy has `{image}` to fill with the image the message names.
-    var fillsImage: Bool { remedyParts.count > 1 }
+    /// The remedy has a slot for the image.
+    var namesImage: Bool { template.namesImage }
 
-    /// The answer; `{image}` in the remedy becomes `image`, or "<image>".
-    func answer(naming image: String?) -> Classification {
-        guard let image, fillsImage else { return answer }
-        var named = answer
-        named.remedy = remedyParts.joined(separator: image)
-        return named
+    /// Reads a delay from the message: only a transient rule's answer has one.
+    var readsRetryAfter: Bool { !plainAnswer.permanent }
+
+    /// The answer, naming `image` and with the message's own delay when it
+    /// gave one.
+    func answer(naming image: String?, messageRetryAfter: Double?) -> Classification {
+        var answer = plainAnswer
+        if let image, !image.isEmpty, namesImage { answer.remedy = template.filled(image: image) }
+        if let messageRetryAfter, readsRetryAfter { answer.retryAfterSeconds = messageRetryAfter }
+        return answer
     }
 }

@@ -60,10 +60,14 @@ final class RetryService: DaemonService {
     typealias Done<Answer> = (Result<Answer, SidecarError>) -> Void
 
     /// Decides, then answers once the decision is committed.
-    func reserve(key: String, policy: String, lastError: String, exitCode: Int32?, _ done: @escaping Done<RetryDecision>) throws {
+    func reserve(
+        key: String, policy: String, lastError: String, exitCode: Int32?, image: String, _ done: @escaping Done<RetryDecision>
+    ) throws {
         let decision: RetryDecision
         do {
-            decision = try ledger.reserve(key: key, policy: policy, lastError: lastError, exitCode: exitCode, now: WallClock.unixSeconds())
+            decision = try ledger.reserve(
+                key: key, policy: policy, lastError: lastError, exitCode: exitCode, image: image.isEmpty ? nil : image,
+                now: WallClock.unixSeconds())
         } catch .full(let maxKeys) {
             context.metrics.increment(.stateFull, label: "retry_keys")
             throw RetryLedgerError.full(maxKeys: maxKeys)

@@ -16,6 +16,7 @@ enum ServiceRoutes {
         return [
             .unary(M.health) { _, _ in status.health() },
             .inPlace(M.classify) { payload, reply in context.classifyTable.answer(payload, into: reply) },
+            .unary(M.listRules) { _, _ in ListRulesResponse(rules: context.classifier.rules.map(ListedRule.init)) },
             .unary(M.metrics) { _, _ in MetricsResponse(text: status.metricsText()) },
             .deferred(M.watch) { reply, r in reply.onCancel(context.events.watch(topics: r.topics, reply)) },
             .deferred(M.reload) { reply, _ in reloader.reload(reply.finish) },
@@ -38,7 +39,7 @@ enum ServiceRoutes {
             },
 
             .deferred(M.reserveRetrySlot) { reply, r in
-                try retries.reserve(key: r.key, policy: r.policy, lastError: r.lastError, exitCode: r.exitCode) {
+                try retries.reserve(key: r.key, policy: r.policy, lastError: r.lastError, exitCode: r.exitCode, image: r.image) {
                     reply.finish($0.map(ReserveRetrySlotResponse.init(decision:)))
                 }
             },

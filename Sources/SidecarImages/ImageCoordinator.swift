@@ -252,14 +252,16 @@ public final class ImageCoordinator {
         let entry = job.entry
         entry.consecutiveFailures += 1
         let backoff = settings.backoff(afterFailures: entry.consecutiveFailures)
-        entry.backoffUntil = clock.monotonicSeconds + backoff
         let error = ImageFailures.jobFailed(entry, kind: kind, failure, backoff: backoff, classifier: classifier)
+        // At least the delay the failure asked for (a rate limit's).
+        entry.backoffUntil = clock.monotonicSeconds + (error.detail?.retryAfterSeconds ?? backoff)
         entry.lastError = error
         entry.lastJobOutcome = "FAILED"
         entry.lastJobEndUnixMilliseconds = clock.unixMilliseconds
         let seconds = clock.monotonicSeconds - (job.startedAt ?? job.createdAt)
         emit("image.job.failed", entry, "\(kind.rawValue) of \(entry.spec.ref) failed: \(failure.message)", [
-            "kind": kind.rawValue, "category": error.detail?.category ?? "", "backoff_seconds": "\(Int(backoff.rounded(.up)))",
+            "kind": kind.rawValue, "category": error.detail?.category ?? "",
+            "backoff_seconds": "\(Int((entry.backoffUntil - clock.monotonicSeconds).rounded(.up)))",
             "seconds": String(format: "%.3f", seconds),
             "failures": "\(entry.consecutiveFailures)", "waiters": "\(job.waiters.count)",
         ])

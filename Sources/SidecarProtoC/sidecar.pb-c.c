@@ -187,6 +187,141 @@ void   sidecar__v1__classify_response__free_unpacked
   assert(message->base.descriptor == &sidecar__v1__classify_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   sidecar__v1__list_rules_request__init
+                     (Sidecar__V1__ListRulesRequest         *message)
+{
+  static const Sidecar__V1__ListRulesRequest init_value = SIDECAR__V1__LIST_RULES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t sidecar__v1__list_rules_request__get_packed_size
+                     (const Sidecar__V1__ListRulesRequest *message)
+{
+  assert(message->base.descriptor == &sidecar__v1__list_rules_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sidecar__v1__list_rules_request__pack
+                     (const Sidecar__V1__ListRulesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sidecar__v1__list_rules_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sidecar__v1__list_rules_request__pack_to_buffer
+                     (const Sidecar__V1__ListRulesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sidecar__v1__list_rules_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sidecar__V1__ListRulesRequest *
+       sidecar__v1__list_rules_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sidecar__V1__ListRulesRequest *)
+     protobuf_c_message_unpack (&sidecar__v1__list_rules_request__descriptor,
+                                allocator, len, data);
+}
+void   sidecar__v1__list_rules_request__free_unpacked
+                     (Sidecar__V1__ListRulesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sidecar__v1__list_rules_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sidecar__v1__rule_info__init
+                     (Sidecar__V1__RuleInfo         *message)
+{
+  static const Sidecar__V1__RuleInfo init_value = SIDECAR__V1__RULE_INFO__INIT;
+  *message = init_value;
+}
+size_t sidecar__v1__rule_info__get_packed_size
+                     (const Sidecar__V1__RuleInfo *message)
+{
+  assert(message->base.descriptor == &sidecar__v1__rule_info__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sidecar__v1__rule_info__pack
+                     (const Sidecar__V1__RuleInfo *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sidecar__v1__rule_info__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sidecar__v1__rule_info__pack_to_buffer
+                     (const Sidecar__V1__RuleInfo *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sidecar__v1__rule_info__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sidecar__V1__RuleInfo *
+       sidecar__v1__rule_info__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sidecar__V1__RuleInfo *)
+     protobuf_c_message_unpack (&sidecar__v1__rule_info__descriptor,
+                                allocator, len, data);
+}
+void   sidecar__v1__rule_info__free_unpacked
+                     (Sidecar__V1__RuleInfo *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sidecar__v1__rule_info__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   sidecar__v1__list_rules_response__init
+                     (Sidecar__V1__ListRulesResponse         *message)
+{
+  static const Sidecar__V1__ListRulesResponse init_value = SIDECAR__V1__LIST_RULES_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t sidecar__v1__list_rules_response__get_packed_size
+                     (const Sidecar__V1__ListRulesResponse *message)
+{
+  assert(message->base.descriptor == &sidecar__v1__list_rules_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t sidecar__v1__list_rules_response__pack
+                     (const Sidecar__V1__ListRulesResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &sidecar__v1__list_rules_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t sidecar__v1__list_rules_response__pack_to_buffer
+                     (const Sidecar__V1__ListRulesResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &sidecar__v1__list_rules_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Sidecar__V1__ListRulesResponse *
+       sidecar__v1__list_rules_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Sidecar__V1__ListRulesResponse *)
+     protobuf_c_message_unpack (&sidecar__v1__list_rules_response__descriptor,
+                                allocator, len, data);
+}
+void   sidecar__v1__list_rules_response__free_unpacked
+                     (Sidecar__V1__ListRulesResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &sidecar__v1__list_rules_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   sidecar__v1__metrics_request__init
                      (Sidecar__V1__MetricsRequest         *message)
 {
@@ -2153,7 +2288,7 @@ const ProtobufCMessageDescriptor sidecar__v1__health_response__descriptor =
   (ProtobufCMessageInit) sidecar__v1__health_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sidecar__v1__classify_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor sidecar__v1__classify_request__field_descriptors[4] =
 {
   {
     "message",
@@ -2191,16 +2326,29 @@ static const ProtobufCFieldDescriptor sidecar__v1__classify_request__field_descr
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "image",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ClassifyRequest, image),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sidecar__v1__classify_request__field_indices_by_name[] = {
   1,   /* field[1] = exit_code */
+  3,   /* field[3] = image */
   0,   /* field[0] = message */
   2,   /* field[2] = sqlite_code */
 };
 static const ProtobufCIntRange sidecar__v1__classify_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor sidecar__v1__classify_request__descriptor =
 {
@@ -2210,14 +2358,14 @@ const ProtobufCMessageDescriptor sidecar__v1__classify_request__descriptor =
   "Sidecar__V1__ClassifyRequest",
   "sidecar.v1",
   sizeof(Sidecar__V1__ClassifyRequest),
-  3,
+  4,
   sidecar__v1__classify_request__field_descriptors,
   sidecar__v1__classify_request__field_indices_by_name,
   1,  sidecar__v1__classify_request__number_ranges,
   (ProtobufCMessageInit) sidecar__v1__classify_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sidecar__v1__classify_response__field_descriptors[4] =
+static const ProtobufCFieldDescriptor sidecar__v1__classify_response__field_descriptors[5] =
 {
   {
     "category",
@@ -2267,17 +2415,30 @@ static const ProtobufCFieldDescriptor sidecar__v1__classify_response__field_desc
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "retry_after_seconds",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ClassifyResponse, retry_after_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sidecar__v1__classify_response__field_indices_by_name[] = {
   0,   /* field[0] = category */
   1,   /* field[1] = permanent */
   2,   /* field[2] = remedy */
+  4,   /* field[4] = retry_after_seconds */
   3,   /* field[3] = rule */
 };
 static const ProtobufCIntRange sidecar__v1__classify_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor sidecar__v1__classify_response__descriptor =
 {
@@ -2287,11 +2448,196 @@ const ProtobufCMessageDescriptor sidecar__v1__classify_response__descriptor =
   "Sidecar__V1__ClassifyResponse",
   "sidecar.v1",
   sizeof(Sidecar__V1__ClassifyResponse),
-  4,
+  5,
   sidecar__v1__classify_response__field_descriptors,
   sidecar__v1__classify_response__field_indices_by_name,
   1,  sidecar__v1__classify_response__number_ranges,
   (ProtobufCMessageInit) sidecar__v1__classify_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define sidecar__v1__list_rules_request__field_descriptors NULL
+#define sidecar__v1__list_rules_request__field_indices_by_name NULL
+#define sidecar__v1__list_rules_request__number_ranges NULL
+const ProtobufCMessageDescriptor sidecar__v1__list_rules_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sidecar.v1.ListRulesRequest",
+  "ListRulesRequest",
+  "Sidecar__V1__ListRulesRequest",
+  "sidecar.v1",
+  sizeof(Sidecar__V1__ListRulesRequest),
+  0,
+  sidecar__v1__list_rules_request__field_descriptors,
+  sidecar__v1__list_rules_request__field_indices_by_name,
+  0,  sidecar__v1__list_rules_request__number_ranges,
+  (ProtobufCMessageInit) sidecar__v1__list_rules_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sidecar__v1__rule_info__field_descriptors[8] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__RuleInfo, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "match",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Sidecar__V1__RuleInfo, n_match),
+    offsetof(Sidecar__V1__RuleInfo, match),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "exit_code",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Sidecar__V1__RuleInfo, optional_exit_code_case),
+    offsetof(Sidecar__V1__RuleInfo, exit_code),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sqlite_codes",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_INT32,
+    offsetof(Sidecar__V1__RuleInfo, n_sqlite_codes),
+    offsetof(Sidecar__V1__RuleInfo, sqlite_codes),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "category",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__RuleInfo, category),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "permanent",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__RuleInfo, permanent),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "retry_after_seconds",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__RuleInfo, retry_after_seconds),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "remedy",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__RuleInfo, remedy),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sidecar__v1__rule_info__field_indices_by_name[] = {
+  4,   /* field[4] = category */
+  2,   /* field[2] = exit_code */
+  0,   /* field[0] = id */
+  1,   /* field[1] = match */
+  5,   /* field[5] = permanent */
+  7,   /* field[7] = remedy */
+  6,   /* field[6] = retry_after_seconds */
+  3,   /* field[3] = sqlite_codes */
+};
+static const ProtobufCIntRange sidecar__v1__rule_info__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor sidecar__v1__rule_info__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sidecar.v1.RuleInfo",
+  "RuleInfo",
+  "Sidecar__V1__RuleInfo",
+  "sidecar.v1",
+  sizeof(Sidecar__V1__RuleInfo),
+  8,
+  sidecar__v1__rule_info__field_descriptors,
+  sidecar__v1__rule_info__field_indices_by_name,
+  1,  sidecar__v1__rule_info__number_ranges,
+  (ProtobufCMessageInit) sidecar__v1__rule_info__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor sidecar__v1__list_rules_response__field_descriptors[1] =
+{
+  {
+    "rules",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Sidecar__V1__ListRulesResponse, n_rules),
+    offsetof(Sidecar__V1__ListRulesResponse, rules),
+    &sidecar__v1__rule_info__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sidecar__v1__list_rules_response__field_indices_by_name[] = {
+  0,   /* field[0] = rules */
+};
+static const ProtobufCIntRange sidecar__v1__list_rules_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor sidecar__v1__list_rules_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "sidecar.v1.ListRulesResponse",
+  "ListRulesResponse",
+  "Sidecar__V1__ListRulesResponse",
+  "sidecar.v1",
+  sizeof(Sidecar__V1__ListRulesResponse),
+  1,
+  sidecar__v1__list_rules_response__field_descriptors,
+  sidecar__v1__list_rules_response__field_indices_by_name,
+  1,  sidecar__v1__list_rules_response__number_ranges,
+  (ProtobufCMessageInit) sidecar__v1__list_rules_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 #define sidecar__v1__metrics_request__field_descriptors NULL
@@ -3711,7 +4057,7 @@ const ProtobufCMessageDescriptor sidecar__v1__report_db_error_response__descript
   (ProtobufCMessageInit) sidecar__v1__report_db_error_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sidecar__v1__reserve_retry_slot_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor sidecar__v1__reserve_retry_slot_request__field_descriptors[5] =
 {
   {
     "key",
@@ -3761,9 +4107,22 @@ static const ProtobufCFieldDescriptor sidecar__v1__reserve_retry_slot_request__f
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "image",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ReserveRetrySlotRequest, image),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sidecar__v1__reserve_retry_slot_request__field_indices_by_name[] = {
   3,   /* field[3] = exit_code */
+  4,   /* field[4] = image */
   0,   /* field[0] = key */
   2,   /* field[2] = last_error */
   1,   /* field[1] = policy */
@@ -3771,7 +4130,7 @@ static const unsigned sidecar__v1__reserve_retry_slot_request__field_indices_by_
 static const ProtobufCIntRange sidecar__v1__reserve_retry_slot_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor sidecar__v1__reserve_retry_slot_request__descriptor =
 {
@@ -3781,7 +4140,7 @@ const ProtobufCMessageDescriptor sidecar__v1__reserve_retry_slot_request__descri
   "Sidecar__V1__ReserveRetrySlotRequest",
   "sidecar.v1",
   sizeof(Sidecar__V1__ReserveRetrySlotRequest),
-  4,
+  5,
   sidecar__v1__reserve_retry_slot_request__field_descriptors,
   sidecar__v1__reserve_retry_slot_request__field_indices_by_name,
   1,  sidecar__v1__reserve_retry_slot_request__number_ranges,
@@ -4921,7 +5280,7 @@ const ProtobufCEnumDescriptor sidecar__v1__db_verdict__descriptor =
   sidecar__v1__db_verdict__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor sidecar__v1__sidecar__method_descriptors[19] =
+static const ProtobufCMethodDescriptor sidecar__v1__sidecar__method_descriptors[20] =
 {
   { "Health", &sidecar__v1__health_request__descriptor, &sidecar__v1__health_response__descriptor },
   { "EnsureImage", &sidecar__v1__ensure_image_request__descriptor, &sidecar__v1__ensure_image_response__descriptor },
@@ -4937,6 +5296,7 @@ static const ProtobufCMethodDescriptor sidecar__v1__sidecar__method_descriptors[
   { "ListPolicies", &sidecar__v1__list_policies_request__descriptor, &sidecar__v1__list_policies_response__descriptor },
   { "ResetRetry", &sidecar__v1__reset_retry_request__descriptor, &sidecar__v1__reset_retry_response__descriptor },
   { "Classify", &sidecar__v1__classify_request__descriptor, &sidecar__v1__classify_response__descriptor },
+  { "ListRules", &sidecar__v1__list_rules_request__descriptor, &sidecar__v1__list_rules_response__descriptor },
   { "Watch", &sidecar__v1__watch_request__descriptor, &sidecar__v1__event__descriptor },
   { "Metrics", &sidecar__v1__metrics_request__descriptor, &sidecar__v1__metrics_response__descriptor },
   { "Reload", &sidecar__v1__reload_request__descriptor, &sidecar__v1__reload_response__descriptor },
@@ -4954,15 +5314,16 @@ const unsigned sidecar__v1__sidecar__method_indices_by_name[] = {
   5,        /* ListLeases */
   11,        /* ListPolicies */
   10,        /* ListRetries */
-  15,        /* Metrics */
-  17,        /* Prune */
+  14,        /* ListRules */
+  16,        /* Metrics */
+  18,        /* Prune */
   4,        /* ReleaseLease */
-  16,        /* Reload */
+  17,        /* Reload */
   7,        /* ReportDbError */
   8,        /* ReserveRetrySlot */
   12,        /* ResetRetry */
-  18,        /* Scrub */
-  14         /* Watch */
+  19,        /* Scrub */
+  15         /* Watch */
 };
 const ProtobufCServiceDescriptor sidecar__v1__sidecar__descriptor =
 {
@@ -4971,7 +5332,7 @@ const ProtobufCServiceDescriptor sidecar__v1__sidecar__descriptor =
   "Sidecar",
   "Sidecar__V1__Sidecar",
   "sidecar.v1",
-  19,
+  20,
   sidecar__v1__sidecar__method_descriptors,
   sidecar__v1__sidecar__method_indices_by_name
 };
@@ -5087,13 +5448,21 @@ void sidecar__v1__sidecar__classify(ProtobufCService *service,
   assert(service->descriptor == &sidecar__v1__sidecar__descriptor);
   service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void sidecar__v1__sidecar__list_rules(ProtobufCService *service,
+                                      const Sidecar__V1__ListRulesRequest *input,
+                                      Sidecar__V1__ListRulesResponse_Closure closure,
+                                      void *closure_data)
+{
+  assert(service->descriptor == &sidecar__v1__sidecar__descriptor);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void sidecar__v1__sidecar__watch(ProtobufCService *service,
                                  const Sidecar__V1__WatchRequest *input,
                                  Sidecar__V1__Event_Closure closure,
                                  void *closure_data)
 {
   assert(service->descriptor == &sidecar__v1__sidecar__descriptor);
-  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sidecar__v1__sidecar__metrics(ProtobufCService *service,
                                    const Sidecar__V1__MetricsRequest *input,
@@ -5101,7 +5470,7 @@ void sidecar__v1__sidecar__metrics(ProtobufCService *service,
                                    void *closure_data)
 {
   assert(service->descriptor == &sidecar__v1__sidecar__descriptor);
-  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sidecar__v1__sidecar__reload(ProtobufCService *service,
                                   const Sidecar__V1__ReloadRequest *input,
@@ -5109,7 +5478,7 @@ void sidecar__v1__sidecar__reload(ProtobufCService *service,
                                   void *closure_data)
 {
   assert(service->descriptor == &sidecar__v1__sidecar__descriptor);
-  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sidecar__v1__sidecar__prune(ProtobufCService *service,
                                  const Sidecar__V1__PruneRequest *input,
@@ -5117,7 +5486,7 @@ void sidecar__v1__sidecar__prune(ProtobufCService *service,
                                  void *closure_data)
 {
   assert(service->descriptor == &sidecar__v1__sidecar__descriptor);
-  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sidecar__v1__sidecar__scrub(ProtobufCService *service,
                                  const Sidecar__V1__ScrubRequest *input,
@@ -5125,7 +5494,7 @@ void sidecar__v1__sidecar__scrub(ProtobufCService *service,
                                  void *closure_data)
 {
   assert(service->descriptor == &sidecar__v1__sidecar__descriptor);
-  service->invoke(service, 18, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 19, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void sidecar__v1__sidecar__init (Sidecar__V1__Sidecar_Service *service,
                                  Sidecar__V1__Sidecar_ServiceDestroy destroy)

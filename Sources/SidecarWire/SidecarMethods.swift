@@ -15,12 +15,19 @@ package enum SidecarMethods {
     /// for the others and is never cancelled.
     /// Retry: safe (idempotent; concurrent calls coalesce).
     /// Fails (each with an ErrorDetail: category, permanent, remedy,
-    /// retry_after_seconds): ABORTED (the job failed; the message holds the
-    /// last 64 KiB of its output, and the image backs off), NOT_FOUND (an image
-    /// the config does not know and the backend cannot pull, or no way to make
-    /// it), FAILED_PRECONDITION (the image is backing off after a failed job;
-    /// the message gives the last error and the time left), INVALID_ARGUMENT
-    /// (bad reference), UNAVAILABLE (the image backend cannot be reached),
+    /// retry_after_seconds). A failed build or pull is classified (Classify's
+    /// rules, over the tool's output, the remedy naming the reference), and
+    /// the verdict decides, for a configured image or a reference alike:
+    /// UNAVAILABLE when it is transient (a registry down, a rate limit, an
+    /// unknown failure; retry_after_seconds says when the next try runs, at
+    /// least the delay the registry asked for), NOT_FOUND when permanent
+    /// because the image or repository does not exist, FAILED_PRECONDITION
+    /// when permanent otherwise (credentials, TLS, platform, a broken build
+    /// definition). The message holds the last 64 KiB of the tool's output,
+    /// and the image backs off: until then every call gets the same code and
+    /// detail again, with the time left, and no new job runs.
+    /// Also NOT_FOUND (no way to make the image), INVALID_ARGUMENT (bad
+    /// reference), UNAVAILABLE (the image backend cannot be reached),
     /// UNIMPLEMENTED (the configured backend is not built in).
     package static let ensureImage = RPC<EnsureImageRequest, EnsureImageResponse>("EnsureImage")
     /// The images the daemon knows: presence, last job, back-off.
@@ -73,9 +80,15 @@ package enum SidecarMethods {
     /// Retry: safe. Fails: NOT_FOUND (unknown key), PERMISSION_DENIED.
     package static let resetRetry = RPC<ResetRetryRequest, ResetRetryResponse>("ResetRetry", requiresAdmin: true)
     /// Classifies an error message (and/or exit code or SQLite code): category,
-    /// permanent or transient, and a remedy. Pure; touches no state.
+    /// permanent or transient, a remedy (naming the request's image, if any)
+    /// and, for a transient one, when to try again. Pure; touches no state.
     /// Retry: safe. Fails: INVALID_ARGUMENT (nothing to classify).
     package static let classify = RPC<ClassifyRequest, ClassifyResponse>("Classify")
+    /// The classification rules the daemon runs with, in matching order
+    /// (config rules, then built-in ones): what `sidecarctl classify --list`
+    /// prints.
+    /// Retry: safe. Fails: never on its own.
+    package static let listRules = RPC<ListRulesRequest, ListRulesResponse>("ListRules")
     /// Server stream of events, filtered by topic prefix. Never ends on its own:
     /// it ends when the client cancels, its deadline passes (DEADLINE_EXCEEDED)
     /// or the daemon shuts down (UNAVAILABLE).
@@ -121,6 +134,7 @@ package enum SidecarMethods {
         RPCInfo(listPolicies),
         RPCInfo(resetRetry),
         RPCInfo(classify),
+        RPCInfo(listRules),
         RPCInfo(watch),
         RPCInfo(metrics),
         RPCInfo(reload),

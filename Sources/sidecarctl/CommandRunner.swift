@@ -29,9 +29,9 @@ enum CommandRunner {
         switch error.code {
         case .permissionDenied, .unauthenticated: return .noPermission
         case .invalidArgument: return .usage
-        // FAILED_PRECONDITION: an image backing off after a failed job, tried
-        // afresh once the back-off ends. (Its other use, a protocol revision
-        // mismatch, happens mid-upgrade, when asking again later helps too.)
+        // FAILED_PRECONDITION without a permanent detail: a protocol revision
+        // mismatch, which happens mid-upgrade, when asking again later helps.
+        // (EnsureImage's permanent failures carry permanent = true, above.)
         case .unavailable, .deadlineExceeded, .resourceExhausted, .aborted, .failedPrecondition: return .tempFail
         default: return .no
         }

@@ -9,8 +9,9 @@ struct EnsureImageCommand: AsyncParsableCommand {
         discussion: """
             Concurrent calls for one image share one job. Exit codes: 0 the image is there (STALE too: \
             an older valid copy, with a warning on stderr); 1 unknown image, or a job that failed for \
-            good (the remedy is printed); 75 temporary: backing off after a failed job, backend \
-            unreachable, timed out; 69 the sidecar cannot be reached.
+            good: the image or repository missing, credentials, TLS (the remedy is printed); 75 \
+            temporary: a transient failure (registry down, rate limited) or the back-off after one, \
+            backend unreachable, timed out; 69 the sidecar cannot be reached.
             """)
 
     @OptionGroup var global: GlobalOptions

@@ -26,10 +26,15 @@ struct RetryReserveCommand: AsyncParsableCommand {
     @Option(name: .customLong("exit-code"), help: "The failed process's exit code.")
     var exitCode: Int32?
 
+    @Option(
+        name: .customLong("image"),
+        help: ArgumentHelp("The image reference the operation used: a denial's remedy names it.", valueName: "ref"))
+    var image: String = ""
+
     func run() async throws {
         try await CommandRunner.run(global) { client in
             let decision = try await client.reserveRetrySlot(
-                key: key, lastError: error, policy: policy, exitCode: exitCode, timeout: global.callTimeout)
+                key: key, lastError: error, policy: policy, exitCode: exitCode, image: image, timeout: global.callTimeout)
             switch decision {
             case .granted(let attempt, let delay, let notBefore):
                 if global.json {

@@ -24,7 +24,11 @@ async def ask(socket_path):
         # Pipelined: the three calls go out before any answer is read.
         health, verdict, by_exit = await asyncio.gather(
             client.health(timeout=10),
-            client.classify('Container image "optio-node:latest" is not present with pull policy of Never', timeout=10),
+            client.classify(
+                'Container image "optio-node:latest" is not present with pull policy of Never',
+                image="optio-node:latest",
+                timeout=10,
+            ),
             client.classify(exit_code=125, timeout=10),
         )
         return client.server_info, health, verdict, by_exit

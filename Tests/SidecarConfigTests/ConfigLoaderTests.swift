@@ -141,6 +141,20 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(config.classifyRules.first?.substrings, ["a", "b"])
         XCTAssertEqual(config.classifyRules.first?.exitCode, 3)
         XCTAssertEqual(config.classifyRules.first?.permanent, false)
+        XCTAssertNil(config.classifyRules.first?.retryAfterSeconds)
+    }
+
+    func testClassifyRulesTakeARetryAfterAndOnlyTheImagePlaceholders() throws {
+        let config = try parse("[[classify.rule]]\nmatch = \"slow\"\ncategory = \"c\"\nretry_after = \"90s\"\n"
+            + "remedy = \"Wait for {image|the storm}, then pull {image}.\"\n")
+        XCTAssertEqual(config.classifyRules.first?.retryAfterSeconds, 90)
+        XCTAssertEqual(config.classifyRules.first?.remedy, "Wait for {image|the storm}, then pull {image}.")
+        assertRejected("[[classify.rule]]\nmatch = \"x\"\ncategory = \"c\"\nremedy = \"Fix {ref}.\"\n",
+            key: "classify.rule[0].remedy", reasonContains: "{ref}")
+        assertRejected("[[classify.rule]]\nmatch = \"x\"\ncategory = \"c\"\npermanent = true\nretry_after = \"5s\"\n",
+            key: "classify.rule[0].retry_after", reasonContains: "permanent")
+        assertRejected("[[classify.rule]]\nmatch = \"x\"\ncategory = \"c\"\nretry_after = \"soon\"\n",
+            key: "classify.rule[0].retry_after", reasonContains: "duration")
     }
 
     func testFlagsOverrideTheFileAndAreValidated() throws {

@@ -100,7 +100,14 @@ final class RetryLedgerTests: XCTestCase {
             lastError: #"Container image "optio-node:latest" is not present with pull policy of Never"#, exitCode: nil, now: 0)
         guard case .deniedPermanent(let category, let remedy) = first else { return XCTFail("\(first)") }
         XCTAssertEqual(category, "image_missing")
-        XCTAssertTrue(remedy.contains("optio-node:latest"))
+        // The request names no image, and the message is never read for one.
+        XCTAssertTrue(remedy.contains("sidecarctl ensure-image with the image's name"), remedy)
+        var named = self.ledger()
+        let denied = try named.reserve(
+            key: "provision:task-2", policy: "provision", lastError: "ErrImageNeverPull", exitCode: nil,
+            image: "optio-node:latest", now: 0)
+        guard case .deniedPermanent(_, let namedRemedy) = denied else { return XCTFail("\(denied)") }
+        XCTAssertTrue(namedRemedy.contains("sidecarctl ensure-image optio-node:latest"), namedRemedy)
         XCTAssertEqual(ledger.records["provision:task-ebdf2deb"]?.attempts, 0)
         // Even a transient-looking error later is denied until reset.
         let later = try ledger.reserve(key: "provision:task-ebdf2deb", policy: "provision", lastError: "timeout", exitCode: nil, now: 5)

@@ -62,7 +62,7 @@ final class ImageCoordinatorTests: XCTestCase {
         images.ensure("derived", reply: answers.reply())
         backend.complete("localhost/base:latest", failure: ImageBackendFailure(.failed, "build exited with status 1", output: "boom"))
         XCTAssertEqual(backend.started.map(\.ref), ["localhost/base:latest"])
-        XCTAssertEqual(answers.failures.first?.code, .aborted)
+        XCTAssertEqual(answers.failures.first?.code, .unavailable, "an unclassified failure is transient")
         XCTAssertTrue(answers.failures.first?.message.contains("base image base of derived") ?? false)
     }
 
@@ -96,7 +96,8 @@ final class ImageCoordinatorTests: XCTestCase {
         clock.advance(4)
         let during = Answers()
         images.ensure("agent", reply: during.reply())
-        XCTAssertEqual(during.failures.first?.code, .failedPrecondition)
+        XCTAssertEqual(during.failures.first?.code, .unavailable, "the back-off answers what the failure was")
+        XCTAssertEqual(during.failures.first?.detail?.category, "build_failed")
         XCTAssertEqual(during.failures.first?.detail?.retryAfterSeconds ?? 0, 6, accuracy: 0.001)
         XCTAssertEqual(backend.started.count, 1, "no new build during the back-off")
         XCTAssertEqual(images.list().first?.state, .backingOff)
@@ -118,6 +119,66 @@ final class ImageCoordinatorTests: XCTestCase {
         XCTAssertEqual(success.successes.first?.outcome, .built)
         XCTAssertEqual(images.list().first?.lastError, "", "success forgets the failure")
         XCTAssertEqual(images.list().first?.backoffRemainingSeconds, 0)
+    }
+
+    /// Issue 13: the classifier's verdict on the tool's output decides,
+    /// configured ref or ad hoc alike, and the back-off answers the same.
+    func testAPullFailureIsAnsweredAsItsClassificationSaysConfiguredOrNot() {
+        var configured = DaemonConfig.ImageSpec(name: "tools", ref: "tools:1")
+        configured.pull = "registry.example:5000/agent/tools:1"
+        let adHoc = "registry.example:5000/agent/other:2"
+        let skopeo = #"time="2026-12-01T08:09:00Z" level=fatal msg="initializing source docker://X: "#
+        let cases: [(output: String, code: StatusCode, category: String, permanent: Bool, delay: Double)] = [
+            (skopeo + #"pinging container registry registry.example:5000: Get \"http://registry.example:5000/v2/\": dial tcp 127.0.0.1:5000: connect: connection refused""#,
+             .unavailable, "registry_unavailable", false, 10),
+            (skopeo + #"reading manifest 1 in registry.example:5000/agent/tools: manifest unknown: manifest unknown""#,
+             .notFound, "image_not_found", true, 10),
+            (skopeo + #"reading manifest 1 in registry.example:5000/agent/tools: unauthorized: authentication required""#,
+             .failedPrecondition, "registry_auth", true, 10),
+            (skopeo + #"Get \"https://registry.example:5000/v2/\": x509: certificate signed by unknown authority""#,
+             .failedPrecondition, "registry_tls", true, 10),
+            (skopeo + #"reading manifest 1 in registry.example:5000/agent/tools: toomanyrequests: You have reached your pull rate limit""#,
+             .unavailable, "rate_limited", false, 60),
+            ("GET https://ghcr.io/v2/agent/tools/manifests/1: TOOMANYREQUESTS: retry-after: 2m, allowed: 44000/minute",
+             .unavailable, "rate_limited", false, 120),
+        ]
+        for (output, code, category, permanent, delay) in cases {
+            for ref in ["tools", adHoc] {
+                clock = FakeClock()
+                backend = FakeImageBackend()
+                backend.pullable = [configured.ref, adHoc]
+                let images = coordinator([configured]) {
+                    $0.failureBackoffSeconds = 10
+                    $0.failureBackoffMaxSeconds = 300
+                }
+                backend.buildable = []
+                let used = ref == "tools" ? configured.pull : adHoc
+                let answers = Answers()
+                images.ensure(ref, reply: answers.reply())
+                backend.complete(ref == "tools" ? configured.ref : adHoc, failure: ImageBackendFailure(
+                    .failed, "skopeo copy from \(used) exited with status 1", output: output))
+                let what = "\(category) for \(ref)"
+                let failure = answers.failures.first
+                XCTAssertEqual(failure?.code, code, what)
+                XCTAssertEqual(failure?.detail?.category, category, what)
+                XCTAssertEqual(failure?.detail?.permanent, permanent, what)
+                XCTAssertEqual(failure?.detail?.retryAfterSeconds, delay, what)
+                XCTAssertTrue(failure?.detail?.remedy.contains(used) ?? false, "\(what): \(failure?.detail?.remedy ?? "")")
+                XCTAssertFalse(failure?.detail?.remedy.contains("2026") ?? true, what)
+
+                clock.advance(delay / 2)
+                let later = Answers()
+                images.ensure(ref, reply: later.reply())
+                XCTAssertEqual(later.failures.first?.code, code, "the back-off answers the same: \(what)")
+                XCTAssertEqual(later.failures.first?.detail?.category, category, what)
+                XCTAssertEqual(later.failures.first?.detail?.permanent, permanent, what)
+                XCTAssertEqual(later.failures.first?.detail?.retryAfterSeconds ?? 0, delay / 2, accuracy: 0.001, what)
+                XCTAssertEqual(backend.started.count, 1, "no new pull while backing off: \(what)")
+                clock.advance(delay / 2)
+                images.ensure(ref) { _ in }
+                XCTAssertEqual(backend.started.count, 2, "a fresh pull once the delay is over: \(what)")
+            }
+        }
     }
 
     func testACancelledWaiterLeavesTheJobRunningForTheOthers() {
@@ -283,7 +344,7 @@ final class ImageCoordinatorTests: XCTestCase {
         let answers = Answers()
         images.ensure("agent", reply: answers.reply())
         backend.complete("localhost/agent:latest")
-        XCTAssertEqual(answers.failures.first?.code, .aborted)
+        XCTAssertEqual(answers.failures.first?.code, .unavailable)
         XCTAssertTrue(answers.failures.first?.message.contains("not in the store") ?? false)
         XCTAssertEqual(images.list().first?.present, false)
     }

@@ -17,10 +17,16 @@ final class ClientCallTests: XCTestCase {
         XCTAssertEqual(health.connections, 1)
         XCTAssertEqual(health.inflightCalls, 1, "the Health call itself")
 
-        let verdict = try await client.classify(FailureReport(message: "Back-off: ErrImageNeverPull for \"agent:7\""))
+        let verdict = try await client.classify(FailureReport(message: "Back-off: ErrImageNeverPull for \"x:1\"", image: "agent:7"))
         XCTAssertTrue(verdict.permanent)
         XCTAssertEqual(verdict.category, "image_missing")
         XCTAssertTrue(verdict.remedy.contains("agent:7"))
+        XCTAssertNil(verdict.retryAfterSeconds)
+        let limited = try await client.classify(FailureReport(message: "toomanyrequests: retry-after: 2s"))
+        XCTAssertEqual(limited.retryAfterSeconds, 2)
+        let rules = try await client.listRules()
+        XCTAssertEqual(rules.map(\.id), ErrorClassifier().rules.map(\.id))
+        XCTAssertEqual(rules.map(\.rule), ErrorClassifier().rules.map(\.rule))
 
         do {
             _ = try await client.classify(FailureReport(message: ""))
@@ -44,7 +50,11 @@ final class ClientCallTests: XCTestCase {
         ])
         let reports = [
             FailureReport(message: "Quota EXCEEDED pulling 'big/model:3'"),
-            FailureReport(message: "quota exceeded"),
+            FailureReport(message: "quota exceeded", image: "big/model:3"),
+            FailureReport(message: "manifest unknown", image: "127.0.0.1:5000/agent/x:1"),
+            FailureReport(message: "toomanyrequests: retry-after: 333.011µs, allowed: 44000/minute"),
+            FailureReport(message: "toomanyrequests: rate limit", image: "a/b:1"),
+            FailureReport(message: "dial tcp: connect: connection refused; Retry-After: 30"),
             FailureReport(message: #"Container image "optio-node:latest" is not present with pull policy of Never"#),
             FailureReport(message: "ErrImageNeverPull"),
             FailureReport(message: "InvalidImageName: invalid reference format: 'UPPER:case'"),

@@ -1,6 +1,7 @@
 import Foundation
 import SidecarCore
 import XCTest
+import SidecarCore
 
 /// The built `sidecarctl` against the built `sidecard`, as a shell hook runs it.
 final class CommandLineTests: XCTestCase {
@@ -33,18 +34,56 @@ final class CommandLineTests: XCTestCase {
     func testClassify() throws {
         let daemon = try DaemonProcess()
         let answer = try CommandResult.sidecarctl([
-            "classify", "--socket", daemon.socketPath, "--json", "Error: ImagePullBackOff for \"tools:1.4\"",
+            "classify", "--socket", daemon.socketPath, "--json", "--image", "tools:1.4", "Error: ImagePullBackOff for \"x:1\"",
         ])
         XCTAssertEqual(answer.status, 0, answer.stderr)
         let verdict = try json(answer.stdout)
         XCTAssertEqual(verdict["category"] as? String, "image_pull")
         XCTAssertEqual(verdict["permanent"] as? Bool, false)
+        XCTAssertEqual(verdict["retry_after_seconds"] as? Double, 10)
         XCTAssertTrue((verdict["remedy"] as? String)?.contains("tools:1.4") ?? false)
+        XCTAssertFalse((verdict["remedy"] as? String)?.contains("x:1") ?? true, "never the message's reference")
+
+        let limited = try CommandResult.sidecarctl([
+            "classify", "--socket", daemon.socketPath, "toomanyrequests: retry-after: 1.5s, allowed: 44000/minute",
+        ])
+        XCTAssertTrue(limited.stdout.contains("category:  rate_limited"), limited.stdout)
+        XCTAssertTrue(limited.stdout.contains("retry:     after 1.5 s"), limited.stdout)
 
         let byExitCode = try CommandResult.sidecarctl(["classify", "--socket", daemon.socketPath, "--exit-code", "125"])
         XCTAssertEqual(byExitCode.status, 0)
         XCTAssertTrue(byExitCode.stdout.contains("category:  container_runtime"), byExitCode.stdout)
         XCTAssertTrue(byExitCode.stdout.contains("permanent: yes"), byExitCode.stdout)
+    }
+
+    /// `classify --list`: the daemon's rules, config ones first, each with
+    /// its match, category, permanence, delay and remedy.
+    func testClassifyListPrintsConfigRulesThenBuiltinOnes() throws {
+        let rule = "\n[[classify.rule]]\nmatch = [\"flux capacitor\", \"88 mph\"]\ncategory = \"time_travel\"\n"
+            + "retry_after = \"90s\"\nremedy = \"Wait for {image|the storm}.\"\n"
+        let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + rule)
+        let human = try CommandResult.sidecarctl(["classify", "--socket", daemon.socketPath, "--list"])
+        XCTAssertEqual(human.status, 0, human.stderr)
+        let blocks = human.stdout.components(separatedBy: "\n\n")
+        XCTAssertTrue(blocks[0].hasPrefix("config:0\n"), blocks[0])
+        XCTAssertTrue(blocks[0].contains(#"match:     "flux capacitor" | "88 mph""#), blocks[0])
+        XCTAssertTrue(blocks[0].contains("category:  time_travel (transient)"), blocks[0])
+        XCTAssertTrue(blocks[0].contains("retry:     after 90 s"), blocks[0])
+        XCTAssertTrue(blocks[0].contains("remedy:    Wait for {image|the storm}."), blocks[0])
+        XCTAssertTrue(blocks[1].hasPrefix("builtin:err-image-never-pull\n"), blocks[1])
+        XCTAssertTrue(human.stdout.contains("builtin:rate-limited\n"), human.stdout)
+        XCTAssertTrue(human.stdout.contains("category:  rate_limited (transient)\n  retry:     after 60 s"), human.stdout)
+        XCTAssertTrue(human.stdout.contains("match:     exit code 125"), human.stdout)
+        XCTAssertTrue(human.stdout.contains("match:     SQLite code 11 | 26"), human.stdout)
+
+        let machine = try CommandResult.sidecarctl(["classify", "--socket", daemon.socketPath, "--list", "--json"])
+        let lines = machine.stdout.split(separator: "\n").map(String.init)
+        let first = try json(lines[0])
+        XCTAssertEqual(first["id"] as? String, "config:0")
+        XCTAssertEqual(first["match"] as? [String], ["flux capacitor", "88 mph"])
+        XCTAssertEqual(first["retry_after_seconds"] as? Double, 90)
+        XCTAssertEqual(lines.count, ErrorClassifier().rules.count + 1)
+        XCTAssertEqual(try CommandResult.sidecarctl(["classify", "--socket", daemon.socketPath, "--list", "x"]).status, 64)
     }
 
     func testMetricsArePrometheusText() throws {

@@ -125,7 +125,8 @@ final class DockerImageTests: XCTestCase {
         }
         XCTAssertEqual(errors.compactMap { $0 }.count, 10)
         for error in errors.compactMap({ $0 }) {
-            XCTAssertEqual(error.code, .aborted)
+            XCTAssertEqual(error.code, .failedPrecondition, "a file missing from the context is permanent")
+            XCTAssertEqual(error.detail?.category, "build_context", error.message)
             XCTAssertTrue(error.message.contains("COPY nothere"), error.message)
             XCTAssertTrue(error.message.contains("no such file or directory"), error.message)
         }

@@ -79,7 +79,7 @@ final class ImageTests: XCTestCase {
             return await group.reduce(into: []) { $0.append($1) }
         }
         XCTAssertEqual(errors.compactMap { $0 }.count, 20, "every waiter fails")
-        XCTAssertEqual(Set(errors.map { $0?.code }), [.aborted])
+        XCTAssertEqual(Set(errors.map { $0?.code }), [.unavailable], "no rule knows the output: transient")
         let first = try XCTUnwrap(errors.first ?? nil)
         XCTAssertTrue(first.message.contains("step 2 failed for broken"), first.message)
         XCTAssertTrue(first.message.contains("exited with status 3"), first.message)
@@ -113,7 +113,7 @@ final class ImageTests: XCTestCase {
             _ = try await client.ensureImage("stuck", timeout: .seconds(30))
             XCTFail("a hanging build cannot succeed")
         } catch let error as SidecarError {
-            XCTAssertEqual(error.code, .aborted, error.message)
+            XCTAssertEqual(error.code, .unavailable, error.message)
             XCTAssertEqual(error.detail?.category, "job_timeout")
             XCTAssertTrue(error.message.contains("time-out of 1s"), error.message)
             XCTAssertTrue(error.message.contains("step 1: preparing stuck"), "output before the kill is kept: \(error.message)")

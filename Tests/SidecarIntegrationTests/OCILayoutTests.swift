@@ -83,7 +83,8 @@ final class OCILayoutTests: OCILayoutTestCase {
             _ = try await client.ensureImage("alpha", timeout: .seconds(60))
             XCTFail("no registry and no valid copy: it cannot be made")
         } catch let error as SidecarError {
-            XCTAssertEqual(error.code, .aborted)
+            XCTAssertEqual(error.code, .unavailable, "a registry down is transient")
+            XCTAssertEqual(error.detail?.category, "registry_unavailable")
             XCTAssertTrue(error.message.contains("connection refused"), error.message)
             XCTAssertTrue(error.message.contains("no older copy"), error.message)
             XCTAssertFalse(error.detail?.remedy.isEmpty ?? true)
@@ -93,7 +94,8 @@ final class OCILayoutTests: OCILayoutTestCase {
             _ = try await client.ensureImage("alpha")
             XCTFail("backing off")
         } catch let error as SidecarError {
-            XCTAssertEqual(error.code, .failedPrecondition, "never loops: the next call gets the back-off")
+            XCTAssertEqual(error.code, .unavailable, "never loops: the next call gets the back-off")
+            XCTAssertTrue(error.message.contains("backing off"), error.message)
         }
 
         let beta = try await client.ensureImage("beta", timeout: .seconds(60))

@@ -114,7 +114,7 @@ final class RetryTests: XCTestCase {
         XCTAssertTrue(watching)
         let decision = try await client.reserveRetrySlot(
             key: "provision:task-ebdf2deb",
-            lastError: #"Failed to pull image "optio-node:latest": ErrImageNeverPull"#)
+            lastError: #"Failed to pull image "optio-node:latest": ErrImageNeverPull"#, image: "optio-node:latest")
         guard case .deniedPermanent(let category, let remedy) = decision else { return XCTFail("\(decision)") }
         XCTAssertEqual(category, "image_missing")
         XCTAssertTrue(remedy.contains("sidecarctl ensure-image optio-node:latest"), remedy)
@@ -130,7 +130,7 @@ final class RetryTests: XCTestCase {
             "retry", "reserve", "provision:task-ebdf2deb", "--socket", daemon.socketPath, "--error", "timeout",
         ])
         XCTAssertEqual(cli.status, 1)
-        XCTAssertTrue(cli.stdout.contains("remedy: The image optio-node:latest"), cli.stdout)
+        XCTAssertTrue(cli.stdout.contains("remedy: optio-node:latest is not on this host"), cli.stdout)
     }
 
     func testThreeTransientFailuresThenExhaustedOnTheProvisionPolicy() async throws {

@@ -8,6 +8,9 @@ public final class RegistryService {
     public let port: Int
     private var process: Process?
 
+    /// `htpasswd`, for a registry that asks for a login.
+    public static var canAskForLogin: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/htpasswd") }
+
     public static var isInstalled: Bool {
         FileManager.default.isExecutableFile(atPath: "/usr/bin/docker-registry")
             && FileManager.default.isExecutableFile(atPath: "/usr/bin/skopeo")
@@ -16,10 +19,26 @@ public final class RegistryService {
     public static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../Fixtures/oci_fixture.py").standardizedFileURL.path
 
-    public init() throws {
+    /// With `login`, the registry asks for that user and password (htpasswd
+    /// auth, bcrypt, made by apache2-utils' `htpasswd`) and anonymous pulls
+    /// are refused.
+    public init(login: (user: String, password: String)? = nil) throws {
         directory = "/tmp/rg-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
         port = Self.freePort()
+        var auth = ""
+        if let login {
+            let made = try ToolRun.run("/usr/bin/htpasswd", ["-Bbn", login.user, login.password])
+            guard made.status == 0 else { throw PodmanError(message: "htpasswd failed: \(made.output)") }
+            try made.output.write(toFile: directory + "/htpasswd", atomically: true, encoding: .utf8)
+            auth = """
+
+                auth:
+                  htpasswd:
+                    realm: sidecar-test
+                    path: \(directory)/htpasswd
+                """
+        }
         let config = """
             version: 0.1
             log:
@@ -31,7 +50,7 @@ public final class RegistryService {
                 enabled: true
             http:
               addr: 127.0.0.1:\(port)
-            """
+            """ + auth
         try config.write(toFile: directory + "/config.yml", atomically: true, encoding: .utf8)
         try start()
     }
@@ -44,7 +63,12 @@ public final class RegistryService {
         process = try ToolRun.start("/usr/bin/docker-registry", ["serve", directory + "/config.yml"], logPath: log)
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline {
-            if (try? run("/usr/bin/curl", ["-sf", "http://\(host)/v2/"]).status) == 0 { return }
+            // Any HTTP answer (401 from a registry that asks for a login too).
+            if let probe = try? run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://\(host)/v2/"]),
+                probe.output.hasPrefix("200") || probe.output.hasPrefix("401")
+            {
+                return
+            }
             usleep(50_000)
         }
         throw PodmanError(message: "docker-registry did not answer on \(host); see \(log)")
@@ -56,13 +80,15 @@ public final class RegistryService {
 
     /// Makes an image of `layers` (see oci_fixture.py) and pushes it as
     /// `host/repository`.
-    public func push(_ repository: String, layers: [String]) throws {
+    public func push(_ repository: String, layers: [String], login: (user: String, password: String)? = nil) throws {
         let layout = directory + "/make-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: layout) }
         let made = try run("/usr/bin/python3", [Self.fixture, layout, repository] + layers)
         guard made.status == 0 else { throw PodmanError(message: "oci_fixture.py failed: \(made.output)") }
         let pushed = try run(
-            "/usr/bin/skopeo", ["copy", "--quiet", "--dest-tls-verify=false", "oci:\(layout):\(repository)", "docker://\(host)/\(repository)"])
+            "/usr/bin/skopeo",
+            ["copy", "--quiet", "--dest-tls-verify=false"] + (login.map { ["--dest-creds", "\($0.user):\($0.password)"] } ?? [])
+                + ["oci:\(layout):\(repository)", "docker://\(host)/\(repository)"])
         guard pushed.status == 0 else { throw PodmanError(message: "skopeo copy to the registry failed: \(pushed.output)") }
     }
 

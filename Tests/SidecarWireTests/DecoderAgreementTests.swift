@@ -47,6 +47,7 @@ final class DecoderAgreementTests: XCTestCase {
             ClassifyRequest(report: FailureReport(message: "Back-off pulling image \"agent:7\": ErrImageNeverPull", exitCode: 125)),
             ClassifyRequest(report: FailureReport(message: "database disk image is malformed — é ü 日本", sqliteCode: 11)),
             ClassifyRequest(report: FailureReport(message: "", exitCode: -1, sqliteCode: 0)),
+            ClassifyRequest(report: FailureReport(message: "manifest unknown", image: "127.0.0.1:5000/agent/x:1")),
         ].map { $0.wireBytes() }
         var random = Random(state: 29)
         var accepted = 0
@@ -61,6 +62,7 @@ final class DecoderAgreementTests: XCTestCase {
                 XCTAssertEqual(String(decoding: view.message, as: UTF8.self), reference.report.message, "round \(round)")
                 XCTAssertEqual(view.exitCode, reference.report.exitCode, "round \(round)")
                 XCTAssertEqual(view.sqliteCode, reference.report.sqliteCode, "round \(round)")
+                XCTAssertEqual(String(decoding: view.image, as: UTF8.self), reference.report.image ?? "", "round \(round)")
             }
         }
         XCTAssertGreaterThan(accepted, 1000, "the mutations leave enough valid messages to compare")
@@ -100,6 +102,11 @@ final class DecoderAgreementTests: XCTestCase {
                 XCTAssertThrowsError(try ClassifyRequestView(wireBytes: raw), "\(bad)")
                 XCTAssertThrowsError(try ClassifyRequest(protobufCWireBytes: raw), "\(bad)")
                 XCTAssertThrowsError(try ReserveRetrySlotRequest(protobufCWireBytes: raw), "a key \(bad)")
+            }
+            let image = [UInt8(0x22), UInt8(bad.count)] + bad
+            try image.withUnsafeBytes { raw in
+                XCTAssertThrowsError(try ClassifyRequestView(wireBytes: raw), "image \(bad)")
+                XCTAssertThrowsError(try ClassifyRequest(protobufCWireBytes: raw), "image \(bad)")
             }
             request = [0x1A, UInt8(bad.count)] + bad
             try request.withUnsafeBytes { raw in XCTAssertThrowsError(try ClientFrameView(frameBody: raw), "method \(bad)") }

@@ -39,6 +39,8 @@ final class HandEncodedMessageTests: XCTestCase {
             Classification(category: "", permanent: false, remedy: "", rule: ""),
             Classification(
                 category: "transient", permanent: false, remedy: String(repeating: "r", count: 300), rule: "config:x"),
+            Classification(category: "rate_limited", permanent: false, remedy: "wait", rule: "builtin:rate-limited", retryAfterSeconds: 60),
+            Classification(category: "rate_limited", permanent: false, remedy: "", rule: "", retryAfterSeconds: 0.000333011),
         ]
         for classification in classifications {
             let response = ClassifyResponse(classification: classification)
@@ -79,6 +81,8 @@ final class HandDecodedMessageTests: XCTestCase {
             FailureReport(message: "x", exitCode: -1, sqliteCode: 267),
             FailureReport(message: "", exitCode: nil, sqliteCode: Int32.min),
             FailureReport(message: String(repeating: "é", count: 500), exitCode: 125),
+            FailureReport(message: "manifest unknown", image: "127.0.0.1:5000/agent/x:1"),
+            FailureReport(message: "", sqliteCode: 5, image: "é/ü:1"),
         ]
         for report in reports {
             let bytes = ClassifyRequest(report: report).wireBytes()

@@ -45,8 +45,12 @@ func WithLease(holder string, ttl time.Duration) EnsureOption { return leaseOpti
 // EnsureImage makes sure an image (a name from the daemon's config, or a
 // reference) is present and intact: from the presence cache when it is,
 // otherwise one build or pull that every concurrent caller joins. A failed
-// job is Aborted with the job's output and an ErrorDetail; an image backing
-// off after one is FailedPrecondition with Detail.RetryAfter. Leaving (ctx
+// job is answered as the daemon's classification of its output says:
+// Unavailable when it may pass (a registry down, a rate limit, an unknown
+// failure), NotFound when the image or repository does not exist,
+// FailedPrecondition for another permanent failure (credentials, TLS), each
+// with the output and an ErrorDetail; an image backing off after one gets
+// the same code with Detail.RetryAfter the time left. Leaving (ctx
 // cancelled) only stops waiting: the job goes on.
 func (c *Client) EnsureImage(ctx context.Context, image string, opts ...EnsureOption) (*pb.EnsureImageResponse, error) {
 	req := &pb.EnsureImageRequest{Image: image}
@@ -175,6 +179,23 @@ func (o exitCode) applyClassify(r *pb.ClassifyRequest) {
 // WithExitCode gives the exit code of the process that failed.
 func WithExitCode(code int32) ExitCodeOption { return exitCode(code) }
 
+type imageRef string
+
+func (o imageRef) applyRetry(r *pb.ReserveRetrySlotRequest) { r.Image = string(o) }
+func (o imageRef) applyClassify(r *pb.ClassifyRequest)      { r.Image = string(o) }
+
+// ImageOption is WithImage's option, for Classify and ReserveRetrySlot
+// alike.
+type ImageOption interface {
+	RetryOption
+	ClassifyOption
+}
+
+// WithImage names the image the failed operation used (a reference or a
+// configured name), so a remedy can name it: the daemon never takes one
+// from the message's text.
+func WithImage(ref string) ImageOption { return imageRef(ref) }
+
 type reportOption func(*pb.ReportDbErrorRequest)
 
 func (o reportOption) applyReport(r *pb.ReportDbErrorRequest) { o(r) }
@@ -288,6 +309,13 @@ func (c *Client) Classify(ctx context.Context, message string, opts ...ClassifyO
 	}
 	resp := new(pb.ClassifyResponse)
 	return orNil(resp, c.invoke(ctx, "Classify", req, resp, true))
+}
+
+// ListRules returns the classification rules in matching order: the
+// config's, then the built-in ones; the first that matches decides.
+func (c *Client) ListRules(ctx context.Context) (*pb.ListRulesResponse, error) {
+	resp := new(pb.ListRulesResponse)
+	return orNil(resp, c.invoke(ctx, "ListRules", nil, resp, true))
 }
 
 // Metrics returns the daemon's counters, gauges and histograms in the

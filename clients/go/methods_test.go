@@ -40,12 +40,22 @@ func TestClassify(t *testing.T) {
 	t.Parallel()
 	client := dial(t, start(t).Socket)
 	ctx := testContext(t)
-	verdict, err := client.Classify(ctx, neverPull)
+	verdict, err := client.Classify(ctx, neverPull, sidecar.WithImage("optio-node:latest"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if verdict.Category != "image_missing" || !verdict.Permanent || !strings.Contains(verdict.Remedy, "optio-node:latest") || !strings.HasPrefix(verdict.Rule, "builtin:") {
 		t.Fatalf("classify: %v", verdict)
+	}
+	if unnamed, err := client.Classify(ctx, neverPull); err != nil || strings.Contains(unnamed.Remedy, "optio-node") || strings.Contains(unnamed.Remedy, "{") {
+		t.Fatalf("without WithImage the remedy names no image and no placeholder: %v %v", unnamed, err)
+	}
+	rules, err := client.ListRules(ctx)
+	if err != nil || len(rules.Rules) == 0 || rules.Rules[0].Category == "" {
+		t.Fatalf("list rules: %v %v", rules, err)
+	}
+	if rules.Rules[len(rules.Rules)-1].Id != "builtin:container-runtime-exit-125" && !strings.HasPrefix(rules.Rules[len(rules.Rules)-1].Id, "builtin:") {
+		t.Fatalf("the built-in rules come last: %v", rules.Rules[len(rules.Rules)-1])
 	}
 	if v, err := client.Classify(ctx, "", sidecar.WithExitCode(125)); err != nil || v.Category != "container_runtime" {
 		t.Fatalf("exit code 125: %v %v", v, err)
@@ -158,25 +168,27 @@ func leaseIDs(t *testing.T, client *sidecar.Client) map[string]bool {
 	return ids
 }
 
-func TestAFailedBuildIsAbortedWithItsDetailThenBacksOff(t *testing.T) {
+func TestAFailedBuildIsUnavailableWithItsDetailThenBacksOff(t *testing.T) {
 	t.Parallel()
 	d := start(t, "broken")
 	client := dial(t, d.Socket)
 	ctx := testContext(t)
 	d.Flag("broken", "fail", "")
 
+	// No rule knows the build's output: transient, Unavailable.
 	_, err := client.EnsureImage(ctx, "broken")
-	aborted := wantCode(t, err, sidecar.Aborted)
-	if !strings.Contains(aborted.Message, "no space left in the test") || aborted.Detail == nil || aborted.Detail.Category == "" || aborted.Detail.Remedy == "" {
-		t.Fatalf("aborted: %#v %+v", aborted, aborted.Detail)
+	failed := wantCode(t, err, sidecar.Unavailable)
+	if !strings.Contains(failed.Message, "no space left in the test") || failed.Detail == nil || failed.Detail.Category == "" || failed.Detail.Remedy == "" {
+		t.Fatalf("failed: %#v %+v", failed, failed.Detail)
 	}
 	var asError *sidecar.Error
-	if !errors.As(err, &asError) || sidecar.IsPermanent(err) != aborted.Detail.Permanent {
+	if !errors.As(err, &asError) || sidecar.IsPermanent(err) != failed.Detail.Permanent {
 		t.Fatal("errors.As or IsPermanent disagree with the detail")
 	}
 
+	// The back-off answers what the failure was, with the time left.
 	_, err = client.EnsureImage(ctx, "broken")
-	backingOff := wantCode(t, err, sidecar.FailedPrecondition)
+	backingOff := wantCode(t, err, sidecar.Unavailable)
 	if backingOff.Detail == nil || backingOff.Detail.RetryAfter <= 0 || backingOff.Detail.RetryAfter > 30*time.Second {
 		t.Fatalf("backing off: %+v", backingOff.Detail)
 	}

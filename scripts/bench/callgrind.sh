@@ -2,6 +2,7 @@
 # Instructions per call of one method, steady state, under callgrind:
 #
 #   scripts/bench/callgrind.sh SIDECARD [METHOD]   # METHOD: Health (default) or Classify
+#   CLASSIFY_MESSAGE='...' scripts/bench/callgrind.sh SIDECARD Classify   # another message
 #
 # SIDECARD is a release build (scripts/bench.sh builds one at
 # .build/release/sidecard); it is copied with its debug info stripped, which
@@ -24,12 +25,17 @@ valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$dir/callgrin
   "$dir/sidecard" --config "$dir/sidecar.toml" --socket "$dir/s.sock" --state-dir "$dir/state" > "$dir/log" 2>&1 &
 daemon=$!
 for _ in $(seq 150); do [ -S "$dir/s.sock" ] && break; sleep 0.2; done
-"$loadgen" --socket "$dir/s.sock" --method "$method" --connections 4 --depth 16 --seconds 2 --warmup 1 > /dev/null
+message=()
+[ -n "${CLASSIFY_MESSAGE:-}" ] && message=(--message "$CLASSIFY_MESSAGE")
+"$loadgen" --socket "$dir/s.sock" --method "$method" "${message[@]}" --connections 4 --depth 16 --seconds 2 --warmup 1 > /dev/null
 callgrind_control -i on "$daemon" > /dev/null
-line=$("$loadgen" --socket "$dir/s.sock" --method "$method" --connections 4 --depth 16 --seconds 4 --warmup 0)
+line=$("$loadgen" --socket "$dir/s.sock" --method "$method" "${message[@]}" --connections 4 --depth 16 --seconds 4 --warmup 0)
 callgrind_control -i off "$daemon" > /dev/null
 kill -TERM "$daemon"
 wait "$daemon" 2>/dev/null || true
 calls=$(sed -E 's/.*calls=([0-9]+).*/\1/' <<< "$line")
-instructions=$(callgrind_annotate "$dir/callgrind.out" 2>/dev/null | grep -m1 'PROGRAM TOTALS' | sed -E 's/^ *([0-9,]+).*/\1/' | tr -d ,)
+# Into a file first: grep -m1 on the pipe would end callgrind_annotate with
+# SIGPIPE, and pipefail would end the script before the result line.
+callgrind_annotate "$dir/callgrind.out" > "$dir/annotate.txt" 2>/dev/null
+instructions=$(grep -m1 'PROGRAM TOTALS' "$dir/annotate.txt" | sed -E 's/^ *([0-9,]+).*/\1/' | tr -d ,)
 echo "$method calls=$calls instructions=$instructions per_call=$((instructions / calls)) profile=$dir/callgrind.out"

@@ -80,6 +80,7 @@ static double opt_seconds = 5;
 static double opt_warmup = 1;
 static bool opt_check_replies;
 static bool opt_once;
+static const char *opt_message = "Back-off pulling image: ErrImageNeverPull";
 
 /* ---- request payloads ------------------------------------------------- */
 
@@ -117,7 +118,7 @@ static ProtobufCBinaryData encode_health(void)
 static ProtobufCBinaryData encode_classify(void)
 {
     Sidecar__V1__ClassifyRequest req = SIDECAR__V1__CLASSIFY_REQUEST__INIT;
-    req.message = "Back-off pulling image: ErrImageNeverPull";
+    req.message = (char *)opt_message;
     return pack_message(&req.base);
 }
 
@@ -757,7 +758,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: loadgen --socket PATH [--method NAME] [--connections N] [--depth D]\n"
-            "               [--seconds S] [--warmup S] [--check-replies] [--once]\n"
+            "               [--seconds S] [--warmup S] [--check-replies] [--once] [--message TEXT]\n"
             "  --socket PATH      Unix socket of sidecard or echo_server (required)\n"
             "  --method NAME      Health, Classify, ReserveRetrySlot, CheckDb or EnsureImage\n"
             "                     (default Health)\n"
@@ -768,7 +769,8 @@ static void usage(FILE *out)
             "  --check-replies    fail on any reply that is not an OK REPLY (sidecard only;\n"
             "                     always on for EnsureImage)\n"
             "  --once             D calls on each connection once; print when each answer\n"
-            "                     came (sidecard only)\n");
+            "                     came (sidecard only)\n"
+            "  --message TEXT     Classify's message (default: a kubelet ErrImageNeverPull)\n");
 }
 
 static long parse_int(const char *name, const char *s, long min, long max)
@@ -808,6 +810,7 @@ int main(int argc, char **argv)
         {"warmup", required_argument, NULL, 'w'},
         {"check-replies", no_argument, NULL, 'r'},
         {"once", no_argument, NULL, 'o'},
+        {"message", required_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -822,6 +825,7 @@ int main(int argc, char **argv)
         case 'w': opt_warmup = parse_seconds("--warmup", optarg, 0); break;
         case 'r': opt_check_replies = true; break;
         case 'o': opt_once = true; break;
+        case 'x': opt_message = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

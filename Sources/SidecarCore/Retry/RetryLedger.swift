@@ -50,7 +50,7 @@ public struct RetryLedger: Sendable {
     // MARK: Reserve
 
     public mutating func reserve(
-        key: String, policy policyName: String, lastError: String, exitCode: Int32?, now: Double
+        key: String, policy policyName: String, lastError: String, exitCode: Int32?, image: String? = nil, now: Double
     ) throws(RetryLedgerError) -> RetryDecision {
         guard !key.isEmpty else { throw .emptyKey }
         let name = policyName.isEmpty ? Self.defaultPolicyName : policyName
@@ -78,7 +78,7 @@ public struct RetryLedger: Sendable {
         case .active, .succeeded:
             break
         }
-        let verdict = classifier.classify(FailureReport(message: lastError, exitCode: exitCode))
+        let verdict = classifier.classify(FailureReport(message: lastError, exitCode: exitCode, image: image))
         if verdict.permanent {
             record.state = .failed
             record.category = verdict.category

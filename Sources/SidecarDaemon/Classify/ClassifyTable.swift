@@ -2,11 +2,11 @@ import SidecarCore
 import SidecarWire
 
 /// Classify, matched in place: the request's message bytes go to the
-/// classifier without a String, and a rule's answer that names no image is
-/// copied already encoded: each rule's ClassifyResponse, when no image is
-/// named, is encoded once, all in one byte array. One object, replaced whole
-/// on reload. Tests hold the answers equal to `ErrorClassifier.classify`
-/// encoded as a ClassifyResponse.
+/// classifier without a String, and a rule's plain answer (no image to
+/// name, no delay read from the message) is copied already encoded: each
+/// rule's ClassifyResponse is encoded once, all in one byte array. One
+/// object, replaced whole on reload. Tests hold the answers equal to
+/// `ErrorClassifier.classify` encoded as a ClassifyResponse.
 final class ClassifyTable {
     let classifier: ErrorClassifier
     private let encodedAnswers: [UInt8]
@@ -17,7 +17,7 @@ final class ClassifyTable {
         self.classifier = classifier
         var bytes: [UInt8] = []
         var bounds = [0]
-        for answer in classifier.answersNamingNoImage {
+        for answer in classifier.plainAnswers {
             bytes += ClassifyResponse(classification: answer).wireBytes()
             bounds.append(bytes.count)
         }
@@ -42,8 +42,11 @@ final class ClassifyTable {
 
     private func answer(_ request: ClassifyRequestView, into reply: ProtobufWriter) {
         let match = classifier.match(message: request.message, exitCode: request.exitCode, sqliteCode: request.sqliteCode)
-        guard let index = match.ruleIndex, match.image == nil else {
-            ClassifyResponse(classification: classifier.classification(for: match)).encode(into: reply)
+        guard let index = match.ruleIndex, match.messageRetryAfter == nil,
+            request.image.isEmpty || !classifier.ruleNamesImage(index)
+        else {
+            let image = request.image.isEmpty ? nil : String(decoding: request.image, as: UTF8.self)
+            ClassifyResponse(classification: classifier.classification(for: match, image: image)).encode(into: reply)
             return
         }
         encodedAnswers.withUnsafeBytes { all in

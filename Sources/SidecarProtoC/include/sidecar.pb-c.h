@@ -19,6 +19,9 @@ typedef struct Sidecar__V1__HealthRequest Sidecar__V1__HealthRequest;
 typedef struct Sidecar__V1__HealthResponse Sidecar__V1__HealthResponse;
 typedef struct Sidecar__V1__ClassifyRequest Sidecar__V1__ClassifyRequest;
 typedef struct Sidecar__V1__ClassifyResponse Sidecar__V1__ClassifyResponse;
+typedef struct Sidecar__V1__ListRulesRequest Sidecar__V1__ListRulesRequest;
+typedef struct Sidecar__V1__RuleInfo Sidecar__V1__RuleInfo;
+typedef struct Sidecar__V1__ListRulesResponse Sidecar__V1__ListRulesResponse;
 typedef struct Sidecar__V1__MetricsRequest Sidecar__V1__MetricsRequest;
 typedef struct Sidecar__V1__MetricsResponse Sidecar__V1__MetricsResponse;
 typedef struct Sidecar__V1__WatchRequest Sidecar__V1__WatchRequest;
@@ -212,6 +215,12 @@ struct  Sidecar__V1__ClassifyRequest
    * The error text as the client saw it.
    */
   char *message;
+  /*
+   * The image reference the failed operation used, as the caller knows it
+   * (its request or config): the remedy names it. Empty: the remedy reads
+   * without one. The message is never searched for a reference.
+   */
+  char *image;
   Sidecar__V1__ClassifyRequest__OptionalExitCodeCase optional_exit_code_case;
   union {
     int32_t exit_code;
@@ -223,16 +232,17 @@ struct  Sidecar__V1__ClassifyRequest
 };
 #define SIDECAR__V1__CLASSIFY_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__classify_request__descriptor) \
-    , (char *)protobuf_c_empty_string, SIDECAR__V1__CLASSIFY_REQUEST__OPTIONAL_EXIT_CODE__NOT_SET, {0}, SIDECAR__V1__CLASSIFY_REQUEST__OPTIONAL_SQLITE_CODE__NOT_SET, {0} }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SIDECAR__V1__CLASSIFY_REQUEST__OPTIONAL_EXIT_CODE__NOT_SET, {0}, SIDECAR__V1__CLASSIFY_REQUEST__OPTIONAL_SQLITE_CODE__NOT_SET, {0} }
 
 
 struct  Sidecar__V1__ClassifyResponse
 {
   ProtobufCMessage base;
   /*
-   * A short stable word: "image_missing", "image_not_found", "image_ref",
-   * "image_pull", "container_runtime", "db_corrupt", "db_busy", a category
-   * from the config, or "unknown".
+   * A short stable word: a built-in category ("image_not_found",
+   * "registry_unavailable", "rate_limited", "registry_auth", "db_corrupt",
+   * ...: docs/classification.md lists them), a category from the config,
+   * or "unknown".
    */
   char *category;
   /*
@@ -249,10 +259,87 @@ struct  Sidecar__V1__ClassifyResponse
    * none did (category "unknown", permanent false).
    */
   char *rule;
+  /*
+   * A transient failure: when trying again makes sense, in seconds from
+   * now: the delay the message itself asks for ("Retry-After: 30",
+   * "retry-after: 1.5s", "try again in 1m30s"), else the rule's default
+   * (60 for "rate_limited"). 0: no advice (and always 0 when permanent).
+   */
+  double retry_after_seconds;
 };
 #define SIDECAR__V1__CLASSIFY_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__classify_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Sidecar__V1__ListRulesRequest
+{
+  ProtobufCMessage base;
+};
+#define SIDECAR__V1__LIST_RULES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__list_rules_request__descriptor) \
+     }
+
+
+typedef enum {
+  SIDECAR__V1__RULE_INFO__OPTIONAL_EXIT_CODE__NOT_SET = 0,
+  SIDECAR__V1__RULE_INFO__OPTIONAL_EXIT_CODE_EXIT_CODE = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SIDECAR__V1__RULE_INFO__OPTIONAL_EXIT_CODE__CASE)
+} Sidecar__V1__RuleInfo__OptionalExitCodeCase;
+
+/*
+ * One classification rule as the daemon matches it.
+ */
+struct  Sidecar__V1__RuleInfo
+{
+  ProtobufCMessage base;
+  /*
+   * "config:<index>" or "builtin:<name>": what ClassifyResponse.rule says.
+   */
+  char *id;
+  /*
+   * Case-insensitive substrings, any of which matches.
+   */
+  size_t n_match;
+  char **match;
+  /*
+   * Primary SQLite result codes, any of which matches.
+   */
+  size_t n_sqlite_codes;
+  int32_t *sqlite_codes;
+  char *category;
+  protobuf_c_boolean permanent;
+  /*
+   * The rule's default delay for a transient failure; 0: none.
+   */
+  double retry_after_seconds;
+  /*
+   * The remedy as written, with its "{image}" / "{image|words}" slots.
+   */
+  char *remedy;
+  Sidecar__V1__RuleInfo__OptionalExitCodeCase optional_exit_code_case;
+  union {
+    int32_t exit_code;
+  };
+};
+#define SIDECAR__V1__RULE_INFO__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__rule_info__descriptor) \
+    , (char *)protobuf_c_empty_string, 0,NULL, 0,NULL, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string, SIDECAR__V1__RULE_INFO__OPTIONAL_EXIT_CODE__NOT_SET, {0} }
+
+
+struct  Sidecar__V1__ListRulesResponse
+{
+  ProtobufCMessage base;
+  /*
+   * In matching order: the config's rules, then the built-in ones. The
+   * first rule that matches decides.
+   */
+  size_t n_rules;
+  Sidecar__V1__RuleInfo **rules;
+};
+#define SIDECAR__V1__LIST_RULES_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__list_rules_response__descriptor) \
+    , 0,NULL }
 
 
 struct  Sidecar__V1__MetricsRequest
@@ -646,6 +733,11 @@ struct  Sidecar__V1__ReserveRetrySlotRequest
    * The error that made the caller want to retry.
    */
   char *last_error;
+  /*
+   * The image reference the failed operation used, when there is one: a
+   * denial's remedy names it (the error text is never searched for one).
+   */
+  char *image;
   Sidecar__V1__ReserveRetrySlotRequest__OptionalExitCodeCase optional_exit_code_case;
   union {
     int32_t exit_code;
@@ -653,7 +745,7 @@ struct  Sidecar__V1__ReserveRetrySlotRequest
 };
 #define SIDECAR__V1__RESERVE_RETRY_SLOT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__reserve_retry_slot_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SIDECAR__V1__RESERVE_RETRY_SLOT_REQUEST__OPTIONAL_EXIT_CODE__NOT_SET, {0} }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, SIDECAR__V1__RESERVE_RETRY_SLOT_REQUEST__OPTIONAL_EXIT_CODE__NOT_SET, {0} }
 
 
 struct  Sidecar__V1__ReserveRetrySlotResponse
@@ -1014,6 +1106,63 @@ Sidecar__V1__ClassifyResponse *
                       const uint8_t       *data);
 void   sidecar__v1__classify_response__free_unpacked
                      (Sidecar__V1__ClassifyResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Sidecar__V1__ListRulesRequest methods */
+void   sidecar__v1__list_rules_request__init
+                     (Sidecar__V1__ListRulesRequest         *message);
+size_t sidecar__v1__list_rules_request__get_packed_size
+                     (const Sidecar__V1__ListRulesRequest   *message);
+size_t sidecar__v1__list_rules_request__pack
+                     (const Sidecar__V1__ListRulesRequest   *message,
+                      uint8_t             *out);
+size_t sidecar__v1__list_rules_request__pack_to_buffer
+                     (const Sidecar__V1__ListRulesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Sidecar__V1__ListRulesRequest *
+       sidecar__v1__list_rules_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sidecar__v1__list_rules_request__free_unpacked
+                     (Sidecar__V1__ListRulesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Sidecar__V1__RuleInfo methods */
+void   sidecar__v1__rule_info__init
+                     (Sidecar__V1__RuleInfo         *message);
+size_t sidecar__v1__rule_info__get_packed_size
+                     (const Sidecar__V1__RuleInfo   *message);
+size_t sidecar__v1__rule_info__pack
+                     (const Sidecar__V1__RuleInfo   *message,
+                      uint8_t             *out);
+size_t sidecar__v1__rule_info__pack_to_buffer
+                     (const Sidecar__V1__RuleInfo   *message,
+                      ProtobufCBuffer     *buffer);
+Sidecar__V1__RuleInfo *
+       sidecar__v1__rule_info__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sidecar__v1__rule_info__free_unpacked
+                     (Sidecar__V1__RuleInfo *message,
+                      ProtobufCAllocator *allocator);
+/* Sidecar__V1__ListRulesResponse methods */
+void   sidecar__v1__list_rules_response__init
+                     (Sidecar__V1__ListRulesResponse         *message);
+size_t sidecar__v1__list_rules_response__get_packed_size
+                     (const Sidecar__V1__ListRulesResponse   *message);
+size_t sidecar__v1__list_rules_response__pack
+                     (const Sidecar__V1__ListRulesResponse   *message,
+                      uint8_t             *out);
+size_t sidecar__v1__list_rules_response__pack_to_buffer
+                     (const Sidecar__V1__ListRulesResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Sidecar__V1__ListRulesResponse *
+       sidecar__v1__list_rules_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   sidecar__v1__list_rules_response__free_unpacked
+                     (Sidecar__V1__ListRulesResponse *message,
                       ProtobufCAllocator *allocator);
 /* Sidecar__V1__MetricsRequest methods */
 void   sidecar__v1__metrics_request__init
@@ -1792,6 +1941,15 @@ typedef void (*Sidecar__V1__ClassifyRequest_Closure)
 typedef void (*Sidecar__V1__ClassifyResponse_Closure)
                  (const Sidecar__V1__ClassifyResponse *message,
                   void *closure_data);
+typedef void (*Sidecar__V1__ListRulesRequest_Closure)
+                 (const Sidecar__V1__ListRulesRequest *message,
+                  void *closure_data);
+typedef void (*Sidecar__V1__RuleInfo_Closure)
+                 (const Sidecar__V1__RuleInfo *message,
+                  void *closure_data);
+typedef void (*Sidecar__V1__ListRulesResponse_Closure)
+                 (const Sidecar__V1__ListRulesResponse *message,
+                  void *closure_data);
 typedef void (*Sidecar__V1__MetricsRequest_Closure)
                  (const Sidecar__V1__MetricsRequest *message,
                   void *closure_data);
@@ -1978,6 +2136,10 @@ struct Sidecar__V1__Sidecar_Service
                    const Sidecar__V1__ClassifyRequest *input,
                    Sidecar__V1__ClassifyResponse_Closure closure,
                    void *closure_data);
+  void (*list_rules)(Sidecar__V1__Sidecar_Service *service,
+                     const Sidecar__V1__ListRulesRequest *input,
+                     Sidecar__V1__ListRulesResponse_Closure closure,
+                     void *closure_data);
   void (*watch)(Sidecar__V1__Sidecar_Service *service,
                 const Sidecar__V1__WatchRequest *input,
                 Sidecar__V1__Event_Closure closure,
@@ -2020,6 +2182,7 @@ void sidecar__v1__sidecar__init (Sidecar__V1__Sidecar_Service *service,
       function_prefix__ ## list_policies,\
       function_prefix__ ## reset_retry,\
       function_prefix__ ## classify,\
+      function_prefix__ ## list_rules,\
       function_prefix__ ## watch,\
       function_prefix__ ## metrics,\
       function_prefix__ ## reload,\
@@ -2081,6 +2244,10 @@ void sidecar__v1__sidecar__classify(ProtobufCService *service,
                                     const Sidecar__V1__ClassifyRequest *input,
                                     Sidecar__V1__ClassifyResponse_Closure closure,
                                     void *closure_data);
+void sidecar__v1__sidecar__list_rules(ProtobufCService *service,
+                                      const Sidecar__V1__ListRulesRequest *input,
+                                      Sidecar__V1__ListRulesResponse_Closure closure,
+                                      void *closure_data);
 void sidecar__v1__sidecar__watch(ProtobufCService *service,
                                  const Sidecar__V1__WatchRequest *input,
                                  Sidecar__V1__Event_Closure closure,
@@ -2130,6 +2297,9 @@ extern const ProtobufCMessageDescriptor sidecar__v1__health_request__descriptor;
 extern const ProtobufCMessageDescriptor sidecar__v1__health_response__descriptor;
 extern const ProtobufCMessageDescriptor sidecar__v1__classify_request__descriptor;
 extern const ProtobufCMessageDescriptor sidecar__v1__classify_response__descriptor;
+extern const ProtobufCMessageDescriptor sidecar__v1__list_rules_request__descriptor;
+extern const ProtobufCMessageDescriptor sidecar__v1__rule_info__descriptor;
+extern const ProtobufCMessageDescriptor sidecar__v1__list_rules_response__descriptor;
 extern const ProtobufCMessageDescriptor sidecar__v1__metrics_request__descriptor;
 extern const ProtobufCMessageDescriptor sidecar__v1__metrics_response__descriptor;
 extern const ProtobufCMessageDescriptor sidecar__v1__watch_request__descriptor;

@@ -6,12 +6,15 @@ public struct ReserveRetrySlotRequest: Equatable, Sendable {
     public var policy: String
     public var lastError: String
     public var exitCode: Int32?
+    /// The reference the failed operation used: a denial's remedy names it.
+    public var image: String
 
-    public init(key: String, policy: String = "", lastError: String, exitCode: Int32? = nil) {
+    public init(key: String, policy: String = "", lastError: String, exitCode: Int32? = nil, image: String = "") {
         self.key = key
         self.policy = policy
         self.lastError = lastError
         self.exitCode = exitCode
+        self.image = image
     }
 }
 
@@ -25,7 +28,8 @@ extension ReserveRetrySlotRequest: ProtobufCConvertible {
             key: ProtobufCField.string(c.key), policy: ProtobufCField.string(c.policy),
             lastError: ProtobufCField.string(c.last_error),
             exitCode: c.optional_exit_code_case == SIDECAR__V1__RESERVE_RETRY_SLOT_REQUEST__OPTIONAL_EXIT_CODE_EXIT_CODE
-                ? c.exit_code : nil)
+                ? c.exit_code : nil,
+            image: ProtobufCField.string(c.image))
     }
 
     package func fill(_ c: inout Sidecar__V1__ReserveRetrySlotRequest, arena: PackArena) {
@@ -36,6 +40,7 @@ extension ReserveRetrySlotRequest: ProtobufCConvertible {
             c.optional_exit_code_case = SIDECAR__V1__RESERVE_RETRY_SLOT_REQUEST__OPTIONAL_EXIT_CODE_EXIT_CODE
             c.exit_code = exitCode
         }
+        c.image = arena.string(image)
     }
 }
 

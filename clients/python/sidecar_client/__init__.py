@@ -30,6 +30,7 @@ from ._types import (
     ReserveRetrySlotResponse,
     RetryInfo,
     RetryPolicyInfo,
+    RuleInfo,
     SleepResponse,
 )
 
@@ -39,5 +40,6 @@ __all__ = [
     "Action", "AsyncClient", "AsyncWatch", "CheckDbResponse", "ClassifyResponse", "Client", "DbVerdict",
     "Decision", "EnsureImageResponse", "ErrorDetail", "Event", "HealthResponse", "ImageInfo", "Lease", "Outcome",
     "PruneResponse", "ReloadResponse", "ReportDbErrorResponse", "ReserveRetrySlotResponse", "RetryInfo",
-    "RetryPolicyInfo", "ScrubFinding", "ScrubResponse", "ServerInfo", "SidecarError", "SleepResponse", "StatusCode", "Watch", "default_socket_path",
+    "RetryPolicyInfo", "RuleInfo", "ScrubFinding", "ScrubResponse", "ServerInfo", "SidecarError", "SleepResponse", "StatusCode",
+    "Watch", "default_socket_path",
 ]

@@ -77,8 +77,10 @@ def report_db_error(path: str, client_id: str, message: Optional[str], sqlite_co
     )
 
 
-def reserve_retry_slot(key: str, last_error: str, policy: Optional[str], exit_code: Optional[int]) -> Call:
-    request = pb.ReserveRetrySlotRequest(key=key, last_error=last_error, policy=policy or "")
+def reserve_retry_slot(
+    key: str, last_error: str, policy: Optional[str], exit_code: Optional[int], image: Optional[str] = None
+) -> Call:
+    request = pb.ReserveRetrySlotRequest(key=key, last_error=last_error, policy=policy or "", image=image or "")
     if exit_code is not None:
         request.exit_code = exit_code
     return Call(
@@ -114,13 +116,21 @@ def reset_retry(key: str) -> Call:
     return Call("ResetRetry", pb.ResetRetryRequest(key=key).SerializeToString(), _nothing)
 
 
-def classify(message: Optional[str], exit_code: Optional[int], sqlite_code: Optional[int]) -> Call:
-    request = pb.ClassifyRequest(message=message or "")
+def classify(
+    message: Optional[str], exit_code: Optional[int], sqlite_code: Optional[int], image: Optional[str] = None
+) -> Call:
+    request = pb.ClassifyRequest(message=message or "", image=image or "")
     if exit_code is not None:
         request.exit_code = exit_code
     if sqlite_code is not None:
         request.sqlite_code = sqlite_code
     return Call("Classify", request.SerializeToString(), _decoder(pb.ClassifyResponse, _as(t.ClassifyResponse)))
+
+
+def list_rules() -> Call:
+    return Call(
+        "ListRules", b"", _decoder(pb.ListRulesResponse, lambda m: [t.from_message(t.RuleInfo, r) for r in m.rules])
+    )
 
 
 def prune(dry_run: bool) -> Call:
@@ -155,5 +165,5 @@ def watch(prefixes: Sequence[str]) -> Call:
 METHODS: List[str] = [
     "health", "ensure_image", "list_images", "scrub", "acquire_lease", "release_lease", "list_leases", "check_db",
     "report_db_error", "reserve_retry_slot", "complete_attempt", "list_retries", "list_policies", "reset_retry",
-    "classify", "prune", "metrics", "reload", "debug_sleep", "watch",
+    "classify", "list_rules", "prune", "metrics", "reload", "debug_sleep", "watch",
 ]

@@ -343,10 +343,12 @@ class Client:
         *,
         policy: Optional[str] = None,
         exit_code: Optional[int] = None,
+        image: Optional[str] = None,
         timeout: Optional[float] = None,
     ) -> t.ReserveRetrySlotResponse:
-        """Not safe to repeat blindly: a repeated request may take a second slot."""
-        return self._unary(api.reserve_retry_slot(key, last_error, policy, exit_code), timeout)
+        """Not safe to repeat blindly: a repeated request may take a second slot. `image`: the
+        reference the operation used; a denial's remedy names it."""
+        return self._unary(api.reserve_retry_slot(key, last_error, policy, exit_code, image), timeout)
 
     def complete_attempt(self, key: str, success: bool, error: Optional[str] = None, *, timeout: Optional[float] = None) -> None:
         self._unary(api.complete_attempt(key, success, error), timeout)
@@ -369,9 +371,15 @@ class Client:
         *,
         exit_code: Optional[int] = None,
         sqlite_code: Optional[int] = None,
+        image: Optional[str] = None,
         timeout: Optional[float] = None,
     ) -> t.ClassifyResponse:
-        return self._unary(api.classify(message, exit_code, sqlite_code), timeout)
+        """`image`: the reference the failed operation used; the remedy names it."""
+        return self._unary(api.classify(message, exit_code, sqlite_code, image), timeout)
+
+    def list_rules(self, *, timeout: Optional[float] = None) -> List[t.RuleInfo]:
+        """The classification rules in matching order: config ones, then built-in."""
+        return self._unary(api.list_rules(), timeout)
 
     def prune(self, *, dry_run: bool = False, timeout: Optional[float] = None) -> t.PruneResponse:
         """Admin."""

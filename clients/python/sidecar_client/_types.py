@@ -52,7 +52,8 @@ class Decision(enum.IntEnum):
 
 
 # How a field is taken from the protobuf message: dataclass field metadata
-# "enum", "message", "messages" (a class), "list" or "map"; none: as is.
+# "enum", "message", "messages" (a class), "list", "map" or "optional" (a
+# oneof-wrapped scalar: None when unset); none: as is.
 
 
 def from_message(cls: Type[T], message: Any) -> T:
@@ -79,6 +80,8 @@ def from_message(cls: Type[T], message: Any) -> T:
             value = list(value)
         elif "map" in meta:
             value = dict(value)
+        elif "optional" in meta:
+            value = value if message.HasField(name) else None
         values[name] = value
     return cls(**values)
 
@@ -105,6 +108,24 @@ class ClassifyResponse:
     permanent: bool
     remedy: str
     rule: str
+    #: A transient failure: seconds until trying again makes sense (the
+    #: delay the message asked for, else the rule's); 0: no advice.
+    retry_after_seconds: float
+
+
+@dataclass
+class RuleInfo:
+    """A classification rule as the daemon matches it (ListRules)."""
+
+    id: str
+    match: List[str] = field(metadata={"list": True})
+    exit_code: Optional[int] = field(metadata={"optional": True})
+    sqlite_codes: List[int] = field(metadata={"list": True})
+    category: str
+    permanent: bool
+    retry_after_seconds: float
+    #: As written, with its "{image}" / "{image|words}" slots.
+    remedy: str
 
 
 @dataclass

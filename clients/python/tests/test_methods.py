@@ -64,12 +64,30 @@ def test_health(client, daemon):
 def test_classify(client):
     verdict = client.classify(NEVER_PULL)
     assert (verdict.category, verdict.permanent) == ("image_missing", True)
-    assert "optio-node:latest" in verdict.remedy and verdict.rule.startswith("builtin:")
+    # The remedy names the image the caller gives, never one read from the message.
+    assert "optio-node:latest" not in verdict.remedy and verdict.rule.startswith("builtin:")
+    assert verdict.retry_after_seconds == 0
+    named = client.classify(NEVER_PULL, image="registry.local/agent:7")
+    assert "sidecarctl ensure-image registry.local/agent:7" in named.remedy
+    limited = client.classify("toomanyrequests: retry-after: 1.5s, allowed: 44000/minute")
+    assert (limited.category, limited.permanent, limited.retry_after_seconds) == ("rate_limited", False, 1.5)
+    assert client.classify("toomanyrequests: You have reached your pull rate limit").retry_after_seconds == 60
     assert client.classify(exit_code=125).category == "container_runtime"
     assert client.classify(sqlite_code=11).category == "db_corrupt"
     with pytest.raises(sc.SidecarError) as raised:
         client.classify()
     assert raised.value.code == sc.StatusCode.INVALID_ARGUMENT
+
+
+def test_list_rules(client):
+    rules = client.list_rules()
+    assert rules[0].id == "builtin:err-image-never-pull" and "errimageneverpull" in rules[0].match
+    by_id = {rule.id: rule for rule in rules}
+    assert by_id["builtin:rate-limited"].retry_after_seconds == 60
+    assert by_id["builtin:container-runtime-exit-125"].exit_code == 125
+    assert by_id["builtin:rate-limited"].exit_code is None
+    assert by_id["builtin:sqlite-corrupt-code"].sqlite_codes == [11, 26]
+    assert "{image" in by_id["builtin:manifest-unknown"].remedy
 
 
 def test_images_and_leases(client, daemon):
@@ -102,17 +120,18 @@ def test_images_and_leases(client, daemon):
     assert scrubbed.value.code == sc.StatusCode.FAILED_PRECONDITION and "oci-layout" in scrubbed.value.message
 
 
-def test_a_failed_build_raises_aborted_with_its_detail_then_backs_off(client, daemon):
+def test_a_failed_build_raises_unavailable_with_its_detail_then_backs_off(client, daemon):
     daemon.flag("broken", "fail")
     with pytest.raises(sc.SidecarError) as raised:
         client.ensure_image("broken", timeout=30)
     error = raised.value
-    assert error.code == sc.StatusCode.ABORTED
+    # No rule knows the build's output: transient, UNAVAILABLE (exit 75).
+    assert error.code == sc.StatusCode.UNAVAILABLE
     assert "no space left in the test" in error.message
     assert error.detail is not None and error.detail.category and error.detail.remedy
     with pytest.raises(sc.SidecarError) as backing_off:
         client.ensure_image("broken")
-    assert backing_off.value.code == sc.StatusCode.FAILED_PRECONDITION
+    assert backing_off.value.code == sc.StatusCode.UNAVAILABLE, "the back-off answers what the failure was"
     assert backing_off.value.detail is not None and backing_off.value.detail.retry_after_seconds > 0
     assert daemon.builds("broken") == 1
     with pytest.raises(sc.SidecarError) as unknown:
@@ -156,8 +175,9 @@ def test_retries(client):
     client.complete_attempt("provision:task-1", True)
     assert client.list_retries(state="succeeded")[0].key == "provision:task-1"
 
-    denied = client.reserve_retry_slot("provision:task-2", NEVER_PULL, exit_code=1)
-    assert denied.decision is sc.Decision.DENIED_PERMANENT and denied.category == "image_missing" and denied.remedy
+    denied = client.reserve_retry_slot("provision:task-2", NEVER_PULL, exit_code=1, image="optio-node:latest")
+    assert denied.decision is sc.Decision.DENIED_PERMANENT and denied.category == "image_missing"
+    assert "sidecarctl ensure-image optio-node:latest" in denied.remedy
     assert {r.key for r in client.list_retries(state="failed")} == {"provision:task-2"}
     client.reset_retry("provision:task-2")
     assert client.list_retries(key_prefix="provision:task-2") == []

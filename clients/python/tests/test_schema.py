@@ -27,7 +27,7 @@ def all_methods():
 @pytest.mark.parametrize("face", [sc.Client, sc.AsyncClient])
 def test_every_method_of_the_schema_has_a_method_in_both_faces(face):
     names = [name for name, _ in all_methods()]
-    assert len(names) == 20
+    assert len(names) == 21
     for name in names:
         assert callable(getattr(face, name, None)), f"{face.__name__} has no {name}()"
         assert "timeout" in inspect.signature(getattr(face, name)).parameters, f"{face.__name__}.{name} takes no timeout="
@@ -38,9 +38,10 @@ def test_every_method_builds_the_wire_name_of_the_schema():
     examples = {
         "health": (), "ensure_image": ("x", None, None), "list_images": (), "acquire_lease": ("t", "h", 1),
         "release_lease": ("id",), "list_leases": (), "check_db": ("/p", False, None),
-        "report_db_error": ("/p", "c", "m", None, False), "reserve_retry_slot": ("k", "e", None, None),
+        "report_db_error": ("/p", "c", "m", None, False), "reserve_retry_slot": ("k", "e", None, None, "a/b:1"),
         "complete_attempt": ("k", True, None), "list_retries": (None, None), "list_policies": (),
-        "reset_retry": ("k",), "classify": ("m", None, None), "prune": (False,), "scrub": (), "metrics": (), "reload": (),
+        "reset_retry": ("k",), "classify": ("m", None, None, "a/b:1"), "list_rules": (), "prune": (False,), "scrub": (),
+        "metrics": (), "reload": (),
         "debug_sleep": (1,), "watch": (["a."],),
     }
     for name, method in all_methods():
@@ -56,7 +57,8 @@ RESULTS = {
     "ImageInfo": _types.ImageInfo, "CheckDbResponse": _types.CheckDbResponse,
     "ReportDbErrorResponse": _types.ReportDbErrorResponse, "ReserveRetrySlotResponse": _types.ReserveRetrySlotResponse,
     "RetryInfo": _types.RetryInfo, "RetryPolicyInfo": _types.RetryPolicyInfo, "PruneResponse": _types.PruneResponse,
-    "SleepResponse": _types.SleepResponse, "ScrubResponse": _types.ScrubResponse, "ScrubFinding": _types.ScrubFinding,
+    "SleepResponse": _types.SleepResponse, "RuleInfo": _types.RuleInfo, "ScrubResponse": _types.ScrubResponse,
+    "ScrubFinding": _types.ScrubFinding,
 }
 
 

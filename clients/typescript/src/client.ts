@@ -8,7 +8,8 @@ import {
   ErrorDetail, ServerFrame, methods,
   type MethodDescriptor, type CheckDbResponse, type ClassifyResponse, type EnsureImageResponse, type Event,
   type HealthResponse, type ImageInfo, type Lease, type MetricsResponse, type PruneResponse, type ReloadResponse,
-  type ReportDbErrorResponse, type ReserveRetrySlotResponse, type RetryInfo, type RetryPolicyInfo, type ScrubResponse,
+  type ReportDbErrorResponse, type ReserveRetrySlotResponse, type RetryInfo, type RetryPolicyInfo, type RuleInfo,
+  type ScrubResponse,
   type SleepResponse,
 } from "./generated/sidecar.js";
 import { SidecarError } from "./errors.js";
@@ -607,7 +608,11 @@ export class SidecarClient {
    * Makes sure `image` (a config name or a reference) is present: at once
    * when it is, else after the one build or pull every concurrent caller
    * joins. With `leaseHolder`, a lease of `leaseTtlSeconds` comes with the
-   * answer. A failed job rejects ABORTED with `detail` (remedy, permanent).
+   * answer. A failed build or pull rejects as its classification says:
+   * UNAVAILABLE when a later try may work (`detail.retryAfterSeconds` says
+   * when), NOT_FOUND (the image or repository does not exist) or
+   * FAILED_PRECONDITION (credentials, TLS, ...) when it is permanent, each
+   * with `detail` (category, permanent, remedy naming the reference).
    */
   ensureImage(image: string, options: CallOptions & { leaseHolder?: string; leaseTtlSeconds?: number } = {}): Promise<EnsureImageResponse> {
     return this.call(methods.EnsureImage, { image, leaseHolder: options.leaseHolder, leaseTtlSeconds: options.leaseTtlSeconds }, options);
@@ -661,12 +666,12 @@ export class SidecarClient {
    * EXHAUSTED, THROTTLED (`retryAfterSeconds`). Each call may take an attempt.
    */
   reserveRetrySlot(
-    request: { key: string; error: string; policy?: string; exitCode?: number },
+    request: { key: string; error: string; policy?: string; exitCode?: number; image?: string },
     options?: CallOptions,
   ): Promise<ReserveRetrySlotResponse> {
     return this.call(
       methods.ReserveRetrySlot,
-      { key: request.key, lastError: request.error, policy: request.policy, exitCode: request.exitCode },
+      { key: request.key, lastError: request.error, policy: request.policy, exitCode: request.exitCode, image: request.image },
       options,
     );
   }
@@ -691,9 +696,26 @@ export class SidecarClient {
     await this.call(methods.ResetRetry, { key }, options);
   }
 
-  /** Category, permanent or not, and a remedy for an error message (and/or exit code, SQLite code). */
-  classify(message: string, options: CallOptions & { exitCode?: number; sqliteCode?: number } = {}): Promise<ClassifyResponse> {
-    return this.call(methods.Classify, { message, exitCode: options.exitCode, sqliteCode: options.sqliteCode }, options);
+  /**
+   * Category, permanent or not, a remedy and, when transient,
+   * `retryAfterSeconds` (0: no advice) for an error message (and/or exit
+   * code, SQLite code). `image`: the reference the failed operation used;
+   * the remedy names it (it is never read from the message).
+   */
+  classify(
+    message: string,
+    options: CallOptions & { exitCode?: number; sqliteCode?: number; image?: string } = {},
+  ): Promise<ClassifyResponse> {
+    return this.call(
+      methods.Classify,
+      { message, exitCode: options.exitCode, sqliteCode: options.sqliteCode, image: options.image },
+      options,
+    );
+  }
+
+  /** The classification rules in matching order: the config's, then the built-in ones. */
+  async listRules(options?: CallOptions): Promise<RuleInfo[]> {
+    return (await this.call(methods.ListRules, {}, options)).rules;
   }
 
   /** The daemon's metrics, Prometheus text format, in `text`. */

@@ -53,7 +53,22 @@ describe("against one daemon", () => {
     const verdict = await client.classify(NEVER_PULL);
     assert.equal(verdict.category, "image_missing");
     assert.equal(verdict.permanent, true);
-    assert.match(verdict.remedy, /optio-node:latest/);
+    assert.doesNotMatch(verdict.remedy, /optio-node:latest/, "never a reference read from the message");
+    assert.equal(verdict.retryAfterSeconds, 0);
+    const named = await client.classify(NEVER_PULL, { image: "registry.local/agent:7" });
+    assert.match(named.remedy, /sidecarctl ensure-image registry\.local\/agent:7/);
+    const limited = await client.classify("toomanyrequests: retry-after: 1.5s, allowed: 44000/minute");
+    assert.equal(limited.category, "rate_limited");
+    assert.equal(limited.permanent, false);
+    assert.equal(limited.retryAfterSeconds, 1.5);
+    assert.equal((await client.classify("toomanyrequests: slow down")).retryAfterSeconds, 60);
+    const rules = await client.listRules();
+    assert.equal(rules[0].id, "builtin:err-image-never-pull");
+    const byId = new Map(rules.map((r) => [r.id, r]));
+    assert.equal(byId.get("builtin:rate-limited").retryAfterSeconds, 60);
+    assert.equal(byId.get("builtin:container-runtime-exit-125").exitCode, 125);
+    assert.equal(byId.get("builtin:rate-limited").exitCode, undefined);
+    assert.deepEqual(byId.get("builtin:sqlite-corrupt-code").sqliteCodes, [11, 26]);
     const byExit = await client.classify("", { exitCode: 125 });
     assert.equal(byExit.category, "container_runtime");
     await rejects(client.classify(""), "INVALID_ARGUMENT");
@@ -76,12 +91,14 @@ describe("against one daemon", () => {
     assert.equal(images.find((i) => i.name === "agent").present, true);
 
     daemon.setFlag("broken", "fail");
-    const failure = await rejects(client.ensureImage("broken"), "ABORTED");
+    // No rule knows the build's output: transient, UNAVAILABLE.
+    const failure = await rejects(client.ensureImage("broken"), "UNAVAILABLE");
     assert.match(failure.message, /no space left in the test/);
     assert.ok(failure.detail, "an ErrorDetail");
     assert.ok(failure.detail.category.length > 0);
     assert.ok(failure.detail.remedy.length > 0);
-    const backingOff = await rejects(client.ensureImage("broken"), "FAILED_PRECONDITION");
+    const backingOff = await rejects(client.ensureImage("broken"), "UNAVAILABLE");
+    assert.match(backingOff.message, /backing off/);
     assert.ok(backingOff.detail?.retryAfterSeconds > 0, JSON.stringify(backingOff.detail));
     await rejects(client.ensureImage("-bad ref"), "INVALID_ARGUMENT");
 
@@ -103,7 +120,7 @@ describe("against one daemon", () => {
     const others = Array.from({ length: 20 }, () => client.health());
     const error = await noisy;
     assert.ok(error instanceof SidecarError);
-    assert.equal(error.code, "ABORTED");
+    assert.equal(error.code, "UNAVAILABLE");
     assert.ok(error.message.length > 60000, `${error.message.length} bytes`);
     assert.match(error.message, /line 1999: 0+1999\n?/);
     assert.ok(error.detail?.remedy);
@@ -111,10 +128,10 @@ describe("against one daemon", () => {
   });
 
   test("retries: denied at once for ErrImageNeverPull, granted, exhausted, listed, reset", async () => {
-    const denied = await client.reserveRetrySlot({ key: "provision:t1", error: NEVER_PULL, policy: "fast" });
+    const denied = await client.reserveRetrySlot({ key: "provision:t1", error: NEVER_PULL, policy: "fast", image: "optio-node:latest" });
     assert.equal(denied.decision, "DENIED_PERMANENT");
     assert.equal(denied.category, "image_missing");
-    assert.match(denied.remedy, /ensure-image/);
+    assert.match(denied.remedy, /sidecarctl ensure-image optio-node:latest/);
 
     const granted = await client.reserveRetrySlot({ key: "provision:t2", error: "connection reset", policy: "fast", exitCode: 1 });
     assert.equal(granted.decision, "GRANTED");

@@ -62,7 +62,7 @@ describe("examples", () => {
     const result = await run(daemon, "spawn-container.js", ["broken", "200"]);
     assert.equal(result.code, 1);
     assert.match(result.stdout, /^spawned=0 failed=200 built=0 coalesced=0 with_remedy=200/);
-    assert.match(result.stderr, /ABORTED/);
+    assert.match(result.stderr, /UNAVAILABLE/);
     assert.match(result.stderr, /no space left in the test/);
     assert.match(result.stderr, /remedy: \S/);
     assert.equal(daemon.builds("broken"), 1);

@@ -10,9 +10,9 @@
 //     index.json) and was pulled again; Detail says what was wrong.
 //   - STALE: refreshing failed (the registry is down) but a valid older
 //     copy exists; it is read, and Detail holds the pull's error.
-//   - an error, at once, when neither is possible: ABORTED with the pull's
-//     error and a remedy, then FAILED_PRECONDITION while the image backs
-//     off. Never a loop.
+//   - an error, at once, when neither is possible: UNAVAILABLE (a registry
+//     down may come back) with the pull's error and a remedy, then the same
+//     with the time left while the image backs off. Never a loop.
 //
 // While it reads, the loader holds a lease on the image, so that a prune
 // or a repair does not remove the files under it.

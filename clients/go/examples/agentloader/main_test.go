@@ -86,7 +86,7 @@ pull = "%s/agent/beta:1"
 		t.Fatalf("a valid copy, the registry down: %d\n%s", code, out)
 	}
 	code, _, errText, took := load("alpha")
-	if code != 1 || !strings.Contains(errText, "ABORTED") || !strings.Contains(errText, "connection refused") ||
+	if code != 1 || !strings.Contains(errText, "UNAVAILABLE") || !strings.Contains(errText, "connection refused") ||
 		!strings.Contains(errText, "no older copy") || !strings.Contains(errText, "remedy: ") {
 		t.Fatalf("no valid copy, the registry down: %d\n%s", code, errText)
 	}
@@ -94,15 +94,23 @@ pull = "%s/agent/beta:1"
 		t.Fatalf("the failure took %v; it must be at once", took)
 	}
 	code, _, errText, took = load("alpha")
-	if code != 1 || !strings.Contains(errText, "FAILED_PRECONDITION") || !strings.Contains(errText, "retry after") || took > time.Second {
+	if code != 1 || !strings.Contains(errText, "UNAVAILABLE") || !strings.Contains(errText, "backing off") || !strings.Contains(errText, "retry after") || took > time.Second {
 		t.Fatalf("backing off: %d after %v\n%s", code, took, errText)
 	}
 
-	// The registry back, after the back-off: whole again.
+	// The registry back, after the back-off (the longer of failure_backoff
+	// and the registry_unavailable category's 5 s): whole again.
 	registry.Start()
-	time.Sleep(1100 * time.Millisecond)
-	if code, out, _, _ = load("alpha"); code != 0 || !strings.Contains(out, "alpha: REPAIRED") {
-		t.Fatalf("the registry back: %d\n%s", code, out)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		time.Sleep(500 * time.Millisecond)
+		code, out, errText, _ = load("alpha")
+		if code == 0 || time.Now().After(deadline) || !strings.Contains(errText, "backing off") {
+			break
+		}
+	}
+	if code != 0 || !strings.Contains(out, "alpha: REPAIRED") {
+		t.Fatalf("the registry back: %d\n%s%s", code, out, errText)
 	}
 }
 

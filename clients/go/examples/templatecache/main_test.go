@@ -68,7 +68,7 @@ pull = []
 	if string(fetches) != "fetch tmpl\nfetch tmpl\n" {
 		t.Fatalf("fetches:\n%s", fetches)
 	}
-	firstErrors := regexp.MustCompile(`(?m)^reader \d+: attempt 1: ABORTED: (.*); asking again`).FindAllStringSubmatch(errs.String(), -1)
+	firstErrors := regexp.MustCompile(`(?m)^reader \d+: attempt 1: UNAVAILABLE: (.*); asking again`).FindAllStringSubmatch(errs.String(), -1)
 	if len(firstErrors) != 20 {
 		t.Fatalf("%d readers saw the failed fetch; want 20", len(firstErrors))
 	}

@@ -55,26 +55,30 @@ class CheckDbResponse(_message.Message):
     def __init__(self, verdict: _Optional[_Union[DbVerdict, str]] = ..., messages: _Optional[_Iterable[str]] = ..., check_seconds: _Optional[float] = ..., shared: bool = ..., reused: bool = ..., resolved_path: _Optional[str] = ...) -> None: ...
 
 class ClassifyRequest(_message.Message):
-    __slots__ = ["exit_code", "message", "sqlite_code"]
+    __slots__ = ["exit_code", "image", "message", "sqlite_code"]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     SQLITE_CODE_FIELD_NUMBER: _ClassVar[int]
     exit_code: int
+    image: str
     message: str
     sqlite_code: int
-    def __init__(self, message: _Optional[str] = ..., exit_code: _Optional[int] = ..., sqlite_code: _Optional[int] = ...) -> None: ...
+    def __init__(self, message: _Optional[str] = ..., exit_code: _Optional[int] = ..., sqlite_code: _Optional[int] = ..., image: _Optional[str] = ...) -> None: ...
 
 class ClassifyResponse(_message.Message):
-    __slots__ = ["category", "permanent", "remedy", "rule"]
+    __slots__ = ["category", "permanent", "remedy", "retry_after_seconds", "rule"]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
     PERMANENT_FIELD_NUMBER: _ClassVar[int]
     REMEDY_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
     RULE_FIELD_NUMBER: _ClassVar[int]
     category: str
     permanent: bool
     remedy: str
+    retry_after_seconds: float
     rule: str
-    def __init__(self, category: _Optional[str] = ..., permanent: bool = ..., remedy: _Optional[str] = ..., rule: _Optional[str] = ...) -> None: ...
+    def __init__(self, category: _Optional[str] = ..., permanent: bool = ..., remedy: _Optional[str] = ..., rule: _Optional[str] = ..., retry_after_seconds: _Optional[float] = ...) -> None: ...
 
 class CompleteAttemptRequest(_message.Message):
     __slots__ = ["error", "key", "success"]
@@ -257,6 +261,16 @@ class ListRetriesResponse(_message.Message):
     retries: _containers.RepeatedCompositeFieldContainer[RetryInfo]
     def __init__(self, retries: _Optional[_Iterable[_Union[RetryInfo, _Mapping]]] = ...) -> None: ...
 
+class ListRulesRequest(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class ListRulesResponse(_message.Message):
+    __slots__ = ["rules"]
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    rules: _containers.RepeatedCompositeFieldContainer[RuleInfo]
+    def __init__(self, rules: _Optional[_Iterable[_Union[RuleInfo, _Mapping]]] = ...) -> None: ...
+
 class MetricsRequest(_message.Message):
     __slots__ = []
     def __init__(self) -> None: ...
@@ -340,16 +354,18 @@ class ReportDbErrorResponse(_message.Message):
     def __init__(self, action: _Optional[_Union[ReportDbErrorResponse.Action, str]] = ..., streak: _Optional[int] = ..., threshold: _Optional[int] = ..., remedy: _Optional[str] = ..., verdict: _Optional[_Union[DbVerdict, str]] = ...) -> None: ...
 
 class ReserveRetrySlotRequest(_message.Message):
-    __slots__ = ["exit_code", "key", "last_error", "policy"]
+    __slots__ = ["exit_code", "image", "key", "last_error", "policy"]
     EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
     POLICY_FIELD_NUMBER: _ClassVar[int]
     exit_code: int
+    image: str
     key: str
     last_error: str
     policy: str
-    def __init__(self, key: _Optional[str] = ..., policy: _Optional[str] = ..., last_error: _Optional[str] = ..., exit_code: _Optional[int] = ...) -> None: ...
+    def __init__(self, key: _Optional[str] = ..., policy: _Optional[str] = ..., last_error: _Optional[str] = ..., exit_code: _Optional[int] = ..., image: _Optional[str] = ...) -> None: ...
 
 class ReserveRetrySlotResponse(_message.Message):
     __slots__ = ["attempt", "attempts", "category", "decision", "delay_seconds", "first_error", "last_error", "not_before_unix_ms", "remedy", "retry_after_seconds"]
@@ -431,6 +447,26 @@ class RetryPolicyInfo(_message.Message):
     max_delay_seconds: float
     name: str
     def __init__(self, name: _Optional[str] = ..., max_attempts: _Optional[int] = ..., base_delay_seconds: _Optional[float] = ..., max_delay_seconds: _Optional[float] = ..., key_idle_expiry_seconds: _Optional[float] = ...) -> None: ...
+
+class RuleInfo(_message.Message):
+    __slots__ = ["category", "exit_code", "id", "match", "permanent", "remedy", "retry_after_seconds", "sqlite_codes"]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    MATCH_FIELD_NUMBER: _ClassVar[int]
+    PERMANENT_FIELD_NUMBER: _ClassVar[int]
+    REMEDY_FIELD_NUMBER: _ClassVar[int]
+    RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SQLITE_CODES_FIELD_NUMBER: _ClassVar[int]
+    category: str
+    exit_code: int
+    id: str
+    match: _containers.RepeatedScalarFieldContainer[str]
+    permanent: bool
+    remedy: str
+    retry_after_seconds: float
+    sqlite_codes: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, id: _Optional[str] = ..., match: _Optional[_Iterable[str]] = ..., exit_code: _Optional[int] = ..., sqlite_codes: _Optional[_Iterable[int]] = ..., category: _Optional[str] = ..., permanent: bool = ..., retry_after_seconds: _Optional[float] = ..., remedy: _Optional[str] = ...) -> None: ...
 
 class ScrubFinding(_message.Message):
     __slots__ = ["damage", "ref", "repair"]

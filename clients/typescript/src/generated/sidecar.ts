@@ -678,6 +678,12 @@ export interface ClassifyRequest {
   message: string;
   exitCode?: number;
   sqliteCode?: number;
+  /**
+   * The image reference the failed operation used, as the caller knows it
+   * (its request or config): the remedy names it. Empty: the remedy reads
+   * without one. The message is never searched for a reference.
+   */
+  image: string;
 }
 
 function writeClassifyRequest(m: Partial<ClassifyRequest>, w: Writer): void {
@@ -693,10 +699,14 @@ function writeClassifyRequest(m: Partial<ClassifyRequest>, w: Writer): void {
     w.tag(3, 0);
     w.int32(m.sqliteCode);
   }
+  if (m.image) {
+    w.tag(4, 2);
+    w.string(m.image);
+  }
 }
 
 function readClassifyRequest(r: Reader, end: number): ClassifyRequest {
-  const m: ClassifyRequest = { message: "" };
+  const m: ClassifyRequest = { message: "", image: "" };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
@@ -708,6 +718,9 @@ function readClassifyRequest(r: Reader, end: number): ClassifyRequest {
         continue;
       case 24:
         m.sqliteCode = r.int32();
+        continue;
+      case 34:
+        m.image = r.string();
         continue;
     }
     if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
@@ -732,9 +745,10 @@ export const ClassifyRequest = {
 
 export interface ClassifyResponse {
   /**
-   * A short stable word: "image_missing", "image_not_found", "image_ref",
-   * "image_pull", "container_runtime", "db_corrupt", "db_busy", a category
-   * from the config, or "unknown".
+   * A short stable word: a built-in category ("image_not_found",
+   * "registry_unavailable", "rate_limited", "registry_auth", "db_corrupt",
+   * ...: docs/classification.md lists them), a category from the config,
+   * or "unknown".
    */
   category: string;
   /**
@@ -749,6 +763,13 @@ export interface ClassifyResponse {
    * none did (category "unknown", permanent false).
    */
   rule: string;
+  /**
+   * A transient failure: when trying again makes sense, in seconds from
+   * now: the delay the message itself asks for ("Retry-After: 30",
+   * "retry-after: 1.5s", "try again in 1m30s"), else the rule's default
+   * (60 for "rate_limited"). 0: no advice (and always 0 when permanent).
+   */
+  retryAfterSeconds: number;
 }
 
 function writeClassifyResponse(m: Partial<ClassifyResponse>, w: Writer): void {
@@ -768,10 +789,14 @@ function writeClassifyResponse(m: Partial<ClassifyResponse>, w: Writer): void {
     w.tag(4, 2);
     w.string(m.rule);
   }
+  if (m.retryAfterSeconds !== undefined && (m.retryAfterSeconds !== 0 || 1 / m.retryAfterSeconds < 0)) {
+    w.tag(5, 1);
+    w.double(m.retryAfterSeconds);
+  }
 }
 
 function readClassifyResponse(r: Reader, end: number): ClassifyResponse {
-  const m: ClassifyResponse = { category: "", permanent: false, remedy: "", rule: "" };
+  const m: ClassifyResponse = { category: "", permanent: false, remedy: "", rule: "", retryAfterSeconds: 0 };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
@@ -786,6 +811,9 @@ function readClassifyResponse(r: Reader, end: number): ClassifyResponse {
         continue;
       case 34:
         m.rule = r.string();
+        continue;
+      case 41:
+        m.retryAfterSeconds = r.double();
         continue;
     }
     if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
@@ -805,6 +833,191 @@ export const ClassifyResponse = {
   write: writeClassifyResponse,
   decode(buf: Uint8Array, start = 0, end = buf.length): ClassifyResponse {
     return readClassifyResponse(reader.reset(buf, start, end), end);
+  },
+};
+
+export interface ListRulesRequest {
+}
+
+function writeListRulesRequest(m: Partial<ListRulesRequest>, w: Writer): void {
+}
+
+function readListRulesRequest(r: Reader, end: number): ListRulesRequest {
+  const m: ListRulesRequest = {  };
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag) {
+    }
+    if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
+    r.skip(tag & 7, tag >>> 3);
+  }
+  if (r.pos !== end) throw new ProtobufError("ListRulesRequest: a field runs past the end of its message");
+  return m;
+}
+
+export const ListRulesRequest = {
+  /** The wire bytes of a ListRulesRequest; absent fields are their defaults. */
+  encode(m: Partial<ListRulesRequest>): Uint8Array {
+    const w = new Writer();
+    writeListRulesRequest(m, w);
+    return w.finish();
+  },
+  write: writeListRulesRequest,
+  decode(buf: Uint8Array, start = 0, end = buf.length): ListRulesRequest {
+    return readListRulesRequest(reader.reset(buf, start, end), end);
+  },
+};
+
+/** One classification rule as the daemon matches it. */
+export interface RuleInfo {
+  /** "config:<index>" or "builtin:<name>": what ClassifyResponse.rule says. */
+  id: string;
+  /** Case-insensitive substrings, any of which matches. */
+  match: string[];
+  exitCode?: number;
+  /** Primary SQLite result codes, any of which matches. */
+  sqliteCodes: number[];
+  category: string;
+  permanent: boolean;
+  /** The rule's default delay for a transient failure; 0: none. */
+  retryAfterSeconds: number;
+  /** The remedy as written, with its "{image}" / "{image|words}" slots. */
+  remedy: string;
+}
+
+function writeRuleInfo(m: Partial<RuleInfo>, w: Writer): void {
+  if (m.id) {
+    w.tag(1, 2);
+    w.string(m.id);
+  }
+  if (m.match) for (const v of m.match) {
+    w.tag(2, 2);
+    w.string(v);
+  }
+  if (m.exitCode !== undefined) {
+    w.tag(3, 0);
+    w.int32(m.exitCode);
+  }
+  if (m.sqliteCodes && m.sqliteCodes.length > 0) {
+    w.tag(4, 2);
+    w.message((x) => {
+      for (const v of m.sqliteCodes!) x.int32(v);
+    });
+  }
+  if (m.category) {
+    w.tag(5, 2);
+    w.string(m.category);
+  }
+  if (m.permanent) {
+    w.tag(6, 0);
+    w.bool(m.permanent);
+  }
+  if (m.retryAfterSeconds !== undefined && (m.retryAfterSeconds !== 0 || 1 / m.retryAfterSeconds < 0)) {
+    w.tag(7, 1);
+    w.double(m.retryAfterSeconds);
+  }
+  if (m.remedy) {
+    w.tag(8, 2);
+    w.string(m.remedy);
+  }
+}
+
+function readRuleInfo(r: Reader, end: number): RuleInfo {
+  const m: RuleInfo = { id: "", match: [], sqliteCodes: [], category: "", permanent: false, retryAfterSeconds: 0, remedy: "" };
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag) {
+      case 10:
+        m.id = r.string();
+        continue;
+      case 18:
+        m.match.push(r.string());
+        continue;
+      case 24:
+        m.exitCode = r.int32();
+        continue;
+      case 32:
+        m.sqliteCodes.push(r.int32());
+        continue;
+      case 34: {
+        const e = r.sub();
+        while (r.pos < e) m.sqliteCodes.push(r.int32());
+        continue;
+      }
+      case 42:
+        m.category = r.string();
+        continue;
+      case 48:
+        m.permanent = r.bool();
+        continue;
+      case 57:
+        m.retryAfterSeconds = r.double();
+        continue;
+      case 66:
+        m.remedy = r.string();
+        continue;
+    }
+    if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
+    r.skip(tag & 7, tag >>> 3);
+  }
+  if (r.pos !== end) throw new ProtobufError("RuleInfo: a field runs past the end of its message");
+  return m;
+}
+
+export const RuleInfo = {
+  /** The wire bytes of a RuleInfo; absent fields are their defaults. */
+  encode(m: Partial<RuleInfo>): Uint8Array {
+    const w = new Writer();
+    writeRuleInfo(m, w);
+    return w.finish();
+  },
+  write: writeRuleInfo,
+  decode(buf: Uint8Array, start = 0, end = buf.length): RuleInfo {
+    return readRuleInfo(reader.reset(buf, start, end), end);
+  },
+};
+
+export interface ListRulesResponse {
+  /**
+   * In matching order: the config's rules, then the built-in ones. The
+   * first rule that matches decides.
+   */
+  rules: RuleInfo[];
+}
+
+function writeListRulesResponse(m: Partial<ListRulesResponse>, w: Writer): void {
+  if (m.rules) for (const v of m.rules) {
+    w.tag(1, 2);
+    w.message((x) => writeRuleInfo(v!, x));
+  }
+}
+
+function readListRulesResponse(r: Reader, end: number): ListRulesResponse {
+  const m: ListRulesResponse = { rules: [] };
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag) {
+      case 10:
+        m.rules.push(readRuleInfo(r, r.sub()));
+        continue;
+    }
+    if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
+    r.skip(tag & 7, tag >>> 3);
+  }
+  if (r.pos !== end) throw new ProtobufError("ListRulesResponse: a field runs past the end of its message");
+  return m;
+}
+
+export const ListRulesResponse = {
+  /** The wire bytes of a ListRulesResponse; absent fields are their defaults. */
+  encode(m: Partial<ListRulesResponse>): Uint8Array {
+    const w = new Writer();
+    writeListRulesResponse(m, w);
+    return w.finish();
+  },
+  write: writeListRulesResponse,
+  decode(buf: Uint8Array, start = 0, end = buf.length): ListRulesResponse {
+    return readListRulesResponse(reader.reset(buf, start, end), end);
   },
 };
 
@@ -2033,6 +2246,11 @@ export interface ReserveRetrySlotRequest {
   /** The error that made the caller want to retry. */
   lastError: string;
   exitCode?: number;
+  /**
+   * The image reference the failed operation used, when there is one: a
+   * denial's remedy names it (the error text is never searched for one).
+   */
+  image: string;
 }
 
 function writeReserveRetrySlotRequest(m: Partial<ReserveRetrySlotRequest>, w: Writer): void {
@@ -2052,10 +2270,14 @@ function writeReserveRetrySlotRequest(m: Partial<ReserveRetrySlotRequest>, w: Wr
     w.tag(4, 0);
     w.int32(m.exitCode);
   }
+  if (m.image) {
+    w.tag(5, 2);
+    w.string(m.image);
+  }
 }
 
 function readReserveRetrySlotRequest(r: Reader, end: number): ReserveRetrySlotRequest {
-  const m: ReserveRetrySlotRequest = { key: "", policy: "", lastError: "" };
+  const m: ReserveRetrySlotRequest = { key: "", policy: "", lastError: "", image: "" };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
@@ -2070,6 +2292,9 @@ function readReserveRetrySlotRequest(r: Reader, end: number): ReserveRetrySlotRe
         continue;
       case 32:
         m.exitCode = r.int32();
+        continue;
+      case 42:
+        m.image = r.string();
         continue;
     }
     if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
@@ -3108,12 +3333,19 @@ export const methods = {
    * for the others and is never cancelled.
    * Retry: safe (idempotent; concurrent calls coalesce).
    * Fails (each with an ErrorDetail: category, permanent, remedy,
-   * retry_after_seconds): ABORTED (the job failed; the message holds the
-   * last 64 KiB of its output, and the image backs off), NOT_FOUND (an image
-   * the config does not know and the backend cannot pull, or no way to make
-   * it), FAILED_PRECONDITION (the image is backing off after a failed job;
-   * the message gives the last error and the time left), INVALID_ARGUMENT
-   * (bad reference), UNAVAILABLE (the image backend cannot be reached),
+   * retry_after_seconds). A failed build or pull is classified (Classify's
+   * rules, over the tool's output, the remedy naming the reference), and
+   * the verdict decides, for a configured image or a reference alike:
+   * UNAVAILABLE when it is transient (a registry down, a rate limit, an
+   * unknown failure; retry_after_seconds says when the next try runs, at
+   * least the delay the registry asked for), NOT_FOUND when permanent
+   * because the image or repository does not exist, FAILED_PRECONDITION
+   * when permanent otherwise (credentials, TLS, platform, a broken build
+   * definition). The message holds the last 64 KiB of the tool's output,
+   * and the image backs off: until then every call gets the same code and
+   * detail again, with the time left, and no new job runs.
+   * Also NOT_FOUND (no way to make the image), INVALID_ARGUMENT (bad
+   * reference), UNAVAILABLE (the image backend cannot be reached),
    * UNIMPLEMENTED (the configured backend is not built in).
    */
   "EnsureImage": { name: "EnsureImage", request: EnsureImageRequest, response: EnsureImageResponse, serverStreaming: false } as MethodDescriptor<EnsureImageRequest, EnsureImageResponse>,
@@ -3190,10 +3422,18 @@ export const methods = {
   "ResetRetry": { name: "ResetRetry", request: ResetRetryRequest, response: ResetRetryResponse, serverStreaming: false } as MethodDescriptor<ResetRetryRequest, ResetRetryResponse>,
   /**
    * Classifies an error message (and/or exit code or SQLite code): category,
-   * permanent or transient, and a remedy. Pure; touches no state.
+   * permanent or transient, a remedy (naming the request's image, if any)
+   * and, for a transient one, when to try again. Pure; touches no state.
    * Retry: safe. Fails: INVALID_ARGUMENT (nothing to classify).
    */
   "Classify": { name: "Classify", request: ClassifyRequest, response: ClassifyResponse, serverStreaming: false } as MethodDescriptor<ClassifyRequest, ClassifyResponse>,
+  /**
+   * The classification rules the daemon runs with, in matching order
+   * (config rules, then built-in ones): what `sidecarctl classify --list`
+   * prints.
+   * Retry: safe. Fails: never on its own.
+   */
+  "ListRules": { name: "ListRules", request: ListRulesRequest, response: ListRulesResponse, serverStreaming: false } as MethodDescriptor<ListRulesRequest, ListRulesResponse>,
   /**
    * Server stream of events, filtered by topic prefix. Never ends on its own:
    * it ends when the client cancels, its deadline passes (DEADLINE_EXCEEDED)
@@ -3246,6 +3486,9 @@ export const messageTypes = {
   HealthResponse,
   ClassifyRequest,
   ClassifyResponse,
+  ListRulesRequest,
+  RuleInfo,
+  ListRulesResponse,
   MetricsRequest,
   MetricsResponse,
   WatchRequest,
