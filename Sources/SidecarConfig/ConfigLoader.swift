@@ -45,23 +45,16 @@ public enum ConfigLoader {
     static func apply(_ overrides: ConfigOverrides, to config: inout DaemonConfig) throws {
         if let socket = overrides.socket { config.socket = socket }
         if let stateDirectory = overrides.stateDirectory { config.stateDirectory = stateDirectory }
-        if let logLevel = overrides.logLevel {
-            guard logLevels.contains(logLevel) else {
-                throw ConfigError(
-                    file: "<flags>", key: "--log-level",
-                    reason: "must be one of \(logLevels.joined(separator: ", ")), got \"\(logLevel)\"")
-            }
-            config.logLevel = logLevel
-        }
-        if let logFormat = overrides.logFormat {
-            guard logFormats.contains(logFormat) else {
-                throw ConfigError(
-                    file: "<flags>", key: "--log-format",
-                    reason: "must be one of \(logFormats.joined(separator: ", ")), got \"\(logFormat)\"")
-            }
-            config.logFormat = logFormat
-        }
+        if let logLevel = overrides.logLevel { config.logLevel = try flag("--log-level", logLevel, oneOf: logLevels) }
+        if let logFormat = overrides.logFormat { config.logFormat = try flag("--log-format", logFormat, oneOf: logFormats) }
         try ConfigValidation.validatePaths(config, file: "<flags>")
+    }
+
+    private static func flag(_ name: String, _ value: String, oneOf allowed: [String]) throws -> String {
+        guard allowed.contains(value) else {
+            throw ConfigError(file: "<flags>", key: name, reason: "must be one of \(allowed.joined(separator: ", ")), got \"\(value)\"")
+        }
+        return value
     }
 
     private static func readFailure(_ path: String) -> String {

@@ -44,6 +44,19 @@ public final class LoopStream {
 
     private var stream: UnsafeMutablePointer<uv_stream_t> { raw }
 
+    /// The connection a listener's callback announced (`status`), accepted
+    /// into a new stream of `kind` that is not reading yet.
+    static func accepted(status: Int32, from server: UnsafeMutablePointer<uv_stream_t>, loop: EventLoop, kind: Kind) throws -> LoopStream {
+        try uvCheck(status, "accept")
+        let client = try LoopStream(loop: loop, kind: kind)
+        let result = uv_accept(server, client.raw)
+        guard result == 0 else {
+            client.close()
+            throw LoopError(operation: "accept", code: result)
+        }
+        return client
+    }
+
     public func startReading() throws {
         guard !isClosed else { return }
         try uvCheck(uv_read_start(stream, { handle, _, buffer in

@@ -58,19 +58,8 @@ public final class TCPListener {
     }
 
     private func accept(status: Int32) {
-        guard status >= 0 else {
-            onAcceptError?(LoopError(operation: "accept", code: status))
-            return
-        }
         do {
-            let client = try LoopStream(loop: loop, kind: .tcp)
-            let accepted = uv_accept(UnsafeMutablePointer(OpaquePointer(raw)), client.raw)
-            guard accepted == 0 else {
-                client.close()
-                onAcceptError?(LoopError(operation: "accept", code: accepted))
-                return
-            }
-            onConnection?(client)
+            onConnection?(try LoopStream.accepted(status: status, from: UnsafeMutablePointer(OpaquePointer(raw)), loop: loop, kind: .tcp))
         } catch let error as LoopError {
             onAcceptError?(error)
         } catch {}
