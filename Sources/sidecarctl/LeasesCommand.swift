@@ -17,9 +17,9 @@ struct LeasesCommand: AsyncParsableCommand {
                 Output.line("no leases")
                 return
             }
-            Output.line("ID\tTARGET\tHOLDER\tEXPIRES IN")
+            Output.line("ID\tTARGET\tHOLDER\tEXPIRES")
             for lease in leases {
-                Output.line("\(lease.id)\t\(lease.target)\t\(lease.holder)\t\(lease.expiresIn)")
+                Output.line("\(lease.id)\t\(lease.target)\t\(lease.holder)\t\(lease.expiry)")
             }
         }
     }

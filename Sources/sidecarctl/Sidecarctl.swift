@@ -16,7 +16,7 @@ struct Sidecarctl: AsyncParsableCommand {
         subcommands: [
             HealthCommand.self, ClassifyCommand.self, MetricsCommand.self, WatchCommand.self, ReloadCommand.self,
             EnsureImageCommand.self, ImagesCommand.self, LeasesCommand.self, LeaseCommand.self, PruneCommand.self, ScrubCommand.self,
-            RetryCommand.self, CheckDbCommand.self, ReportDbErrorCommand.self,
+            RetryCommand.self, CheckDbCommand.self, ReportDbErrorCommand.self, RunCommand.self, HookCommand.self,
         ])
 
     /// `sidecarctl [--socket PATH] [--json] [--timeout DUR] COMMAND ...`: the
