@@ -18,8 +18,10 @@ if [ "${1:-}" = test ]; then
   # backend's tests run against; skopeo and docker-registry: the OCI layout
   # backend's pulls and the registry its tests pull from; curl: probes;
   # python3-pytest, -venv, -setuptools, -wheel: the Python client's tests;
-  # nodejs and node-typescript (tsc): the TypeScript client's tests.
-  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf python3-pytest python3-venv python3-setuptools python3-wheel gcc podman skopeo docker-registry curl nodejs node-typescript)
+  # nodejs and node-typescript (tsc): the TypeScript client's tests;
+  # runc and busybox-static: real containers for sidecarctl run and hook
+  # (crun, podman's default, cannot run them on the development VM).
+  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf python3-pytest python3-venv python3-setuptools python3-wheel gcc podman skopeo docker-registry curl nodejs node-typescript runc busybox-static)
 fi
 
 missing=()
