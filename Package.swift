@@ -42,7 +42,7 @@ let package = Package(
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .target(name: "SidecarWire", dependencies: ["SidecarCore", "SidecarProtoC", "CProtobufC"]),
-        .target(name: "SidecarLoop", dependencies: ["CLibUV", "CSidecarShims"], swiftSettings: daemonHotPath),
+        .target(name: "SidecarLoop", dependencies: ["CLibUV", "CSidecarShims", "SidecarCore"], swiftSettings: daemonHotPath),
         .target(name: "SidecarStore", dependencies: ["CSQLite", "CSQLiteShims", "SidecarCore"]),
         // SHA-256 of bytes and files (OpenSSL's libcrypto).
         .target(name: "SidecarDigest", dependencies: ["CCrypto"]),

@@ -23,8 +23,10 @@ if [ "${1:-}" = test ]; then
   # golang-go, golang-google-protobuf-dev (the sources clients/go builds
   # on, through a file GOPROXY) and protoc-gen-go: the Go client, its
   # generated code and its tests; apache2-utils: htpasswd, for a registry
-  # that asks for a login (the unauthorized pull's test).
-  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf python3-pytest python3-venv python3-setuptools python3-wheel gcc podman skopeo docker-registry curl nodejs node-typescript prometheus golang-go golang-google-protobuf-dev protoc-gen-go apache2-utils)
+  # that asks for a login (the unauthorized pull's test); runc and
+  # busybox-static: real containers for sidecarctl run and hook (crun,
+  # podman's default, cannot run them on the development VM).
+  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf python3-pytest python3-venv python3-setuptools python3-wheel gcc podman skopeo docker-registry curl nodejs node-typescript prometheus golang-go golang-google-protobuf-dev protoc-gen-go apache2-utils runc busybox-static)
 fi
 
 missing=()

@@ -5,16 +5,22 @@ extension SidecarClient {
     /// Makes sure `image` (a name from the daemon's config or a reference) is
     /// present and intact: answered at once when it is, otherwise after the
     /// one build or pull that every concurrent caller joins. With a
-    /// `leaseHolder`, a lease of `leaseTTLSeconds` is taken with the answer.
+    /// `leaseHolder`, a lease of `leaseTTLSeconds` is taken with the answer;
+    /// with a `leaseHolderProcess` too (e.g. `.current()`), it ends when that
+    /// process does, and a ttl of 0 sets no time limit.
     /// Safe to repeat. Throws NOT_FOUND (unknown image), FAILED_PRECONDITION
-    /// (backing off after a failed job), UNAVAILABLE (backend unreachable);
-    /// a failed job's `SidecarError.detail` says whether it is permanent.
+    /// (backing off after a failed job, or the holder process is not
+    /// running), UNAVAILABLE (backend unreachable); a failed job's
+    /// `SidecarError.detail` says whether it is permanent.
     public func ensureImage(
-        _ image: String, leaseHolder: String = "", leaseTTLSeconds: UInt32 = 0, timeout: Duration? = nil
+        _ image: String, leaseHolder: String = "", leaseTTLSeconds: UInt32 = 0, leaseHolderProcess: ProcessIdentity? = nil,
+        timeout: Duration? = nil
     ) async throws -> EnsureImageAnswer {
         try await call(
             SidecarMethods.ensureImage,
-            EnsureImageRequest(image: image, leaseHolder: leaseHolder, leaseTTLSeconds: leaseTTLSeconds), timeout: timeout
+            EnsureImageRequest(
+                image: image, leaseHolder: leaseHolder, leaseTTLSeconds: leaseTTLSeconds, leaseHolderProcess: leaseHolderProcess),
+            timeout: timeout
         ).answer
     }
 

@@ -3,11 +3,17 @@ import SidecarWire
 
 extension SidecarClient {
     /// Takes or renews a lease that keeps `target` (an image name or ref)
-    /// from anything the sidecar removes until it expires or is released.
-    /// Safe to repeat: the same holder asking again renews.
-    public func acquireLease(target: String, holder: String, ttlSeconds: UInt32, timeout: Duration? = nil) async throws -> LeaseRecord {
+    /// from anything the sidecar removes until it expires or is released,
+    /// or, with a `holderProcess` (`ProcessIdentity.of(pid:)`, `.current()`),
+    /// until that process ends; a ttl of 0 then sets no time limit.
+    /// Safe to repeat: the same holder (and holder process) asking again
+    /// renews. Throws FAILED_PRECONDITION when the holder process is not running.
+    public func acquireLease(
+        target: String, holder: String, ttlSeconds: UInt32, holderProcess: ProcessIdentity? = nil, timeout: Duration? = nil
+    ) async throws -> LeaseRecord {
         try await call(
-            SidecarMethods.acquireLease, AcquireLeaseRequest(target: target, holder: holder, ttlSeconds: ttlSeconds),
+            SidecarMethods.acquireLease,
+            AcquireLeaseRequest(target: target, holder: holder, ttlSeconds: ttlSeconds, holderProcess: holderProcess),
             timeout: timeout)
     }
 

@@ -28,6 +28,13 @@ enum ConfigSchema {
         if let retry = try root.section("retry") { try readRetry(retry, into: &config.retry) }
         if let leases = try root.section("leases") {
             if let value = try leases.int("max", in: 1...10_000_000) { config.leases.max = value }
+            if let value = try leases.string("holder_watch") {
+                guard let watch = DaemonConfig.LeasesConfig.HolderWatch(rawValue: value) else {
+                    let names = DaemonConfig.LeasesConfig.HolderWatch.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw leases.error("holder_watch", "must be one of \(names), got \"\(value)\"")
+                }
+                config.leases.holderWatch = watch
+            }
             try leases.rejectUnknownKeys()
         }
         if let metrics = try root.section("metrics") {

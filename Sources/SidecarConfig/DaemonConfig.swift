@@ -159,8 +159,17 @@ public struct DaemonConfig: Sendable, Equatable {
     }
 
     public struct LeasesConfig: Sendable, Equatable {
+        /// How the end of a lease's holder process is noticed.
+        public enum HolderWatch: String, Sendable, CaseIterable {
+            /// A pidfd per process on the loop (polling where the kernel has none).
+            case pidfd
+            /// /proc/PID/stat read every 500 ms.
+            case poll
+        }
+
         /// The most leases held at once; a new one past it is refused.
         public var max = 10_000
+        public var holderWatch = HolderWatch.pidfd
         public init() {}
     }
 

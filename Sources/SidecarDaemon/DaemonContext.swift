@@ -61,6 +61,10 @@ final class DaemonContext {
             needsRestart.append("images.backend")
             next.images.backend = config.images.backend
         }
+        if next.leases.holderWatch != config.leases.holderWatch {
+            needsRestart.append("leases.holder_watch")
+            next.leases.holderWatch = config.leases.holderWatch
+        }
         if next.socketMode != config.socketMode {
             needsRestart.append("socket_mode")
             next.socketMode = config.socketMode

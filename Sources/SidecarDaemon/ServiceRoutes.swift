@@ -22,14 +22,18 @@ enum ServiceRoutes {
             .deferred(M.reload) { reply, _ in reloader.reload(reply.finish) },
 
             .deferred(M.ensureImage) { reply, r in
-                reply.onCancel(try images.ensure(image: r.image, leaseHolder: r.leaseHolder, leaseTTLSeconds: r.leaseTTLSeconds) {
-                    reply.finish($0.map(EnsureImageResponse.init(answer:)))
-                })
+                reply.onCancel(
+                    try images.ensure(
+                        image: r.image, leaseHolder: r.leaseHolder, leaseTTLSeconds: r.leaseTTLSeconds,
+                        leaseHolderProcess: r.leaseHolderProcess
+                    ) { reply.finish($0.map(EnsureImageResponse.init(answer:))) })
             },
             .unary(M.listImages) { _, _ in ListImagesResponse(images: try images.list()) },
             .deferred(M.prune) { reply, r in try images.prune(dryRun: r.dryRun, peer: reply.peer) { reply.respond(PruneResponse(report: $0)) } },
             .deferred(M.scrub) { reply, _ in images.scrub(by: "uid \(reply.peer.uid)") { reply.finish($0.map(ScrubResponse.init(report:))) } },
-            .unary(M.acquireLease) { _, r in try leases.acquire(target: r.target, holder: r.holder, ttlSeconds: r.ttlSeconds) },
+            .unary(M.acquireLease) { _, r in
+                try leases.acquire(target: r.target, holder: r.holder, holderProcess: r.holderProcess, ttlSeconds: r.ttlSeconds)
+            },
             .unary(M.releaseLease) { _, r in try leases.release(id: r.id) },
             .unary(M.listLeases) { _, _ in ListLeasesResponse(leases: leases.live()) },
 

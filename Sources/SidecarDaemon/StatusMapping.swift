@@ -50,6 +50,7 @@ enum StatusMapping {
             case .unknown: return SidecarError(.notFound, error.description)
             case .full(let max):
                 return SidecarError(.resourceExhausted, "\(max) leases are held (leases.max); a new one is refused until some are released or expire")
+            case .holderNotRunning: return SidecarError(.failedPrecondition, error.description)
             }
         case let error as StoreError:
             return SidecarError(.internal, "state database: \(error.description)")

@@ -198,9 +198,7 @@ public final class DatabaseCoordinator {
         case .corrupt, .notADatabase, .missing:
             return DbErrorAdvice(
                 action: .corrupt, streak: streak, threshold: threshold,
-                remedy: "\(path) is damaged on the host too (\(result.messages.first ?? result.verdict.rawValue)); "
-                    + "respawning will not help. Restore it from a backup, or salvage it: "
-                    + "sqlite3 \(path) .recover | sqlite3 \(path).recovered",
+                remedy: DbRemedy.restore(path, finding: result.messages.first ?? result.verdict.rawValue),
                 verdict: result.verdict)
         case .unreadable:
             // Not a verdict on the content: a client must never be told to

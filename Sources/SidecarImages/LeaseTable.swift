@@ -2,7 +2,8 @@ import SidecarCore
 
 /// The leases held now, by id. Pure: the caller persists what changes and
 /// passes the wall-clock time in. Re-acquiring by the same holder for the
-/// same target renews the lease it already has (same id).
+/// same target (and the same holder process, if any) renews the lease it
+/// already has (same id).
 public struct LeaseTable: Sendable {
     public static let maxTTLSeconds: UInt32 = 7 * 24 * 3600
 
@@ -20,24 +21,30 @@ public struct LeaseTable: Sendable {
     }
 
     /// Takes or renews a lease. `newID` names a new lease (random in the
-    /// daemon, predictable in tests).
+    /// daemon, predictable in tests). A lease bound to `holderProcess` may
+    /// have no ttl (0): it then ends only with that process.
     public mutating func acquire(
-        target: String, holder: String, ttlSeconds: UInt32, nowUnixMilliseconds: Int64, newID: () -> String
+        target: String, holder: String, holderProcess: ProcessIdentity? = nil, ttlSeconds: UInt32, nowUnixMilliseconds: Int64,
+        newID: () -> String
     ) throws(LeaseError) -> Change {
         if target.isEmpty { throw .invalid("a lease needs a target (an image name or ref)") }
         if holder.isEmpty { throw .invalid("a lease needs a holder") }
-        if ttlSeconds == 0 { throw .invalid("a lease needs a ttl of at least 1 second") }
+        if ttlSeconds == 0 && holderProcess == nil {
+            throw .invalid("a lease needs a ttl of at least 1 second, or a holder process to end with")
+        }
         if ttlSeconds > Self.maxTTLSeconds { throw .invalid("a lease ttl is at most \(Self.maxTTLSeconds) seconds (7 days)") }
-        let expires = nowUnixMilliseconds + Int64(ttlSeconds) * 1000
+        let expires = ttlSeconds == 0 ? LeaseRecord.noExpiry : nowUnixMilliseconds + Int64(ttlSeconds) * 1000
         if var held = leases.values.first(where: {
-            $0.target == target && $0.holder == holder && $0.expiresUnixMilliseconds > nowUnixMilliseconds
+            $0.target == target && $0.holder == holder && $0.holderProcess == holderProcess
+                && $0.expiresUnixMilliseconds > nowUnixMilliseconds
         }) {
             held.expiresUnixMilliseconds = expires
             leases[held.id] = held
             return .renewed(held)
         }
         guard leases.count < maxLeases else { throw .full(max: maxLeases) }
-        let lease = LeaseRecord(id: newID(), target: target, holder: holder, expiresUnixMilliseconds: expires)
+        let lease = LeaseRecord(
+            id: newID(), target: target, holder: holder, expiresUnixMilliseconds: expires, holderProcess: holderProcess)
         leases[lease.id] = lease
         return .created(lease)
     }
@@ -47,6 +54,16 @@ public struct LeaseTable: Sendable {
         guard let lease = leases.removeValue(forKey: id) else { throw .unknown(id) }
         return lease
     }
+
+    /// Removes and returns the leases bound to `process`, which has ended.
+    public mutating func end(heldBy process: ProcessIdentity) -> [LeaseRecord] {
+        let ended = leases.values.filter { $0.holderProcess == process }
+        for lease in ended { leases[lease.id] = nil }
+        return ended.sorted { $0.id < $1.id }
+    }
+
+    /// The processes that hold leases now, each once.
+    public var holderProcesses: Set<ProcessIdentity> { Set(leases.values.compactMap(\.holderProcess)) }
 
     /// Removes and returns the leases past their expiry.
     public mutating func expire(nowUnixMilliseconds: Int64) -> [LeaseRecord] {
@@ -72,12 +89,18 @@ public enum LeaseError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknown(String)
     /// `max` leases are held: a new one is refused (a renewal is not).
     case full(max: Int)
+    /// The process a lease was to be bound to does not run (or its pid now
+    /// names another process).
+    case holderNotRunning(ProcessIdentity)
 
     public var description: String {
         switch self {
         case .invalid(let reason): reason
         case .unknown(let id): "no lease \"\(id)\" (it may have expired)"
         case .full(let max): "\(max) leases are held (leases.max)"
+        case .holderNotRunning(let process):
+            "no process \(process.pid) started at \(process.startTime) runs in the daemon's pid namespace "
+                + "(it ended, or its pid was reused): the lease would end at once"
         }
     }
 }

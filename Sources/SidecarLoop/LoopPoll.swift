@@ -1,7 +1,7 @@
 import CLibUV
 
-/// Readiness of a file descriptor someone else owns (libcurl's sockets), as
-/// callbacks on the loop thread.
+/// Readiness of a file descriptor someone else owns (libcurl's sockets, a
+/// pidfd), as callbacks on the loop thread.
 public final class LoopPoll {
     public struct Events: OptionSet, Sendable {
         public let rawValue: Int32
@@ -15,10 +15,20 @@ public final class LoopPoll {
     private var callback: ((Result<Events, LoopError>) -> Void)?
     private var closed = false
 
-    public init(loop: EventLoop, socket: Int32) throws {
+    public convenience init(loop: EventLoop, socket: Int32) throws {
+        try self.init(loop: loop) { _ = try uvCheck(uv_poll_init_socket(loop.raw, $0, socket), "uv_poll_init_socket") }
+    }
+
+    /// Any other descriptor epoll can watch, e.g. a pidfd. The owner closes
+    /// it only after `close()`.
+    public convenience init(loop: EventLoop, fileDescriptor: Int32) throws {
+        try self.init(loop: loop) { _ = try uvCheck(uv_poll_init(loop.raw, $0, fileDescriptor), "uv_poll_init") }
+    }
+
+    private init(loop: EventLoop, initialize: (UnsafeMutablePointer<uv_poll_t>) throws -> Void) throws {
         raw = .allocate(capacity: 1)
         do {
-            try uvCheck(uv_poll_init_socket(loop.raw, raw, socket), "uv_poll_init_socket")
+            try initialize(raw)
         } catch {
             HandleLifetime.discard(raw)
             throw error

@@ -2944,7 +2944,7 @@ const ProtobufCMessageDescriptor sidecar__v1__reload_response__descriptor =
   (ProtobufCMessageInit) sidecar__v1__reload_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sidecar__v1__ensure_image_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor sidecar__v1__ensure_image_request__field_descriptors[5] =
 {
   {
     "image",
@@ -2982,16 +2982,42 @@ static const ProtobufCFieldDescriptor sidecar__v1__ensure_image_request__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "lease_holder_pid",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__EnsureImageRequest, lease_holder_pid),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "lease_holder_start_time",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__EnsureImageRequest, lease_holder_start_time),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sidecar__v1__ensure_image_request__field_indices_by_name[] = {
   0,   /* field[0] = image */
   1,   /* field[1] = lease_holder */
+  3,   /* field[3] = lease_holder_pid */
+  4,   /* field[4] = lease_holder_start_time */
   2,   /* field[2] = lease_ttl_seconds */
 };
 static const ProtobufCIntRange sidecar__v1__ensure_image_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor sidecar__v1__ensure_image_request__descriptor =
 {
@@ -3001,7 +3027,7 @@ const ProtobufCMessageDescriptor sidecar__v1__ensure_image_request__descriptor =
   "Sidecar__V1__EnsureImageRequest",
   "sidecar.v1",
   sizeof(Sidecar__V1__EnsureImageRequest),
-  3,
+  5,
   sidecar__v1__ensure_image_request__field_descriptors,
   sidecar__v1__ensure_image_request__field_indices_by_name,
   1,  sidecar__v1__ensure_image_request__number_ranges,
@@ -3397,7 +3423,7 @@ const ProtobufCMessageDescriptor sidecar__v1__list_images_response__descriptor =
   (ProtobufCMessageInit) sidecar__v1__list_images_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sidecar__v1__acquire_lease_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor sidecar__v1__acquire_lease_request__field_descriptors[5] =
 {
   {
     "target",
@@ -3435,16 +3461,42 @@ static const ProtobufCFieldDescriptor sidecar__v1__acquire_lease_request__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "holder_pid",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__AcquireLeaseRequest, holder_pid),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "holder_start_time",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__AcquireLeaseRequest, holder_start_time),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sidecar__v1__acquire_lease_request__field_indices_by_name[] = {
   1,   /* field[1] = holder */
+  3,   /* field[3] = holder_pid */
+  4,   /* field[4] = holder_start_time */
   0,   /* field[0] = target */
   2,   /* field[2] = ttl_seconds */
 };
 static const ProtobufCIntRange sidecar__v1__acquire_lease_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor sidecar__v1__acquire_lease_request__descriptor =
 {
@@ -3454,14 +3506,14 @@ const ProtobufCMessageDescriptor sidecar__v1__acquire_lease_request__descriptor 
   "Sidecar__V1__AcquireLeaseRequest",
   "sidecar.v1",
   sizeof(Sidecar__V1__AcquireLeaseRequest),
-  3,
+  5,
   sidecar__v1__acquire_lease_request__field_descriptors,
   sidecar__v1__acquire_lease_request__field_indices_by_name,
   1,  sidecar__v1__acquire_lease_request__number_ranges,
   (ProtobufCMessageInit) sidecar__v1__acquire_lease_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sidecar__v1__lease__field_descriptors[4] =
+static const ProtobufCFieldDescriptor sidecar__v1__lease__field_descriptors[6] =
 {
   {
     "id",
@@ -3511,17 +3563,43 @@ static const ProtobufCFieldDescriptor sidecar__v1__lease__field_descriptors[4] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "holder_pid",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__Lease, holder_pid),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "holder_start_time",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__Lease, holder_start_time),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sidecar__v1__lease__field_indices_by_name[] = {
   3,   /* field[3] = expires_unix_ms */
   2,   /* field[2] = holder */
+  4,   /* field[4] = holder_pid */
+  5,   /* field[5] = holder_start_time */
   0,   /* field[0] = id */
   1,   /* field[1] = target */
 };
 static const ProtobufCIntRange sidecar__v1__lease__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor sidecar__v1__lease__descriptor =
 {
@@ -3531,7 +3609,7 @@ const ProtobufCMessageDescriptor sidecar__v1__lease__descriptor =
   "Sidecar__V1__Lease",
   "sidecar.v1",
   sizeof(Sidecar__V1__Lease),
-  4,
+  6,
   sidecar__v1__lease__field_descriptors,
   sidecar__v1__lease__field_indices_by_name,
   1,  sidecar__v1__lease__number_ranges,

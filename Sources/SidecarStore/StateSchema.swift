@@ -43,6 +43,12 @@ public enum StateSchema {
                 recorded_unix_ms INTEGER NOT NULL
             );
             """),
+        // A lease may end with a process (issue 17): its pid and start time,
+        // 0 when it is not bound to one.
+        Migration(version: 5, name: "lease holder process", sql: """
+            ALTER TABLE leases ADD COLUMN holder_pid INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE leases ADD COLUMN holder_start_time INTEGER NOT NULL DEFAULT 0;
+            """),
     ]
 
     /// Opens (creating if needed) and migrates the state database.

@@ -34,9 +34,16 @@ package enum SidecarMethods {
     /// Retry: safe. Fails: UNAVAILABLE (backend unreachable).
     package static let listImages = RPC<ListImagesRequest, ListImagesResponse>("ListImages")
     /// Takes or renews a lease that keeps a target from anything the sidecar
-    /// removes (prune, eviction, repair) until it expires or is released.
-    /// Retry: safe (re-acquiring by the same holder renews).
-    /// Fails: INVALID_ARGUMENT (empty target or holder, ttl not positive).
+    /// removes (prune, eviction, repair) until it expires or is released, or,
+    /// when it names a holder process, until that process ends (a container
+    /// killed with -9, whose poststop hook never runs, pins nothing for ever).
+    /// Retry: safe (re-acquiring by the same holder, and the same holder
+    /// process, renews).
+    /// Fails: INVALID_ARGUMENT (empty target or holder, no ttl and no holder
+    /// process, a holder pid without its start time), FAILED_PRECONDITION (no
+    /// process with that pid and start time runs in the daemon's pid
+    /// namespace: it ended, or the pid was reused), RESOURCE_EXHAUSTED
+    /// (leases.max leases are held).
     package static let acquireLease = RPC<AcquireLeaseRequest, LeaseRecord>("AcquireLease")
     /// Ends a lease before its TTL.
     /// Retry: safe in effect (the lease is gone either way; a second release

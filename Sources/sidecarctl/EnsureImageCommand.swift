@@ -68,7 +68,7 @@ struct EnsureImageCommand: AsyncParsableCommand {
             } else {
                 Output.line(summary(answer))
                 if let lease = answer.lease {
-                    Output.line("lease \(lease.id) for \(lease.holder), expires in \(lease.expiresIn)")
+                    Output.line("lease \(lease.id) for \(lease.holder), expires \(lease.expiry)")
                 }
                 // REPAIRED's detail says what was damaged; STALE's is a warning, on stderr below.
                 if answer.outcome != .stale && !answer.detail.isEmpty { Output.line("  \(answer.detail)") }

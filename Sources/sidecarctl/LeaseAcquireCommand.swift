@@ -1,4 +1,5 @@
 import ArgumentParser
+import SidecarCore
 
 struct LeaseAcquireCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,23 +18,41 @@ struct LeaseAcquireCommand: AsyncParsableCommand {
     @Option(help: "Who holds it, e.g. runner-7/task-ebdf2deb.")
     var holder: String
 
-    @Option(help: ArgumentHelp("How long it holds unless renewed.", valueName: "duration"))
-    var ttl: String = LeaseTTL.defaultText
+    @Option(help: ArgumentHelp(
+        "How long it holds unless renewed (default: \(LeaseTTL.defaultText), or with --holder-pid as long as that process runs).",
+        valueName: "duration"))
+    var ttl: String?
+
+    @Option(name: .customLong("holder-pid"), help: "End the lease when this process ends (its start time is read from /proc).")
+    var holderPID: Int32?
 
     func validate() throws {
-        _ = try LeaseTTL.seconds(ttl, flag: "--ttl")
+        _ = try ttlSeconds()
+    }
+
+    /// 0 (no time limit) only for a lease bound to a process.
+    private func ttlSeconds() throws -> UInt32 {
+        guard let ttl else { return holderPID == nil ? try LeaseTTL.seconds(LeaseTTL.defaultText, flag: "--ttl") : 0 }
+        return try LeaseTTL.seconds(ttl, flag: "--ttl")
     }
 
     func run() async throws {
-        let ttlSeconds = try LeaseTTL.seconds(ttl, flag: "--ttl")
+        let ttlSeconds = try ttlSeconds()
+        var holderProcess: ProcessIdentity?
+        if let holderPID {
+            guard let process = ProcessIdentity.of(pid: holderPID) else {
+                throw ValidationError("--holder-pid \(holderPID): no such process runs")
+            }
+            holderProcess = process
+        }
         try await CommandRunner.run(global) { client in
             let lease = try await client.acquireLease(
-                target: target, holder: holder, ttlSeconds: ttlSeconds, timeout: global.callTimeout)
+                target: target, holder: holder, ttlSeconds: ttlSeconds, holderProcess: holderProcess, timeout: global.callTimeout)
             if global.json {
                 Output.json(lease.jsonObject)
             } else {
                 Output.line(lease.id)
-                Output.error("lease \(lease.id) on \(lease.target) for \(lease.holder), expires in \(lease.expiresIn)")
+                Output.error("lease \(lease.id) on \(lease.target) for \(lease.holder), expires \(lease.expiry)")
             }
         }
     }

@@ -17,8 +17,8 @@ struct LeasesCommand: AsyncParsableCommand {
                 Output.line("no leases")
                 return
             }
-            var table = TextTable("ID", "TARGET", "HOLDER", "EXPIRES IN")
-            for lease in leases { table.add(lease.id, lease.target, lease.holder, lease.expiresIn) }
+            var table = TextTable("ID", "TARGET", "HOLDER", "EXPIRES")
+            for lease in leases { table.add(lease.id, lease.target, lease.holder, lease.expiry) }
             table.print()
         }
     }

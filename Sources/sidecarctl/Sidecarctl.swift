@@ -15,8 +15,8 @@ struct Sidecarctl: AsyncParsableCommand {
         version: SidecarDefaults.version,
         subcommands: [
             HealthCommand.self, ClassifyCommand.self, MetricsCommand.self, WatchCommand.self, ReloadCommand.self,
-            EnsureImageCommand.self, ImagesCommand.self, LeasesCommand.self, LeaseCommand.self, PruneCommand.self, ScrubCommand.self, VersionCommand.self,
-            RetryCommand.self, CheckDbCommand.self, ReportDbErrorCommand.self,
+            EnsureImageCommand.self, ImagesCommand.self, LeasesCommand.self, LeaseCommand.self, PruneCommand.self, ScrubCommand.self,
+            VersionCommand.self, RetryCommand.self, CheckDbCommand.self, ReportDbErrorCommand.self, RunCommand.self, HookCommand.self,
         ])
 
     /// `sidecarctl [--socket PATH] [--json] [--timeout DUR] COMMAND ...`: the

@@ -54,4 +54,40 @@ final class LeaseTableTests: XCTestCase {
         XCTAssertEqual(try table.release(id: lease.id), lease)
         XCTAssertTrue(table.live(nowUnixMilliseconds: 0).isEmpty)
     }
+
+    func testALeaseBoundToAProcessWithoutATTLNeverExpiresByTimeAndEndsWithItsProcess() throws {
+        var table = LeaseTable()
+        let wrapper = ProcessIdentity(pid: 4121, startTime: 88_000)
+        let change = try table.acquire(
+            target: "agent", holder: "run/4121", holderProcess: wrapper, ttlSeconds: 0, nowUnixMilliseconds: 0, newID: nextID)
+        guard case .created(let lease) = change else { return XCTFail("\(change)") }
+        XCTAssertFalse(lease.expiresByTime)
+        _ = try table.acquire(target: "tools", holder: "h", ttlSeconds: 10, nowUnixMilliseconds: 0, newID: nextID)
+        XCTAssertEqual(table.expire(nowUnixMilliseconds: Int64(LeaseTable.maxTTLSeconds) * 1000 * 100).map(\.target), ["tools"])
+        XCTAssertEqual(table.holderProcesses, [wrapper])
+        // Another process with the pid reused is not the holder.
+        XCTAssertEqual(table.end(heldBy: ProcessIdentity(pid: 4121, startTime: 99_000)), [])
+        XCTAssertEqual(table.end(heldBy: wrapper).map(\.id), [lease.id])
+        XCTAssertTrue(table.leases.isEmpty)
+    }
+
+    func testTheSameHolderFromAnotherProcessGetsALeaseOfItsOwn() throws {
+        var table = LeaseTable()
+        let first = ProcessIdentity(pid: 10, startTime: 1)
+        let second = ProcessIdentity(pid: 11, startTime: 2)
+        _ = try table.acquire(target: "agent", holder: "hook", holderProcess: first, ttlSeconds: 0, nowUnixMilliseconds: 0, newID: nextID)
+        let again = try table.acquire(
+            target: "agent", holder: "hook", holderProcess: first, ttlSeconds: 0, nowUnixMilliseconds: 0, newID: nextID)
+        let other = try table.acquire(
+            target: "agent", holder: "hook", holderProcess: second, ttlSeconds: 0, nowUnixMilliseconds: 0, newID: nextID)
+        guard case .renewed = again, case .created = other else { return XCTFail("\(again) \(other)") }
+        XCTAssertEqual(table.leases.count, 2)
+    }
+
+    func testNoTTLIsRefusedWithoutAHolderProcess() {
+        var table = LeaseTable()
+        XCTAssertThrowsError(try table.acquire(target: "agent", holder: "h", ttlSeconds: 0, nowUnixMilliseconds: 0, newID: nextID)) {
+            guard case .invalid = $0 as? LeaseError else { return XCTFail("\($0)") }
+        }
+    }
 }

@@ -7,11 +7,32 @@ import XCTest
 /// to something other than its default so a field that is dropped shows.
 final class ImageMessageCodingTests: XCTestCase {
     private let lease = LeaseRecord(
-        id: "lease-7f3a", target: "agent-base", holder: "runner-7/task-ebdf2deb", expiresUnixMilliseconds: 1_700_000_600_123)
+        id: "lease-7f3a", target: "agent-base", holder: "runner-7/task-ebdf2deb", expiresUnixMilliseconds: 1_700_000_600_123,
+        holderProcess: ProcessIdentity(pid: 4121, startTime: 987_654_321))
 
     func testEnsureImageRequestRoundTrip() throws {
-        let request = EnsureImageRequest(image: "localhost/agent-base:latest", leaseHolder: "runner-7/task-ebdf2deb", leaseTTLSeconds: 600)
+        let request = EnsureImageRequest(
+            image: "localhost/agent-base:latest", leaseHolder: "runner-7/task-ebdf2deb", leaseTTLSeconds: 600,
+            leaseHolderProcess: ProcessIdentity(pid: 4121, startTime: 987_654_321))
         XCTAssertEqual(try EnsureImageRequest(wireBytes: request.wireBytes()), request)
+    }
+
+    func testAcquireLeaseRequestRoundTripWithAHolderProcess() throws {
+        let request = AcquireLeaseRequest(
+            target: "agent-base", holder: "container/abc", ttlSeconds: 0, holderProcess: ProcessIdentity(pid: 77, startTime: 5))
+        XCTAssertEqual(try AcquireLeaseRequest(wireBytes: request.wireBytes()), request)
+        let unbound = AcquireLeaseRequest(target: "agent-base", holder: "runner-1", ttlSeconds: 60)
+        XCTAssertNil(try AcquireLeaseRequest(wireBytes: unbound.wireBytes()).holderProcess)
+    }
+
+    func testALeaseWithNoTimeLimitSaysZeroOnTheWire() throws {
+        var bound = lease
+        bound.expiresUnixMilliseconds = LeaseRecord.noExpiry
+        let bytes = try bound.wireBytes()
+        XCTAssertEqual(try LeaseRecord(wireBytes: bytes), bound)
+        // Field 4 (expires_unix_ms) is left out, i.e. 0: its tag and the
+        // 6-byte varint of 1_700_000_600_123 are missing.
+        XCTAssertEqual(bytes.count, try lease.wireBytes().count - 7)
     }
 
     func testEnsureImageResponseRoundTripWithLease() throws {

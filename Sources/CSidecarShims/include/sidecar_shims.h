@@ -20,4 +20,11 @@ int sidecar_peer_groups(int fd, uint32_t *groups, int *count);
 /// (Swift's Glibc module does not import sys/vfs.h.)
 int sidecar_filesystem_type(const char *path, int64_t *type);
 
+/// A file descriptor that refers to process `pid` (close-on-exec) and
+/// becomes readable once that process has exited, zombie or reaped
+/// (pidfd_open(2), Linux 5.3). Returns it, or -1 with errno set: ESRCH when
+/// no such process exists, ENOSYS where the kernel (or a seccomp filter)
+/// lacks the call. (Glibc 2.36 declares no wrapper.)
+int sidecar_pidfd_open(int32_t pid);
+
 #endif

@@ -25,7 +25,7 @@ final class ImageService: DaemonService {
 
     init(loop: EventLoop, context: DaemonContext) throws {
         self.context = context
-        leases = try LeaseService(context: context)
+        leases = try LeaseService(loop: loop, context: context)
         let images = context.config.images
         let logger = context.logger
         backend = try ImageBackends.make(
@@ -124,6 +124,7 @@ final class ImageService: DaemonService {
 
     func close() {
         timer.close()
+        leases.close()
         backend.close()
     }
 
@@ -133,12 +134,20 @@ final class ImageService: DaemonService {
     /// to be); returns what leaves the job's waiters when the caller goes,
     /// or nil when `done` already ran.
     func ensure(
-        image: String, leaseHolder holder: String, leaseTTLSeconds: UInt32,
+        image: String, leaseHolder holder: String, leaseTTLSeconds: UInt32, leaseHolderProcess: ProcessIdentity?,
         _ done: @escaping (Result<EnsureImageAnswer, SidecarError>) -> Void
     ) throws -> (() -> Void)? {
-        let ttl = leaseTTLSeconds == 0 ? SidecarDefaults.leaseTTLSeconds : leaseTTLSeconds
+        // No ttl: the default, or none at all for a lease that ends with its process.
+        let ttl = leaseTTLSeconds == 0 && leaseHolderProcess == nil ? SidecarDefaults.leaseTTLSeconds : leaseTTLSeconds
         if !holder.isEmpty && ttl > LeaseTable.maxTTLSeconds {
             throw SidecarError(.invalidArgument, "lease_ttl_seconds is at most \(LeaseTable.maxTTLSeconds)")
+        }
+        if !holder.isEmpty, let process = leaseHolderProcess {
+            do {
+                try leases.checkHolder(process)
+            } catch {
+                throw StatusMapping.status(for: error)
+            }
         }
         var answered = false
         let token = coordinator.ensure(image) { [context, leases] result in
@@ -148,7 +157,8 @@ final class ImageService: DaemonService {
                 context.metrics.increment(.imageEnsures, label: answer.outcome == .present && !answer.coalesced ? "present" : "joined")
                 if !holder.isEmpty {
                     do {
-                        answer.lease = try leases.acquire(target: answer.name, holder: holder, ttlSeconds: ttl)
+                        answer.lease = try leases.acquire(
+                            target: answer.name, holder: holder, holderProcess: leaseHolderProcess, ttlSeconds: ttl)
                     } catch {
                         return done(.failure(StatusMapping.status(for: error)))
                     }

@@ -396,8 +396,8 @@ struct  Sidecar__V1__Event
   /*
    * e.g. "image.job.started", "image.job.finished", "image.job.failed",
    * "image.removed", "image.damaged", "image.pruned", "lease.expired",
-   * "retry.denied", "retry.exhausted", "db.corrupt", "db.torn_view",
-   * "config.reloaded", "config.rejected".
+   * "lease.holder_exited", "retry.denied", "retry.exhausted", "db.corrupt",
+   * "db.torn_view", "config.reloaded", "config.rejected".
    */
   char *topic;
   /*
@@ -462,11 +462,19 @@ struct  Sidecar__V1__EnsureImageRequest
    * When set, a lease on the image is taken for this holder with the answer.
    */
   char *lease_holder;
+  /*
+   * 0: the default (600 s), or, with lease_holder_pid, no time limit.
+   */
   uint32_t lease_ttl_seconds;
+  /*
+   * When set, the lease is bound to this process, as in AcquireLeaseRequest.
+   */
+  uint32_t lease_holder_pid;
+  uint64_t lease_holder_start_time;
 };
 #define SIDECAR__V1__ENSURE_IMAGE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__ensure_image_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0 }
 
 
 struct  Sidecar__V1__EnsureImageResponse
@@ -561,11 +569,27 @@ struct  Sidecar__V1__AcquireLeaseRequest
    * Who holds it, e.g. "runner-7/task-ebdf2deb".
    */
   char *holder;
+  /*
+   * How long it holds unless renewed. May be 0 when holder_pid is set: the
+   * lease then holds for as long as that process lives.
+   */
   uint32_t ttl_seconds;
+  /*
+   * When set, the daemon ends the lease as soon as this process ends (a
+   * pidfd on its loop, or a check every 500 ms where the kernel has none).
+   * The pid as the daemon's pid namespace sees it (a hook's state "pid").
+   */
+  uint32_t holder_pid;
+  /*
+   * The holder process's start time: field 22 (starttime) of
+   * /proc/PID/stat, clock ticks after boot. Required with holder_pid, so a
+   * pid reused by another process is never mistaken for the holder.
+   */
+  uint64_t holder_start_time;
 };
 #define SIDECAR__V1__ACQUIRE_LEASE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__acquire_lease_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0 }
 
 
 struct  Sidecar__V1__Lease
@@ -574,11 +598,19 @@ struct  Sidecar__V1__Lease
   char *id;
   char *target;
   char *holder;
+  /*
+   * 0 when the lease has no time limit (bound to a process, without a ttl).
+   */
   int64_t expires_unix_ms;
+  /*
+   * The process the lease is bound to, or 0.
+   */
+  uint32_t holder_pid;
+  uint64_t holder_start_time;
 };
 #define SIDECAR__V1__LEASE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__lease__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0 }
 
 
 struct  Sidecar__V1__ReleaseLeaseRequest

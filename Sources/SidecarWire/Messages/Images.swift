@@ -60,12 +60,16 @@ public struct EnsureImageRequest: Equatable, Sendable {
     public var image: String
     /// When not empty, a lease on the image is taken for this holder with the answer.
     public var leaseHolder: String
+    /// 0: the default, or with a holder process no time limit.
     public var leaseTTLSeconds: UInt32
+    /// The process the lease ends with, if any.
+    public var leaseHolderProcess: ProcessIdentity?
 
-    public init(image: String, leaseHolder: String = "", leaseTTLSeconds: UInt32 = 0) {
+    public init(image: String, leaseHolder: String = "", leaseTTLSeconds: UInt32 = 0, leaseHolderProcess: ProcessIdentity? = nil) {
         self.image = image
         self.leaseHolder = leaseHolder
         self.leaseTTLSeconds = leaseTTLSeconds
+        self.leaseHolderProcess = leaseHolderProcess
     }
 }
 
@@ -75,13 +79,16 @@ extension EnsureImageRequest: ProtobufCConvertible {
     package init(reading c: Sidecar__V1__EnsureImageRequest) {
         self.init(
             image: ProtobufCField.string(c.image), leaseHolder: ProtobufCField.string(c.lease_holder),
-            leaseTTLSeconds: c.lease_ttl_seconds)
+            leaseTTLSeconds: c.lease_ttl_seconds,
+            leaseHolderProcess: WireHolderProcess.read(pid: c.lease_holder_pid, startTime: c.lease_holder_start_time))
     }
 
     package func fill(_ c: inout Sidecar__V1__EnsureImageRequest, arena: PackArena) {
         c.image = arena.string(image)
         c.lease_holder = arena.string(leaseHolder)
         c.lease_ttl_seconds = leaseTTLSeconds
+        c.lease_holder_pid = WireHolderProcess.pid(leaseHolderProcess)
+        c.lease_holder_start_time = leaseHolderProcess?.startTime ?? 0
     }
 }
 

@@ -1,22 +1,37 @@
 import SidecarCore
 import SidecarProtoC
 
+/// A holder process on the wire: a pid and its start time, both 0 when the
+/// lease is bound to no process. A pid without a start time is kept (start
+/// time 0) for the daemon to refuse.
+enum WireHolderProcess {
+    static func read(pid: UInt32, startTime: UInt64) -> ProcessIdentity? {
+        pid == 0 ? nil : ProcessIdentity(pid: Int32(truncatingIfNeeded: pid), startTime: startTime)
+    }
+
+    static func pid(_ process: ProcessIdentity?) -> UInt32 { UInt32(truncatingIfNeeded: process?.pid ?? 0) }
+}
+
 /// `Lease`: AcquireLease's answer on its own, and a field of
-/// EnsureImageResponse and ListLeasesResponse.
+/// EnsureImageResponse and ListLeasesResponse. A lease with no time limit
+/// says expires_unix_ms 0.
 extension LeaseRecord: ProtobufCConvertible {
     package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__Lease>) { sidecar__v1__lease__init(c) }
 
     package init(reading c: Sidecar__V1__Lease) {
         self.init(
             id: ProtobufCField.string(c.id), target: ProtobufCField.string(c.target),
-            holder: ProtobufCField.string(c.holder), expiresUnixMilliseconds: c.expires_unix_ms)
+            holder: ProtobufCField.string(c.holder), expiresUnixMilliseconds: c.expires_unix_ms == 0 ? Self.noExpiry : c.expires_unix_ms,
+            holderProcess: WireHolderProcess.read(pid: c.holder_pid, startTime: c.holder_start_time))
     }
 
     package func fill(_ c: inout Sidecar__V1__Lease, arena: PackArena) {
         c.id = arena.string(id)
         c.target = arena.string(target)
         c.holder = arena.string(holder)
-        c.expires_unix_ms = expiresUnixMilliseconds
+        c.expires_unix_ms = expiresByTime ? expiresUnixMilliseconds : 0
+        c.holder_pid = WireHolderProcess.pid(holderProcess)
+        c.holder_start_time = holderProcess?.startTime ?? 0
     }
 }
 
@@ -25,12 +40,16 @@ public struct AcquireLeaseRequest: Equatable, Sendable {
     public var target: String
     /// Who holds it, e.g. "runner-7/task-ebdf2deb".
     public var holder: String
+    /// 0 with a holder process: as long as that process lives.
     public var ttlSeconds: UInt32
+    /// The process the lease ends with, if any.
+    public var holderProcess: ProcessIdentity?
 
-    public init(target: String, holder: String, ttlSeconds: UInt32) {
+    public init(target: String, holder: String, ttlSeconds: UInt32, holderProcess: ProcessIdentity? = nil) {
         self.target = target
         self.holder = holder
         self.ttlSeconds = ttlSeconds
+        self.holderProcess = holderProcess
     }
 }
 
@@ -40,13 +59,17 @@ extension AcquireLeaseRequest: ProtobufCConvertible {
     }
 
     package init(reading c: Sidecar__V1__AcquireLeaseRequest) {
-        self.init(target: ProtobufCField.string(c.target), holder: ProtobufCField.string(c.holder), ttlSeconds: c.ttl_seconds)
+        self.init(
+            target: ProtobufCField.string(c.target), holder: ProtobufCField.string(c.holder), ttlSeconds: c.ttl_seconds,
+            holderProcess: WireHolderProcess.read(pid: c.holder_pid, startTime: c.holder_start_time))
     }
 
     package func fill(_ c: inout Sidecar__V1__AcquireLeaseRequest, arena: PackArena) {
         c.target = arena.string(target)
         c.holder = arena.string(holder)
         c.ttl_seconds = ttlSeconds
+        c.holder_pid = WireHolderProcess.pid(holderProcess)
+        c.holder_start_time = holderProcess?.startTime ?? 0
     }
 }
 

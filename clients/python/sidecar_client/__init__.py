@@ -8,6 +8,7 @@ proto/sidecar/v1/README.md through one framing implementation
 """
 from ._async import AsyncClient, AsyncWatch
 from ._errors import ErrorDetail, ServerInfo, SidecarError, StatusCode
+from ._process import process_start_time
 from ._protocol import default_socket_path
 from ._sync import Client, Watch
 from ._types import (
@@ -41,5 +42,5 @@ __all__ = [
     "Decision", "EnsureImageResponse", "ErrorDetail", "Event", "HealthResponse", "ImageInfo", "Lease", "Outcome",
     "PruneResponse", "ReloadResponse", "ReportDbErrorResponse", "ReserveRetrySlotResponse", "RetryInfo",
     "RetryPolicyInfo", "RuleInfo", "ScrubFinding", "ScrubResponse", "ServerInfo", "SidecarError", "SleepResponse", "StatusCode",
-    "Watch", "default_socket_path",
+    "Watch", "default_socket_path", "process_start_time",
 ]

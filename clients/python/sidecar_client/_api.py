@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Callable, List, NamedTuple, Optional, Sequence
 
 from . import _types as t
+from ._process import process_start_time
 from ._proto import sidecar_pb2 as pb
 
 
@@ -37,8 +38,13 @@ def health() -> Call:
     return Call("Health", b"", _health)
 
 
-def ensure_image(image: str, lease_holder: Optional[str], lease_ttl_seconds: Optional[int]) -> Call:
+def ensure_image(
+    image: str, lease_holder: Optional[str], lease_ttl_seconds: Optional[int], lease_holder_pid: Optional[int] = None
+) -> Call:
     request = pb.EnsureImageRequest(image=image, lease_holder=lease_holder or "", lease_ttl_seconds=lease_ttl_seconds or 0)
+    if lease_holder_pid:
+        request.lease_holder_pid = lease_holder_pid
+        request.lease_holder_start_time = process_start_time(lease_holder_pid)
     return Call("EnsureImage", request.SerializeToString(), _decoder(pb.EnsureImageResponse, _as(t.EnsureImageResponse)))
 
 
@@ -48,8 +54,13 @@ def list_images() -> Call:
     )
 
 
-def acquire_lease(target: str, holder: str, ttl_seconds: int) -> Call:
-    request = pb.AcquireLeaseRequest(target=target, holder=holder, ttl_seconds=ttl_seconds)
+def acquire_lease(target: str, holder: str, ttl_seconds: Optional[int], holder_pid: Optional[int] = None) -> Call:
+    # No ttl: 600 s, or, bound to a process, as long as it lives.
+    ttl = ttl_seconds if ttl_seconds is not None else (0 if holder_pid else 600)
+    request = pb.AcquireLeaseRequest(target=target, holder=holder, ttl_seconds=ttl)
+    if holder_pid:
+        request.holder_pid = holder_pid
+        request.holder_start_time = process_start_time(holder_pid)
     return Call("AcquireLease", request.SerializeToString(), _decoder(pb.Lease, _as(t.Lease)))
 
 

@@ -301,16 +301,28 @@ class Client:
         *,
         lease_holder: Optional[str] = None,
         lease_ttl_seconds: Optional[int] = None,
+        lease_holder_pid: Optional[int] = None,
         timeout: Optional[float] = None,
     ) -> t.EnsureImageResponse:
-        """Makes sure an image is present: one build or pull however many ask."""
-        return self._unary(api.ensure_image(image, lease_holder, lease_ttl_seconds), timeout)
+        """Makes sure an image is present: one build or pull however many ask.
+        With `lease_holder_pid` the lease ends when that process does."""
+        return self._unary(api.ensure_image(image, lease_holder, lease_ttl_seconds, lease_holder_pid), timeout)
 
     def list_images(self, *, timeout: Optional[float] = None) -> List[t.ImageInfo]:
         return self._unary(api.list_images(), timeout)
 
-    def acquire_lease(self, target: str, holder: str, ttl_seconds: int = 600, *, timeout: Optional[float] = None) -> t.Lease:
-        return self._unary(api.acquire_lease(target, holder, ttl_seconds), timeout)
+    def acquire_lease(
+        self,
+        target: str,
+        holder: str,
+        ttl_seconds: Optional[int] = None,
+        *,
+        holder_pid: Optional[int] = None,
+        timeout: Optional[float] = None,
+    ) -> t.Lease:
+        """Takes or renews a lease (600 s by default); with `holder_pid` it
+        ends when that process does, and without a ttl lasts as long."""
+        return self._unary(api.acquire_lease(target, holder, ttl_seconds, holder_pid), timeout)
 
     def release_lease(self, lease_id: str, *, timeout: Optional[float] = None) -> None:
         self._unary(api.release_lease(lease_id), timeout)

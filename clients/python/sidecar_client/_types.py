@@ -148,7 +148,11 @@ class Lease:
     id: str
     target: str
     holder: str
+    # 0: no time limit (bound to a process, without a ttl).
     expires_unix_ms: int
+    # The process the lease ends with, or 0.
+    holder_pid: int
+    holder_start_time: int
 
 
 @dataclass

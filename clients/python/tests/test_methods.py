@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -108,6 +109,21 @@ def test_images_and_leases(client, daemon):
     assert (lease.id, "runner-8") in held and (again.lease.id, "runner-7/task-1") in held
     client.release_lease(lease.id)
     assert lease.id not in {l.id for l in client.list_leases()}
+
+    holder = subprocess.Popen(["sleep", "60"])
+    try:
+        bound = client.acquire_lease("leased", "container/x", holder_pid=holder.pid)
+        assert bound.holder_pid == holder.pid and bound.holder_start_time == sc.process_start_time(holder.pid)
+        assert bound.expires_unix_ms == 0, "bound to a process without a ttl: no time limit"
+        holder.kill()
+        holder.wait()
+        deadline = time.time() + 2
+        while bound.id in {l.id for l in client.list_leases()} and time.time() < deadline:
+            time.sleep(0.02)
+        assert bound.id not in {l.id for l in client.list_leases()}, "ended with its holder process"
+    finally:
+        holder.kill()
+        holder.wait()
     with pytest.raises(sc.SidecarError) as raised:
         client.release_lease(lease.id)
     assert raised.value.code == sc.StatusCode.NOT_FOUND

@@ -3,7 +3,7 @@
 // it was lost.
 import { createConnection } from "node:net";
 import type { Socket } from "node:net";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import {
   ErrorDetail, ServerFrame, methods,
   type MethodDescriptor, type CheckDbResponse, type ClassifyResponse, type EnsureImageResponse, type Event,
@@ -614,8 +614,13 @@ export class SidecarClient {
    * FAILED_PRECONDITION (credentials, TLS, ...) when it is permanent, each
    * with `detail` (category, permanent, remedy naming the reference).
    */
-  ensureImage(image: string, options: CallOptions & { leaseHolder?: string; leaseTtlSeconds?: number } = {}): Promise<EnsureImageResponse> {
-    return this.call(methods.EnsureImage, { image, leaseHolder: options.leaseHolder, leaseTtlSeconds: options.leaseTtlSeconds }, options);
+  ensureImage(
+    image: string,
+    options: CallOptions & { leaseHolder?: string; leaseTtlSeconds?: number; leaseHolderPid?: number } = {},
+  ): Promise<EnsureImageResponse> {
+    const { leaseHolder, leaseTtlSeconds, leaseHolderPid } = options;
+    const bound = leaseHolderPid ? { leaseHolderPid, leaseHolderStartTime: processStartTime(leaseHolderPid) } : {};
+    return this.call(methods.EnsureImage, { image, leaseHolder, leaseTtlSeconds, ...bound }, options);
   }
 
   /** The images the daemon knows: presence, state, last job, back-off. */
@@ -623,9 +628,16 @@ export class SidecarClient {
     return (await this.call(methods.ListImages, {}, options)).images;
   }
 
-  /** Takes or renews (same holder) a lease that keeps `target` from prune, eviction and repair. */
-  acquireLease(lease: { target: string; holder: string; ttlSeconds: number }, options?: CallOptions): Promise<Lease> {
-    return this.call(methods.AcquireLease, lease, options);
+  /**
+   * Takes or renews (same holder) a lease that keeps `target` from prune,
+   * eviction and repair. With `holderPid` it also ends when that process
+   * does (its start time is read from /proc), and `ttlSeconds: 0` sets no
+   * time limit.
+   */
+  acquireLease(lease: { target: string; holder: string; ttlSeconds: number; holderPid?: number }, options?: CallOptions): Promise<Lease> {
+    const { holderPid, ...rest } = lease;
+    const bound = holderPid ? { holderPid, holderStartTime: processStartTime(holderPid) } : {};
+    return this.call(methods.AcquireLease, { ...rest, ...bound }, options);
   }
 
   /** Ends a lease before its TTL; an unknown id rejects NOT_FOUND. */
@@ -760,4 +772,14 @@ export class SidecarClient {
 function wireTimeout(ms: number | undefined): number {
   if (ms === undefined || ms <= 0 || !Number.isFinite(ms)) return 0;
   return Math.min(Math.ceil(ms), 0xffffffff);
+}
+
+/**
+ * Field 22 of /proc/PID/stat, clock ticks after boot: with the pid it names
+ * one process, never a later one that got the pid again (Linux). The
+ * command name before it is in parentheses and may hold either.
+ */
+export function processStartTime(pid: number): bigint {
+  const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+  return BigInt(stat.slice(stat.lastIndexOf(")") + 1).trim().split(/\s+/)[19]);
 }

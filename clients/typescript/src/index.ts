@@ -1,4 +1,4 @@
-export { SidecarClient, defaultSocketPath } from "./client.js";
+export { SidecarClient, defaultSocketPath, processStartTime } from "./client.js";
 export type { CallOptions, SidecarClientOptions, WatchStream } from "./client.js";
 export { SidecarError, STATUS_NAMES } from "./errors.js";
 export type { StatusName } from "./errors.js";

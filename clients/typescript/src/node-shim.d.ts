@@ -26,6 +26,7 @@ declare module "node:net" {
 
 declare module "node:fs" {
   export function existsSync(path: string): boolean;
+  export function readFileSync(path: string, encoding: "latin1"): string;
 }
 
 declare var process: {

@@ -4,7 +4,8 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { openSync, writeSync, closeSync } from "node:fs";
-import { SidecarClient, SidecarError } from "../dist/src/index.js";
+import { spawn } from "node:child_process";
+import { SidecarClient, SidecarError, processStartTime } from "../dist/src/index.js";
 import { Daemon, eventually } from "./daemon.mjs";
 
 const NEVER_PULL = 'Container image "optio-node:latest" is not present with pull policy of Never';
@@ -113,6 +114,19 @@ describe("against one daemon", () => {
     await client.releaseLease(lease.id);
     assert.ok(!(await client.listLeases()).some((l) => l.id === lease.id));
     await rejects(client.releaseLease(lease.id), "NOT_FOUND");
+
+    // Bound to a process: no time limit, and it ends when the process does.
+    const holder = spawn("sleep", ["60"]);
+    try {
+      const bound = await client.acquireLease({ target: "agent", holder: "container/ts", ttlSeconds: 0, holderPid: holder.pid });
+      assert.equal(bound.holderPid, holder.pid);
+      assert.equal(BigInt(bound.holderStartTime), processStartTime(holder.pid));
+      assert.equal(bound.expiresUnixMs, 0);
+      holder.kill("SIGKILL");
+      assert.ok(await eventually(async () => !(await client.listLeases()).some((l) => l.id === bound.id), 2000), "ended with its holder");
+    } finally {
+      holder.kill("SIGKILL");
+    }
   });
 
   test("an answer larger than one read (a failed build's 64 KiB of output) arrives whole, among others", async () => {

@@ -15,14 +15,18 @@ OUTSIDE_ROOTS: DbVerdict
 UNREADABLE: DbVerdict
 
 class AcquireLeaseRequest(_message.Message):
-    __slots__ = ["holder", "target", "ttl_seconds"]
+    __slots__ = ["holder", "holder_pid", "holder_start_time", "target", "ttl_seconds"]
     HOLDER_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_PID_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_START_TIME_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
     TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
     holder: str
+    holder_pid: int
+    holder_start_time: int
     target: str
     ttl_seconds: int
-    def __init__(self, target: _Optional[str] = ..., holder: _Optional[str] = ..., ttl_seconds: _Optional[int] = ...) -> None: ...
+    def __init__(self, target: _Optional[str] = ..., holder: _Optional[str] = ..., ttl_seconds: _Optional[int] = ..., holder_pid: _Optional[int] = ..., holder_start_time: _Optional[int] = ...) -> None: ...
 
 class CheckDbRequest(_message.Message):
     __slots__ = ["max_errors", "mode", "path"]
@@ -95,14 +99,18 @@ class CompleteAttemptResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class EnsureImageRequest(_message.Message):
-    __slots__ = ["image", "lease_holder", "lease_ttl_seconds"]
+    __slots__ = ["image", "lease_holder", "lease_holder_pid", "lease_holder_start_time", "lease_ttl_seconds"]
     IMAGE_FIELD_NUMBER: _ClassVar[int]
     LEASE_HOLDER_FIELD_NUMBER: _ClassVar[int]
+    LEASE_HOLDER_PID_FIELD_NUMBER: _ClassVar[int]
+    LEASE_HOLDER_START_TIME_FIELD_NUMBER: _ClassVar[int]
     LEASE_TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
     image: str
     lease_holder: str
+    lease_holder_pid: int
+    lease_holder_start_time: int
     lease_ttl_seconds: int
-    def __init__(self, image: _Optional[str] = ..., lease_holder: _Optional[str] = ..., lease_ttl_seconds: _Optional[int] = ...) -> None: ...
+    def __init__(self, image: _Optional[str] = ..., lease_holder: _Optional[str] = ..., lease_ttl_seconds: _Optional[int] = ..., lease_holder_pid: _Optional[int] = ..., lease_holder_start_time: _Optional[int] = ...) -> None: ...
 
 class EnsureImageResponse(_message.Message):
     __slots__ = ["coalesced", "detail", "id", "job_seconds", "lease", "name", "outcome", "queued_behind", "ref"]
@@ -206,16 +214,20 @@ class ImageInfo(_message.Message):
     def __init__(self, name: _Optional[str] = ..., ref: _Optional[str] = ..., present: bool = ..., base_image: _Optional[str] = ..., keep_warm: bool = ..., state: _Optional[str] = ..., last_job_outcome: _Optional[str] = ..., last_job_end_unix_ms: _Optional[int] = ..., last_error: _Optional[str] = ..., backoff_remaining_seconds: _Optional[float] = ...) -> None: ...
 
 class Lease(_message.Message):
-    __slots__ = ["expires_unix_ms", "holder", "id", "target"]
+    __slots__ = ["expires_unix_ms", "holder", "holder_pid", "holder_start_time", "id", "target"]
     EXPIRES_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     HOLDER_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_PID_FIELD_NUMBER: _ClassVar[int]
+    HOLDER_START_TIME_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
     expires_unix_ms: int
     holder: str
+    holder_pid: int
+    holder_start_time: int
     id: str
     target: str
-    def __init__(self, id: _Optional[str] = ..., target: _Optional[str] = ..., holder: _Optional[str] = ..., expires_unix_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., target: _Optional[str] = ..., holder: _Optional[str] = ..., expires_unix_ms: _Optional[int] = ..., holder_pid: _Optional[int] = ..., holder_start_time: _Optional[int] = ...) -> None: ...
 
 class ListImagesRequest(_message.Message):
     __slots__ = []

@@ -1142,8 +1142,8 @@ export interface Event {
   /**
    * e.g. "image.job.started", "image.job.finished", "image.job.failed",
    * "image.removed", "image.damaged", "image.pruned", "lease.expired",
-   * "retry.denied", "retry.exhausted", "db.corrupt", "db.torn_view",
-   * "config.reloaded", "config.rejected".
+   * "lease.holder_exited", "retry.denied", "retry.exhausted", "db.corrupt",
+   * "db.torn_view", "config.reloaded", "config.rejected".
    */
   topic: string;
   /** Unix time in milliseconds. */
@@ -1328,7 +1328,11 @@ export interface EnsureImageRequest {
   image: string;
   /** When set, a lease on the image is taken for this holder with the answer. */
   leaseHolder: string;
+  /** 0: the default (600 s), or, with lease_holder_pid, no time limit. */
   leaseTtlSeconds: number;
+  /** When set, the lease is bound to this process, as in AcquireLeaseRequest. */
+  leaseHolderPid: number;
+  leaseHolderStartTime: Int64;
 }
 
 function writeEnsureImageRequest(m: Partial<EnsureImageRequest>, w: Writer): void {
@@ -1344,10 +1348,18 @@ function writeEnsureImageRequest(m: Partial<EnsureImageRequest>, w: Writer): voi
     w.tag(3, 0);
     w.uint32(m.leaseTtlSeconds);
   }
+  if (m.leaseHolderPid) {
+    w.tag(4, 0);
+    w.uint32(m.leaseHolderPid);
+  }
+  if (m.leaseHolderStartTime) {
+    w.tag(5, 0);
+    w.int64(m.leaseHolderStartTime);
+  }
 }
 
 function readEnsureImageRequest(r: Reader, end: number): EnsureImageRequest {
-  const m: EnsureImageRequest = { image: "", leaseHolder: "", leaseTtlSeconds: 0 };
+  const m: EnsureImageRequest = { image: "", leaseHolder: "", leaseTtlSeconds: 0, leaseHolderPid: 0, leaseHolderStartTime: 0 };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
@@ -1359,6 +1371,12 @@ function readEnsureImageRequest(r: Reader, end: number): EnsureImageRequest {
         continue;
       case 24:
         m.leaseTtlSeconds = r.uint32();
+        continue;
+      case 32:
+        m.leaseHolderPid = r.uint32();
+        continue;
+      case 40:
+        m.leaseHolderStartTime = r.uint64();
         continue;
     }
     if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
@@ -1688,7 +1706,23 @@ export interface AcquireLeaseRequest {
   target: string;
   /** Who holds it, e.g. "runner-7/task-ebdf2deb". */
   holder: string;
+  /**
+   * How long it holds unless renewed. May be 0 when holder_pid is set: the
+   * lease then holds for as long as that process lives.
+   */
   ttlSeconds: number;
+  /**
+   * When set, the daemon ends the lease as soon as this process ends (a
+   * pidfd on its loop, or a check every 500 ms where the kernel has none).
+   * The pid as the daemon's pid namespace sees it (a hook's state "pid").
+   */
+  holderPid: number;
+  /**
+   * The holder process's start time: field 22 (starttime) of
+   * /proc/PID/stat, clock ticks after boot. Required with holder_pid, so a
+   * pid reused by another process is never mistaken for the holder.
+   */
+  holderStartTime: Int64;
 }
 
 function writeAcquireLeaseRequest(m: Partial<AcquireLeaseRequest>, w: Writer): void {
@@ -1704,10 +1738,18 @@ function writeAcquireLeaseRequest(m: Partial<AcquireLeaseRequest>, w: Writer): v
     w.tag(3, 0);
     w.uint32(m.ttlSeconds);
   }
+  if (m.holderPid) {
+    w.tag(4, 0);
+    w.uint32(m.holderPid);
+  }
+  if (m.holderStartTime) {
+    w.tag(5, 0);
+    w.int64(m.holderStartTime);
+  }
 }
 
 function readAcquireLeaseRequest(r: Reader, end: number): AcquireLeaseRequest {
-  const m: AcquireLeaseRequest = { target: "", holder: "", ttlSeconds: 0 };
+  const m: AcquireLeaseRequest = { target: "", holder: "", ttlSeconds: 0, holderPid: 0, holderStartTime: 0 };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
@@ -1719,6 +1761,12 @@ function readAcquireLeaseRequest(r: Reader, end: number): AcquireLeaseRequest {
         continue;
       case 24:
         m.ttlSeconds = r.uint32();
+        continue;
+      case 32:
+        m.holderPid = r.uint32();
+        continue;
+      case 40:
+        m.holderStartTime = r.uint64();
         continue;
     }
     if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
@@ -1745,7 +1793,11 @@ export interface Lease {
   id: string;
   target: string;
   holder: string;
+  /** 0 when the lease has no time limit (bound to a process, without a ttl). */
   expiresUnixMs: number;
+  /** The process the lease is bound to, or 0. */
+  holderPid: number;
+  holderStartTime: Int64;
 }
 
 function writeLease(m: Partial<Lease>, w: Writer): void {
@@ -1765,10 +1817,18 @@ function writeLease(m: Partial<Lease>, w: Writer): void {
     w.tag(4, 0);
     w.int64(m.expiresUnixMs);
   }
+  if (m.holderPid) {
+    w.tag(5, 0);
+    w.uint32(m.holderPid);
+  }
+  if (m.holderStartTime) {
+    w.tag(6, 0);
+    w.int64(m.holderStartTime);
+  }
 }
 
 function readLease(r: Reader, end: number): Lease {
-  const m: Lease = { id: "", target: "", holder: "", expiresUnixMs: 0 };
+  const m: Lease = { id: "", target: "", holder: "", expiresUnixMs: 0, holderPid: 0, holderStartTime: 0 };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
@@ -1783,6 +1843,12 @@ function readLease(r: Reader, end: number): Lease {
         continue;
       case 32:
         m.expiresUnixMs = Number(r.int64());
+        continue;
+      case 40:
+        m.holderPid = r.uint32();
+        continue;
+      case 48:
+        m.holderStartTime = r.uint64();
         continue;
     }
     if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
@@ -3356,9 +3422,16 @@ export const methods = {
   "ListImages": { name: "ListImages", request: ListImagesRequest, response: ListImagesResponse, serverStreaming: false } as MethodDescriptor<ListImagesRequest, ListImagesResponse>,
   /**
    * Takes or renews a lease that keeps a target from anything the sidecar
-   * removes (prune, eviction, repair) until it expires or is released.
-   * Retry: safe (re-acquiring by the same holder renews).
-   * Fails: INVALID_ARGUMENT (empty target or holder, ttl not positive).
+   * removes (prune, eviction, repair) until it expires or is released, or,
+   * when it names a holder process, until that process ends (a container
+   * killed with -9, whose poststop hook never runs, pins nothing for ever).
+   * Retry: safe (re-acquiring by the same holder, and the same holder
+   * process, renews).
+   * Fails: INVALID_ARGUMENT (empty target or holder, no ttl and no holder
+   * process, a holder pid without its start time), FAILED_PRECONDITION (no
+   * process with that pid and start time runs in the daemon's pid
+   * namespace: it ended, or the pid was reused), RESOURCE_EXHAUSTED
+   * (leases.max leases are held).
    */
   "AcquireLease": { name: "AcquireLease", request: AcquireLeaseRequest, response: Lease, serverStreaming: false } as MethodDescriptor<AcquireLeaseRequest, Lease>,
   /**
