@@ -3,7 +3,7 @@
 # completions (ArgumentParser writes them), man pages (ArgumentParser's
 # manual plugin), /etc/sidecar/sidecar.toml (the documented example; an
 # existing file is kept), the systemd units and their hardening drop-in,
-# and the README.
+# and the README with the reference pages of docs/.
 #
 #   scripts/install.sh [--prefix DIR] [--destdir DIR] [--configuration release|debug]
 #
@@ -53,6 +53,8 @@ man_dir=$(into "$prefix/share/man/man1")
 install -m 0644 "$manuals"/sidecard/*.1 "$manuals"/sidecarctl/*.1 "$man_dir/"
 doc_dir=$(into "$prefix/share/doc/sidecar")
 install -m 0644 README.md "$doc_dir/"
+install -d "$doc_dir/docs"
+install -m 0644 docs/*.md "$doc_dir/docs/"
 install -m 0644 examples/sidecar.toml "$doc_dir/sidecar.toml.example"
 
 config_dir=$(into /etc/sidecar)

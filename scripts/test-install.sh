@@ -35,6 +35,7 @@ expect_file /etc/systemd/system/sidecard.service 644
 expect_file /etc/systemd/system/sidecard.socket 644
 expect_file /etc/systemd/system/sidecard.service.d/hardening.conf 644
 expect_file /usr/share/doc/sidecar/README.md 644
+expect_file /usr/share/doc/sidecar/docs/daemon.md 644
 cmp -s "$dest/etc/sidecar/sidecar.toml" "$root/examples/sidecar.toml" || fail "the installed config is not the example"
 
 unit=$dest/etc/systemd/system/sidecard.service
