@@ -5,6 +5,7 @@
 #
 #   scripts/install-deps.sh         # to build and run the daemon
 #   scripts/install-deps.sh test    # also what the tests use
+#   scripts/install-deps.sh container  # also what scripts/container-image.sh puts in the image
 set -euo pipefail
 
 packages=(libuv1-dev libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libcurl4-openssl-dev libssl-dev pkg-config)
@@ -26,7 +27,11 @@ if [ "${1:-}" = test ]; then
   # that asks for a login (the unauthorized pull's test); runc and
   # busybox-static: real containers for sidecarctl run and hook (crun,
   # podman's default, cannot run them on the development VM).
-  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf python3-pytest python3-venv python3-setuptools python3-wheel gcc podman skopeo docker-registry curl nodejs node-typescript prometheus golang-go golang-google-protobuf-dev protoc-gen-go apache2-utils runc busybox-static)
+  # tini: PID 1 of the container image, tested by scripts/test-container.sh.
+  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf python3-pytest python3-venv python3-setuptools python3-wheel gcc podman skopeo docker-registry curl nodejs node-typescript prometheus golang-go golang-google-protobuf-dev protoc-gen-go apache2-utils runc busybox-static tini)
+fi
+if [ "${1:-}" = container ]; then
+  packages+=(podman runc skopeo tini busybox-static ca-certificates)
 fi
 
 missing=()

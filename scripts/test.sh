@@ -24,3 +24,6 @@ clients/typescript/scripts/test.sh
 clients/go/scripts/test.sh
 # The install tree, and the installed binaries run from it.
 scripts/test-install.sh
+# The container image, run with podman: the socket through a bind mount,
+# and no zombie from a build's orphan.
+scripts/test-container.sh
