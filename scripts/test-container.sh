@@ -13,7 +13,7 @@ storage="--storage-driver vfs --root $work/root --runroot $work/runroot --events
 read -r -a podman <<< "podman $storage"
 containers=()
 cleanup() {
-  for name in "${containers[@]}"; do "${podman[@]}" rm -f "$name" > /dev/null 2>&1 || true; done
+  for name in "${containers[@]}"; do "${podman[@]}" rm -f -t 0 "$name" > /dev/null 2>&1 || true; done
   rm -rf "$work" 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -41,7 +41,6 @@ zombies_after_a_build() {
   local name=$1
   shift
   mkdir -p "$work/$name/sock" "$work/$name/state"
-  containers+=("$name")
   "${podman[@]}" run -d --name "$name" --runtime runc --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
     -v "$work/$name/sock:/run/sidecar" -v "$work/$name/state:/var/lib/sidecar" -v "$work/sidecar.toml:/etc/sidecar/sidecar.toml:ro" \
     "$@" > /dev/null || fail "$name did not start"
@@ -63,6 +62,9 @@ zombies_after_a_build() {
   done
 }
 
+# Named here, not in the function: it runs in $(...), a subshell whose
+# variables the EXIT trap never sees.
+containers=(with-tini as-pid-one)
 with_tini=$(zombies_after_a_build with-tini "$image")
 [ -z "$with_tini" ] || fail "the image left a zombie behind: $with_tini"
 as_pid_one=$(zombies_after_a_build as-pid-one --entrypoint /usr/bin/sidecard "$image" \
