@@ -84,8 +84,11 @@ final class OCILayoutWatch {
     }
 
     /// `ref` verified, reaching `blobs`: a change to any of them breaks it.
+    /// Blobs it no longer reaches stop counting it as a user; the others
+    /// keep their watches.
     func watch(ref: String, blobs: [String]) {
-        forget(ref: ref)
+        let kept = Set(blobs)
+        forget(ref: ref, except: kept)
         blobsByRef[ref] = blobs
         for digest in blobs {
             refsByBlob[digest, default: []].insert(ref)
@@ -94,12 +97,19 @@ final class OCILayoutWatch {
         watchBlobs(of: ref, blobs)
     }
 
+    /// Adds each blob's watch again: on the same inode the kernel answers
+    /// the watch it has, on a file renamed over the blob a new one (and
+    /// the old inode's is dropped).
     private func watchBlobs(of ref: String, _ blobs: [String]) {
         guard isWatching, let watcher else { return }
-        for digest in blobs where blobWatches[digest] == nil {
+        for digest in blobs {
             guard let path = blobPath(digest) else { continue }
             do {
                 let watch = try watcher.watch(path, for: .fileContent)
+                if let old = blobWatches[digest], old != watch {
+                    digestsByWatch[old] = nil
+                    watcher.unwatch(old)
+                }
                 blobWatches[digest] = watch
                 digestsByWatch[watch] = digest
             } catch let error as LoopError where error.code == -ENOSPC {
@@ -111,8 +121,8 @@ final class OCILayoutWatch {
         }
     }
 
-    func forget(ref: String) {
-        for digest in blobsByRef.removeValue(forKey: ref) ?? [] {
+    func forget(ref: String, except kept: Set<String> = []) {
+        for digest in blobsByRef.removeValue(forKey: ref) ?? [] where !kept.contains(digest) {
             refsByBlob[digest]?.remove(ref)
             guard refsByBlob[digest]?.isEmpty == true else { continue }
             refsByBlob[digest] = nil
