@@ -44,7 +44,8 @@ public final class ChildProcess {
     public var onLine: ((String) -> Void)?
     private var partialLines: [[UInt8]] = [[], []]
     private var lastOutputNanoseconds = EventLoop.monotonicNanoseconds()
-    private let stallTimer: LoopTimer
+    /// Only for a child with a stall limit (jobs, not quick commands).
+    private let stallTimer: LoopTimer?
     private var done: ((Outcome) -> Void)?
     private let startNanoseconds = EventLoop.monotonicNanoseconds()
     public private(set) var pid: Int32 = 0
@@ -62,7 +63,7 @@ public final class ChildProcess {
         stderr = try LoopStream(loop: loop)
         timeoutTimer = try LoopTimer(loop: loop)
         drainTimer = try LoopTimer(loop: loop)
-        stallTimer = try LoopTimer(loop: loop)
+        stallTimer = stallSeconds > 0 ? try LoopTimer(loop: loop) : nil
         output = OutputTail(limit: outputLimit)
         self.done = done
         do {
@@ -85,7 +86,7 @@ public final class ChildProcess {
         if timeoutSeconds > 0 {
             timeoutTimer.start(after: UInt64((timeoutSeconds * 1000).rounded(.up))) { [unowned self] in timeOut() }
         }
-        if stallSeconds > 0 {
+        if let stallTimer {
             let limit = UInt64(stallSeconds * 1e9)
             let every = UInt64(max(50, min(stallSeconds * 250, 5000)))
             stallTimer.start(after: every, repeat: every) { [unowned self] in
@@ -153,7 +154,7 @@ public final class ChildProcess {
         guard exit == nil, !timedOut else { return }
         timedOut = true
         self.stalled = stalled
-        stallTimer.stop()
+        stallTimer?.stop()
         Glibc.kill(-pid, SIGTERM)
         timeoutTimer.start(after: Self.terminationGraceMilliseconds) { [unowned self] in
             if exit == nil { Glibc.kill(-pid, SIGKILL) }
@@ -163,7 +164,7 @@ public final class ChildProcess {
     private func exited(status: Int64, signal: Int32) {
         exit = (status, signal)
         timeoutTimer.stop()
-        stallTimer.stop()
+        stallTimer?.stop()
         // Whatever the child left running in its group goes with it.
         Glibc.kill(-pid, SIGKILL)
         if openPipes == 0 {
@@ -194,7 +195,7 @@ public final class ChildProcess {
         stderr.close()
         timeoutTimer.close()
         drainTimer.close()
-        stallTimer.close()
+        stallTimer?.close()
         HandleLifetime.close(raw)
     }
 }
