@@ -18,17 +18,13 @@ public struct OCIScrub: Sendable {
         public var refs: [String]
     }
 
-    public struct Plan: Sendable, Equatable {
+    public struct Plan: Sendable {
         /// Distinct blobs, in the order first reached.
         public var blobs: [Blob] = []
         /// Refs that cannot be scrubbed blob by blob, and why (no longer in
         /// index.json, or a manifest that cannot be read).
         public var unreadable: [(ref: String, damage: String)] = []
         public var images = 0
-
-        public static func == (a: Plan, b: Plan) -> Bool {
-            a.blobs == b.blobs && a.images == b.images && a.unreadable.map(\.ref) == b.unreadable.map(\.ref)
-        }
     }
 
     /// The blobs `refs` reach, read from index.json and the manifests.

@@ -132,27 +132,20 @@ final class MetricsRegistry {
         line("# HELP sidecar_call_duration_seconds Time from a call's arrival to its answer, by method.")
         line("# TYPE sidecar_call_duration_seconds histogram")
         for slot in bySlot where latency[slot].count > 0 {
-            let method = escape(methodNames[slot])
             let histogram = latency[slot]
             var cumulative: UInt64 = 0
-            for (index, bound) in Self.latencyBuckets.enumerated() {
-                cumulative += histogram.buckets[index]
-                line("sidecar_call_duration_seconds_bucket{method=\"\(method)\",le=\"\(bound)\"} \(cumulative)")
+            let counts = histogram.buckets.map { count in
+                cumulative += count
+                return cumulative
             }
-            line("sidecar_call_duration_seconds_bucket{method=\"\(method)\",le=\"+Inf\"} \(histogram.count)")
-            line("sidecar_call_duration_seconds_sum{method=\"\(method)\"} \(histogram.sum)")
-            line("sidecar_call_duration_seconds_count{method=\"\(method)\"} \(histogram.count)")
+            series(&out, "sidecar_call_duration_seconds", label: "method=\"\(escape(methodNames[slot]))\"", bounds: Self.latencyBuckets,
+                   cumulative: counts, count: histogram.count, sum: histogram.sum)
         }
         line("# HELP sidecar_image_job_duration_seconds How long image jobs took, finished or failed, by kind.")
         line("# TYPE sidecar_image_job_duration_seconds histogram")
         for (kind, entry) in jobDurations.sorted(by: { $0.key < $1.key }) {
-            let label = escape(kind)
-            for (index, bound) in Self.jobBuckets.enumerated() {
-                line("sidecar_image_job_duration_seconds_bucket{kind=\"\(label)\",le=\"\(bound)\"} \(entry.buckets[index])")
-            }
-            line("sidecar_image_job_duration_seconds_bucket{kind=\"\(label)\",le=\"+Inf\"} \(entry.count)")
-            line("sidecar_image_job_duration_seconds_sum{kind=\"\(label)\"} \(entry.sum)")
-            line("sidecar_image_job_duration_seconds_count{kind=\"\(label)\"} \(entry.count)")
+            series(&out, "sidecar_image_job_duration_seconds", label: "kind=\"\(escape(kind))\"", bounds: Self.jobBuckets,
+                   cumulative: entry.buckets, count: entry.count, sum: entry.sum)
         }
         for counter in Counter.all {
             let name = counter.name
@@ -168,6 +161,16 @@ final class MetricsRegistry {
             }
         }
         return out
+    }
+
+    /// One histogram's series: `cumulative[i]` observations at most `bounds[i]`.
+    private func series(
+        _ out: inout String, _ name: String, label: String, bounds: [Double], cumulative: [UInt64], count: UInt64, sum: Double
+    ) {
+        for (index, bound) in bounds.enumerated() { out += "\(name)_bucket{\(label),le=\"\(bound)\"} \(cumulative[index])\n" }
+        out += "\(name)_bucket{\(label),le=\"+Inf\"} \(count)\n"
+        out += "\(name)_sum{\(label)} \(sum)\n"
+        out += "\(name)_count{\(label)} \(count)\n"
     }
 
     private func labeledGauge(_ out: inout String, _ name: String, _ help: String, _ label: String, _ values: [String: Int]) {
