@@ -54,7 +54,7 @@ final class ImageProgressTests: XCTestCase {
         let client = try start(["chatty": "i=0; while [ $i -lt 400 ]; do echo line $i; i=$((i+1)); sleep 0.005; done"])
         let box = EventBox()
         let watching = events(client, into: box)
-        try await Task.sleep(for: .milliseconds(200))
+        try await waitForWatchers(client)
         let answer = try await client.ensureImage("chatty", timeout: .seconds(60))
         watching.cancel()
         let progress = box.events.filter { $0.topic == "image.job.progress" }
@@ -70,11 +70,14 @@ final class ImageProgressTests: XCTestCase {
         let client = try start(["first": "sleep 1", "second": "sleep 0.1", "third": "sleep 0.1"], extra: "max_concurrent_builds = 1")
         let box = EventBox()
         let watching = events(client, into: box)
-        try await Task.sleep(for: .milliseconds(200))
+        try await waitForWatchers(client)
+        let state = { (name: String) async throws -> ImageStatus.State? in try await client.listImages().first { $0.name == name }?.state }
         async let first = client.ensureImage("first", timeout: .seconds(60))
-        try await Task.sleep(for: .milliseconds(100))
+        let firstRuns = try await waitUntil { try await state("first") == .building }
+        XCTAssertTrue(firstRuns, "first is building before second is asked for")
         async let second = client.ensureImage("second", timeout: .seconds(60))
-        try await Task.sleep(for: .milliseconds(100))
+        let secondWaits = try await waitUntil { try await state("second") == .queued }
+        XCTAssertTrue(secondWaits, "second is queued before third is asked for")
         async let third = client.ensureImage("third", timeout: .seconds(60))
         let answers = try await [first, second, third]
         watching.cancel()
