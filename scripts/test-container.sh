@@ -35,9 +35,9 @@ ref = "localhost/orphan:1"
 build = ["sh", "-c", "sleep 120 & touch /var/lib/sidecar/orphan.done; echo built"]
 TOML
 
-# NAME [ENTRYPOINT ARGS...]: runs the image, its socket in $work/NAME/sock;
-# prints the zombies among the container's processes after one build.
-zombies_after_a_build() {
+# NAME [ENTRYPOINT ARGS...]: runs the image, its socket in $work/NAME/sock,
+# and builds an image whose build leaves an orphan.
+run_and_build() {
   local name=$1
   shift
   mkdir -p "$work/$name/sock" "$work/$name/state"
@@ -50,24 +50,38 @@ zombies_after_a_build() {
   grep -q "^sidecard .* serving" "$work/$name/health.txt" || fail "$name: health says $(cat "$work/$name/health.txt")"
   "$ctl" ensure-image orphan --progress none --socket "$socket" > "$work/$name/ensure.txt" || fail "$name: ensure-image: $(cat "$work/$name/ensure.txt")"
   grep -q "BUILT" "$work/$name/ensure.txt" || fail "$name: ensure-image says $(cat "$work/$name/ensure.txt")"
-  sleep 1
-  local init
-  init=$("${podman[@]}" inspect --format '{{.State.Pid}}' "$name")
-  # Every process of the container's pid namespace, from the host.
-  local namespace
+}
+
+# NAME: "STATE COMMAND" of each process in the container's pid namespace,
+# seen from the host.
+processes_of() {
+  local init namespace
+  init=$("${podman[@]}" inspect --format '{{.State.Pid}}' "$1")
   namespace=$(readlink "/proc/$init/ns/pid")
   for proc in /proc/[0-9]*; do
     [ "$(readlink "$proc/ns/pid" 2>/dev/null)" = "$namespace" ] || continue
-    awk '/^State:/ { if ($2 == "Z") print FILENAME }' "$proc/status" 2>/dev/null || true
+    awk '/^Name:/ { name = $2 } /^State:/ { state = $2 } END { print state, name }' "$proc/status" 2>/dev/null || true
   done
 }
 
-# Named here, not in the function: it runs in $(...), a subshell whose
-# variables the EXIT trap never sees.
+# NAME: waits until the build's orphan, `sleep`, is gone (killed and
+# reaped), 2 s at most, then prints the zombies left: a reaped orphan is
+# gone, an unreaped one stays in state Z for ever.
+zombies_after_the_orphan() {
+  local tries=20
+  while processes_of "$1" | grep -q ' sleep$' && [ "$tries" -gt 0 ]; do
+    tries=$((tries - 1))
+    sleep 0.1
+  done
+  processes_of "$1" | grep '^Z ' || true
+}
+
 containers=(with-tini as-pid-one)
-with_tini=$(zombies_after_a_build with-tini "$image")
+run_and_build with-tini "$image"
+with_tini=$(zombies_after_the_orphan with-tini)
 [ -z "$with_tini" ] || fail "the image left a zombie behind: $with_tini"
-as_pid_one=$(zombies_after_a_build as-pid-one --entrypoint /usr/bin/sidecard "$image" \
-  --config /etc/sidecar/sidecar.toml --socket /run/sidecar/sidecar.sock --state-dir /var/lib/sidecar)
+run_and_build as-pid-one --entrypoint /usr/bin/sidecard "$image" \
+  --config /etc/sidecar/sidecar.toml --socket /run/sidecar/sidecar.sock --state-dir /var/lib/sidecar
+as_pid_one=$(zombies_after_the_orphan as-pid-one)
 [ -n "$as_pid_one" ] || fail "sidecard as PID 1 left no zombie: the check cannot see one"
 echo "test-container: ok ($image: health and ensure-image through the socket; no zombie under tini, one without)"
