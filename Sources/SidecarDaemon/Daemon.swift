@@ -111,11 +111,14 @@ public enum Daemon {
             reloader.reload { _ in }
         })
 
+        // Before readiness, so that what is ready includes /metrics: the
+        // socket already queues connections, and none is read before the
+        // loop runs.
+        for service in services { try service.start() }
         context.logger.info(
             "sidecard \(SidecarDefaults.version) serving on \(config.socket)\(activated == nil ? "" : " (socket from systemd)") (state \(config.stateDirectory), config \(configPath ?? "embedded defaults"))"
         )
         SystemdNotify.send("READY=1")
-        for service in services { try service.start() }
         loop.run()
     }
 }

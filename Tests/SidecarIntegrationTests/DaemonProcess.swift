@@ -74,14 +74,16 @@ final class DaemonProcess {
         SidecarClient(socketPath: socketPath, options: .init(connectRetrySeconds: 3))
     }
 
-    /// Polls until a connection succeeds; fails fast if the daemon exited.
+    /// Polls until the daemon answers a HELLO (a connect alone is answered
+    /// by the kernel's backlog before the loop runs); fails fast if the
+    /// daemon exited.
     func waitUntilReady(timeout: TimeInterval = 10) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if !process.isRunning {
                 throw DaemonFailure(message: "sidecard exited with \(process.terminationStatus) before it was ready:\n\(log)")
             }
-            if let raw = try? RawConnection(socketPath: socketPath) {
+            if let raw = try? RawConnection.greeted(socketPath: socketPath) {
                 raw.close()
                 return
             }
