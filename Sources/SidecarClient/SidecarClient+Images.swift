@@ -25,8 +25,12 @@ extension SidecarClient {
     }
 
     /// The images the daemon knows: presence, last job, back-off.
+    /// Every page, by name (`timeout` is per page).
     public func listImages(timeout: Duration? = nil) async throws -> [ImageStatus] {
-        try await call(SidecarMethods.listImages, ListImagesRequest(), timeout: timeout).images
+        try await everyPage { token in
+            let page = try await call(SidecarMethods.listImages, ListImagesRequest(pageToken: token), timeout: timeout)
+            return (page.images, page.nextPageToken)
+        }
     }
 
     /// Admin: removes what no ref reaches and refs neither leased nor used

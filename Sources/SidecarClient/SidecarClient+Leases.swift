@@ -24,7 +24,12 @@ extension SidecarClient {
     }
 
     /// The leases held now.
+    /// Every page, by id (`timeout` is per page). A caller that is not an
+    /// admin sees only the leases its uid took.
     public func listLeases(timeout: Duration? = nil) async throws -> [LeaseRecord] {
-        try await call(SidecarMethods.listLeases, ListLeasesRequest(), timeout: timeout).leases
+        try await everyPage { token in
+            let page = try await call(SidecarMethods.listLeases, ListLeasesRequest(pageToken: token), timeout: timeout)
+            return (page.leases, page.nextPageToken)
+        }
     }
 }

@@ -92,9 +92,26 @@ public final class SidecarClient: Sendable {
 
     /// The retry keys the daemon tracks, by state ("active", "failed",
     /// "exhausted", "succeeded"; empty for all) and key prefix.
+    /// Every page, by key (`timeout` is per page). A caller that is not an
+    /// admin sees only the keys its uid created.
     public func listRetries(state: String = "", keyPrefix: String = "", timeout: Duration? = nil) async throws -> [RetryRecord] {
-        try await call(SidecarMethods.listRetries, ListRetriesRequest(state: state, keyPrefix: keyPrefix), timeout: timeout)
-            .retries
+        try await everyPage { token in
+            let request = ListRetriesRequest(state: state, keyPrefix: keyPrefix, pageToken: token)
+            let page = try await call(SidecarMethods.listRetries, request, timeout: timeout)
+            return (page.retries, page.nextPageToken)
+        }
+    }
+
+    /// Asks for pages until one says it is the last.
+    func everyPage<Item>(_ fetch: (String) async throws -> (items: [Item], next: String)) async throws -> [Item] {
+        var items: [Item] = []
+        var token = ""
+        repeat {
+            let page = try await fetch(token)
+            items += page.items
+            token = page.next
+        } while !token.isEmpty
+        return items
     }
 
     /// The retry policies the daemon runs with, sorted by name: what

@@ -11,7 +11,7 @@ final class ActiveCall {
     let method: String
     /// The method's row in the metrics.
     let metricsSlot: Int
-    let peer: PeerCredentials
+    let caller: Caller
     /// A server stream (Watch): it lasts until someone ends it.
     let isStream: Bool
     let startNanoseconds: UInt64
@@ -21,11 +21,11 @@ final class ActiveCall {
     var deadlineTimer: LoopTimer?
     private weak var connection: Connection?
 
-    init(id: UInt64, method: String, metricsSlot: Int, peer: PeerCredentials, isStream: Bool, connection: Connection) {
+    init(id: UInt64, method: String, metricsSlot: Int, caller: Caller, isStream: Bool, connection: Connection) {
         self.id = id
         self.method = method
         self.metricsSlot = metricsSlot
-        self.peer = peer
+        self.caller = caller
         self.isStream = isStream
         self.connection = connection
         startNanoseconds = EventLoop.monotonicNanoseconds()

@@ -7,7 +7,7 @@ import SidecarWire
 struct CallReply<Response: WireMessage> {
     let call: ActiveCall
 
-    var peer: PeerCredentials { call.peer }
+    var caller: Caller { call.caller }
 
     func respond(_ response: Response) {
         call.respond(response)

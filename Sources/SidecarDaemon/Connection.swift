@@ -8,8 +8,9 @@ import SidecarWire
 final class Connection {
     let id: UInt64
     let peer: PeerCredentials
-    /// The peer's supplementary groups, read when an admin method needs them.
+    /// The peer's supplementary groups, read once, when a call first needs them.
     private(set) lazy var peerGroups: [UInt32] = stream.peerGroups()
+    private var cachedCaller: (generation: Int, caller: Caller)?
     private let stream: LoopStream
     /// Strong: the server drops a connection from its table when it closes,
     /// which ends the cycle, and the daemon keeps the server to the end. An
@@ -53,6 +54,15 @@ final class Connection {
         stream.onEnd = { error in self.peerGone(error) }
         stream.onWritesDrained = { self.writesDrained() }
         try stream.startReading()
+    }
+
+    /// Who calls on this connection, by the running config's admin lists.
+    var caller: Caller {
+        let generation = server.context.configGeneration
+        if let cachedCaller, cachedCaller.generation == generation { return cachedCaller.caller }
+        let caller = Caller(uid: peer.uid, groups: [peer.gid] + peerGroups, isAdmin: server.isAdmin(self))
+        cachedCaller = (generation, caller)
+        return caller
     }
 
     // MARK: Reading

@@ -9,6 +9,10 @@ import SidecarStore
 /// a reload replaces `config` and `classifier` together.
 final class DaemonContext {
     private(set) var config: DaemonConfig
+    /// Counts the configs applied, so what is derived from one (a
+    /// connection's caller, whose admin status the config decides) knows
+    /// when it is stale.
+    private(set) var configGeneration = 0
     private(set) var classifier: ErrorClassifier {
         didSet { classifyTable = ClassifyTable(classifier) }
     }
@@ -70,6 +74,7 @@ final class DaemonContext {
             next.socketMode = config.socketMode
         }
         config = next
+        configGeneration += 1
         classifier = ErrorClassifier(configRules: next.classifyRules)
         logger.logLevel = DaemonLog.level(next.logLevel)
         return needsRestart

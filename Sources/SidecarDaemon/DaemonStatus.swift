@@ -23,6 +23,10 @@ final class DaemonStatus {
         context = server.context
     }
 
+    /// The bytes a list method's page may fill: a message, less room for
+    /// the frame around it.
+    var pageBudget: Int { context.config.limits.maxMessageBytes - 4096 }
+
     @inline(__always)
     func health() -> HealthResponse {
         HealthResponse(

@@ -13,7 +13,7 @@ struct MethodSpec {
         /// cancellation, which are most of the cost of a call like Health.
         /// The reply is written into the server's reused buffer; a failure
         /// is returned instead.
-        case answerNow((PeerCredentials, UnsafeRawBufferPointer, ProtobufWriter) -> SidecarError?)
+        case answerNow((Caller, UnsafeRawBufferPointer, ProtobufWriter) -> SidecarError?)
         /// Answered later through its `ActiveCall` (a timer, the thread pool,
         /// a child process, a stream).
         case start((ActiveCall, UnsafeRawBufferPointer) -> Void)
@@ -33,11 +33,11 @@ struct MethodSpec {
 
     /// A method answered at once from its request.
     static func unary<Request, Response>(
-        _ rpc: RPC<Request, Response>, _ handle: @escaping (PeerCredentials, Request) throws -> Response
+        _ rpc: RPC<Request, Response>, _ handle: @escaping (Caller, Request) throws -> Response
     ) -> MethodSpec {
-        MethodSpec(rpc, .answerNow { peer, payload, reply in
+        MethodSpec(rpc, .answerNow { caller, payload, reply in
             do {
-                try handle(peer, try Request(wireBytes: payload)).encode(into: reply)
+                try handle(caller, try Request(wireBytes: payload)).encode(into: reply)
                 return nil
             } catch {
                 return StatusMapping.status(for: error)
@@ -47,10 +47,10 @@ struct MethodSpec {
 
     /// A method answered at once whose response has no fields.
     static func unary<Request>(
-        _ rpc: RPC<Request, EmptyMessage>, _ handle: @escaping (PeerCredentials, Request) throws -> Void
+        _ rpc: RPC<Request, EmptyMessage>, _ handle: @escaping (Caller, Request) throws -> Void
     ) -> MethodSpec {
-        unary(rpc) { peer, request -> EmptyMessage in
-            try handle(peer, request)
+        unary(rpc) { caller, request -> EmptyMessage in
+            try handle(caller, request)
             return EmptyMessage()
         }
     }

@@ -61,13 +61,14 @@ final class RetryService: DaemonService {
 
     /// Decides, then answers once the decision is committed.
     func reserve(
-        key: String, policy: String, lastError: String, exitCode: Int32?, image: String, _ done: @escaping Done<RetryDecision>
+        key: String, policy: String, lastError: String, exitCode: Int32?, image: String, caller: Caller,
+        _ done: @escaping Done<RetryDecision>
     ) throws {
         let decision: RetryDecision
         do {
             decision = try ledger.reserve(
                 key: key, policy: policy, lastError: lastError, exitCode: exitCode, image: image.isEmpty ? nil : image,
-                now: WallClock.unixSeconds())
+                now: WallClock.unixSeconds(), caller: caller)
         } catch .full(let maxKeys) {
             context.metrics.increment(.stateFull, label: "retry_keys")
             throw RetryLedgerError.full(maxKeys: maxKeys)
@@ -84,28 +85,28 @@ final class RetryService: DaemonService {
         answer(decision, afterCommitOf: key, done)
     }
 
-    func complete(key: String, success: Bool, error: String, _ done: @escaping Done<Void>) throws {
-        let changed = try ledger.complete(key: key, success: success, error: error, now: WallClock.unixSeconds())
+    func complete(key: String, success: Bool, error: String, caller: Caller, _ done: @escaping Done<Void>) throws {
+        let changed = try ledger.complete(key: key, success: success, error: error, now: WallClock.unixSeconds(), caller: caller)
         guard changed else { return done(.success(())) }
         answer((), afterCommitOf: key, done)
     }
 
-    func reset(key: String, by peer: PeerCredentials, _ done: @escaping Done<Void>) throws {
+    func reset(key: String, by caller: Caller, _ done: @escaping Done<Void>) throws {
         guard ledger.reset(key: key) else { throw RetryLedgerError.unknownKey(key) }
-        context.logger.info("retry key \(key) reset by uid \(peer.uid)")
+        context.logger.info("retry key \(key) reset by \(caller)")
         answer((), afterCommitOf: key, done)
     }
 
-    /// `state` empty for all; `keyPrefix` empty for every key.
-    func list(state: String, keyPrefix: String) throws -> [RetryRecord] {
+    /// `state` empty for all; `keyPrefix` empty for every key; in no order
+    /// (the list method pages them by key).
+    func list(state: String, keyPrefix: String, visibleTo caller: Caller) throws -> some Sequence<RetryRecord> {
         if !state.isEmpty && RetryRecord.State(rawValue: state) == nil {
             let states = RetryRecord.State.allCases.map(\.rawValue).joined(separator: ", ")
             throw SidecarError(.invalidArgument, "unknown state \"\(state)\" (states: \(states))")
         }
-        return ledger.records.values
+        return ledger.records(visibleTo: caller)
             .filter { state.isEmpty || $0.state.rawValue == state }
             .filter { keyPrefix.isEmpty || $0.key.hasPrefix(keyPrefix) }
-            .sorted { $0.key < $1.key }
     }
 
     /// Every state with how many keys are in it (for the metrics).

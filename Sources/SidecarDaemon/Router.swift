@@ -14,7 +14,7 @@ struct Router {
         let nameBytes: [UInt8]
         /// `spec.handler` unpacked once: taking a closure out of the enum
         /// on every call cost two retains and two releases.
-        let answerNow: ((PeerCredentials, UnsafeRawBufferPointer, ProtobufWriter) -> SidecarError?)?
+        let answerNow: ((Caller, UnsafeRawBufferPointer, ProtobufWriter) -> SidecarError?)?
         let start: ((ActiveCall, UnsafeRawBufferPointer) -> Void)?
 
         init(spec: MethodSpec, metricsSlot: Int) {
@@ -80,13 +80,13 @@ struct Router {
     /// Runs a method answered at once and writes its answer to `connection`.
     @inline(__always)
     mutating func answerNow(
-        _ handler: (PeerCredentials, UnsafeRawBufferPointer, ProtobufWriter) -> SidecarError?, route: Route,
+        _ handler: (Caller, UnsafeRawBufferPointer, ProtobufWriter) -> SidecarError?, route: Route,
         frame: ClientFrameView, on connection: Connection
     ) {
         // A large answer (Metrics, a long list) may grow it; that memory
         // is not kept past a few hundred KiB.
         replyWriter.reset(keepingCapacityUpTo: 256 * 1024)
-        let failure = handler(connection.peer, frame.payload, replyWriter)
+        let failure = handler(connection.caller, frame.payload, replyWriter)
         let code = connection.answer(id: frame.callID, reply: replyWriter, failure: failure)
         let ended = EventLoop.monotonicNanoseconds()
         metrics.recordCall(slot: route.metricsSlot, code: code, seconds: Double(ended &- callClockNanoseconds) / 1e9)

@@ -197,7 +197,7 @@ final class Server {
             return reject(SidecarError(
                 .unimplemented, "unknown method \"\(frame.method)\" (methods: \(router.methodNames.joined(separator: ", ")))"))
         }
-        if route.spec.requiresAdmin && !isAdmin(connection) {
+        if route.spec.requiresAdmin && !connection.caller.isAdmin {
             return reject(SidecarError(
                 .permissionDenied,
                 "\(route.spec.name) is an admin method; uid \(connection.peer.uid) (gid \(connection.peer.gid)) is in neither admin_uids nor admin_gids"
@@ -210,7 +210,7 @@ final class Server {
             inflightCalls -= 1
         } else if let startHandler = route.start {
             let call = ActiveCall(
-                id: id, method: route.spec.name, metricsSlot: slot, peer: connection.peer, isStream: route.spec.isStreaming,
+                id: id, method: route.spec.name, metricsSlot: slot, caller: connection.caller, isStream: route.spec.isStreaming,
                 connection: connection)
             connection.register(call)
             inflightCalls += 1

@@ -25,32 +25,48 @@ enum ServiceRoutes {
                 reply.onCancel(
                     try images.ensure(
                         image: r.image, leaseHolder: r.leaseHolder, leaseTTLSeconds: r.leaseTTLSeconds,
-                        leaseHolderProcess: r.leaseHolderProcess
+                        leaseHolderProcess: r.leaseHolderProcess, caller: reply.caller
                     ) { reply.finish($0.map(EnsureImageResponse.init(answer:))) })
             },
-            .unary(M.listImages) { _, _ in ListImagesResponse(images: try images.list()) },
-            .deferred(M.prune) { reply, r in try images.prune(dryRun: r.dryRun, peer: reply.peer) { reply.respond(PruneResponse(report: $0)) } },
-            .deferred(M.scrub) { reply, _ in images.scrub(by: "uid \(reply.peer.uid)") { reply.finish($0.map(ScrubResponse.init(report:))) } },
-            .unary(M.acquireLease) { _, r in
-                try leases.acquire(target: r.target, holder: r.holder, holderProcess: r.holderProcess, ttlSeconds: r.ttlSeconds)
+            .unary(M.listImages) { _, r in
+                ListImagesResponse(try images.list().page(PageRequest(r, M.listImages), byteBudget: status.pageBudget, key: \.name, bytes: \.wireSizeBound))
             },
-            .unary(M.releaseLease) { _, r in try leases.release(id: r.id) },
-            .unary(M.listLeases) { _, _ in ListLeasesResponse(leases: leases.live()) },
+            .deferred(M.prune) { reply, r in try images.prune(dryRun: r.dryRun, caller: reply.caller) { reply.respond(PruneResponse(report: $0)) } },
+            .deferred(M.scrub) { reply, _ in images.scrub(by: "\(reply.caller)") { reply.finish($0.map(ScrubResponse.init(report:))) } },
+            .unary(M.acquireLease) { caller, r in
+                try leases.acquire(target: r.target, holder: r.holder, holderProcess: r.holderProcess, ttlSeconds: r.ttlSeconds, caller: caller)
+            },
+            .unary(M.releaseLease) { caller, r in try leases.release(id: r.id, caller: caller) },
+            .unary(M.listLeases) { caller, r in
+                ListLeasesResponse(leases.live(visibleTo: caller).page(
+                    try PageRequest(r, M.listLeases), byteBudget: status.pageBudget, key: \.id, bytes: \.wireSizeBound))
+            },
 
-            .deferred(M.checkDb) { reply, r in checks.check(path: r.path, mode: r.mode, maxErrors: Int(r.maxErrors), reply.finish) },
+            .deferred(M.checkDb) { reply, r in
+                checks.check(path: r.path, mode: r.mode, maxErrors: Int(r.maxErrors), caller: reply.caller, reply.finish)
+            },
             .deferred(M.reportDbError) { reply, r in
-                checks.report(path: r.path, clientID: r.clientID, message: r.message, sqliteCode: r.sqliteCode, ok: r.ok, reply.finish)
+                checks.report(
+                    path: r.path, clientID: r.clientID, message: r.message, sqliteCode: r.sqliteCode, ok: r.ok, caller: reply.caller,
+                    reply.finish)
             },
 
             .deferred(M.reserveRetrySlot) { reply, r in
-                try retries.reserve(key: r.key, policy: r.policy, lastError: r.lastError, exitCode: r.exitCode, image: r.image) {
+                try retries.reserve(
+                    key: r.key, policy: r.policy, lastError: r.lastError, exitCode: r.exitCode, image: r.image, caller: reply.caller
+                ) {
                     reply.finish($0.map(ReserveRetrySlotResponse.init(decision:)))
                 }
             },
-            .deferred(M.completeAttempt) { reply, r in try retries.complete(key: r.key, success: r.success, error: r.error, reply.finish) },
+            .deferred(M.completeAttempt) { reply, r in
+                try retries.complete(key: r.key, success: r.success, error: r.error, caller: reply.caller, reply.finish)
+            },
             .unary(M.listPolicies) { _, _ in ListPoliciesResponse(policies: retries.ledger.policies) },
-            .unary(M.listRetries) { _, r in ListRetriesResponse(retries: try retries.list(state: r.state, keyPrefix: r.keyPrefix)) },
-            .deferred(M.resetRetry) { reply, r in try retries.reset(key: r.key, by: reply.peer, reply.finish) },
+            .unary(M.listRetries) { caller, r in
+                ListRetriesResponse(try retries.list(state: r.state, keyPrefix: r.keyPrefix, visibleTo: caller).page(
+                    try PageRequest(r, M.listRetries), byteBudget: status.pageBudget, key: \.key, bytes: \.wireSizeBound))
+            },
+            .deferred(M.resetRetry) { reply, r in try retries.reset(key: r.key, by: reply.caller, reply.finish) },
 
             .deferred(M.debugSleep) { reply, r in try status.debugSleep(milliseconds: r.milliseconds, reply) },
         ]

@@ -24,6 +24,8 @@ enum StatusMapping {
                 return SidecarError(.invalidArgument, "unknown retry policy \"\(name)\" (policies: \(known.joined(separator: ", ")))")
             case .unknownKey(let key):
                 return SidecarError(.notFound, "no retry key \"\(key)\"")
+            case .notOwner(let refusal):
+                return status(for: refusal)
             case .full(let maxKeys):
                 return SidecarError(
                     .resourceExhausted,
@@ -43,6 +45,12 @@ enum StatusMapping {
                     detail: FailureDetail(
                         category: DbVerdict.outsideRoots.rawValue, permanent: true,
                         remedy: "Ask for a file under databases.roots, or add its folder to databases.roots in the daemon's config."))
+            case .notReadable(let path, let reason):
+                return SidecarError(
+                    .permissionDenied, "NOT_READABLE: \(reason): the daemon answers only about files the caller could read",
+                    detail: FailureDetail(
+                        category: "not_readable", permanent: true,
+                        remedy: "Ask as a user or group that may read \(path) (or through its folders), or as root."))
             }
         case let error as LeaseError:
             switch error {
@@ -51,7 +59,14 @@ enum StatusMapping {
             case .full(let max):
                 return SidecarError(.resourceExhausted, "\(max) leases are held (leases.max); a new one is refused until some are released or expire")
             case .holderNotRunning: return SidecarError(.failedPrecondition, error.description)
+            case .notOwner(let refusal): return status(for: refusal)
             }
+        case let error as NotOwnerError:
+            return SidecarError(
+                .permissionDenied, error.description,
+                detail: FailureDetail(
+                    category: "not_owner", permanent: true,
+                    remedy: "Use your own key, lease or client id, or ask as an admin."))
         case let error as StoreError:
             return SidecarError(.internal, "state database: \(error.description)")
         case let error as LoopError:

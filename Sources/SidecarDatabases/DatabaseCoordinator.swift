@@ -70,22 +70,31 @@ public final class DatabaseCoordinator {
     // MARK: CheckDb
 
     /// `maxErrors` 0: the default (`SidecarDefaults.dbCheckMaxErrors`).
-    public func check(path: String, mode: DbCheckMode, maxErrors: Int, _ completion: @escaping CheckCompletion) {
+    /// `caller`: answered only about a file it could read itself.
+    public func check(
+        path: String, mode: DbCheckMode, maxErrors: Int, caller: Caller = .daemon, _ completion: @escaping CheckCompletion
+    ) {
         if let relative = Self.relativePathError(path) { return completion(.failure(relative)) }
         runner.resolve(path, roots: settings.roots) { [self] resolution in
-            route(resolution, requested: path, mode: mode, maxErrors: maxErrors, completion)
+            route(resolution, requested: path, mode: mode, maxErrors: maxErrors, caller: caller, completion)
         }
     }
 
     private func route(
-        _ resolution: DatabasePathResolution, requested: String, mode: DbCheckMode, maxErrors: Int,
+        _ resolution: DatabasePathResolution, requested: String, mode: DbCheckMode, maxErrors: Int, caller: Caller,
         _ completion: @escaping CheckCompletion
     ) {
         switch resolution {
         case .outside(let resolved, let roots):
             onCheckOutcome("outside_roots")
             completion(.failure(.outsideRoots(requested: requested, resolved: resolved, roots: roots)))
-        case .inside(let resolved, let root, let fingerprint, let isDirectory):
+        case .inside(let resolved, let root, let fingerprint, let isDirectory, let access):
+            // Before the cache and shared runs: a verdict one caller may
+            // hear is not every caller's.
+            if let refusal = access.refusal(for: caller) {
+                onCheckOutcome("not_readable")
+                return completion(.failure(.notReadable(path: resolved, reason: refusal)))
+            }
             if isDirectory {
                 return completion(.success(DbCheckAnswer(
                     result: DbCheckResult(verdict: .notADatabase, messages: ["\(resolved) is a directory"]),
@@ -152,7 +161,7 @@ public final class DatabaseCoordinator {
     // MARK: ReportDbError
 
     public func report(
-        path: String, clientID: String, message: String, sqliteCode: Int32?, ok: Bool,
+        path: String, clientID: String, message: String, sqliteCode: Int32?, ok: Bool, caller: Caller = .daemon,
         _ completion: @escaping ReportCompletion
     ) {
         guard !clientID.isEmpty else { return completion(.failure(.invalidArgument("client_id must not be empty"))) }
@@ -167,17 +176,17 @@ public final class DatabaseCoordinator {
         }
         if let relative = Self.relativePathError(path) { return completion(.failure(relative)) }
         runner.resolve(path, roots: settings.roots) { [self] resolution in
-            guard case .inside(let resolved, _, _, _) = resolution else {
-                return route(resolution, requested: path, mode: .quick, maxErrors: 0) { answer in
+            guard case .inside(let resolved, _, _, _, let access) = resolution, access.refusal(for: caller) == nil else {
+                return route(resolution, requested: path, mode: .quick, maxErrors: 0, caller: caller) { answer in
                     if case .failure(let error) = answer { completion(.failure(error)) }
                 }
             }
             let threshold = UInt32(streaks.threshold)
-            let streak = UInt32(streaks.record(kind, client: clientID, path: resolved, now: clock()))
+            let streak = UInt32(streaks.record(kind, client: clientID, path: resolved, owner: caller.uid, now: clock()))
             guard kind == .corruption, streak >= threshold else {
                 return completion(.success(DbErrorAdvice(action: .continue, streak: streak, threshold: threshold)))
             }
-            route(resolution, requested: path, mode: .quick, maxErrors: 0) { [self] answer in
+            route(resolution, requested: path, mode: .quick, maxErrors: 0, caller: caller) { [self] answer in
                 completion(answer.map { advise($0.result, path: resolved, client: clientID, streak: streak, threshold: threshold) })
             }
         }

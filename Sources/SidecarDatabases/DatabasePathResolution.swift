@@ -4,6 +4,7 @@ import SidecarCore
 /// before the roots are checked), found by the check runner off the loop.
 public enum DatabasePathResolution: Sendable, Equatable {
     /// `root`: the configured root (resolved) that holds it.
-    case inside(resolved: String, root: String, fingerprint: FileFingerprint?, isDirectory: Bool)
+    /// `access`: who may read it, for the caller's own check.
+    case inside(resolved: String, root: String, fingerprint: FileFingerprint?, isDirectory: Bool, access: PathAccess)
     case outside(resolved: String, roots: [String])
 }

@@ -23,9 +23,11 @@ public struct LeaseTable: Sendable {
     /// Takes or renews a lease. `newID` names a new lease (random in the
     /// daemon, predictable in tests). A lease bound to `holderProcess` may
     /// have no ttl (0): it then ends only with that process.
+    /// A lease is its taker's (`owner`): another uid asking with the same
+    /// target and holder gets a lease of its own.
     public mutating func acquire(
         target: String, holder: String, holderProcess: ProcessIdentity? = nil, ttlSeconds: UInt32, nowUnixMilliseconds: Int64,
-        newID: () -> String
+        owner: UInt32? = nil, newID: () -> String
     ) throws(LeaseError) -> Change {
         if target.isEmpty { throw .invalid("a lease needs a target (an image name or ref)") }
         if holder.isEmpty { throw .invalid("a lease needs a holder") }
@@ -35,7 +37,7 @@ public struct LeaseTable: Sendable {
         if ttlSeconds > Self.maxTTLSeconds { throw .invalid("a lease ttl is at most \(Self.maxTTLSeconds) seconds (7 days)") }
         let expires = ttlSeconds == 0 ? LeaseRecord.noExpiry : nowUnixMilliseconds + Int64(ttlSeconds) * 1000
         if var held = leases.values.first(where: {
-            $0.target == target && $0.holder == holder && $0.holderProcess == holderProcess
+            $0.target == target && $0.holder == holder && $0.holderProcess == holderProcess && $0.ownerUID == owner
                 && $0.expiresUnixMilliseconds > nowUnixMilliseconds
         }) {
             held.expiresUnixMilliseconds = expires
@@ -44,14 +46,19 @@ public struct LeaseTable: Sendable {
         }
         guard leases.count < maxLeases else { throw .full(max: maxLeases) }
         let lease = LeaseRecord(
-            id: newID(), target: target, holder: holder, expiresUnixMilliseconds: expires, holderProcess: holderProcess)
+            id: newID(), target: target, holder: holder, expiresUnixMilliseconds: expires, holderProcess: holderProcess,
+            ownerUID: owner)
         leases[lease.id] = lease
         return .created(lease)
     }
 
     /// Ends a lease; releasing one that already expired is not an error.
-    public mutating func release(id: String) throws(LeaseError) -> LeaseRecord {
-        guard let lease = leases.removeValue(forKey: id) else { throw .unknown(id) }
+    public mutating func release(id: String, caller: Caller = .daemon) throws(LeaseError) -> LeaseRecord {
+        guard let lease = leases[id] else { throw .unknown(id) }
+        guard caller.mayTouch(ownedBy: lease.ownerUID) else {
+            throw .notOwner(NotOwnerError(what: "lease \(id)", owner: lease.ownerUID ?? 0, caller: caller.uid))
+        }
+        leases[id] = nil
         return lease
     }
 
@@ -92,6 +99,8 @@ public enum LeaseError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The process a lease was to be bound to does not run (or its pid now
     /// names another process).
     case holderNotRunning(ProcessIdentity)
+    /// A non-admin asked to end another uid's lease.
+    case notOwner(NotOwnerError)
 
     public var description: String {
         switch self {
@@ -101,6 +110,7 @@ public enum LeaseError: Error, Sendable, Equatable, CustomStringConvertible {
         case .holderNotRunning(let process):
             "no process \(process.pid) started at \(process.startTime) runs in the daemon's pid namespace "
                 + "(it ended, or its pid was reused): the lease would end at once"
+        case .notOwner(let refusal): refusal.description
         }
     }
 }

@@ -3212,9 +3212,42 @@ const ProtobufCMessageDescriptor sidecar__v1__ensure_image_response__descriptor 
   (ProtobufCMessageInit) sidecar__v1__ensure_image_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-#define sidecar__v1__list_images_request__field_descriptors NULL
-#define sidecar__v1__list_images_request__field_indices_by_name NULL
-#define sidecar__v1__list_images_request__number_ranges NULL
+static const ProtobufCFieldDescriptor sidecar__v1__list_images_request__field_descriptors[2] =
+{
+  {
+    "page_size",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ListImagesRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ListImagesRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sidecar__v1__list_images_request__field_indices_by_name[] = {
+  0,   /* field[0] = page_size */
+  1,   /* field[1] = page_token */
+};
+static const ProtobufCIntRange sidecar__v1__list_images_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
 const ProtobufCMessageDescriptor sidecar__v1__list_images_request__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
@@ -3223,10 +3256,10 @@ const ProtobufCMessageDescriptor sidecar__v1__list_images_request__descriptor =
   "Sidecar__V1__ListImagesRequest",
   "sidecar.v1",
   sizeof(Sidecar__V1__ListImagesRequest),
-  0,
+  2,
   sidecar__v1__list_images_request__field_descriptors,
   sidecar__v1__list_images_request__field_indices_by_name,
-  0,  sidecar__v1__list_images_request__number_ranges,
+  1,  sidecar__v1__list_images_request__number_ranges,
   (ProtobufCMessageInit) sidecar__v1__list_images_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
@@ -3385,7 +3418,7 @@ const ProtobufCMessageDescriptor sidecar__v1__image_info__descriptor =
   (ProtobufCMessageInit) sidecar__v1__image_info__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sidecar__v1__list_images_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor sidecar__v1__list_images_response__field_descriptors[2] =
 {
   {
     "images",
@@ -3399,14 +3432,27 @@ static const ProtobufCFieldDescriptor sidecar__v1__list_images_response__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "next_page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ListImagesResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sidecar__v1__list_images_response__field_indices_by_name[] = {
   0,   /* field[0] = images */
+  1,   /* field[1] = next_page_token */
 };
 static const ProtobufCIntRange sidecar__v1__list_images_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor sidecar__v1__list_images_response__descriptor =
 {
@@ -3416,7 +3462,7 @@ const ProtobufCMessageDescriptor sidecar__v1__list_images_response__descriptor =
   "Sidecar__V1__ListImagesResponse",
   "sidecar.v1",
   sizeof(Sidecar__V1__ListImagesResponse),
-  1,
+  2,
   sidecar__v1__list_images_response__field_descriptors,
   sidecar__v1__list_images_response__field_indices_by_name,
   1,  sidecar__v1__list_images_response__number_ranges,
@@ -3513,7 +3559,7 @@ const ProtobufCMessageDescriptor sidecar__v1__acquire_lease_request__descriptor 
   (ProtobufCMessageInit) sidecar__v1__acquire_lease_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sidecar__v1__lease__field_descriptors[6] =
+static const ProtobufCFieldDescriptor sidecar__v1__lease__field_descriptors[7] =
 {
   {
     "id",
@@ -3587,6 +3633,18 @@ static const ProtobufCFieldDescriptor sidecar__v1__lease__field_descriptors[6] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "owner_uid",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Sidecar__V1__Lease, optional_owner_uid_case),
+    offsetof(Sidecar__V1__Lease, owner_uid),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sidecar__v1__lease__field_indices_by_name[] = {
   3,   /* field[3] = expires_unix_ms */
@@ -3594,12 +3652,13 @@ static const unsigned sidecar__v1__lease__field_indices_by_name[] = {
   4,   /* field[4] = holder_pid */
   5,   /* field[5] = holder_start_time */
   0,   /* field[0] = id */
+  6,   /* field[6] = owner_uid */
   1,   /* field[1] = target */
 };
 static const ProtobufCIntRange sidecar__v1__lease__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 7 }
 };
 const ProtobufCMessageDescriptor sidecar__v1__lease__descriptor =
 {
@@ -3609,7 +3668,7 @@ const ProtobufCMessageDescriptor sidecar__v1__lease__descriptor =
   "Sidecar__V1__Lease",
   "sidecar.v1",
   sizeof(Sidecar__V1__Lease),
-  6,
+  7,
   sidecar__v1__lease__field_descriptors,
   sidecar__v1__lease__field_indices_by_name,
   1,  sidecar__v1__lease__number_ranges,
@@ -3672,9 +3731,42 @@ const ProtobufCMessageDescriptor sidecar__v1__release_lease_response__descriptor
   (ProtobufCMessageInit) sidecar__v1__release_lease_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-#define sidecar__v1__list_leases_request__field_descriptors NULL
-#define sidecar__v1__list_leases_request__field_indices_by_name NULL
-#define sidecar__v1__list_leases_request__number_ranges NULL
+static const ProtobufCFieldDescriptor sidecar__v1__list_leases_request__field_descriptors[2] =
+{
+  {
+    "page_size",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ListLeasesRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ListLeasesRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned sidecar__v1__list_leases_request__field_indices_by_name[] = {
+  0,   /* field[0] = page_size */
+  1,   /* field[1] = page_token */
+};
+static const ProtobufCIntRange sidecar__v1__list_leases_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
 const ProtobufCMessageDescriptor sidecar__v1__list_leases_request__descriptor =
 {
   PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
@@ -3683,14 +3775,14 @@ const ProtobufCMessageDescriptor sidecar__v1__list_leases_request__descriptor =
   "Sidecar__V1__ListLeasesRequest",
   "sidecar.v1",
   sizeof(Sidecar__V1__ListLeasesRequest),
-  0,
+  2,
   sidecar__v1__list_leases_request__field_descriptors,
   sidecar__v1__list_leases_request__field_indices_by_name,
-  0,  sidecar__v1__list_leases_request__number_ranges,
+  1,  sidecar__v1__list_leases_request__number_ranges,
   (ProtobufCMessageInit) sidecar__v1__list_leases_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sidecar__v1__list_leases_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor sidecar__v1__list_leases_response__field_descriptors[2] =
 {
   {
     "leases",
@@ -3704,14 +3796,27 @@ static const ProtobufCFieldDescriptor sidecar__v1__list_leases_response__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "next_page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ListLeasesResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sidecar__v1__list_leases_response__field_indices_by_name[] = {
   0,   /* field[0] = leases */
+  1,   /* field[1] = next_page_token */
 };
 static const ProtobufCIntRange sidecar__v1__list_leases_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor sidecar__v1__list_leases_response__descriptor =
 {
@@ -3721,7 +3826,7 @@ const ProtobufCMessageDescriptor sidecar__v1__list_leases_response__descriptor =
   "Sidecar__V1__ListLeasesResponse",
   "sidecar.v1",
   sizeof(Sidecar__V1__ListLeasesResponse),
-  1,
+  2,
   sidecar__v1__list_leases_response__field_descriptors,
   sidecar__v1__list_leases_response__field_indices_by_name,
   1,  sidecar__v1__list_leases_response__number_ranges,
@@ -4496,7 +4601,7 @@ const ProtobufCMessageDescriptor sidecar__v1__complete_attempt_response__descrip
   (ProtobufCMessageInit) sidecar__v1__complete_attempt_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sidecar__v1__list_retries_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor sidecar__v1__list_retries_request__field_descriptors[4] =
 {
   {
     "state",
@@ -4522,15 +4627,41 @@ static const ProtobufCFieldDescriptor sidecar__v1__list_retries_request__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "page_size",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ListRetriesRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ListRetriesRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sidecar__v1__list_retries_request__field_indices_by_name[] = {
   1,   /* field[1] = key_prefix */
+  2,   /* field[2] = page_size */
+  3,   /* field[3] = page_token */
   0,   /* field[0] = state */
 };
 static const ProtobufCIntRange sidecar__v1__list_retries_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor sidecar__v1__list_retries_request__descriptor =
 {
@@ -4540,14 +4671,14 @@ const ProtobufCMessageDescriptor sidecar__v1__list_retries_request__descriptor =
   "Sidecar__V1__ListRetriesRequest",
   "sidecar.v1",
   sizeof(Sidecar__V1__ListRetriesRequest),
-  2,
+  4,
   sidecar__v1__list_retries_request__field_descriptors,
   sidecar__v1__list_retries_request__field_indices_by_name,
   1,  sidecar__v1__list_retries_request__number_ranges,
   (ProtobufCMessageInit) sidecar__v1__list_retries_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sidecar__v1__retry_info__field_descriptors[11] =
+static const ProtobufCFieldDescriptor sidecar__v1__retry_info__field_descriptors[12] =
 {
   {
     "key",
@@ -4681,6 +4812,18 @@ static const ProtobufCFieldDescriptor sidecar__v1__retry_info__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "owner_uid",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Sidecar__V1__RetryInfo, optional_owner_uid_case),
+    offsetof(Sidecar__V1__RetryInfo, owner_uid),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sidecar__v1__retry_info__field_indices_by_name[] = {
   3,   /* field[3] = attempts */
@@ -4690,6 +4833,7 @@ static const unsigned sidecar__v1__retry_info__field_indices_by_name[] = {
   0,   /* field[0] = key */
   5,   /* field[5] = last_error */
   9,   /* field[9] = not_before_unix_ms */
+  11,   /* field[11] = owner_uid */
   1,   /* field[1] = policy */
   8,   /* field[8] = remedy */
   2,   /* field[2] = state */
@@ -4698,7 +4842,7 @@ static const unsigned sidecar__v1__retry_info__field_indices_by_name[] = {
 static const ProtobufCIntRange sidecar__v1__retry_info__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 11 }
+  { 0, 12 }
 };
 const ProtobufCMessageDescriptor sidecar__v1__retry_info__descriptor =
 {
@@ -4708,14 +4852,14 @@ const ProtobufCMessageDescriptor sidecar__v1__retry_info__descriptor =
   "Sidecar__V1__RetryInfo",
   "sidecar.v1",
   sizeof(Sidecar__V1__RetryInfo),
-  11,
+  12,
   sidecar__v1__retry_info__field_descriptors,
   sidecar__v1__retry_info__field_indices_by_name,
   1,  sidecar__v1__retry_info__number_ranges,
   (ProtobufCMessageInit) sidecar__v1__retry_info__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sidecar__v1__list_retries_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor sidecar__v1__list_retries_response__field_descriptors[2] =
 {
   {
     "retries",
@@ -4729,14 +4873,27 @@ static const ProtobufCFieldDescriptor sidecar__v1__list_retries_response__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "next_page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ListRetriesResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sidecar__v1__list_retries_response__field_indices_by_name[] = {
+  1,   /* field[1] = next_page_token */
   0,   /* field[0] = retries */
 };
 static const ProtobufCIntRange sidecar__v1__list_retries_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor sidecar__v1__list_retries_response__descriptor =
 {
@@ -4746,7 +4903,7 @@ const ProtobufCMessageDescriptor sidecar__v1__list_retries_response__descriptor 
   "Sidecar__V1__ListRetriesResponse",
   "sidecar.v1",
   sizeof(Sidecar__V1__ListRetriesResponse),
-  1,
+  2,
   sidecar__v1__list_retries_response__field_descriptors,
   sidecar__v1__list_retries_response__field_indices_by_name,
   1,  sidecar__v1__list_retries_response__number_ranges,

@@ -17,7 +17,7 @@ public final class RetryLedgerStore: @unchecked Sendable {
     public func loadAll() throws -> [RetryRecord] {
         try database.query("""
             SELECT key, policy, state, attempts, in_flight_since, first_error, last_error, category, remedy,
-                   not_before, created_at, updated_at
+                   not_before, created_at, updated_at, owner_uid
             FROM retry_keys
             """).map { row in
             var record = RetryRecord(key: row[0] ?? "", policy: row[1] ?? "default", now: Double(row[10] ?? "0") ?? 0)
@@ -30,6 +30,7 @@ public final class RetryLedgerStore: @unchecked Sendable {
             record.remedy = row[8] ?? ""
             record.notBefore = Double(row[9] ?? "0") ?? 0
             record.updatedAt = Double(row[11] ?? "0") ?? 0
+            record.ownerUID = row[12].flatMap { UInt32($0) }
             return record
         }
     }
@@ -45,6 +46,7 @@ public final class RetryLedgerStore: @unchecked Sendable {
                         .integer(Int64(record.attempts)), record.inFlightSince.map { .real($0) } ?? .null,
                         .text(record.firstError), .text(record.lastError), .text(record.category),
                         .text(record.remedy), .real(record.notBefore), .real(record.createdAt), .real(record.updatedAt),
+                        record.ownerUID.map { .integer(Int64($0)) } ?? .null,
                     ])
                 }
             }
@@ -65,13 +67,14 @@ public final class RetryLedgerStore: @unchecked Sendable {
         if let upsertStatement { return upsertStatement }
         let statement = try database.statement("""
             INSERT INTO retry_keys (key, policy, state, attempts, in_flight_since, first_error, last_error,
-                                    category, remedy, not_before, created_at, updated_at)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                                    category, remedy, not_before, created_at, updated_at, owner_uid)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
             ON CONFLICT (key) DO UPDATE SET
                 policy = excluded.policy, state = excluded.state, attempts = excluded.attempts,
                 in_flight_since = excluded.in_flight_since, first_error = excluded.first_error,
                 last_error = excluded.last_error, category = excluded.category, remedy = excluded.remedy,
-                not_before = excluded.not_before, created_at = excluded.created_at, updated_at = excluded.updated_at
+                not_before = excluded.not_before, created_at = excluded.created_at, updated_at = excluded.updated_at,
+                owner_uid = excluded.owner_uid
             """)
         upsertStatement = statement
         return statement

@@ -49,6 +49,13 @@ public enum StateSchema {
             ALTER TABLE leases ADD COLUMN holder_pid INTEGER NOT NULL DEFAULT 0;
             ALTER TABLE leases ADD COLUMN holder_start_time INTEGER NOT NULL DEFAULT 0;
             """),
+        // Who created a record (issue 21): a non-admin may touch only its
+        // own. NULL for records from before, which stay anyone's until they
+        // expire.
+        Migration(version: 6, name: "record owners", sql: """
+            ALTER TABLE retry_keys ADD COLUMN owner_uid INTEGER;
+            ALTER TABLE leases ADD COLUMN owner_uid INTEGER;
+            """),
     ]
 
     /// Opens (creating if needed) and migrates the state database.

@@ -30,8 +30,9 @@ package enum SidecarMethods {
     /// reference), UNAVAILABLE (the image backend cannot be reached),
     /// UNIMPLEMENTED (the configured backend is not built in).
     package static let ensureImage = RPC<EnsureImageRequest, EnsureImageResponse>("EnsureImage")
-    /// The images the daemon knows: presence, last job, back-off.
-    /// Retry: safe. Fails: UNAVAILABLE (backend unreachable).
+    /// The images the daemon knows: presence, last job, back-off, by name.
+    /// Retry: safe. Fails: UNAVAILABLE (backend unreachable), INVALID_ARGUMENT
+    /// (a page_token not from ListImages).
     package static let listImages = RPC<ListImagesRequest, ListImagesResponse>("ListImages")
     /// Takes or renews a lease that keeps a target from anything the sidecar
     /// removes (prune, eviction, repair) until it expires or is released, or,
@@ -47,10 +48,11 @@ package enum SidecarMethods {
     package static let acquireLease = RPC<AcquireLeaseRequest, LeaseRecord>("AcquireLease")
     /// Ends a lease before its TTL.
     /// Retry: safe in effect (the lease is gone either way; a second release
-    /// answers NOT_FOUND). Fails: NOT_FOUND (no such lease id, or it expired).
+    /// answers NOT_FOUND). Fails: NOT_FOUND (no such lease id, or it expired),
+    /// PERMISSION_DENIED (another uid's lease, for a caller not an admin).
     package static let releaseLease = RPC<ReleaseLeaseRequest, ReleaseLeaseResponse>("ReleaseLease")
-    /// The leases that are held now.
-    /// Retry: safe. Fails: never on its own.
+    /// The leases that are held now (a caller not an admin: its own), by id.
+    /// Retry: safe. Fails: INVALID_ARGUMENT (a page_token not from ListLeases).
     package static let listLeases = RPC<ListLeasesRequest, ListLeasesResponse>("ListLeases")
     /// Checks a SQLite file host-side, read-only, on the thread pool.
     /// Retry: safe (concurrent checks of one file share one run; an unchanged
@@ -58,26 +60,32 @@ package enum SidecarMethods {
     /// Fails: PERMISSION_DENIED (the path, symlinks and ".." resolved, is not
     /// under databases.roots; the ErrorDetail's category is "outside_roots",
     /// the message starts with "OUTSIDE_ROOTS:", and the file is never
-    /// opened), INVALID_ARGUMENT (empty or relative path).
+    /// opened), PERMISSION_DENIED (the caller's uid and groups could not read
+    /// the file themselves; category "not_readable"), INVALID_ARGUMENT (empty
+    /// or relative path).
     package static let checkDb = RPC<CheckDbRequest, CheckDbResponse>("CheckDb")
     /// Reports a SQLite error (or a success) seen by a client; answers what the
     /// client should do: continue, exit 75 to be respawned with a fresh mount,
     /// or stop because the file is really corrupt.
     /// Retry: NOT safe: each report counts toward the streak.
-    /// Fails: PERMISSION_DENIED (outside the roots), INVALID_ARGUMENT.
+    /// Fails: PERMISSION_DENIED (outside the roots, or a file the caller could
+    /// not read), INVALID_ARGUMENT.
     package static let reportDbError = RPC<ReportDbErrorRequest, ReportDbErrorResponse>("ReportDbError")
     /// Asks whether a failed operation may be retried, and when. A grant is
     /// durable before it is answered.
     /// Retry: NOT safe: a repeated request may take a second slot. Use the
     /// answer's not_before instead of asking again at once.
-    /// Fails: INVALID_ARGUMENT (empty key, unknown policy).
+    /// Fails: INVALID_ARGUMENT (empty key, unknown policy), PERMISSION_DENIED
+    /// (another uid's key, for a caller not an admin), RESOURCE_EXHAUSTED (a
+    /// new key past retry.max_keys).
     package static let reserveRetrySlot = RPC<ReserveRetrySlotRequest, ReserveRetrySlotResponse>("ReserveRetrySlot")
     /// Reports how a granted attempt ended.
     /// Retry: safe (the same outcome twice is recorded once).
-    /// Fails: NOT_FOUND (unknown key).
+    /// Fails: NOT_FOUND (unknown key), PERMISSION_DENIED (another uid's key).
     package static let completeAttempt = RPC<CompleteAttemptRequest, CompleteAttemptResponse>("CompleteAttempt")
-    /// The retry keys the daemon tracks.
-    /// Retry: safe. Fails: never on its own.
+    /// The retry keys the daemon tracks (a caller not an admin: its own), by key.
+    /// Retry: safe. Fails: INVALID_ARGUMENT (unknown state, a page_token not
+    /// from ListRetries).
     package static let listRetries = RPC<ListRetriesRequest, ListRetriesResponse>("ListRetries")
     /// The retry policies the daemon runs with, by name: what
     /// ReserveRetrySlot's `policy` may name.

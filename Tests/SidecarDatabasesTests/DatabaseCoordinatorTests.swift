@@ -8,6 +8,8 @@ import XCTest
 private final class FakeCheckRunner: DatabaseCheckRunner {
     var files: [String: FileFingerprint] = [:]
     var directories: Set<String> = []
+    /// Files only uid 0 may read (mode 0600, owned by root); the rest are 0644.
+    var rootOnly: Set<String> = []
     private(set) var started: [DbCheckJob] = []
     private var pending: [(job: DbCheckJob, done: (FileFingerprint?, DbCheckResult) -> Void)] = []
 
@@ -17,7 +19,13 @@ private final class FakeCheckRunner: DatabaseCheckRunner {
         guard DatabaseRoots(resolvedRoots: roots).contains(resolvedPath: path) else {
             return done(.outside(resolved: path, roots: roots))
         }
-        done(.inside(resolved: path, root: "/data", fingerprint: files[path], isDirectory: directories.contains(path)))
+        done(.inside(resolved: path, root: "/data", fingerprint: files[path], isDirectory: directories.contains(path), access: access(path)))
+    }
+
+    private func access(_ path: String) -> PathAccess {
+        let folder = PathAccess.Node(path: "/data", uid: 0, gid: 0, mode: 0o755)
+        let file = files[path] == nil ? nil : PathAccess.Node(path: path, uid: 0, gid: 0, mode: rootOnly.contains(path) ? 0o600 : 0o644)
+        return PathAccess(folders: [folder], file: file)
     }
 
     func check(_ job: DbCheckJob, _ done: @escaping (FileFingerprint?, DbCheckResult) -> Void) {
@@ -65,16 +73,53 @@ final class DatabaseCoordinatorTests: XCTestCase {
         return coordinator
     }
 
-    private func check(_ path: String, mode: DbCheckMode = .quick, into answers: Box<[Result<DbCheckAnswer, DatabaseError>]>) {
-        coordinator.check(path: path, mode: mode, maxErrors: 0) { answers.value.append($0) }
+    private func check(
+        _ path: String, mode: DbCheckMode = .quick, caller: Caller = .daemon, into answers: Box<[Result<DbCheckAnswer, DatabaseError>]>
+    ) {
+        coordinator.check(path: path, mode: mode, maxErrors: 0, caller: caller) { answers.value.append($0) }
     }
 
     private func report(
-        _ path: String, client: String = "runner-1", message: String = "database disk image is malformed", ok: Bool = false
+        _ path: String, client: String = "runner-1", message: String = "database disk image is malformed", ok: Bool = false,
+        caller: Caller = .daemon
     ) -> Box<[Result<DbErrorAdvice, DatabaseError>]> {
         let answers = Box<[Result<DbErrorAdvice, DatabaseError>]>([])
-        coordinator.report(path: path, clientID: client, message: message, sqliteCode: nil, ok: ok) { answers.value.append($0) }
+        coordinator.report(path: path, clientID: client, message: message, sqliteCode: nil, ok: ok, caller: caller) {
+            answers.value.append($0)
+        }
         return answers
+    }
+
+    private static let alice = Caller(uid: 1000, groups: [1000], isAdmin: false)
+    private static let bob = Caller(uid: 1001, groups: [1001], isAdmin: false)
+
+    func testAFileTheCallerCouldNotReadIsRefusedEvenWhenAnotherCallersVerdictIsCached() throws {
+        runner.rootOnly = ["/data/a.db"]
+        let answers = Box<[Result<DbCheckAnswer, DatabaseError>]>([])
+        check("/data/a.db", into: answers)
+        runner.finish("/data/a.db", .corrupt)
+        check("/data/a.db", caller: Self.alice, into: answers)
+        XCTAssertEqual(try answers.value[0].get().result.verdict, .corrupt)
+        guard case .failure(.notReadable(let path, let reason)) = answers.value[1] else {
+            return XCTFail("uid 1000 heard a verdict on a 0600 file of root's: \(answers.value[1])")
+        }
+        XCTAssertEqual(path, "/data/a.db")
+        XCTAssertTrue(reason.contains("may not read"), reason)
+        XCTAssertEqual(runner.started.count, 1)
+        check("/data/b.db", caller: Self.alice, into: answers)
+        XCTAssertEqual(runner.started.count, 2, "a readable file is checked for anyone")
+    }
+
+    func testAnotherUidsReportsNeitherGrowNorResetAStreak() throws {
+        for _ in 0..<2 { _ = report("/data/a.db", caller: Self.alice) }
+        XCTAssertEqual(try report("/data/a.db", ok: true, caller: Self.bob).value.first?.get().streak, 0)
+        XCTAssertEqual(try report("/data/a.db", caller: Self.bob).value.first?.get().streak, 1, "bob's own streak")
+        _ = report("/data/a.db", caller: Self.alice)
+        XCTAssertEqual(runner.started.count, 1, "alice's third report reached the threshold: the host checks")
+        runner.rootOnly = ["/data/c.db"]
+        guard case .failure(.notReadable) = report("/data/c.db", caller: Self.alice).value.first else {
+            return XCTFail("a report about a file alice may not read is refused")
+        }
     }
 
     func testConcurrentChecksOfOneFileShareOneRun() throws {

@@ -77,7 +77,7 @@ final class MessageCodingTests: XCTestCase {
         XCTAssertEqual(try HealthRequest(wireBytes: []), HealthRequest())
         // An unknown varint field 1 = 5: a newer peer's field.
         XCTAssertEqual(try ReloadRequest(wireBytes: [0x08, 0x05]), ReloadRequest())
-        XCTAssertThrowsError(try ListLeasesRequest(wireBytes: [0x0a, 0x7f, 0x41])) { error in
+        XCTAssertThrowsError(try MetricsRequest(wireBytes: [0x0a, 0x7f, 0x41])) { error in
             XCTAssertEqual("\(error)", "malformed empty message (3 bytes)")
         }
     }

@@ -27,4 +27,10 @@ int sidecar_filesystem_type(const char *path, int64_t *type);
 /// lacks the call. (Glibc 2.36 declares no wrapper.)
 int sidecar_pidfd_open(int32_t pid);
 
+/// The access ACL of `path` (the "system.posix_acl_access" attribute, as
+/// the kernel stores it) into `buffer`. Returns its length, 0 when the file
+/// has none (its mode is its whole ACL), or -1 with errno set.
+/// (Swift's Glibc module does not import sys/xattr.h.)
+long sidecar_access_acl(const char *path, uint8_t *buffer, unsigned long size);
+
 #endif

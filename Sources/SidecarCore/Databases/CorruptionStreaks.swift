@@ -1,7 +1,7 @@
 /// Seed 001: inside a container SQLite said `database disk image is
 /// malformed` forever while the file on the host was fine (a torn page
 /// cache on a bind mount). A client reports each error; a streak of them
-/// per (client, file), reset by a success or by any other error, decides
+/// per (owner uid, client, file), reset by a success or by any other error, decides
 /// when the sidecar checks the file itself. Pure: time is passed in.
 public struct CorruptionStreaks: Sendable {
     public enum Report: Sendable, Equatable {
@@ -11,6 +11,9 @@ public struct CorruptionStreaks: Sendable {
     }
 
     private struct Key: Hashable, Sendable {
+        /// The reporting peer's uid: a client id is a name any peer may
+        /// pick, so another uid's reports never reset or grow this streak.
+        let owner: UInt32
         let client: String
         let path: String
     }
@@ -28,8 +31,8 @@ public struct CorruptionStreaks: Sendable {
     }
 
     /// Records a report; returns the streak after it (0 after a reset).
-    public mutating func record(_ report: Report, client: String, path: String, now: Double) -> Int {
-        let key = Key(client: client, path: path)
+    public mutating func record(_ report: Report, client: String, path: String, owner: UInt32 = 0, now: Double) -> Int {
+        let key = Key(owner: owner, client: client, path: path)
         switch report {
         case .corruption:
             var streak = streaks[key] ?? Streak(count: 0, lastSeen: now)

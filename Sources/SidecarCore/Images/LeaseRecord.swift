@@ -13,10 +13,15 @@ public struct LeaseRecord: Sendable, Equatable {
     public var expiresUnixMilliseconds: Int64
     /// The process the lease ends with, if it is bound to one.
     public var holderProcess: ProcessIdentity?
+    /// The uid of the peer that took it; nil for a lease from before owners
+    /// were kept.
+    public var ownerUID: UInt32?
 
     public init(
-        id: String, target: String, holder: String, expiresUnixMilliseconds: Int64, holderProcess: ProcessIdentity? = nil
+        id: String, target: String, holder: String, expiresUnixMilliseconds: Int64, holderProcess: ProcessIdentity? = nil,
+        ownerUID: UInt32? = nil
     ) {
+        self.ownerUID = ownerUID
         self.id = id
         self.target = target
         self.holder = holder

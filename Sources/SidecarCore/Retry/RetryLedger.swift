@@ -49,18 +49,21 @@ public struct RetryLedger: Sendable {
 
     // MARK: Reserve
 
+    /// `caller`: a new key is its own; a known key must be (or it an admin).
     public mutating func reserve(
-        key: String, policy policyName: String, lastError: String, exitCode: Int32?, image: String? = nil, now: Double
+        key: String, policy policyName: String, lastError: String, exitCode: Int32?, image: String? = nil, now: Double,
+        caller: Caller = .daemon
     ) throws(RetryLedgerError) -> RetryDecision {
         guard !key.isEmpty else { throw .emptyKey }
         let name = policyName.isEmpty ? Self.defaultPolicyName : policyName
         let policy = try policy(named: name)
+        try checkOwner(of: key, caller: caller)
         if records[key] == nil, records.count >= maxKeys { throw .full(maxKeys: maxKeys) }
-        var record = records[key] ?? RetryRecord(key: key, policy: name, now: now)
+        var record = records[key] ?? RetryRecord(key: key, policy: name, now: now, ownerUID: caller.uid)
         defer { put(record, for: key) }
         if record.state == .succeeded {
-            // A new failure after a success is a new episode.
-            record = RetryRecord(key: key, policy: name, now: now)
+            // A new failure after a success is a new episode, of the same owner.
+            record = RetryRecord(key: key, policy: name, now: now, ownerUID: record.ownerUID)
         }
         record.updatedAt = now
         if !lastError.isEmpty {
@@ -101,12 +104,25 @@ public struct RetryLedger: Sendable {
         return .granted(attempt: record.attempts, delaySeconds: delay, notBefore: record.notBefore)
     }
 
+    private func checkOwner(of key: String, caller: Caller) throws(RetryLedgerError) {
+        guard let owner = records[key]?.ownerUID, !caller.mayTouch(ownedBy: owner) else { return }
+        throw .notOwner(NotOwnerError(what: "retry key \"\(key)\"", owner: owner, caller: caller.uid))
+    }
+
+    /// The records `caller` may read: all for an admin, else its own.
+    public func records(visibleTo caller: Caller) -> some Sequence<RetryRecord> {
+        records.values.lazy.filter { caller.mayTouch(ownedBy: $0.ownerUID) }
+    }
+
     // MARK: Complete, reset, expire
 
     /// Records how a granted attempt ended. Returns false when nothing changed
     /// (the same outcome reported twice).
-    public mutating func complete(key: String, success: Bool, error: String, now: Double) throws(RetryLedgerError) -> Bool {
+    public mutating func complete(
+        key: String, success: Bool, error: String, now: Double, caller: Caller = .daemon
+    ) throws(RetryLedgerError) -> Bool {
         guard var record = records[key] else { throw .unknownKey(key) }
+        try checkOwner(of: key, caller: caller)
         let before = record
         record.inFlightSince = nil
         if success {

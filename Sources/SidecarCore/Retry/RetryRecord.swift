@@ -27,9 +27,13 @@ public struct RetryRecord: Sendable, Equatable {
     public var notBefore: Double
     public var createdAt: Double
     public var updatedAt: Double
+    /// The uid of the peer that created the key; nil for a key recorded
+    /// before owners were kept.
+    public var ownerUID: UInt32?
 
-    public init(key: String, policy: String, now: Double) {
+    public init(key: String, policy: String, now: Double, ownerUID: UInt32? = nil) {
         self.key = key
+        self.ownerUID = ownerUID
         self.policy = policy
         state = .active
         attempts = 0
@@ -58,4 +62,6 @@ public enum RetryLedgerError: Error, Sendable, Equatable {
     case unknownKey(String)
     /// The ledger holds `retry.max_keys` keys: a new one is refused.
     case full(maxKeys: Int)
+    /// A non-admin asked about a key another uid owns.
+    case notOwner(NotOwnerError)
 }

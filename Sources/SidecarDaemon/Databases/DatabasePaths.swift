@@ -16,7 +16,8 @@ enum DatabasePaths {
         var status = stat()
         let isDirectory = stat(resolved, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
         return .inside(
-            resolved: resolved, root: root, fingerprint: DatabaseChecker.fingerprint(path: resolved), isDirectory: isDirectory)
+            resolved: resolved, root: root, fingerprint: DatabaseChecker.fingerprint(path: resolved), isDirectory: isDirectory,
+            access: PathAccessReader.read(resolved))
     }
 
     /// realpath(3) of the longest existing prefix, with the rest of the path

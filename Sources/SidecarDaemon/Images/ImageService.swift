@@ -134,7 +134,7 @@ final class ImageService: DaemonService {
     /// to be); returns what leaves the job's waiters when the caller goes,
     /// or nil when `done` already ran.
     func ensure(
-        image: String, leaseHolder holder: String, leaseTTLSeconds: UInt32, leaseHolderProcess: ProcessIdentity?,
+        image: String, leaseHolder holder: String, leaseTTLSeconds: UInt32, leaseHolderProcess: ProcessIdentity?, caller: Caller,
         _ done: @escaping (Result<EnsureImageAnswer, SidecarError>) -> Void
     ) throws -> (() -> Void)? {
         // No ttl: the default, or none at all for a lease that ends with its process.
@@ -158,7 +158,7 @@ final class ImageService: DaemonService {
                 if !holder.isEmpty {
                     do {
                         answer.lease = try leases.acquire(
-                            target: answer.name, holder: holder, holderProcess: leaseHolderProcess, ttlSeconds: ttl)
+                            target: answer.name, holder: holder, holderProcess: leaseHolderProcess, ttlSeconds: ttl, caller: caller)
                     } catch {
                         return done(.failure(StatusMapping.status(for: error)))
                     }
@@ -177,8 +177,8 @@ final class ImageService: DaemonService {
         coordinator.list()
     }
 
-    func prune(dryRun: Bool, peer: PeerCredentials, done: @escaping (PruneReport) -> Void) throws {
-        context.logger.info("prune\(dryRun ? " (dry run)" : "") asked by uid \(peer.uid)")
+    func prune(dryRun: Bool, caller: Caller, done: @escaping (PruneReport) -> Void) throws {
+        context.logger.info("prune\(dryRun ? " (dry run)" : "") asked by \(caller)")
         coordinator.prune(dryRun: dryRun, done: done)
     }
 }

@@ -34,7 +34,9 @@ final class LeaseService {
         holders.method.rawValue + (holders.fallbackReason.map { " (\($0))" } ?? "")
     }
 
-    func acquire(target: String, holder: String, holderProcess: ProcessIdentity? = nil, ttlSeconds: UInt32) throws -> LeaseRecord {
+    func acquire(
+        target: String, holder: String, holderProcess: ProcessIdentity? = nil, ttlSeconds: UInt32, caller: Caller
+    ) throws -> LeaseRecord {
         if let process = holderProcess { try checkHolder(process) }
         var next = table
         // Read per call, so a reload's leases.max holds at once.
@@ -43,7 +45,7 @@ final class LeaseService {
         do {
             change = try next.acquire(
                 target: target, holder: holder, holderProcess: holderProcess, ttlSeconds: ttlSeconds,
-                nowUnixMilliseconds: WallClock.unixMilliseconds(), newID: Self.newID)
+                nowUnixMilliseconds: WallClock.unixMilliseconds(), owner: caller.uid, newID: Self.newID)
         } catch {
             if case .full = error { context.metrics.increment(.stateFull, label: "leases") }
             throw error
@@ -87,9 +89,9 @@ final class LeaseService {
         guard process.isRunning else { throw LeaseError.holderNotRunning(process) }
     }
 
-    func release(id: String) throws {
+    func release(id: String, caller: Caller) throws {
         var next = table
-        let lease = try next.release(id: id)
+        let lease = try next.release(id: id, caller: caller)
         try store.delete(ids: [lease.id])
         table = next
         unwatchIfUnheld(lease.holderProcess)
@@ -98,6 +100,11 @@ final class LeaseService {
 
     func live() -> [LeaseRecord] {
         table.live(nowUnixMilliseconds: WallClock.unixMilliseconds())
+    }
+
+    /// The live leases `caller` may see: all for an admin, else its own.
+    func live(visibleTo caller: Caller) -> [LeaseRecord] {
+        live().filter { caller.mayTouch(ownedBy: $0.ownerUID) }
     }
 
     func holds(any names: [String]) -> Bool {

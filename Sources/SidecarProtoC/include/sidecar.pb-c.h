@@ -515,10 +515,15 @@ struct  Sidecar__V1__EnsureImageResponse
 struct  Sidecar__V1__ListImagesRequest
 {
   ProtobufCMessage base;
+  /*
+   * 0: 1,000. See "List methods page" above.
+   */
+  uint32_t page_size;
+  char *page_token;
 };
 #define SIDECAR__V1__LIST_IMAGES_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__list_images_request__descriptor) \
-     }
+    , 0, (char *)protobuf_c_empty_string }
 
 
 struct  Sidecar__V1__ImageInfo
@@ -552,10 +557,14 @@ struct  Sidecar__V1__ListImagesResponse
   ProtobufCMessage base;
   size_t n_images;
   Sidecar__V1__ImageInfo **images;
+  /*
+   * Empty on the last page.
+   */
+  char *next_page_token;
 };
 #define SIDECAR__V1__LIST_IMAGES_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__list_images_response__descriptor) \
-    , 0,NULL }
+    , 0,NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Sidecar__V1__AcquireLeaseRequest
@@ -592,6 +601,12 @@ struct  Sidecar__V1__AcquireLeaseRequest
     , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0 }
 
 
+typedef enum {
+  SIDECAR__V1__LEASE__OPTIONAL_OWNER_UID__NOT_SET = 0,
+  SIDECAR__V1__LEASE__OPTIONAL_OWNER_UID_OWNER_UID = 7
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SIDECAR__V1__LEASE__OPTIONAL_OWNER_UID__CASE)
+} Sidecar__V1__Lease__OptionalOwnerUidCase;
+
 struct  Sidecar__V1__Lease
 {
   ProtobufCMessage base;
@@ -607,10 +622,14 @@ struct  Sidecar__V1__Lease
    */
   uint32_t holder_pid;
   uint64_t holder_start_time;
+  Sidecar__V1__Lease__OptionalOwnerUidCase optional_owner_uid_case;
+  union {
+    uint32_t owner_uid;
+  };
 };
 #define SIDECAR__V1__LEASE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__lease__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, SIDECAR__V1__LEASE__OPTIONAL_OWNER_UID__NOT_SET, {0} }
 
 
 struct  Sidecar__V1__ReleaseLeaseRequest
@@ -635,10 +654,15 @@ struct  Sidecar__V1__ReleaseLeaseResponse
 struct  Sidecar__V1__ListLeasesRequest
 {
   ProtobufCMessage base;
+  /*
+   * 0: 1,000. See "List methods page" above.
+   */
+  uint32_t page_size;
+  char *page_token;
 };
 #define SIDECAR__V1__LIST_LEASES_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__list_leases_request__descriptor) \
-     }
+    , 0, (char *)protobuf_c_empty_string }
 
 
 struct  Sidecar__V1__ListLeasesResponse
@@ -646,10 +670,14 @@ struct  Sidecar__V1__ListLeasesResponse
   ProtobufCMessage base;
   size_t n_leases;
   Sidecar__V1__Lease **leases;
+  /*
+   * Empty on the last page.
+   */
+  char *next_page_token;
 };
 #define SIDECAR__V1__LIST_LEASES_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__list_leases_response__descriptor) \
-    , 0,NULL }
+    , 0,NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Sidecar__V1__CheckDbRequest
@@ -709,7 +737,7 @@ struct  Sidecar__V1__ReportDbErrorRequest
   ProtobufCMessage base;
   char *path;
   /*
-   * Who saw it: one runner or container. Streaks are per (client, file).
+   * Who saw it: one runner or container. Streaks are per (uid, client, file).
    */
   char *client_id;
   /*
@@ -843,11 +871,22 @@ struct  Sidecar__V1__ListRetriesRequest
    */
   char *state;
   char *key_prefix;
+  /*
+   * 0: 1,000. See "List methods page" above.
+   */
+  uint32_t page_size;
+  char *page_token;
 };
 #define SIDECAR__V1__LIST_RETRIES_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__list_retries_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
+
+typedef enum {
+  SIDECAR__V1__RETRY_INFO__OPTIONAL_OWNER_UID__NOT_SET = 0,
+  SIDECAR__V1__RETRY_INFO__OPTIONAL_OWNER_UID_OWNER_UID = 12
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(SIDECAR__V1__RETRY_INFO__OPTIONAL_OWNER_UID__CASE)
+} Sidecar__V1__RetryInfo__OptionalOwnerUidCase;
 
 struct  Sidecar__V1__RetryInfo
 {
@@ -878,10 +917,14 @@ struct  Sidecar__V1__RetryInfo
    * True while the last grant's outcome is not reported.
    */
   protobuf_c_boolean in_flight;
+  Sidecar__V1__RetryInfo__OptionalOwnerUidCase optional_owner_uid_case;
+  union {
+    uint32_t owner_uid;
+  };
 };
 #define SIDECAR__V1__RETRY_INFO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__retry_info__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, SIDECAR__V1__RETRY_INFO__OPTIONAL_OWNER_UID__NOT_SET, {0} }
 
 
 struct  Sidecar__V1__ListRetriesResponse
@@ -889,10 +932,14 @@ struct  Sidecar__V1__ListRetriesResponse
   ProtobufCMessage base;
   size_t n_retries;
   Sidecar__V1__RetryInfo **retries;
+  /*
+   * Empty on the last page.
+   */
+  char *next_page_token;
 };
 #define SIDECAR__V1__LIST_RETRIES_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__list_retries_response__descriptor) \
-    , 0,NULL }
+    , 0,NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Sidecar__V1__ListPoliciesRequest

@@ -9,8 +9,6 @@ public struct EmptyMessage: Equatable, Sendable {
 public typealias HealthRequest = EmptyMessage
 public typealias MetricsRequest = EmptyMessage
 public typealias ReloadRequest = EmptyMessage
-public typealias ListImagesRequest = EmptyMessage
-public typealias ListLeasesRequest = EmptyMessage
 public typealias ReleaseLeaseResponse = EmptyMessage
 public typealias CompleteAttemptResponse = EmptyMessage
 public typealias ResetRetryResponse = EmptyMessage

@@ -129,11 +129,40 @@ extension EnsureImageResponse: ProtobufCConvertible {
     }
 }
 
+public struct ListImagesRequest: Equatable, Sendable {
+    /// 0: the daemon's default (1,000).
+    public var pageSize: UInt32
+    public var pageToken: String
+
+    public init(pageSize: UInt32 = 0, pageToken: String = "") {
+        self.pageSize = pageSize
+        self.pageToken = pageToken
+    }
+}
+
+extension ListImagesRequest: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__ListImagesRequest>) {
+        sidecar__v1__list_images_request__init(c)
+    }
+
+    package init(reading c: Sidecar__V1__ListImagesRequest) {
+        self.init(pageSize: c.page_size, pageToken: ProtobufCField.string(c.page_token))
+    }
+
+    package func fill(_ c: inout Sidecar__V1__ListImagesRequest, arena: PackArena) {
+        c.page_size = pageSize
+        c.page_token = arena.string(pageToken)
+    }
+}
+
 public struct ListImagesResponse: Equatable, Sendable {
     public var images: [ImageStatus]
+    /// Empty on the last page.
+    public var nextPageToken: String
 
-    public init(images: [ImageStatus]) {
+    public init(images: [ImageStatus], nextPageToken: String = "") {
         self.images = images
+        self.nextPageToken = nextPageToken
     }
 }
 
@@ -143,11 +172,13 @@ extension ListImagesResponse: ProtobufCConvertible {
     }
 
     package init(reading c: Sidecar__V1__ListImagesResponse) throws {
-        self.init(images: try ProtobufCField.messages(c.images, count: c.n_images))
+        self.init(
+            images: try ProtobufCField.messages(c.images, count: c.n_images), nextPageToken: ProtobufCField.string(c.next_page_token))
     }
 
     package func fill(_ c: inout Sidecar__V1__ListImagesResponse, arena: PackArena) {
         c.n_images = images.count
         c.images = arena.messages(images)
+        c.next_page_token = arena.string(nextPageToken)
     }
 }

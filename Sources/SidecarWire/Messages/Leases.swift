@@ -22,7 +22,8 @@ extension LeaseRecord: ProtobufCConvertible {
         self.init(
             id: ProtobufCField.string(c.id), target: ProtobufCField.string(c.target),
             holder: ProtobufCField.string(c.holder), expiresUnixMilliseconds: c.expires_unix_ms == 0 ? Self.noExpiry : c.expires_unix_ms,
-            holderProcess: WireHolderProcess.read(pid: c.holder_pid, startTime: c.holder_start_time))
+            holderProcess: WireHolderProcess.read(pid: c.holder_pid, startTime: c.holder_start_time),
+            ownerUID: c.optional_owner_uid_case == SIDECAR__V1__LEASE__OPTIONAL_OWNER_UID_OWNER_UID ? c.owner_uid : nil)
     }
 
     package func fill(_ c: inout Sidecar__V1__Lease, arena: PackArena) {
@@ -32,6 +33,10 @@ extension LeaseRecord: ProtobufCConvertible {
         c.expires_unix_ms = expiresByTime ? expiresUnixMilliseconds : 0
         c.holder_pid = WireHolderProcess.pid(holderProcess)
         c.holder_start_time = holderProcess?.startTime ?? 0
+        if let ownerUID {
+            c.optional_owner_uid_case = SIDECAR__V1__LEASE__OPTIONAL_OWNER_UID_OWNER_UID
+            c.owner_uid = ownerUID
+        }
     }
 }
 
@@ -90,11 +95,40 @@ extension ReleaseLeaseRequest: ProtobufCConvertible {
     package func fill(_ c: inout Sidecar__V1__ReleaseLeaseRequest, arena: PackArena) { c.id = arena.string(id) }
 }
 
+public struct ListLeasesRequest: Equatable, Sendable {
+    /// 0: the daemon's default (1,000).
+    public var pageSize: UInt32
+    public var pageToken: String
+
+    public init(pageSize: UInt32 = 0, pageToken: String = "") {
+        self.pageSize = pageSize
+        self.pageToken = pageToken
+    }
+}
+
+extension ListLeasesRequest: ProtobufCConvertible {
+    package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__ListLeasesRequest>) {
+        sidecar__v1__list_leases_request__init(c)
+    }
+
+    package init(reading c: Sidecar__V1__ListLeasesRequest) {
+        self.init(pageSize: c.page_size, pageToken: ProtobufCField.string(c.page_token))
+    }
+
+    package func fill(_ c: inout Sidecar__V1__ListLeasesRequest, arena: PackArena) {
+        c.page_size = pageSize
+        c.page_token = arena.string(pageToken)
+    }
+}
+
 public struct ListLeasesResponse: Equatable, Sendable {
     public var leases: [LeaseRecord]
+    /// Empty on the last page.
+    public var nextPageToken: String
 
-    public init(leases: [LeaseRecord]) {
+    public init(leases: [LeaseRecord], nextPageToken: String = "") {
         self.leases = leases
+        self.nextPageToken = nextPageToken
     }
 }
 
@@ -104,11 +138,13 @@ extension ListLeasesResponse: ProtobufCConvertible {
     }
 
     package init(reading c: Sidecar__V1__ListLeasesResponse) throws {
-        self.init(leases: try ProtobufCField.messages(c.leases, count: c.n_leases))
+        self.init(
+            leases: try ProtobufCField.messages(c.leases, count: c.n_leases), nextPageToken: ProtobufCField.string(c.next_page_token))
     }
 
     package func fill(_ c: inout Sidecar__V1__ListLeasesResponse, arena: PackArena) {
         c.n_leases = leases.count
         c.leases = arena.messages(leases)
+        c.next_page_token = arena.string(nextPageToken)
     }
 }

@@ -129,10 +129,15 @@ extension CompleteAttemptRequest: ProtobufCConvertible {
 public struct ListRetriesRequest: Equatable, Sendable {
     public var state: String
     public var keyPrefix: String
+    /// 0: the daemon's default (1,000).
+    public var pageSize: UInt32
+    public var pageToken: String
 
-    public init(state: String = "", keyPrefix: String = "") {
+    public init(state: String = "", keyPrefix: String = "", pageSize: UInt32 = 0, pageToken: String = "") {
         self.state = state
         self.keyPrefix = keyPrefix
+        self.pageSize = pageSize
+        self.pageToken = pageToken
     }
 }
 
@@ -142,12 +147,16 @@ extension ListRetriesRequest: ProtobufCConvertible {
     }
 
     package init(reading c: Sidecar__V1__ListRetriesRequest) {
-        self.init(state: ProtobufCField.string(c.state), keyPrefix: ProtobufCField.string(c.key_prefix))
+        self.init(
+            state: ProtobufCField.string(c.state), keyPrefix: ProtobufCField.string(c.key_prefix), pageSize: c.page_size,
+            pageToken: ProtobufCField.string(c.page_token))
     }
 
     package func fill(_ c: inout Sidecar__V1__ListRetriesRequest, arena: PackArena) {
         c.state = arena.string(state)
         c.key_prefix = arena.string(keyPrefix)
+        c.page_size = pageSize
+        c.page_token = arena.string(pageToken)
     }
 }
 
@@ -165,6 +174,7 @@ extension RetryRecord: ProtobufCConvertible {
         remedy = ProtobufCField.string(c.remedy)
         notBefore = Double(c.not_before_unix_ms) / 1000
         inFlightSince = c.in_flight != 0 ? updatedAt : nil
+        ownerUID = c.optional_owner_uid_case == SIDECAR__V1__RETRY_INFO__OPTIONAL_OWNER_UID_OWNER_UID ? c.owner_uid : nil
     }
 
     package func fill(_ c: inout Sidecar__V1__RetryInfo, arena: PackArena) {
@@ -179,14 +189,21 @@ extension RetryRecord: ProtobufCConvertible {
         c.remedy = arena.string(remedy)
         c.not_before_unix_ms = Int64(notBefore * 1000)
         c.in_flight = inFlightSince != nil ? 1 : 0
+        if let ownerUID {
+            c.optional_owner_uid_case = SIDECAR__V1__RETRY_INFO__OPTIONAL_OWNER_UID_OWNER_UID
+            c.owner_uid = ownerUID
+        }
     }
 }
 
 public struct ListRetriesResponse: Equatable, Sendable {
     public var retries: [RetryRecord]
+    /// Empty on the last page.
+    public var nextPageToken: String
 
-    public init(retries: [RetryRecord]) {
+    public init(retries: [RetryRecord], nextPageToken: String = "") {
         self.retries = retries
+        self.nextPageToken = nextPageToken
     }
 }
 
@@ -196,12 +213,14 @@ extension ListRetriesResponse: ProtobufCConvertible {
     }
 
     package init(reading c: Sidecar__V1__ListRetriesResponse) throws {
-        self.init(retries: try ProtobufCField.messages(c.retries, count: c.n_retries))
+        self.init(
+            retries: try ProtobufCField.messages(c.retries, count: c.n_retries), nextPageToken: ProtobufCField.string(c.next_page_token))
     }
 
     package func fill(_ c: inout Sidecar__V1__ListRetriesResponse, arena: PackArena) {
         c.n_retries = retries.count
         c.retries = arena.messages(retries)
+        c.next_page_token = arena.string(nextPageToken)
     }
 }
 

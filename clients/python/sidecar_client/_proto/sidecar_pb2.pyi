@@ -214,40 +214,54 @@ class ImageInfo(_message.Message):
     def __init__(self, name: _Optional[str] = ..., ref: _Optional[str] = ..., present: bool = ..., base_image: _Optional[str] = ..., keep_warm: bool = ..., state: _Optional[str] = ..., last_job_outcome: _Optional[str] = ..., last_job_end_unix_ms: _Optional[int] = ..., last_error: _Optional[str] = ..., backoff_remaining_seconds: _Optional[float] = ...) -> None: ...
 
 class Lease(_message.Message):
-    __slots__ = ["expires_unix_ms", "holder", "holder_pid", "holder_start_time", "id", "target"]
+    __slots__ = ["expires_unix_ms", "holder", "holder_pid", "holder_start_time", "id", "owner_uid", "target"]
     EXPIRES_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     HOLDER_FIELD_NUMBER: _ClassVar[int]
     HOLDER_PID_FIELD_NUMBER: _ClassVar[int]
     HOLDER_START_TIME_FIELD_NUMBER: _ClassVar[int]
     ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_UID_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
     expires_unix_ms: int
     holder: str
     holder_pid: int
     holder_start_time: int
     id: str
+    owner_uid: int
     target: str
-    def __init__(self, id: _Optional[str] = ..., target: _Optional[str] = ..., holder: _Optional[str] = ..., expires_unix_ms: _Optional[int] = ..., holder_pid: _Optional[int] = ..., holder_start_time: _Optional[int] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., target: _Optional[str] = ..., holder: _Optional[str] = ..., expires_unix_ms: _Optional[int] = ..., holder_pid: _Optional[int] = ..., holder_start_time: _Optional[int] = ..., owner_uid: _Optional[int] = ...) -> None: ...
 
 class ListImagesRequest(_message.Message):
-    __slots__ = []
-    def __init__(self) -> None: ...
+    __slots__ = ["page_size", "page_token"]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListImagesResponse(_message.Message):
-    __slots__ = ["images"]
+    __slots__ = ["images", "next_page_token"]
     IMAGES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     images: _containers.RepeatedCompositeFieldContainer[ImageInfo]
-    def __init__(self, images: _Optional[_Iterable[_Union[ImageInfo, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, images: _Optional[_Iterable[_Union[ImageInfo, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListLeasesRequest(_message.Message):
-    __slots__ = []
-    def __init__(self) -> None: ...
+    __slots__ = ["page_size", "page_token"]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListLeasesResponse(_message.Message):
-    __slots__ = ["leases"]
+    __slots__ = ["leases", "next_page_token"]
     LEASES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     leases: _containers.RepeatedCompositeFieldContainer[Lease]
-    def __init__(self, leases: _Optional[_Iterable[_Union[Lease, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, leases: _Optional[_Iterable[_Union[Lease, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListPoliciesRequest(_message.Message):
     __slots__ = []
@@ -260,18 +274,24 @@ class ListPoliciesResponse(_message.Message):
     def __init__(self, policies: _Optional[_Iterable[_Union[RetryPolicyInfo, _Mapping]]] = ...) -> None: ...
 
 class ListRetriesRequest(_message.Message):
-    __slots__ = ["key_prefix", "state"]
+    __slots__ = ["key_prefix", "page_size", "page_token", "state"]
     KEY_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     key_prefix: str
+    page_size: int
+    page_token: str
     state: str
-    def __init__(self, state: _Optional[str] = ..., key_prefix: _Optional[str] = ...) -> None: ...
+    def __init__(self, state: _Optional[str] = ..., key_prefix: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListRetriesResponse(_message.Message):
-    __slots__ = ["retries"]
+    __slots__ = ["next_page_token", "retries"]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     RETRIES_FIELD_NUMBER: _ClassVar[int]
+    next_page_token: str
     retries: _containers.RepeatedCompositeFieldContainer[RetryInfo]
-    def __init__(self, retries: _Optional[_Iterable[_Union[RetryInfo, _Mapping]]] = ...) -> None: ...
+    def __init__(self, retries: _Optional[_Iterable[_Union[RetryInfo, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class ListRulesRequest(_message.Message):
     __slots__ = []
@@ -421,7 +441,7 @@ class ResetRetryResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class RetryInfo(_message.Message):
-    __slots__ = ["attempts", "category", "first_error", "in_flight", "key", "last_error", "not_before_unix_ms", "policy", "remedy", "state", "updated_unix_ms"]
+    __slots__ = ["attempts", "category", "first_error", "in_flight", "key", "last_error", "not_before_unix_ms", "owner_uid", "policy", "remedy", "state", "updated_unix_ms"]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
     FIRST_ERROR_FIELD_NUMBER: _ClassVar[int]
@@ -429,6 +449,7 @@ class RetryInfo(_message.Message):
     KEY_FIELD_NUMBER: _ClassVar[int]
     LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
     NOT_BEFORE_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    OWNER_UID_FIELD_NUMBER: _ClassVar[int]
     POLICY_FIELD_NUMBER: _ClassVar[int]
     REMEDY_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -440,11 +461,12 @@ class RetryInfo(_message.Message):
     key: str
     last_error: str
     not_before_unix_ms: int
+    owner_uid: int
     policy: str
     remedy: str
     state: str
     updated_unix_ms: int
-    def __init__(self, key: _Optional[str] = ..., policy: _Optional[str] = ..., state: _Optional[str] = ..., attempts: _Optional[int] = ..., first_error: _Optional[str] = ..., last_error: _Optional[str] = ..., updated_unix_ms: _Optional[int] = ..., category: _Optional[str] = ..., remedy: _Optional[str] = ..., not_before_unix_ms: _Optional[int] = ..., in_flight: bool = ...) -> None: ...
+    def __init__(self, key: _Optional[str] = ..., policy: _Optional[str] = ..., state: _Optional[str] = ..., attempts: _Optional[int] = ..., first_error: _Optional[str] = ..., last_error: _Optional[str] = ..., updated_unix_ms: _Optional[int] = ..., category: _Optional[str] = ..., remedy: _Optional[str] = ..., not_before_unix_ms: _Optional[int] = ..., in_flight: bool = ..., owner_uid: _Optional[int] = ...) -> None: ...
 
 class RetryPolicyInfo(_message.Message):
     __slots__ = ["base_delay_seconds", "key_idle_expiry_seconds", "max_attempts", "max_delay_seconds", "name"]

@@ -1513,16 +1513,33 @@ export const EnsureImageResponse = {
 };
 
 export interface ListImagesRequest {
+  /** 0: 1,000. See "List methods page" above. */
+  pageSize: number;
+  pageToken: string;
 }
 
 function writeListImagesRequest(m: Partial<ListImagesRequest>, w: Writer): void {
+  if (m.pageSize) {
+    w.tag(1, 0);
+    w.uint32(m.pageSize);
+  }
+  if (m.pageToken) {
+    w.tag(2, 2);
+    w.string(m.pageToken);
+  }
 }
 
 function readListImagesRequest(r: Reader, end: number): ListImagesRequest {
-  const m: ListImagesRequest = {  };
+  const m: ListImagesRequest = { pageSize: 0, pageToken: "" };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
+      case 8:
+        m.pageSize = r.uint32();
+        continue;
+      case 18:
+        m.pageToken = r.string();
+        continue;
     }
     if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
     r.skip(tag & 7, tag >>> 3);
@@ -1663,6 +1680,8 @@ export const ImageInfo = {
 
 export interface ListImagesResponse {
   images: ImageInfo[];
+  /** Empty on the last page. */
+  nextPageToken: string;
 }
 
 function writeListImagesResponse(m: Partial<ListImagesResponse>, w: Writer): void {
@@ -1670,15 +1689,22 @@ function writeListImagesResponse(m: Partial<ListImagesResponse>, w: Writer): voi
     w.tag(1, 2);
     w.message((x) => writeImageInfo(v!, x));
   }
+  if (m.nextPageToken) {
+    w.tag(2, 2);
+    w.string(m.nextPageToken);
+  }
 }
 
 function readListImagesResponse(r: Reader, end: number): ListImagesResponse {
-  const m: ListImagesResponse = { images: [] };
+  const m: ListImagesResponse = { images: [], nextPageToken: "" };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
       case 10:
         m.images.push(readImageInfo(r, r.sub()));
+        continue;
+      case 18:
+        m.nextPageToken = r.string();
         continue;
     }
     if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
@@ -1798,6 +1824,7 @@ export interface Lease {
   /** The process the lease is bound to, or 0. */
   holderPid: number;
   holderStartTime: Int64;
+  ownerUid?: number;
 }
 
 function writeLease(m: Partial<Lease>, w: Writer): void {
@@ -1825,6 +1852,10 @@ function writeLease(m: Partial<Lease>, w: Writer): void {
     w.tag(6, 0);
     w.int64(m.holderStartTime);
   }
+  if (m.ownerUid !== undefined) {
+    w.tag(7, 0);
+    w.uint32(m.ownerUid);
+  }
 }
 
 function readLease(r: Reader, end: number): Lease {
@@ -1849,6 +1880,9 @@ function readLease(r: Reader, end: number): Lease {
         continue;
       case 48:
         m.holderStartTime = r.uint64();
+        continue;
+      case 56:
+        m.ownerUid = r.uint32();
         continue;
     }
     if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
@@ -1944,16 +1978,33 @@ export const ReleaseLeaseResponse = {
 };
 
 export interface ListLeasesRequest {
+  /** 0: 1,000. See "List methods page" above. */
+  pageSize: number;
+  pageToken: string;
 }
 
 function writeListLeasesRequest(m: Partial<ListLeasesRequest>, w: Writer): void {
+  if (m.pageSize) {
+    w.tag(1, 0);
+    w.uint32(m.pageSize);
+  }
+  if (m.pageToken) {
+    w.tag(2, 2);
+    w.string(m.pageToken);
+  }
 }
 
 function readListLeasesRequest(r: Reader, end: number): ListLeasesRequest {
-  const m: ListLeasesRequest = {  };
+  const m: ListLeasesRequest = { pageSize: 0, pageToken: "" };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
+      case 8:
+        m.pageSize = r.uint32();
+        continue;
+      case 18:
+        m.pageToken = r.string();
+        continue;
     }
     if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
     r.skip(tag & 7, tag >>> 3);
@@ -1977,6 +2028,8 @@ export const ListLeasesRequest = {
 
 export interface ListLeasesResponse {
   leases: Lease[];
+  /** Empty on the last page. */
+  nextPageToken: string;
 }
 
 function writeListLeasesResponse(m: Partial<ListLeasesResponse>, w: Writer): void {
@@ -1984,15 +2037,22 @@ function writeListLeasesResponse(m: Partial<ListLeasesResponse>, w: Writer): voi
     w.tag(1, 2);
     w.message((x) => writeLease(v!, x));
   }
+  if (m.nextPageToken) {
+    w.tag(2, 2);
+    w.string(m.nextPageToken);
+  }
 }
 
 function readListLeasesResponse(r: Reader, end: number): ListLeasesResponse {
-  const m: ListLeasesResponse = { leases: [] };
+  const m: ListLeasesResponse = { leases: [], nextPageToken: "" };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
       case 10:
         m.leases.push(readLease(r, r.sub()));
+        continue;
+      case 18:
+        m.nextPageToken = r.string();
         continue;
     }
     if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
@@ -2159,7 +2219,7 @@ export const CheckDbResponse = {
 
 export interface ReportDbErrorRequest {
   path: string;
-  /** Who saw it: one runner or container. Streaks are per (client, file). */
+  /** Who saw it: one runner or container. Streaks are per (uid, client, file). */
   clientId: string;
   /** The error text; or sqlite_code; or ok = true for a success. */
   message: string;
@@ -2592,6 +2652,9 @@ export interface ListRetriesRequest {
   /** "active", "failed", "exhausted", "succeeded"; empty means all. */
   state: string;
   keyPrefix: string;
+  /** 0: 1,000. See "List methods page" above. */
+  pageSize: number;
+  pageToken: string;
 }
 
 function writeListRetriesRequest(m: Partial<ListRetriesRequest>, w: Writer): void {
@@ -2603,10 +2666,18 @@ function writeListRetriesRequest(m: Partial<ListRetriesRequest>, w: Writer): voi
     w.tag(2, 2);
     w.string(m.keyPrefix);
   }
+  if (m.pageSize) {
+    w.tag(3, 0);
+    w.uint32(m.pageSize);
+  }
+  if (m.pageToken) {
+    w.tag(4, 2);
+    w.string(m.pageToken);
+  }
 }
 
 function readListRetriesRequest(r: Reader, end: number): ListRetriesRequest {
-  const m: ListRetriesRequest = { state: "", keyPrefix: "" };
+  const m: ListRetriesRequest = { state: "", keyPrefix: "", pageSize: 0, pageToken: "" };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
@@ -2615,6 +2686,12 @@ function readListRetriesRequest(r: Reader, end: number): ListRetriesRequest {
         continue;
       case 18:
         m.keyPrefix = r.string();
+        continue;
+      case 24:
+        m.pageSize = r.uint32();
+        continue;
+      case 34:
+        m.pageToken = r.string();
         continue;
     }
     if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
@@ -2654,6 +2731,7 @@ export interface RetryInfo {
   notBeforeUnixMs: number;
   /** True while the last grant's outcome is not reported. */
   inFlight: boolean;
+  ownerUid?: number;
 }
 
 function writeRetryInfo(m: Partial<RetryInfo>, w: Writer): void {
@@ -2701,6 +2779,10 @@ function writeRetryInfo(m: Partial<RetryInfo>, w: Writer): void {
     w.tag(11, 0);
     w.bool(m.inFlight);
   }
+  if (m.ownerUid !== undefined) {
+    w.tag(12, 0);
+    w.uint32(m.ownerUid);
+  }
 }
 
 function readRetryInfo(r: Reader, end: number): RetryInfo {
@@ -2741,6 +2823,9 @@ function readRetryInfo(r: Reader, end: number): RetryInfo {
       case 88:
         m.inFlight = r.bool();
         continue;
+      case 96:
+        m.ownerUid = r.uint32();
+        continue;
     }
     if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
     r.skip(tag & 7, tag >>> 3);
@@ -2764,6 +2849,8 @@ export const RetryInfo = {
 
 export interface ListRetriesResponse {
   retries: RetryInfo[];
+  /** Empty on the last page. */
+  nextPageToken: string;
 }
 
 function writeListRetriesResponse(m: Partial<ListRetriesResponse>, w: Writer): void {
@@ -2771,15 +2858,22 @@ function writeListRetriesResponse(m: Partial<ListRetriesResponse>, w: Writer): v
     w.tag(1, 2);
     w.message((x) => writeRetryInfo(v!, x));
   }
+  if (m.nextPageToken) {
+    w.tag(2, 2);
+    w.string(m.nextPageToken);
+  }
 }
 
 function readListRetriesResponse(r: Reader, end: number): ListRetriesResponse {
-  const m: ListRetriesResponse = { retries: [] };
+  const m: ListRetriesResponse = { retries: [], nextPageToken: "" };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
       case 10:
         m.retries.push(readRetryInfo(r, r.sub()));
+        continue;
+      case 18:
+        m.nextPageToken = r.string();
         continue;
     }
     if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
@@ -3416,8 +3510,9 @@ export const methods = {
    */
   "EnsureImage": { name: "EnsureImage", request: EnsureImageRequest, response: EnsureImageResponse, serverStreaming: false } as MethodDescriptor<EnsureImageRequest, EnsureImageResponse>,
   /**
-   * The images the daemon knows: presence, last job, back-off.
-   * Retry: safe. Fails: UNAVAILABLE (backend unreachable).
+   * The images the daemon knows: presence, last job, back-off, by name.
+   * Retry: safe. Fails: UNAVAILABLE (backend unreachable), INVALID_ARGUMENT
+   * (a page_token not from ListImages).
    */
   "ListImages": { name: "ListImages", request: ListImagesRequest, response: ListImagesResponse, serverStreaming: false } as MethodDescriptor<ListImagesRequest, ListImagesResponse>,
   /**
@@ -3437,12 +3532,13 @@ export const methods = {
   /**
    * Ends a lease before its TTL.
    * Retry: safe in effect (the lease is gone either way; a second release
-   * answers NOT_FOUND). Fails: NOT_FOUND (no such lease id, or it expired).
+   * answers NOT_FOUND). Fails: NOT_FOUND (no such lease id, or it expired),
+   * PERMISSION_DENIED (another uid's lease, for a caller not an admin).
    */
   "ReleaseLease": { name: "ReleaseLease", request: ReleaseLeaseRequest, response: ReleaseLeaseResponse, serverStreaming: false } as MethodDescriptor<ReleaseLeaseRequest, ReleaseLeaseResponse>,
   /**
-   * The leases that are held now.
-   * Retry: safe. Fails: never on its own.
+   * The leases that are held now (a caller not an admin: its own), by id.
+   * Retry: safe. Fails: INVALID_ARGUMENT (a page_token not from ListLeases).
    */
   "ListLeases": { name: "ListLeases", request: ListLeasesRequest, response: ListLeasesResponse, serverStreaming: false } as MethodDescriptor<ListLeasesRequest, ListLeasesResponse>,
   /**
@@ -3452,7 +3548,9 @@ export const methods = {
    * Fails: PERMISSION_DENIED (the path, symlinks and ".." resolved, is not
    * under databases.roots; the ErrorDetail's category is "outside_roots",
    * the message starts with "OUTSIDE_ROOTS:", and the file is never
-   * opened), INVALID_ARGUMENT (empty or relative path).
+   * opened), PERMISSION_DENIED (the caller's uid and groups could not read
+   * the file themselves; category "not_readable"), INVALID_ARGUMENT (empty
+   * or relative path).
    */
   "CheckDb": { name: "CheckDb", request: CheckDbRequest, response: CheckDbResponse, serverStreaming: false } as MethodDescriptor<CheckDbRequest, CheckDbResponse>,
   /**
@@ -3460,7 +3558,8 @@ export const methods = {
    * client should do: continue, exit 75 to be respawned with a fresh mount,
    * or stop because the file is really corrupt.
    * Retry: NOT safe: each report counts toward the streak.
-   * Fails: PERMISSION_DENIED (outside the roots), INVALID_ARGUMENT.
+   * Fails: PERMISSION_DENIED (outside the roots, or a file the caller could
+   * not read), INVALID_ARGUMENT.
    */
   "ReportDbError": { name: "ReportDbError", request: ReportDbErrorRequest, response: ReportDbErrorResponse, serverStreaming: false } as MethodDescriptor<ReportDbErrorRequest, ReportDbErrorResponse>,
   /**
@@ -3468,18 +3567,21 @@ export const methods = {
    * durable before it is answered.
    * Retry: NOT safe: a repeated request may take a second slot. Use the
    * answer's not_before instead of asking again at once.
-   * Fails: INVALID_ARGUMENT (empty key, unknown policy).
+   * Fails: INVALID_ARGUMENT (empty key, unknown policy), PERMISSION_DENIED
+   * (another uid's key, for a caller not an admin), RESOURCE_EXHAUSTED (a
+   * new key past retry.max_keys).
    */
   "ReserveRetrySlot": { name: "ReserveRetrySlot", request: ReserveRetrySlotRequest, response: ReserveRetrySlotResponse, serverStreaming: false } as MethodDescriptor<ReserveRetrySlotRequest, ReserveRetrySlotResponse>,
   /**
    * Reports how a granted attempt ended.
    * Retry: safe (the same outcome twice is recorded once).
-   * Fails: NOT_FOUND (unknown key).
+   * Fails: NOT_FOUND (unknown key), PERMISSION_DENIED (another uid's key).
    */
   "CompleteAttempt": { name: "CompleteAttempt", request: CompleteAttemptRequest, response: CompleteAttemptResponse, serverStreaming: false } as MethodDescriptor<CompleteAttemptRequest, CompleteAttemptResponse>,
   /**
-   * The retry keys the daemon tracks.
-   * Retry: safe. Fails: never on its own.
+   * The retry keys the daemon tracks (a caller not an admin: its own), by key.
+   * Retry: safe. Fails: INVALID_ARGUMENT (unknown state, a page_token not
+   * from ListRetries).
    */
   "ListRetries": { name: "ListRetries", request: ListRetriesRequest, response: ListRetriesResponse, serverStreaming: false } as MethodDescriptor<ListRetriesRequest, ListRetriesResponse>,
   /**
