@@ -28,7 +28,8 @@ if [ "${1:-}" = test ]; then
   # busybox-static: real containers for sidecarctl run and hook (crun,
   # podman's default, cannot run them on the development VM).
   # tini: PID 1 of the container image, tested by scripts/test-container.sh.
-  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf python3-pytest python3-venv python3-setuptools python3-wheel gcc podman skopeo docker-registry curl nodejs node-typescript prometheus golang-go golang-google-protobuf-dev protoc-gen-go apache2-utils runc busybox-static tini)
+  # acl: setfacl, for the tests of who may ask CheckDb about a file.
+  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf python3-pytest python3-venv python3-setuptools python3-wheel gcc podman skopeo docker-registry curl nodejs node-typescript prometheus golang-go golang-google-protobuf-dev protoc-gen-go apache2-utils runc busybox-static tini acl)
 fi
 if [ "${1:-}" = container ]; then
   packages+=(podman runc skopeo tini busybox-static ca-certificates)

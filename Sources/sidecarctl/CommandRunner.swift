@@ -23,6 +23,9 @@ enum CommandRunner {
 
     static func exitCode(for error: SidecarError) -> SidecarExitCode {
         if error.isUnreachable { return .unavailable }
+        // Refused for who the caller is (an admin method, another uid's
+        // key, a file it may not read): permanent too, but 77 says why.
+        if error.code == .permissionDenied { return .noPermission }
         // The daemon's word that asking again cannot help (an image whose
         // build fails for good) wins over what the code alone suggests.
         if error.detail?.permanent == true { return .no }

@@ -10,6 +10,7 @@ extension LeaseRecord {
             object["holder_pid"] = process.pid
             object["holder_start_time"] = process.startTime
         }
+        if let ownerUID { object["owner_uid"] = ownerUID }
         return object
     }
 

@@ -18,12 +18,14 @@ struct RetryListCommand: AsyncParsableCommand {
             let records = try await client.listRetries(state: state, keyPrefix: prefix, timeout: global.callTimeout)
             if global.json {
                 Output.json(["retries": records.map { record in
-                    [
+                    var object: [String: Any] = [
                         "key": record.key, "policy": record.policy, "state": record.state.rawValue,
                         "attempts": record.attempts, "first_error": record.firstError, "last_error": record.lastError,
                         "category": record.category, "remedy": record.remedy, "in_flight": record.inFlightSince != nil,
                         "updated_unix_ms": Int64(record.updatedAt * 1000),
-                    ] as [String: Any]
+                    ]
+                    if let owner = record.ownerUID { object["owner_uid"] = owner }
+                    return object
                 }])
                 return
             }
