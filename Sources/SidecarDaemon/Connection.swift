@@ -33,6 +33,15 @@ final class Connection {
     private(set) var closingSinceMilliseconds: UInt64 = 0
     private var readingPaused = false
     var isQueuedForFlush = false
+    var isQueuedForTurn = false
+    /// Bytes read but not yet decoded: past `framesPerTurn` frames, the rest
+    /// of a read waits for a later loop turn, and the socket is not read
+    /// meanwhile, so one client's burst cannot hold the loop from others.
+    private var backlog: [UInt8] = []
+    private var backlogStart = 0
+    private var hasBacklog: Bool { backlogStart < backlog.count }
+    /// Frames decoded per connection per loop turn.
+    static let framesPerTurn = 64
 
     /// Stop reading while this much is queued for a peer that does not read.
     static let writeHighWaterBytes = 8 * 1024 * 1024
@@ -73,7 +82,39 @@ final class Connection {
         lastActivityMilliseconds = server.loop.nowMilliseconds
         server.router.readStarted()
         defer { trackPartialFrame() }
-        decoder.feed(bytes) { event in
+        let used = decodeFrames(bytes)
+        guard used < bytes.count, !isClosing else { return }
+        backlog.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[used...]))
+        backlogStart = 0
+        stream.stopReading()
+        server.queueForNextTurn(self)
+    }
+
+    /// Decodes the next slice of the backlog (the server calls this once a
+    /// turn); true while some is left for a later turn.
+    func decodeBacklog() -> Bool {
+        guard !isClosing else {
+            backlog = []
+            backlogStart = 0
+            return false
+        }
+        // Waiting for its peer to read its answers: `writesDrained` queues it again.
+        guard !readingPaused else { return false }
+        server.router.readStarted()
+        defer { trackPartialFrame() }
+        let used = backlog.withUnsafeBytes { decodeFrames(UnsafeRawBufferPointer(rebasing: $0[backlogStart...])) }
+        backlogStart += used
+        if hasBacklog && !isClosing { return true }
+        backlog.removeAll(keepingCapacity: backlog.capacity <= 64 * 1024)
+        backlogStart = 0
+        if !isClosing && !readingPaused { try? stream.startReading() }
+        return false
+    }
+
+    /// Hands up to `framesPerTurn` frames to their handlers; returns the
+    /// bytes taken.
+    private func decodeFrames(_ bytes: UnsafeRawBufferPointer) -> Int {
+        decoder.feed(bytes, upTo: Self.framesPerTurn) { event in
             guard !isClosing else { return }
             switch event {
             case .frame(let body):
@@ -239,7 +280,11 @@ final class Connection {
             closeAfterPeer()
         } else if readingPaused {
             readingPaused = false
-            try? stream.startReading()
+            if hasBacklog {
+                server.queueForNextTurn(self)
+            } else {
+                try? stream.startReading()
+            }
         }
     }
 

@@ -76,6 +76,7 @@ public enum Daemon {
         let databases = DatabaseService(loop: loop, context: context)
         let images = try ImageService(loop: loop, context: context)
         let status = DaemonStatus(server: server, images: images, retries: retries)
+        server.turnEndWork.append { status.turnEnded() }
         let metricsEndpoint = MetricsEndpoint(loop: loop, server: server, status: status)
         let services: [DaemonService] = [retries, databases, images, metricsEndpoint]
         reloader.onApplied.append { config in

@@ -39,7 +39,24 @@ final class DaemonStatus {
     }
 
     /// The Prometheus text of every metric.
+    /// Rendered at most once a loop turn: a burst of Metrics calls (or
+    /// scrapes) shares one rendering, which walks every series and every
+    /// retry key, instead of paying for it per call.
     func metricsText() -> String {
+        if let renderedThisTurn { return renderedThisTurn }
+        let text = renderMetrics()
+        renderedThisTurn = text
+        return text
+    }
+
+    private var renderedThisTurn: String?
+
+    /// At the end of each turn: what a later turn asks is rendered afresh.
+    func turnEnded() {
+        renderedThisTurn = nil
+    }
+
+    private func renderMetrics() -> String {
         context.metrics.render(MetricsRegistry.Gauges(
             connections: server.connectionCount, inflightCalls: server.inflightCalls,
             watchers: context.events.subscriberCount,

@@ -25,6 +25,10 @@ final class Server {
     private var nextConnectionID: UInt64 = 1
     private var flushQueue: [Connection] = []
     private var turnHook: LoopTurnHook?
+    /// Connections with frames left from an earlier turn (fairness).
+    private var backlogged: [Connection] = []
+    /// Keeps the loop from sleeping while `backlogged` has work.
+    private var backlogIdle: LoopIdle?
     private var sweepTimer: LoopTimer?
     private var drainTimer: LoopTimer?
     private var onDrained: (() -> Void)?
@@ -52,7 +56,9 @@ final class Server {
     /// `inheritedDescriptor`: a listening socket from systemd socket
     /// activation, used instead of binding `socketPath`.
     func start(socketPath: String, mode: UInt32, inheritedDescriptor: Int32? = nil) throws {
+        backlogIdle = try LoopIdle(loop: loop)
         turnHook = try LoopTurnHook(loop: loop) { [unowned self] in
+            self.decodeBacklogs()
             for work in self.turnEndWork { work() }
             self.flushQueued()
         }
@@ -132,6 +138,26 @@ final class Server {
             .resourceExhausted,
             "partial frames over all connections passed limits.max_buffered_bytes (\(limits.maxBufferedBytes)); yours was the oldest"))
         offender.dropPartialFrame()
+    }
+
+    /// `connection` has frames left past its share of this turn.
+    func queueForNextTurn(_ connection: Connection) {
+        guard !connection.isQueuedForTurn else { return }
+        connection.isQueuedForTurn = true
+        backlogged.append(connection)
+        backlogIdle?.start()
+    }
+
+    /// Each backlogged connection decodes its next slice, in turn order.
+    private func decodeBacklogs() {
+        guard !backlogged.isEmpty else { return }
+        let queued = backlogged
+        backlogged.removeAll(keepingCapacity: true)
+        for connection in queued {
+            connection.isQueuedForTurn = false
+            if connection.decodeBacklog() { queueForNextTurn(connection) }
+        }
+        if backlogged.isEmpty { backlogIdle?.stop() }
     }
 
     func queueFlush(_ connection: Connection) {
@@ -294,6 +320,7 @@ final class Server {
             sweepTimer?.close()
             sweepTimer = nil
             turnHook?.close()
+            backlogIdle?.close()
             turnHook = nil
             finish?()
             return

@@ -43,9 +43,26 @@ package struct FrameDecoder {
     }
 
     package mutating func feed(_ input: UnsafeRawBufferPointer, _ handle: (Event) throws -> Void) rethrows {
+        _ = try feed(input, upTo: .max, handle)
+    }
+
+    /// Hands out at most `maxEvents` events (one more when a body of zero
+    /// bytes ends the input), then stops; returns how many
+    /// bytes of `input` it took (all of them unless it stopped). The caller
+    /// feeds the rest later, so one burst of small frames is served a slice
+    /// at a time.
+    package mutating func feed(
+        _ input: UnsafeRawBufferPointer, upTo maxEvents: Int, _ handle: (Event) throws -> Void
+    ) rethrows -> Int {
         var offset = 0
         let count = input.count
+        var handed = 0
+        func counted(_ event: Event) throws {
+            handed += 1
+            try handle(event)
+        }
         while offset < count {
+            if handed >= maxEvents { return offset }
             switch state {
             case .header:
                 if pending.isEmpty, count - offset >= Self.headerBytes {
@@ -54,7 +71,7 @@ package struct FrameDecoder {
                     if length > maxBodyBytes {
                         state = .peeking(length: length)
                     } else if count - offset >= length {
-                        try handle(.frame(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + length)])))
+                        try counted(.frame(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + length)])))
                         offset += length
                     } else {
                         state = .body(length: length)
@@ -83,10 +100,11 @@ package struct FrameDecoder {
                 offset += taken
                 state = remaining == taken ? .header : .discarding(remaining: remaining - taken)
             }
-            try finishGathered(handle)
+            try finishGathered(counted)
         }
         // A zero-length body completes as soon as its header is read.
-        try finishGathered(handle)
+        try finishGathered(counted)
+        return offset
     }
 
     /// Hands out a gathered body or oversized notice once it is complete.
