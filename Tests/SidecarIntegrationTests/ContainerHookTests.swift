@@ -120,9 +120,7 @@ final class ContainerHookTests: XCTestCase {
 
     /// `sidecar_leases_total{event="EVENT"}` now.
     private func leaseCount(_ event: String, _ client: SidecarClient) async throws -> Int {
-        let prefix = "sidecar_leases_total{event=\"\(event)\"} "
-        let line = try await client.metrics().split(separator: "\n").first { $0.hasPrefix(prefix) }
-        return line.flatMap { Int($0.dropFirst(prefix.count)) } ?? 0
+        try await client.counter("sidecar_leases_total{event=\"\(event)\"}")
     }
 
     /// The documented install (prestart and poststop): whichever comes
