@@ -19,8 +19,9 @@ final class ContainerHookTests: XCTestCase {
         daemon = nil
     }
 
-    /// A daemon with the databases under `directory/db` and the image built.
-    private func startWithContainers() async throws -> (ContainerHost, SidecarClient) {
+    /// A daemon with the databases under `directory/db` and the image built,
+    /// the hook installed for `hookStages`.
+    private func startWithContainers(hookStages: [String] = ["prestart", "poststop"]) async throws -> (ContainerHost, SidecarClient) {
         try ContainerHost.skipUnlessAvailable()
         let host = try ContainerHost(directory: directory)
         self.host = host
@@ -30,7 +31,7 @@ final class ContainerHookTests: XCTestCase {
         daemon = started
         let client = started.client()
         _ = try await client.ensureImage("agent", timeout: .seconds(60))
-        try host.installHooks(socket: started.socketPath)
+        try host.installHooks(socket: started.socketPath, stages: hookStages)
         return (host, client)
     }
 
@@ -84,6 +85,78 @@ final class ContainerHookTests: XCTestCase {
             ContainerHost.podman, containerRun(mount + ["sidecar.check-db=/data/good.db"], hooks: true) + [ref, "/bin/busybox", "echo", "started"])
         XCTAssertEqual(healthy.status, 0, healthy.stderr)
         XCTAssertEqual(healthy.stdout, "started\n")
+    }
+
+    /// Starts a container (`podman run -d`) whose prestart hook leases the
+    /// image for it, and returns that lease.
+    /// `sidecar.required=true`: a hook that cannot take the lease fails the
+    /// start, and podman's error carries the hook's stderr.
+    private func startLeasedContainer(_ name: String, _ client: SidecarClient) async throws -> LeaseRecord {
+        let started = try host!.runDetached(
+            ["--name", name, "--annotation", "sidecar.lease=agent", "--annotation", "sidecar.required=true", ref, "/bin/busybox", "sleep", "300"],
+            hooks: true)
+        XCTAssertEqual(started.status, 0, started.stderr)
+        let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // The prestart hook has run by the time `run -d` returns.
+        let lease = try await client.listLeases().first { $0.holder == "container/\(id)" }
+        let pid = try host!.pid(ofContainer: name)
+        let taken = try XCTUnwrap(lease, "no lease for container \(id); podman said: \(started.stderr); daemon log:\n\(daemon!.log)")
+        XCTAssertEqual(taken.target, "agent")
+        XCTAssertEqual(taken.holderProcess?.pid, pid, "bound to the container's init process")
+        XCTAssertFalse(taken.expiresByTime)
+        return taken
+    }
+
+    /// Polls (every 10 ms) until the lease is gone from ListLeases; the
+    /// seconds since `since`, or nil if it is still held after 10 s.
+    private func secondsUntilGone(_ lease: LeaseRecord, _ client: SidecarClient, since: Date) async throws -> Double? {
+        let deadline = since.addingTimeInterval(10)
+        while Date() < deadline {
+            if try await !client.listLeases().contains(where: { $0.id == lease.id }) { return Date().timeIntervalSince(since) }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return nil
+    }
+
+    /// `sidecar_leases_total{event="EVENT"}` now.
+    private func leaseCount(_ event: String, _ client: SidecarClient) async throws -> Int {
+        try await client.counter("sidecar_leases_total{event=\"\(event)\"}")
+    }
+
+    /// The documented install (prestart and poststop): whichever comes
+    /// first, the daemon seeing the init process end or the poststop hook
+    /// releasing it, the lease is gone within 2 s.
+    func testALeaseBoundToTheContainerIsGoneWithinTwoSecondsOfPodmanKill() async throws {
+        let (host, client) = try await startWithContainers()
+        let lease = try await startLeasedContainer("podman-killed", client)
+        let killed = Date()
+        let kill = try host.podman(["kill", "-s", "KILL", "podman-killed"])
+        XCTAssertEqual(kill.status, 0, kill.stderr)
+        let seconds = try await secondsUntilGone(lease, client, since: killed)
+        let how = try await "holder_exited \(leaseCount("holder_exited", client)), released \(leaseCount("released", client))"
+        let gone = try XCTUnwrap(seconds, "still held 10 s after podman kill (\(how)); daemon log:\n\(daemon!.log)")
+        XCTAssertLessThan(gone, 2, how)
+        print("podman kill -s KILL: the lease was gone after \(String(format: "%.3f", gone)) s (\(how))")
+    }
+
+    /// No poststop hook at all (as when it never runs): only the daemon's
+    /// watch of the container's init process can end the lease.
+    func testALeaseBoundToTheContainerIsGoneWithinTwoSecondsOfKill9OfItsInitProcess() async throws {
+        let (host, client) = try await startWithContainers(hookStages: ["prestart"])
+        let lease = try await startLeasedContainer("init-killed", client)
+        let pid = try XCTUnwrap(lease.holderProcess?.pid)
+        let killed = Date()
+        XCTAssertEqual(kill(pid, SIGKILL), 0)
+        let seconds = try await secondsUntilGone(lease, client, since: killed)
+        let gone = try XCTUnwrap(seconds, "still held 10 s after kill -9 of pid \(pid); daemon log:\n\(daemon!.log)")
+        XCTAssertLessThan(gone, 2)
+        print("kill -9 of the init process: the lease was gone after \(String(format: "%.3f", gone)) s")
+        let ended = try await leaseCount("holder_exited", client)
+        let released = try await leaseCount("released", client)
+        XCTAssertEqual(ended, 1, "ended by the daemon, its holder process gone")
+        XCTAssertEqual(released, 0)
+        let exited = try await waitUntil(timeout: 10) { !(try host.podman(["ps", "--format", "{{.Names}}"]).stdout.contains("init-killed")) }
+        XCTAssertTrue(exited, "the container ended with its init process")
     }
 
     func testBadInputGetsAClearMessageAndADocumentedStatusNeverAHang() throws {

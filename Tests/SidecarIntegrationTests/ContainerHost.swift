@@ -83,15 +83,62 @@ final class ContainerHost {
         (try? podman(["image", "exists", ref]).status) == 0
     }
 
+    /// `podman ... run -d` (with the hooks when `hooks`), its output in
+    /// files. Not through Foundation's `Process`: it gives its child one end
+    /// of a socket pair and sees the exit only when every holder of that end
+    /// has closed it, and conmon, which outlives podman with the container,
+    /// inherits it (as it would a pipe for stdout), so `run -d` would seem to
+    /// run for as long as the container. Here the child keeps fds 0 to 2
+    /// only, and is waited for with waitpid; killed (and an error) if it has
+    /// not returned within `seconds`.
+    func runDetached(_ options: [String], hooks: Bool, seconds: Double = 60) throws -> CommandResult {
+        let argv = runArguments(["-d"] + options, hooks: hooks)
+        let name = UUID().uuidString.prefix(8)
+        let out = "\(directory)/run-\(name).out"
+        let err = "\(directory)/run-\(name).err"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // posix_spawn_file_actions_addclosefrom_np is not visible to Swift
+        // (__USE_GNU): each fd open now above 2, closed in the child (glibc
+        // ignores one closed meanwhile).
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for fd in open.compactMap({ Int32($0) }) where fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
+        var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for argument in cArguments { free(argument) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, argv[0], &actions, nil, &cArguments, environ)
+        guard spawned == 0 else { throw DaemonFailure(message: "cannot start podman: \(String(cString: strerror(spawned)))") }
+        let read = { (file: String) in (try? String(contentsOfFile: file, encoding: .utf8)) ?? "" }
+        let deadline = Date().addingTimeInterval(seconds)
+        var status: Int32 = 0
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            if Date() >= deadline {
+                kill(pid, SIGKILL)
+                _ = waitpid(pid, &status, 0)
+                throw DaemonFailure(message: "podman run -d did not return within \(seconds) s: \(read(err))")
+            }
+            usleep(10_000)
+        }
+        // The shell's status: the exit status, or 128 + the signal.
+        let exitStatus = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return CommandResult(status: exitStatus, stdout: read(out), stderr: read(err))
+    }
+
     /// The host pid of a running container's init process.
     func pid(ofContainer name: String) throws -> Int32? {
         Int32(try podman(["inspect", "--format", "{{.State.Pid}}", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    /// hooks.d files for `sidecarctl hook`, at prestart and poststop, for
-    /// containers with a sidecar.* annotation (or every one: `always`).
-    func installHooks(socket: String, always: Bool = false) throws {
-        for stage in ["prestart", "poststop"] {
+    /// hooks.d files for `sidecarctl hook`, at prestart and poststop (or the
+    /// `stages` given), for containers with a sidecar.* annotation (or every
+    /// one: `always`). The hook gets only the environment written here (not
+    /// podman's), so the daemon's socket is in it.
+    func installHooks(socket: String, always: Bool = false, stages: [String] = ["prestart", "poststop"]) throws {
+        for stage in stages {
             let when: [String: Any] = always ? ["always": true] : ["annotations": ["^sidecar\\.": ".*"]]
             let hook: [String: Any] = [
                 "version": "1.0.0", "stages": [stage], "when": when,

@@ -93,6 +93,47 @@ final class ContainerRunTests: XCTestCase {
         XCTAssertFalse(try host.podman(["ps", "-a", "--format", "{{.Names}}"]).stdout.contains("stopping"), "the container is gone")
     }
 
+    /// Seed 002: the image removed (an external prune) between the wrapper's
+    /// ensure and the engine's run. The engine is podman itself, behind a
+    /// shell that removes the image with `podman rmi` the first time only,
+    /// just before it execs podman's run: podman fails with its own 125
+    /// ("image not known"), the daemon classifies it, and the wrapper
+    /// ensures once more (the daemon finds the image gone and builds it) and
+    /// runs the engine again. presence_ttl is 1 ms so that the second ensure
+    /// checks the store instead of answering PRESENT from the first one's
+    /// check (5 s by default): that cache is what would hide the removal.
+    func testAnImageRemovedBetweenTheEnsureAndTheRunIsEnsuredOnceMoreAndTheEngineRunsAgain() async throws {
+        let client = try start(extraImagesKeys: "presence_ttl = \"1ms\"")
+        _ = try await client.ensureImage("agent", timeout: .seconds(60))
+        XCTAssertEqual(host.builds, 1)
+        let removed = directory + "/removed"
+        let rmi = ([ContainerHost.podman] + host.storeArguments + ["rmi", ref]).joined(separator: " ")
+        let engine = ["/bin/sh", "-c", "[ -e \(removed) ] || { touch \(removed); \(rmi) > /dev/null; }; exec \"$@\"", "sh"]
+        let counters = [
+            "sidecar_image_ensure_total{answer=\"present\"}", "sidecar_image_ensure_total{answer=\"joined\"}",
+            "sidecar_calls_total{method=\"Classify\",code=\"OK\"}",
+        ]
+        var before: [Int] = []
+        for series in counters { before.append(try await client.counter(series)) }
+
+        let run = try await StartedCommand(
+            DaemonProcess.sidecarctlPath,
+            ["run", "--socket", daemon!.socketPath, "--image", "agent", "--"] + engine + host.runArguments()
+                + [ref, "/bin/busybox", "sh", "-c", "echo ran; exit 7"]
+        ).finish()
+        XCTAssertEqual(run.status, 7, "the status of the engine's second run: \(run.stderr)")
+        XCTAssertEqual(run.stdout, "ran\n", "the container ran once, the second time")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: removed), "the image was removed before the first run")
+        XCTAssertTrue(run.stderr.contains("\(ref): image not known"), "podman's own 125: \(run.stderr)")
+        XCTAssertTrue(run.stderr.contains("sidecarctl run: the engine could not find agent: ensuring it again"), run.stderr)
+        var after: [Int] = []
+        for series in counters { after.append(try await client.counter(series)) }
+        let asked = zip(before, after).map { $1 - $0 }
+        XCTAssertEqual(asked, [1, 1, 1], "\(counters): the first ensure found the image, podman's error was classified, the second ensure built it")
+        XCTAssertEqual(host.builds, 2, "the second ensure built the image again")
+        XCTAssertTrue(host.imageExists(ref))
+    }
+
     func testTheLedgersCapStopsAFailingContainerAndAnImageThatCannotExistStopsAtOnce() async throws {
         let client = try start(extraConfig: "[retry.policy.fast]\nmax_attempts = 2\nbase_delay = \"10ms\"\nmax_delay = \"10ms\"\n")
         let runs = directory + "/runs"

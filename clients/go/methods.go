@@ -23,7 +23,7 @@ func (c *Client) Health(ctx context.Context) (*pb.HealthResponse, error) {
 
 // EnsureOption is an option of EnsureImage.
 type EnsureOption interface {
-	applyEnsure(*pb.EnsureImageRequest)
+	applyEnsure(*pb.EnsureImageRequest) error
 }
 
 type leaseOption struct {
@@ -31,15 +31,17 @@ type leaseOption struct {
 	ttl    time.Duration
 }
 
-func (o leaseOption) applyEnsure(r *pb.EnsureImageRequest) {
+func (o leaseOption) applyEnsure(r *pb.EnsureImageRequest) error {
 	r.LeaseHolder = o.holder
 	r.LeaseTtlSeconds = ttlSeconds(o.ttl)
+	return nil
 }
 
 // WithLease makes EnsureImage take a lease on the image for holder, with
 // the answer (EnsureImageResponse.Lease): the image is then kept from
-// prune, eviction and repair for ttl (whole seconds, rounded up), or until
-// ReleaseLease.
+// prune, eviction and repair for ttl (whole seconds, rounded up; 0: the
+// daemon's default, 600 s), or until ReleaseLease. With WithHolderPID the
+// lease also ends with that process, and a ttl of 0 sets no time limit.
 func WithLease(holder string, ttl time.Duration) EnsureOption { return leaseOption{holder, ttl} }
 
 // EnsureImage makes sure an image (a name from the daemon's config, or a
@@ -55,7 +57,13 @@ func WithLease(holder string, ttl time.Duration) EnsureOption { return leaseOpti
 func (c *Client) EnsureImage(ctx context.Context, image string, opts ...EnsureOption) (*pb.EnsureImageResponse, error) {
 	req := &pb.EnsureImageRequest{Image: image}
 	for _, o := range opts {
-		o.applyEnsure(req)
+		if err := o.applyEnsure(req); err != nil {
+			return nil, err
+		}
+	}
+	if req.LeaseHolderPid != 0 && req.LeaseHolder == "" {
+		// The daemon would ignore it: there is no lease to bind.
+		return nil, &Error{Code: InvalidArgument, Message: "WithHolderPID binds the lease of WithLease, and none is asked for"}
 	}
 	resp := new(pb.EnsureImageResponse)
 	return orNil(resp, c.invoke(ctx, "EnsureImage", req, resp, true))
@@ -68,12 +76,24 @@ func (c *Client) ListImages(ctx context.Context) (*pb.ListImagesResponse, error)
 	return orNil(resp, c.invoke(ctx, "ListImages", nil, resp, true))
 }
 
+// LeaseOption is an option of AcquireLease.
+type LeaseOption interface {
+	applyLease(*pb.AcquireLeaseRequest) error
+}
+
 // AcquireLease takes, or renews (the same holder again), a lease that keeps
 // target (an image name or ref) from anything the daemon removes, for ttl
-// (whole seconds, rounded up).
-func (c *Client) AcquireLease(ctx context.Context, target, holder string, ttl time.Duration) (*pb.Lease, error) {
-	resp := new(pb.Lease)
+// (whole seconds, rounded up). WithHolderPID(pid) binds it to a process
+// as well: it ends when that process does, and a ttl of 0 sets no time
+// limit (without it, a ttl of 0 is InvalidArgument).
+func (c *Client) AcquireLease(ctx context.Context, target, holder string, ttl time.Duration, opts ...LeaseOption) (*pb.Lease, error) {
 	req := &pb.AcquireLeaseRequest{Target: target, Holder: holder, TtlSeconds: ttlSeconds(ttl)}
+	for _, o := range opts {
+		if err := o.applyLease(req); err != nil {
+			return nil, err
+		}
+	}
+	resp := new(pb.Lease)
 	return orNil(resp, c.invoke(ctx, "AcquireLease", req, resp, true))
 }
 
