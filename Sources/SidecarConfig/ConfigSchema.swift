@@ -145,6 +145,7 @@ enum ConfigSchema {
         if let value = try section.int("streak_threshold", in: 1...1_000_000) { databases.streakThreshold = value }
         if let value = try section.int("max_concurrent_checks", in: 1...1024) { databases.maxConcurrentChecks = value }
         if let value = try section.duration("busy_timeout", allowZero: true) { databases.busyTimeoutSeconds = value }
+        if let value = try section.duration("check_timeout") { databases.checkTimeoutSeconds = value }
         if let value = try section.duration("client_idle_expiry") { databases.clientIdleExpirySeconds = value }
         try section.rejectUnknownKeys()
     }

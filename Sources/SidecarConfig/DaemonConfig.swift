@@ -112,6 +112,11 @@ public struct DaemonConfig: Sendable, Equatable {
         public var maxConcurrentChecks = 2
         /// How long a check waits for another connection's lock before BUSY.
         public var busyTimeoutSeconds = 2.0
+        /// How long the loop waits for one check (or path resolution) on the
+        /// thread pool before it answers BUSY and frees the check's slot; a
+        /// thread stuck in the kernel (a hung NFS mount) stays stuck, but no
+        /// caller waits on it.
+        public var checkTimeoutSeconds = 300.0
         /// A client not heard from for this long loses its streaks.
         public var clientIdleExpirySeconds = 3600.0
         public init() {}

@@ -93,6 +93,7 @@ public enum Daemon {
             for watcher in watchers { watcher.close() }
             lagProbe.close()
             for service in services { service.close() }
+            exitPastStuckPoolWork(loop: loop, logger: context.logger)
         }
         let shutdown = { (name: String) in
             guard server.state == .serving else {
@@ -121,6 +122,21 @@ public enum Daemon {
         )
         SystemdNotify.send("READY=1")
         loop.run()
+    }
+}
+
+/// A pool thread stuck in the kernel (a hung mount) would keep the loop,
+/// and so the process, alive for ever after the drain: past a grace period
+/// the daemon exits without it. What it acknowledged is already durable.
+private func exitPastStuckPoolWork(loop: EventLoop, logger: Logger, graceMilliseconds: UInt64 = 2000) {
+    guard loop.poolWorkInFlight > 0, let timer = try? LoopTimer(loop: loop) else { return }
+    // Unreferenced: work that ends in time lets the loop end on its own.
+    timer.unref()
+    let deadline = loop.nowMilliseconds + graceMilliseconds
+    timer.start(after: 50, repeat: 50) {
+        guard loop.poolWorkInFlight > 0, loop.nowMilliseconds >= deadline else { return }
+        logger.warning("\(loop.poolWorkInFlight) pieces of thread-pool work still run \(graceMilliseconds) ms after the drain (stuck threads): exiting without them")
+        _exit(0)
     }
 }
 

@@ -88,6 +88,10 @@ public final class DatabaseCoordinator {
         case .outside(let resolved, let roots):
             onCheckOutcome("outside_roots")
             completion(.failure(.outsideRoots(requested: requested, resolved: resolved, roots: roots)))
+        case .unavailable(let reason):
+            onCheckOutcome("busy")
+            completion(.success(DbCheckAnswer(
+                result: DbCheckResult(verdict: .busy, messages: [reason]), shared: false, reused: false, resolvedPath: requested)))
         case .inside(let resolved, let root, let fingerprint, let isDirectory, let access):
             // Before the cache and shared runs: a verdict one caller may
             // hear is not every caller's.

@@ -7,4 +7,6 @@ public enum DatabasePathResolution: Sendable, Equatable {
     /// `access`: who may read it, for the caller's own check.
     case inside(resolved: String, root: String, fingerprint: FileFingerprint?, isDirectory: Bool, access: PathAccess)
     case outside(resolved: String, roots: [String])
+    /// The runner could not resolve it now (its work is stuck): BUSY.
+    case unavailable(String)
 }

@@ -14,6 +14,9 @@ public final class EventLoop {
     /// thread-pool completions. What must hear every change made before an
     /// input was sent (FileWatcher) needs to look again only once it moved.
     public internal(set) var inputs: UInt64 = 0
+    /// Pieces of thread-pool work submitted and not yet completed (a stuck
+    /// one stays counted: the daemon exits without waiting for it).
+    public internal(set) var poolWorkInFlight = 0
 
     public init() throws {
         raw = .allocate(capacity: 1)

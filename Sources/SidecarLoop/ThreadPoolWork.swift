@@ -24,10 +24,13 @@ public enum ThreadPoolWork {
             Unmanaged<Job>.fromOpaque(request!.pointee.data).takeUnretainedValue().work()
         }, { request, _ in
             let job = Unmanaged<Job>.fromOpaque(request!.pointee.data).takeRetainedValue()
-            EventLoop.owner(of: request!.pointee.loop).inputs &+= 1
+            let owner = EventLoop.owner(of: request!.pointee.loop)
+            owner.inputs &+= 1
+            owner.poolWorkInFlight -= 1
             request!.deallocate()
             job.done()
         })
+        if result >= 0 { loop.poolWorkInFlight += 1 }
         if result < 0 {
             Unmanaged<Job>.fromOpaque(request.pointee.data).release()
             request.deallocate()
@@ -42,6 +45,48 @@ public enum ThreadPoolWork {
     ) throws {
         let slot = ResultSlot<Value>()
         try submit(loop: loop, work: { slot.value = work() }, then: { done(slot.value!) })
+    }
+
+    /// Like `compute`, but the loop waits at most `milliseconds`: past it
+    /// `done` gets nil, the value, if it ever comes, is dropped, and
+    /// `lateEnd` runs when the work's thread is free again (what the work
+    /// holds stays held until then).
+    public static func compute<Value>(
+        loop: EventLoop, within milliseconds: UInt64, _ work: @escaping @Sendable () -> Value,
+        then done: @escaping (Value?) -> Void, lateEnd: @escaping () -> Void = {}
+    ) throws {
+        let bound = BoundedCompletion(done)
+        let timer = try LoopTimer(loop: loop)
+        bound.timer = timer
+        timer.start(after: milliseconds) { bound.finish(nil) }
+        do {
+            try compute(loop: loop, work, then: { if !bound.finish($0) { lateEnd() } })
+        } catch {
+            bound.timer = nil
+            timer.close()
+            throw error
+        }
+    }
+}
+
+/// Whichever comes first, the value or the time limit, reaches `done`.
+private final class BoundedCompletion<Value> {
+    private var done: ((Value?) -> Void)?
+    var timer: LoopTimer?
+
+    init(_ done: @escaping (Value?) -> Void) {
+        self.done = done
+    }
+
+    /// False when `done` was already called (this came second).
+    @discardableResult
+    func finish(_ value: Value?) -> Bool {
+        timer?.close()
+        timer = nil
+        guard let done else { return false }
+        self.done = nil
+        done(value)
+        return true
     }
 }
 

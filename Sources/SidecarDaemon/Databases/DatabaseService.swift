@@ -7,6 +7,7 @@ import SidecarLoop
 /// the thread pool, its events on the bus, its outcomes in the metrics.
 final class DatabaseService: DaemonService {
     let coordinator: DatabaseCoordinator
+    private let runner: PoolCheckRunner
     private let loop: EventLoop
     private let context: DaemonContext
     private var sweepTimer: LoopTimer?
@@ -14,8 +15,9 @@ final class DatabaseService: DaemonService {
     init(loop: EventLoop, context: DaemonContext) {
         self.loop = loop
         self.context = context
+        runner = PoolCheckRunner(loop: loop, timeoutSeconds: context.config.databases.checkTimeoutSeconds)
         coordinator = DatabaseCoordinator(
-            settings: context.config.databases, classifier: context.classifier, runner: PoolCheckRunner(loop: loop),
+            settings: context.config.databases, classifier: context.classifier, runner: runner,
             clock: WallClock.unixSeconds)
         coordinator.onEvent = { [unowned context] event in
             context.events.publish(topic: event.topic, subject: event.subject, message: event.message, attributes: event.attributes)
@@ -30,7 +32,11 @@ final class DatabaseService: DaemonService {
         sweepTimer = timer
     }
 
+    /// Checks past `databases.check_timeout` whose threads have not returned.
+    var stuckChecks: Int { runner.stuck }
+
     func configure(_ config: DaemonConfig) {
+        runner.timeoutSeconds = config.databases.checkTimeoutSeconds
         coordinator.configure(config.databases, classifier: context.classifier)
     }
 

@@ -1,0 +1,68 @@
+import Foundation
+import SidecarClient
+import SidecarCore
+import XCTest
+
+/// Pool work has a bound the loop enforces: a check stuck on the thread
+/// pool (here SQLite waiting out a 10-minute busy_timeout on a file another
+/// process holds locked) is answered BUSY at databases.check_timeout, its
+/// slot is freed, the pool keeps a thread for the retry ledger, and
+/// SIGTERM still ends the daemon.
+final class StuckCheckTests: XCTestCase {
+    func testAStuckCheckIsAnsweredBusyAndNeitherTheLedgerNorShutdownWaitsForIt() async throws {
+        let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + """
+            [databases]
+            roots = ["/tmp"]
+            busy_timeout = "10m"
+            check_timeout = "1s"
+            max_concurrent_checks = 1
+            """)
+        let path = daemon.directory + "/locked.db"
+        XCTAssertEqual(try CommandResult.run("/usr/bin/sqlite3", [path, "CREATE TABLE t(x);"]).status, 0)
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        holder.arguments = [path]
+        let input = Pipe()
+        holder.standardInput = input
+        holder.standardOutput = FileHandle.nullDevice
+        try holder.run()
+        defer {
+            kill(holder.processIdentifier, SIGKILL)
+            holder.waitUntilExit()
+        }
+        input.fileHandleForWriting.write(Data("BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);\n".utf8))
+        try waitUntilLocked(path)
+
+        let client = daemon.client()
+        for attempt in 1...3 {
+            let answer = try await client.checkDb(path: path, timeout: .seconds(20))
+            XCTAssertEqual(answer.result.verdict, .busy, "attempt \(attempt)")
+            XCTAssertTrue(answer.result.messages.first?.contains("did not finish within databases.check_timeout") == true, "\(answer.result.messages)")
+        }
+        let started = Date()
+        let refused = try await client.checkDb(path: path, timeout: .seconds(20))
+        XCTAssertEqual(refused.result.verdict, .busy)
+        XCTAssertTrue(refused.result.messages.first?.contains("stuck on the thread pool") == true, "\(refused.result.messages)")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 0.9, "three stuck checks: the fourth is refused, not run")
+
+        let grant = try await client.reserveRetrySlot(key: "after-stuck", lastError: "connection reset by peer", timeout: .seconds(10))
+        guard case .granted = grant else { return XCTFail("the ledger's commit found no pool thread: \(grant)") }
+
+        daemon.signal(SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while daemon.isRunning && Date() < deadline { usleep(20_000) }
+        XCTAssertFalse(daemon.isRunning, "SIGTERM waited on the stuck pool threads")
+        XCTAssertTrue(daemon.log.contains("exiting without them"), daemon.log)
+    }
+
+    /// Until another connection finds the database locked.
+    private func waitUntilLocked(_ path: String) throws {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            let probe = try CommandResult.run("/usr/bin/sqlite3", [path, "SELECT count(*) FROM t;"])
+            if probe.status != 0 && probe.stderr.contains("locked") { return }
+            usleep(20_000)
+        }
+        XCTFail("\(path) never got locked")
+    }
+}
