@@ -69,11 +69,15 @@ func (c *Client) EnsureImage(ctx context.Context, image string, opts ...EnsureOp
 	return orNil(resp, c.invoke(ctx, "EnsureImage", req, resp, true))
 }
 
-// ListImages returns the images the daemon knows: presence, last job,
-// back-off.
-func (c *Client) ListImages(ctx context.Context) (*pb.ListImagesResponse, error) {
-	resp := new(pb.ListImagesResponse)
-	return orNil(resp, c.invoke(ctx, "ListImages", nil, resp, true))
+// ListImages returns the images the daemon knows (presence, last job,
+// back-off), by name: every page in one response (ListImagesPages hands
+// them out one at a time).
+func (c *Client) ListImages(ctx context.Context, opts ...ListOption) (*pb.ListImagesResponse, error) {
+	all := new(pb.ListImagesResponse)
+	return orNil(all, c.ListImagesPages(ctx, func(page *pb.ListImagesResponse) error {
+		all.Images = append(all.Images, page.Images...)
+		return nil
+	}, opts...))
 }
 
 // LeaseOption is an option of AcquireLease.
@@ -104,10 +108,14 @@ func (c *Client) ReleaseLease(ctx context.Context, id string) (*pb.ReleaseLeaseR
 	return orNil(resp, c.invoke(ctx, "ReleaseLease", &pb.ReleaseLeaseRequest{Id: id}, resp, true))
 }
 
-// ListLeases returns the leases held now.
-func (c *Client) ListLeases(ctx context.Context) (*pb.ListLeasesResponse, error) {
-	resp := new(pb.ListLeasesResponse)
-	return orNil(resp, c.invoke(ctx, "ListLeases", nil, resp, true))
+// ListLeases returns the leases held now (a caller not an admin: its
+// own), by id: every page in one response.
+func (c *Client) ListLeases(ctx context.Context, opts ...ListOption) (*pb.ListLeasesResponse, error) {
+	all := new(pb.ListLeasesResponse)
+	return orNil(all, c.ListLeasesPages(ctx, func(page *pb.ListLeasesResponse) error {
+		all.Leases = append(all.Leases, page.Leases...)
+		return nil
+	}, opts...))
 }
 
 // CheckOption is an option of CheckDb.
@@ -296,14 +304,14 @@ func WithKeyPrefix(prefix string) ListRetriesOption {
 	return listRetriesOption(func(r *pb.ListRetriesRequest) { r.KeyPrefix = prefix })
 }
 
-// ListRetries returns the retry keys the daemon tracks.
+// ListRetries returns the retry keys the daemon tracks (a caller not an
+// admin: its own), by key: every page in one response.
 func (c *Client) ListRetries(ctx context.Context, opts ...ListRetriesOption) (*pb.ListRetriesResponse, error) {
-	req := &pb.ListRetriesRequest{}
-	for _, o := range opts {
-		o.applyListRetries(req)
-	}
-	resp := new(pb.ListRetriesResponse)
-	return orNil(resp, c.invoke(ctx, "ListRetries", req, resp, true))
+	all := new(pb.ListRetriesResponse)
+	return orNil(all, c.ListRetriesPages(ctx, func(page *pb.ListRetriesResponse) error {
+		all.Retries = append(all.Retries, page.Retries...)
+		return nil
+	}, opts...))
 }
 
 // ListPolicies returns the retry policies the daemon runs with, by name.

@@ -48,10 +48,22 @@ def ensure_image(
     return Call("EnsureImage", request.SerializeToString(), _decoder(pb.EnsureImageResponse, _as(t.EnsureImageResponse)))
 
 
-def list_images() -> Call:
-    return Call(
-        "ListImages", b"", _decoder(pb.ListImagesResponse, lambda m: [t.from_message(t.ImageInfo, i) for i in m.images])
-    )
+class Page(NamedTuple):
+    """One answer of a list method (they page: see "List methods page" in
+    sidecar.proto): its items, and the token of the next page, "" on the
+    last. The faces follow the tokens."""
+
+    items: List[Any]
+    next_page_token: str
+
+
+def _page(message_type: Any, cls: Any, items: str) -> Callable[[bytes], Page]:
+    return _decoder(message_type, lambda m: Page([t.from_message(cls, i) for i in getattr(m, items)], m.next_page_token))
+
+
+def list_images(page_size: Optional[int] = None, page_token: str = "") -> Call:
+    request = pb.ListImagesRequest(page_size=page_size or 0, page_token=page_token)
+    return Call("ListImages", request.SerializeToString(), _page(pb.ListImagesResponse, t.ImageInfo, "images"))
 
 
 def acquire_lease(target: str, holder: str, ttl_seconds: Optional[int], holder_pid: Optional[int] = None) -> Call:
@@ -68,8 +80,9 @@ def release_lease(lease_id: str) -> Call:
     return Call("ReleaseLease", pb.ReleaseLeaseRequest(id=lease_id).SerializeToString(), _nothing)
 
 
-def list_leases() -> Call:
-    return Call("ListLeases", b"", _decoder(pb.ListLeasesResponse, lambda m: [t.from_message(t.Lease, i) for i in m.leases]))
+def list_leases(page_size: Optional[int] = None, page_token: str = "") -> Call:
+    request = pb.ListLeasesRequest(page_size=page_size or 0, page_token=page_token)
+    return Call("ListLeases", request.SerializeToString(), _page(pb.ListLeasesResponse, t.Lease, "leases"))
 
 
 def check_db(path: str, full: bool, max_errors: Optional[int]) -> Call:
@@ -106,13 +119,13 @@ def complete_attempt(key: str, success: bool, error: Optional[str]) -> Call:
     return Call("CompleteAttempt", request.SerializeToString(), _nothing)
 
 
-def list_retries(state: Optional[str], key_prefix: Optional[str]) -> Call:
-    request = pb.ListRetriesRequest(state=state or "", key_prefix=key_prefix or "")
-    return Call(
-        "ListRetries",
-        request.SerializeToString(),
-        _decoder(pb.ListRetriesResponse, lambda m: [t.from_message(t.RetryInfo, i) for i in m.retries]),
+def list_retries(
+    state: Optional[str], key_prefix: Optional[str], page_size: Optional[int] = None, page_token: str = ""
+) -> Call:
+    request = pb.ListRetriesRequest(
+        state=state or "", key_prefix=key_prefix or "", page_size=page_size or 0, page_token=page_token
     )
+    return Call("ListRetries", request.SerializeToString(), _page(pb.ListRetriesResponse, t.RetryInfo, "retries"))
 
 
 def list_policies() -> Call:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import select
 import time
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional, Sequence, Union
 
 from . import _api as api
 from . import _types as t
@@ -371,6 +371,17 @@ class AsyncClient:
     async def _unary(self, call: api.Call, timeout: Optional[float]) -> Any:
         return call.decode(await self.call(call.method, call.payload, timeout=timeout))
 
+    async def _pages(self, page: Callable[[str], api.Call], timeout: Optional[float]) -> AsyncIterator[Any]:
+        """The items of every page, each page asked for (with `timeout`)
+        when the one before it is used up."""
+        token = ""
+        while True:
+            items, token = await self._unary(page(token), timeout)
+            for item in items:
+                yield item
+            if not token:
+                return
+
     # ------------------------------------------------------------ methods
 
     async def health(self, *, timeout: Optional[float] = None) -> t.HealthResponse:
@@ -391,7 +402,12 @@ class AsyncClient:
         return await self._unary(api.ensure_image(image, lease_holder, lease_ttl_seconds, lease_holder_pid), timeout)
 
     async def list_images(self, *, timeout: Optional[float] = None) -> List[t.ImageInfo]:
-        return await self._unary(api.list_images(), timeout)
+        """Every image the daemon knows, by name (every page; `timeout` is each page's)."""
+        return [image async for image in self.iter_images(timeout=timeout)]
+
+    def iter_images(self, *, page_size: Optional[int] = None, timeout: Optional[float] = None) -> AsyncIterator[t.ImageInfo]:
+        """The images, by name, a page (`page_size` items at most; daemon's default 1,000) at a time."""
+        return self._pages(lambda token: api.list_images(page_size, token), timeout)
 
     async def acquire_lease(
         self,
@@ -410,7 +426,12 @@ class AsyncClient:
         await self._unary(api.release_lease(lease_id), timeout)
 
     async def list_leases(self, *, timeout: Optional[float] = None) -> List[t.Lease]:
-        return await self._unary(api.list_leases(), timeout)
+        """Every lease held now (a caller not an admin: its own), by id (every page)."""
+        return [lease async for lease in self.iter_leases(timeout=timeout)]
+
+    def iter_leases(self, *, page_size: Optional[int] = None, timeout: Optional[float] = None) -> AsyncIterator[t.Lease]:
+        """The leases, by id, a page at a time."""
+        return self._pages(lambda token: api.list_leases(page_size, token), timeout)
 
     async def check_db(
         self, path: str, *, full: bool = False, max_errors: Optional[int] = None, timeout: Optional[float] = None
@@ -452,7 +473,19 @@ class AsyncClient:
     async def list_retries(
         self, *, state: Optional[str] = None, key_prefix: Optional[str] = None, timeout: Optional[float] = None
     ) -> List[t.RetryInfo]:
-        return await self._unary(api.list_retries(state, key_prefix), timeout)
+        """Every retry key tracked (a caller not an admin: its own), by key (every page)."""
+        return [retry async for retry in self.iter_retries(state=state, key_prefix=key_prefix, timeout=timeout)]
+
+    def iter_retries(
+        self,
+        *,
+        state: Optional[str] = None,
+        key_prefix: Optional[str] = None,
+        page_size: Optional[int] = None,
+        timeout: Optional[float] = None,
+    ) -> AsyncIterator[t.RetryInfo]:
+        """The retry keys, by key, a page at a time."""
+        return self._pages(lambda token: api.list_retries(state, key_prefix, page_size, token), timeout)
 
     async def list_policies(self, *, timeout: Optional[float] = None) -> List[t.RetryPolicyInfo]:
         return await self._unary(api.list_policies(), timeout)

@@ -8,7 +8,7 @@ import select
 import socket
 import threading
 import time
-from typing import Any, Deque, Iterator, List, Optional, Sequence
+from typing import Any, Callable, Deque, Iterator, List, Optional, Sequence
 
 from . import _api as api
 from . import _types as t
@@ -289,6 +289,16 @@ class Client:
     def _unary(self, call: api.Call, timeout: Optional[float]) -> Any:
         return call.decode(self._raw(call, timeout))
 
+    def _pages(self, page: Callable[[str], api.Call], timeout: Optional[float]) -> Iterator[Any]:
+        """The items of every page, each page asked for (with `timeout`)
+        when the one before it is used up."""
+        token = ""
+        while True:
+            items, token = self._unary(page(token), timeout)
+            yield from items
+            if not token:
+                return
+
     # ------------------------------------------------------------ methods
 
     def health(self, *, timeout: Optional[float] = None) -> t.HealthResponse:
@@ -309,7 +319,12 @@ class Client:
         return self._unary(api.ensure_image(image, lease_holder, lease_ttl_seconds, lease_holder_pid), timeout)
 
     def list_images(self, *, timeout: Optional[float] = None) -> List[t.ImageInfo]:
-        return self._unary(api.list_images(), timeout)
+        """Every image the daemon knows, by name (every page; `timeout` is each page's)."""
+        return list(self.iter_images(timeout=timeout))
+
+    def iter_images(self, *, page_size: Optional[int] = None, timeout: Optional[float] = None) -> Iterator[t.ImageInfo]:
+        """The images, by name, a page (`page_size` items at most; daemon's default 1,000) at a time."""
+        return self._pages(lambda token: api.list_images(page_size, token), timeout)
 
     def acquire_lease(
         self,
@@ -328,7 +343,12 @@ class Client:
         self._unary(api.release_lease(lease_id), timeout)
 
     def list_leases(self, *, timeout: Optional[float] = None) -> List[t.Lease]:
-        return self._unary(api.list_leases(), timeout)
+        """Every lease held now (a caller not an admin: its own), by id (every page)."""
+        return list(self.iter_leases(timeout=timeout))
+
+    def iter_leases(self, *, page_size: Optional[int] = None, timeout: Optional[float] = None) -> Iterator[t.Lease]:
+        """The leases, by id, a page at a time."""
+        return self._pages(lambda token: api.list_leases(page_size, token), timeout)
 
     def check_db(
         self, path: str, *, full: bool = False, max_errors: Optional[int] = None, timeout: Optional[float] = None
@@ -368,7 +388,19 @@ class Client:
     def list_retries(
         self, *, state: Optional[str] = None, key_prefix: Optional[str] = None, timeout: Optional[float] = None
     ) -> List[t.RetryInfo]:
-        return self._unary(api.list_retries(state, key_prefix), timeout)
+        """Every retry key tracked (a caller not an admin: its own), by key (every page)."""
+        return list(self.iter_retries(state=state, key_prefix=key_prefix, timeout=timeout))
+
+    def iter_retries(
+        self,
+        *,
+        state: Optional[str] = None,
+        key_prefix: Optional[str] = None,
+        page_size: Optional[int] = None,
+        timeout: Optional[float] = None,
+    ) -> Iterator[t.RetryInfo]:
+        """The retry keys, by key, a page at a time."""
+        return self._pages(lambda token: api.list_retries(state, key_prefix, page_size, token), timeout)
 
     def list_policies(self, *, timeout: Optional[float] = None) -> List[t.RetryPolicyInfo]:
         return self._unary(api.list_policies(), timeout)

@@ -153,6 +153,8 @@ class Lease:
     # The process the lease ends with, or 0.
     holder_pid: int
     holder_start_time: int
+    #: The uid that took it; None for a lease from before owners were kept.
+    owner_uid: Optional[int] = field(metadata={"optional": True})
 
 
 @dataclass
@@ -228,6 +230,8 @@ class RetryInfo:
     remedy: str
     not_before_unix_ms: int
     in_flight: bool
+    #: The uid that created the key; None for a key from before owners were kept.
+    owner_uid: Optional[int] = field(metadata={"optional": True})
 
 
 @dataclass

@@ -10,7 +10,8 @@ import time
 import pytest
 
 import sidecar_client as sc
-from conftest import STREAK_THRESHOLD, damage, eventually
+from conftest import IMAGES, STREAK_THRESHOLD, damage, eventually
+from sidecar_client._proto import sidecar_pb2 as pb
 
 NEVER_PULL = 'Container image "optio-node:latest" is not present with pull policy of Never'
 
@@ -25,6 +26,12 @@ class Blocking:
 
     def __getattr__(self, name):
         method = getattr(self.client, name)
+        if name.startswith("iter_"):  # an async iterator: its items, collected on the loop
+
+            async def collect(*args, **kwargs):
+                return [item async for item in method(*args, **kwargs)]
+
+            return lambda *args, **kwargs: iter(self.loop.run_until_complete(collect(*args, **kwargs)))
 
         def run(*args, **kwargs):
             return self.loop.run_until_complete(method(*args, **kwargs))
@@ -207,6 +214,48 @@ def test_retries(client):
     policies = {p.name: p for p in client.list_policies()}
     assert set(policies) == {"default", "provision"}
     assert (policies["provision"].max_attempts, policies["provision"].base_delay_seconds) == (3, 10.0)
+
+
+def calls_total(client, method: str) -> int:
+    """sidecar_calls_total{method, code="OK"} of the daemon."""
+    prefix = f'sidecar_calls_total{{method="{method}",code="OK"}} '
+    return next((int(line[len(prefix):]) for line in client.metrics().splitlines() if line.startswith(prefix)), 0)
+
+
+def test_the_list_methods_follow_the_pages(client, daemon):
+    # A 64 KiB message limit: 150 keys of about 2 KB (first and last error) need several pages.
+    daemon.write_config("[limits]\nmax_message_bytes = 65536\n")
+    daemon.restart()
+    long_error = "connection reset by peer " + "x" * 1000
+    keys = [f"task-{i:03d}" for i in range(150)]
+    for key in reversed(keys):  # the order listed is the daemon's, not the order of creation
+        client.reserve_retry_slot(key, long_error)
+
+    first = pb.ListRetriesResponse.FromString(client.call("ListRetries"))
+    assert 0 < len(first.retries) < 150 and first.next_page_token, "one page does not hold them all"
+    before = calls_total(client, "ListRetries")
+    retries = client.list_retries()
+    pages = calls_total(client, "ListRetries") - before
+    assert [r.key for r in retries] == keys, "every key once, in key order"
+    assert pages > 1
+    assert {(r.last_error, r.owner_uid) for r in retries} == {(long_error, os.getuid())}
+    before = calls_total(client, "ListRetries")
+    assert [r.key for r in client.iter_retries(key_prefix="task-1", page_size=7)] == keys[100:]
+    assert calls_total(client, "ListRetries") - before == 8, "50 keys, 7 a page, the filter on every page"
+
+    lease = client.acquire_lease("leased", "runner-9", 60)
+    assert lease.owner_uid == os.getuid()
+    assert [(l.id, l.owner_uid) for l in client.iter_leases(page_size=1)] == [(lease.id, os.getuid())]
+    names = [image.name for image in client.iter_images(page_size=2)]
+    assert names == sorted(names) and set(IMAGES) <= set(names) and len(names) == len(set(names))
+
+    images_token = pb.ListImagesResponse.FromString(
+        client.call("ListImages", pb.ListImagesRequest(page_size=2).SerializeToString())
+    ).next_page_token
+    for token in [images_token, "not base64!", "QUJD"]:
+        with pytest.raises(sc.SidecarError) as bad:
+            client.call("ListRetries", pb.ListRetriesRequest(page_token=token).SerializeToString())
+        assert bad.value.code == sc.StatusCode.INVALID_ARGUMENT, bad.value.message
 
 
 def test_metrics_and_reload(client, daemon):

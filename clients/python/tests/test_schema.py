@@ -36,10 +36,10 @@ def test_every_method_of_the_schema_has_a_method_in_both_faces(face):
 
 def test_every_method_builds_the_wire_name_of_the_schema():
     examples = {
-        "health": (), "ensure_image": ("x", None, None), "list_images": (), "acquire_lease": ("t", "h", 1),
-        "release_lease": ("id",), "list_leases": (), "check_db": ("/p", False, None),
+        "health": (), "ensure_image": ("x", None, None), "list_images": (7, "t"), "acquire_lease": ("t", "h", 1),
+        "release_lease": ("id",), "list_leases": (7, "t"), "check_db": ("/p", False, None),
         "report_db_error": ("/p", "c", "m", None, False), "reserve_retry_slot": ("k", "e", None, None, "a/b:1"),
-        "complete_attempt": ("k", True, None), "list_retries": (None, None), "list_policies": (),
+        "complete_attempt": ("k", True, None), "list_retries": ("active", "p", 7, "t"), "list_policies": (),
         "reset_retry": ("k",), "classify": ("m", None, None, "a/b:1"), "list_rules": (), "prune": (False,), "scrub": (),
         "metrics": (), "reload": (),
         "debug_sleep": (1,), "watch": (["a."],),

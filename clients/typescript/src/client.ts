@@ -351,6 +351,28 @@ function connectOnce(path: string, sink: Sink): Promise<Socket> {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Options of the list methods' iterators (`iterImages`, `iterLeases`, `iterRetries`). */
+export interface PageOptions {
+  /** How many items a page holds at most; 0 or absent: the daemon's default (1,000). */
+  pageSize?: number;
+}
+
+/** Every item of every page: the next page is asked for when the one before it is used up. */
+async function* everyPage<Item>(fetch: (pageToken: string) => Promise<{ items: Item[]; next: string }>): AsyncGenerator<Item, void, undefined> {
+  let pageToken = "";
+  do {
+    const page = await fetch(pageToken);
+    yield* page.items;
+    pageToken = page.next;
+  } while (pageToken !== "");
+}
+
+async function collect<Item>(items: AsyncIterable<Item>): Promise<Item[]> {
+  const all: Item[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
+
 /** What `watch` returns: the events as an async iterator; `close()` (or `break`) cancels the stream. */
 export interface WatchStream extends AsyncIterableIterator<Event> {
   close(): void;
@@ -623,9 +645,20 @@ export class SidecarClient {
     return this.call(methods.EnsureImage, { image, leaseHolder, leaseTtlSeconds, ...bound }, options);
   }
 
-  /** The images the daemon knows: presence, state, last job, back-off. */
-  async listImages(options?: CallOptions): Promise<ImageInfo[]> {
-    return (await this.call(methods.ListImages, {}, options)).images;
+  /**
+   * The images the daemon knows (presence, state, last job, back-off), by
+   * name: every page, each with `options` (`timeoutMs` is each page's).
+   */
+  listImages(options?: CallOptions): Promise<ImageInfo[]> {
+    return collect(this.iterImages(options));
+  }
+
+  /** The images, by name, a page at a time: `for await (const image of client.iterImages())`. */
+  iterImages(options: CallOptions & PageOptions = {}): AsyncGenerator<ImageInfo, void, undefined> {
+    return everyPage(async (pageToken) => {
+      const page = await this.call(methods.ListImages, { pageSize: options.pageSize, pageToken }, options);
+      return { items: page.images, next: page.nextPageToken };
+    });
   }
 
   /**
@@ -645,9 +678,17 @@ export class SidecarClient {
     await this.call(methods.ReleaseLease, { id }, options);
   }
 
-  /** The leases held now. */
-  async listLeases(options?: CallOptions): Promise<Lease[]> {
-    return (await this.call(methods.ListLeases, {}, options)).leases;
+  /** The leases held now (a caller not an admin: its own), by id: every page. */
+  listLeases(options?: CallOptions): Promise<Lease[]> {
+    return collect(this.iterLeases(options));
+  }
+
+  /** The leases, by id, a page at a time. */
+  iterLeases(options: CallOptions & PageOptions = {}): AsyncGenerator<Lease, void, undefined> {
+    return everyPage(async (pageToken) => {
+      const page = await this.call(methods.ListLeases, { pageSize: options.pageSize, pageToken }, options);
+      return { items: page.leases, next: page.nextPageToken };
+    });
   }
 
   /** Checks a SQLite file host-side, read-only (`full`: integrity_check instead of quick_check). */
@@ -693,9 +734,25 @@ export class SidecarClient {
     await this.call(methods.CompleteAttempt, report, options);
   }
 
-  /** The retry keys the daemon tracks, by `state` ("active", "failed", "exhausted", "succeeded") and key prefix. */
-  async listRetries(filter: { state?: string; keyPrefix?: string } = {}, options?: CallOptions): Promise<RetryInfo[]> {
-    return (await this.call(methods.ListRetries, filter, options)).retries;
+  /**
+   * The retry keys the daemon tracks (a caller not an admin: its own), by
+   * key, of one `state` ("active", "failed", "exhausted", "succeeded") and
+   * key prefix when given: every page.
+   */
+  listRetries(filter: { state?: string; keyPrefix?: string } = {}, options?: CallOptions): Promise<RetryInfo[]> {
+    return collect(this.iterRetries(filter, options));
+  }
+
+  /** The retry keys, by key, a page (`filter.pageSize` at most) at a time. */
+  iterRetries(
+    filter: { state?: string; keyPrefix?: string } & PageOptions = {},
+    options?: CallOptions,
+  ): AsyncGenerator<RetryInfo, void, undefined> {
+    const { state, keyPrefix, pageSize } = filter;
+    return everyPage(async (pageToken) => {
+      const page = await this.call(methods.ListRetries, { state, keyPrefix, pageSize, pageToken }, options);
+      return { items: page.retries, next: page.nextPageToken };
+    });
   }
 
   /** The retry policies the daemon runs with, sorted by name. */

@@ -1,5 +1,5 @@
 export { SidecarClient, defaultSocketPath, processStartTime } from "./client.js";
-export type { CallOptions, SidecarClientOptions, WatchStream } from "./client.js";
+export type { CallOptions, PageOptions, SidecarClientOptions, WatchStream } from "./client.js";
 export { SidecarError, STATUS_NAMES } from "./errors.js";
 export type { StatusName } from "./errors.js";
 export { FrameDecoder, encodeFrame } from "./framing.js";

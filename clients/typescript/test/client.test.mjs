@@ -5,7 +5,7 @@ import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { openSync, writeSync, closeSync } from "node:fs";
 import { spawn } from "node:child_process";
-import { SidecarClient, SidecarError, processStartTime } from "../dist/src/index.js";
+import { SidecarClient, SidecarError, methods, processStartTime } from "../dist/src/index.js";
 import { Daemon, eventually } from "./daemon.mjs";
 
 const NEVER_PULL = 'Container image "optio-node:latest" is not present with pull policy of Never';
@@ -384,6 +384,61 @@ test("a request over max_message_bytes is answered RESOURCE_EXHAUSTED; the conne
     assert.equal(afterwards.connections, 1);
     assert.equal(afterwards.pid, before.pid);
     assert.equal((await client.classify("x".repeat(1000))).category, "unknown");
+  } finally {
+    client.close();
+    await daemon.stop();
+  }
+});
+
+/** sidecar_calls_total{method, code="OK"} of the daemon. */
+async function callsTotal(client, method) {
+  const { text } = await client.metrics();
+  const line = text.split("\n").find((l) => l.startsWith(`sidecar_calls_total{method="${method}",code="OK"} `));
+  return line ? Number(line.split(" ").pop()) : 0;
+}
+
+test("the list methods follow the pages: 150 keys of 2 KB under a 64 KiB message limit", async () => {
+  const daemon = await new Daemon({ images: ["app", "base", "tools"], extra: "[limits]\nmax_message_bytes = 65536\n" }).start();
+  const client = new SidecarClient({ socketPath: daemon.socketPath });
+  try {
+    const longError = "connection reset by peer " + "x".repeat(1000);
+    const keys = Array.from({ length: 150 }, (_, i) => `task-${String(i).padStart(3, "0")}`);
+    // Made in reverse: the order listed is the daemon's, by key.
+    await Promise.all([...keys].reverse().map((key) => client.reserveRetrySlot({ key, error: longError })));
+
+    const first = await client.call(methods.ListRetries, {});
+    assert.ok(first.retries.length > 0 && first.retries.length < 150, `one page of ${first.retries.length}`);
+    assert.notEqual(first.nextPageToken, "");
+    let before = await callsTotal(client, "ListRetries");
+    const retries = await client.listRetries();
+    const pages = (await callsTotal(client, "ListRetries")) - before;
+    assert.deepEqual(retries.map((r) => r.key), keys, "every key once, in key order");
+    assert.ok(pages > 1, `${pages} page(s)`);
+    for (const r of retries) {
+      assert.equal(r.lastError, longError);
+      assert.equal(r.ownerUid, process.getuid());
+    }
+
+    before = await callsTotal(client, "ListRetries");
+    const some = [];
+    for await (const r of client.iterRetries({ keyPrefix: "task-1", pageSize: 7 })) some.push(r.key);
+    assert.deepEqual(some, keys.slice(100));
+    assert.equal((await callsTotal(client, "ListRetries")) - before, 8, "50 keys, 7 a page, the filter on every page");
+
+    const lease = await client.acquireLease({ target: "app", holder: "runner-9", ttlSeconds: 60 });
+    assert.equal(lease.ownerUid, process.getuid());
+    const leases = [];
+    for await (const l of client.iterLeases({ pageSize: 1 })) leases.push([l.id, l.ownerUid]);
+    assert.deepEqual(leases, [[lease.id, process.getuid()]]);
+    const names = [];
+    for await (const image of client.iterImages({ pageSize: 2 })) names.push(image.name);
+    assert.deepEqual(names, ["app", "base", "tools"]);
+    assert.deepEqual((await client.listImages()).map((i) => i.name), names);
+
+    const imagesPage = await client.call(methods.ListImages, { pageSize: 2 });
+    for (const pageToken of [imagesPage.nextPageToken, "not base64!", "QUJD"]) {
+      await rejects(client.call(methods.ListRetries, { pageToken }), "INVALID_ARGUMENT");
+    }
   } finally {
     client.close();
     await daemon.stop();
