@@ -88,6 +88,10 @@ public final class DatabaseCoordinator {
         case .outside(let resolved, let roots):
             onCheckOutcome("outside_roots")
             completion(.failure(.outsideRoots(requested: requested, resolved: resolved, roots: roots)))
+        case .notUTF8:
+            completion(.failure(.invalidArgument(
+                "\(requested) resolves, through a link, to a file name that is not UTF-8; sidecard names files only in UTF-8 "
+                    + "and does not guess which file is meant (rename it, or point the link at a UTF-8 name)")))
         case .unavailable(let reason):
             onCheckOutcome("busy")
             completion(.success(DbCheckAnswer(

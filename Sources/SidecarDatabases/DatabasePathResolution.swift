@@ -7,6 +7,8 @@ public enum DatabasePathResolution: Sendable, Equatable {
     /// `access`: who may read it, for the caller's own check.
     case inside(resolved: String, root: String, fingerprint: FileFingerprint?, isDirectory: Bool, access: PathAccess)
     case outside(resolved: String, roots: [String])
+    /// Its links lead to a name that is not UTF-8: no file is named.
+    case notUTF8
     /// The runner could not resolve it now (its work is stuck): BUSY.
     case unavailable(String)
 }

@@ -62,7 +62,7 @@ package enum SidecarMethods {
     /// the message starts with "OUTSIDE_ROOTS:", and the file is never
     /// opened), PERMISSION_DENIED (the caller's uid and groups could not read
     /// the file themselves; category "not_readable"), INVALID_ARGUMENT (empty
-    /// or relative path).
+    /// or relative path, or one whose links lead to a name that is not UTF-8).
     package static let checkDb = RPC<CheckDbRequest, CheckDbResponse>("CheckDb")
     /// Reports a SQLite error (or a success) seen by a client; answers what the
     /// client should do: continue, exit 75 to be respawned with a fresh mount,

@@ -102,3 +102,29 @@ final class OwnershipTests: XCTestCase {
         XCTAssertEqual(report.status, 77, report.stderr)
     }
 }
+
+/// A link to a name that is not UTF-8 is refused, never read as the file
+/// whose name is the repaired (U+FFFD) spelling of it.
+final class NonUTF8NameTests: XCTestCase {
+    func testALinkToANameThatIsNotUTF8NamesNoFile() async throws {
+        let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + "[databases]\nroots = [\"/tmp\"]\n")
+        let folder = daemon.directory
+        // a\377.db holds garbage; a\u{FFFD}.db, what a String makes of that
+        // name, is a healthy database; link.db points at the first.
+        let made = try CommandResult.run("/bin/sh", ["-c", """
+            cd \(folder) && printf 'not a database' > "$(printf 'a\\377.db')" \
+              && sqlite3 "$(printf 'a\\357\\277\\275.db')" 'CREATE TABLE t(x);' \
+              && ln -s "$(printf 'a\\377.db')" link.db
+            """])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        do {
+            let answer = try await daemon.client().checkDb(path: folder + "/link.db")
+            XCTFail("checked a file for a name it cannot hold: \(answer.result.verdict) on \(answer.resolvedPath)")
+        } catch let error as SidecarError {
+            XCTAssertEqual(error.code, .invalidArgument, error.message)
+            XCTAssertTrue(error.message.contains("not UTF-8"), error.message)
+        }
+        let healthy = try await daemon.client().checkDb(path: folder + "/a\u{FFFD}.db")
+        XCTAssertEqual(healthy.result.verdict, .ok, "the UTF-8 name itself is checked as usual")
+    }
+}

@@ -8,8 +8,8 @@ import SidecarStore
 /// resolved before the roots are checked, so neither can lead outside them.
 enum DatabasePaths {
     static func resolve(_ path: String, roots: [String]) -> DatabasePathResolution {
-        let resolved = resolvePath(path)
-        let resolvedRoots = DatabaseRoots(resolvedRoots: roots.map(resolvePath))
+        guard let resolved = resolvePath(path) else { return .notUTF8 }
+        let resolvedRoots = DatabaseRoots(resolvedRoots: roots.compactMap(resolvePath))
         guard let root = resolvedRoots.root(containing: resolved) else {
             return .outside(resolved: resolved, roots: resolvedRoots.roots)
         }
@@ -21,14 +21,17 @@ enum DatabasePaths {
     }
 
     /// realpath(3) of the longest existing prefix, with the rest of the path
-    /// normalized lexically (a file that does not exist yet is still placed).
-    static func resolvePath(_ path: String) -> String {
+    /// normalized lexically (a file that does not exist yet is still placed);
+    /// nil when a link leads to a name that is not UTF-8, which a String
+    /// could only hold repaired, naming another file.
+    static func resolvePath(_ path: String) -> String? {
         var existing = path
         var rest: [Substring] = []
         while true {
             if let real = realpath(existing, nil) {
                 defer { free(real) }
-                return normalize(String(cString: real), appending: rest)
+                guard let text = String(validatingCString: real) else { return nil }
+                return normalize(text, appending: rest)
             }
             guard let slash = existing.lastIndex(of: "/"), existing != "/" else { return normalize("/", appending: rest) }
             rest.insert(existing[existing.index(after: slash)...], at: 0)

@@ -3550,7 +3550,7 @@ export const methods = {
    * the message starts with "OUTSIDE_ROOTS:", and the file is never
    * opened), PERMISSION_DENIED (the caller's uid and groups could not read
    * the file themselves; category "not_readable"), INVALID_ARGUMENT (empty
-   * or relative path).
+   * or relative path, or one whose links lead to a name that is not UTF-8).
    */
   "CheckDb": { name: "CheckDb", request: CheckDbRequest, response: CheckDbResponse, serverStreaming: false } as MethodDescriptor<CheckDbRequest, CheckDbResponse>,
   /**
