@@ -82,7 +82,10 @@ let package = Package(
         .target(name: "SidecarTestSupport", dependencies: ["SidecarCore", "SidecarImages"], path: "Tests/SidecarTestSupport"),
         .testTarget(name: "SidecarCoreTests", dependencies: ["SidecarCore"]),
         .testTarget(name: "SidecarConfigTests", dependencies: ["SidecarConfig", "SidecarCore"]),
-        .testTarget(name: "SidecarWireTests", dependencies: ["SidecarWire", "SidecarCore"]),
+        // The wire decoders held to each other and to the framing rule:
+        // run by SidecarWireTests on mutated messages and by the fuzzer.
+        .target(name: "SidecarWireAgreement", dependencies: ["SidecarWire", "SidecarCore"], path: "Tests/SidecarWireAgreement"),
+        .testTarget(name: "SidecarWireTests", dependencies: ["SidecarWire", "SidecarCore", "SidecarWireAgreement"]),
         .testTarget(name: "SidecarStoreTests", dependencies: ["SidecarStore", "SidecarCore"]),
         .testTarget(name: "SidecarOCITests", dependencies: ["SidecarOCI", "SidecarDigest"]),
         .testTarget(name: "SidecarImagesTests", dependencies: ["SidecarImages", "SidecarConfig", "SidecarCore", "SidecarTestSupport"]),
@@ -98,3 +101,4 @@ let package = Package(
         ]),
     ]
 )
+
