@@ -102,3 +102,14 @@ let package = Package(
     ]
 )
 
+// The libFuzzer target, declared only when scripts/fuzz.sh builds it (into
+// .build-fuzz, every module with -sanitize=fuzzer,address, which
+// `swift build` and `swift test` must never get).
+if Context.environment["SIDECAR_FUZZ"] == "1" {
+    package.targets += [
+        .systemLibrary(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
+        .executableTarget(
+            name: "sidecar-fuzz", dependencies: ["CLibFuzzer", "SidecarWireAgreement", "SidecarWire", "SidecarCore"],
+            path: "Tests/Fuzz/sidecar-fuzz"),
+    ]
+}
