@@ -82,7 +82,10 @@ let package = Package(
         .target(name: "SidecarTestSupport", dependencies: ["SidecarCore", "SidecarImages"], path: "Tests/SidecarTestSupport"),
         .testTarget(name: "SidecarCoreTests", dependencies: ["SidecarCore"]),
         .testTarget(name: "SidecarConfigTests", dependencies: ["SidecarConfig", "SidecarCore"]),
-        .testTarget(name: "SidecarWireTests", dependencies: ["SidecarWire", "SidecarCore"]),
+        // The wire decoders held to each other and to the framing rule:
+        // run by SidecarWireTests on mutated messages and by the fuzzer.
+        .target(name: "SidecarWireAgreement", dependencies: ["SidecarWire", "SidecarCore"], path: "Tests/SidecarWireAgreement"),
+        .testTarget(name: "SidecarWireTests", dependencies: ["SidecarWire", "SidecarCore", "SidecarWireAgreement"]),
         .testTarget(name: "SidecarStoreTests", dependencies: ["SidecarStore", "SidecarCore"]),
         .testTarget(name: "SidecarOCITests", dependencies: ["SidecarOCI", "SidecarDigest"]),
         .testTarget(name: "SidecarImagesTests", dependencies: ["SidecarImages", "SidecarConfig", "SidecarCore", "SidecarTestSupport"]),
@@ -98,3 +101,15 @@ let package = Package(
         ]),
     ]
 )
+
+// The libFuzzer target, declared only when scripts/fuzz.sh builds it (into
+// .build-fuzz, every module with -sanitize=fuzzer,address, which
+// `swift build` and `swift test` must never get).
+if Context.environment["SIDECAR_FUZZ"] == "1" {
+    package.targets += [
+        .systemLibrary(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
+        .executableTarget(
+            name: "sidecar-fuzz", dependencies: ["CLibFuzzer", "SidecarWireAgreement", "SidecarWire", "SidecarCore"],
+            path: "Tests/Fuzz/sidecar-fuzz"),
+    ]
+}

@@ -39,10 +39,11 @@ final class ClientConnection: Sendable {
     /// Answers larger than this are a broken stream, not a message.
     static let maxIncomingBytes = 256 * 1024 * 1024
 
-    init(fd: Int32, socketPath: String, clientName: String) {
+    /// `hello`: the HELLO frame, header and body.
+    init(fd: Int32, socketPath: String, hello: [UInt8]) {
         self.fd = fd
         self.socketPath = socketPath
-        _ = UnixSocket.sendAll(fd, ClientFrame.hello(protocolVersion: SidecarDefaults.protocolVersion, clientName: clientName).frameBytes())
+        _ = UnixSocket.sendAll(fd, hello)
         let thread = Thread { [self] in self.readLoop() }
         thread.name = "sidecar-client-reader"
         thread.start()

@@ -1,4 +1,5 @@
 import SidecarCore
+import SidecarWire
 
 /// Owns the client's connection: opens it on first use (retrying briefly
 /// while the daemon starts), shares it between calls, and replaces it once
@@ -34,12 +35,16 @@ actor Connector {
     }
 
     private static func open(socketPath: String, looked: [String], options: SidecarClient.Options) async throws -> ClientConnection {
+        // The HELLO is checked like every request: a client name holding a
+        // NUL fails every call before anything is sent.
+        let hello = try ClientFrame.hello(protocolVersion: SidecarDefaults.protocolVersion, clientName: options.clientName)
+            .frameBytesForSending()
         let deadline = ContinuousClock.now + .milliseconds(Int(options.connectRetrySeconds * 1000))
         var pause = Duration.milliseconds(10)
         while true {
             do {
                 let fd = try UnixSocket.connect(path: socketPath)
-                return ClientConnection(fd: fd, socketPath: socketPath, clientName: options.clientName)
+                return ClientConnection(fd: fd, socketPath: socketPath, hello: hello)
             } catch .fatal(let reason) {
                 throw SidecarError.unreachable(socket: socketPath, reason: reason, alsoLooked: looked)
             } catch .notYet(let reason) {

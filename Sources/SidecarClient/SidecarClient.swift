@@ -161,7 +161,7 @@ public final class SidecarClient: Sendable {
     package func call<Request, Response>(
         _ rpc: RPC<Request, Response>, _ request: Request, timeout: Duration? = nil
     ) async throws -> Response {
-        let payload = try await rawUnary(rpc.name, payload: request.wireBytes(), timeout: timeout)
+        let payload = try await rawUnary(rpc.name, payload: try request.wireBytesForSending(), timeout: timeout)
         return try Response(wireBytes: payload)
     }
 
@@ -169,7 +169,13 @@ public final class SidecarClient: Sendable {
     package func stream<Request, Response>(
         _ rpc: RPC<Request, Response>, _ request: Request, timeout: Duration? = nil
     ) -> AsyncThrowingStream<Response, Error> {
-        let raw = rawStream(rpc.name, payload: request.wireBytes(), timeout: timeout)
+        let payload: [UInt8]
+        do {
+            payload = try request.wireBytesForSending()
+        } catch {
+            return AsyncThrowingStream { $0.finish(throwing: error) }
+        }
+        let raw = rawStream(rpc.name, payload: payload, timeout: timeout)
         return AsyncThrowingStream { continuation in
             let pump = Task {
                 do {

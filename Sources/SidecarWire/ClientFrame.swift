@@ -53,6 +53,15 @@ package struct ClientFrame: Sendable, Equatable {
         buffer += body
     }
 
+    /// `frameBytes()`, refused when a string field holds a NUL
+    /// (`wireBytesForSending()`).
+    package func frameBytesForSending() throws -> [UInt8] {
+        let body = try wireBytesForSending()
+        var buffer: [UInt8] = []
+        FrameDecoder.appendHeader(length: body.count, to: &buffer)
+        return buffer + body
+    }
+
     package func frameBytes() -> [UInt8] {
         var buffer: [UInt8] = []
         append(to: &buffer)

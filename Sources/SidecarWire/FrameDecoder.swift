@@ -16,7 +16,7 @@ package struct FrameDecoder {
 
     package static let headerBytes = 4
     /// How much of an oversized body is looked at for its call id.
-    static let peekBytes = 16
+    package static let peekBytes = 16
 
     private enum State {
         case header

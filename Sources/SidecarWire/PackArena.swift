@@ -10,6 +10,9 @@ package final class PackArena {
     private var block: UnsafeMutableRawPointer?
     private var used = 0
     private var allocations: [UnsafeMutableRawPointer] = []
+    /// The C strings made from a Swift string holding a NUL: protobuf-c
+    /// reads a string up to its first NUL, so it would pack them cut.
+    private(set) var cutStrings: [UnsafeRawPointer] = []
 
     deinit {
         if let block { free(block) }
@@ -41,7 +44,10 @@ package final class PackArena {
         var text = text
         return text.withUTF8 { utf8 in
             let memory = allocate(utf8.count + 1)
-            if let base = utf8.baseAddress { memory.copyMemory(from: base, byteCount: utf8.count) }
+            if let base = utf8.baseAddress {
+                memory.copyMemory(from: base, byteCount: utf8.count)
+                if memchr(base, 0, utf8.count) != nil { cutStrings.append(UnsafeRawPointer(memory)) }
+            }
             memory.storeBytes(of: 0, toByteOffset: utf8.count, as: UInt8.self)
             return memory.assumingMemoryBound(to: CChar.self)
         }

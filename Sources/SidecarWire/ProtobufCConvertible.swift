@@ -1,4 +1,5 @@
 import CProtobufC
+import SidecarCore
 
 /// A message coded by protobuf-c. A conformer gives only its generated C
 /// struct, that struct's generated init function and its fields both ways;
@@ -58,20 +59,41 @@ extension ProtobufCConvertible {
 
     /// protobuf-c's encoding; a conformer with a hand encoder is held equal to it.
     package func protobufCWireBytes() -> [UInt8] {
+        withFilledMessage { message, _ in Self.pack(message) }
+    }
+
+    /// protobuf-c's encoding, refused when a string field holds a NUL:
+    /// protobuf-c would pack it cut there, so a key "alias\0A" would go out
+    /// as "alias". The daemon refuses such a string with INVALID_ARGUMENT;
+    /// a client refuses it, naming the field, before anything is sent.
+    package func wireBytesForSending() throws -> [UInt8] {
+        try withFilledMessage { message, arena in
+            if let field = arena.cutStringField(in: message) {
+                throw SidecarError(.invalidArgument, "not sent: \(field) holds a NUL byte")
+            }
+            return Self.pack(message)
+        }
+    }
+
+    /// This value as its C struct, valid only during `body`.
+    private func withFilledMessage<R>(_ body: (UnsafePointer<ProtobufCMessage>, PackArena) throws -> R) rethrows -> R {
         let arena = PackArena()
-        return withExtendedLifetime(arena) {
-            withUnsafeTemporaryAllocation(of: CMessage.self, capacity: 1) { storage in
+        return try withExtendedLifetime(arena) {
+            try withUnsafeTemporaryAllocation(of: CMessage.self, capacity: 1) { storage in
                 let c = storage.baseAddress!
                 Self.initialize(c)
                 fill(&c.pointee, arena: arena)
                 // Every generated struct starts with its ProtobufCMessage.
-                let message = UnsafePointer<ProtobufCMessage>(OpaquePointer(c))
-                let length = protobuf_c_message_get_packed_size(message)
-                guard length > 0 else { return [] }
-                return [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
-                    initialized = protobuf_c_message_pack(message, buffer.baseAddress!)
-                }
+                return try body(UnsafePointer<ProtobufCMessage>(OpaquePointer(c)), arena)
             }
+        }
+    }
+
+    private static func pack(_ message: UnsafePointer<ProtobufCMessage>) -> [UInt8] {
+        let length = protobuf_c_message_get_packed_size(message)
+        guard length > 0 else { return [] }
+        return [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
+            initialized = protobuf_c_message_pack(message, buffer.baseAddress!)
         }
     }
 }

@@ -4,6 +4,10 @@
 package protocol WireMessage: Sendable {
     init(wireBytes: UnsafeRawBufferPointer) throws
     func wireBytes() -> [UInt8]
+    /// The bytes a client sends: `wireBytes()`, unless a string field
+    /// holds what would not reach the daemon whole (SidecarError
+    /// INVALID_ARGUMENT naming the field).
+    func wireBytesForSending() throws -> [UInt8]
     /// Writes the message into a reused buffer; messages on the hot path
     /// implement it by hand, the others go through `wireBytes()`.
     func encode(into writer: ProtobufWriter)

@@ -78,6 +78,43 @@ final class ClientCallTests: XCTestCase {
         }
     }
 
+    /// protobuf-c would send "alias\0A" as "alias": the client refuses a
+    /// string holding a NUL before anything is sent, with the code the
+    /// daemon answers such a field with, naming the field.
+    func testStringsWithNULAreRefusedBeforeTheyAreSent() async throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        let client = daemon.client()
+        func refusal(_ call: () async throws -> Void) async -> SidecarError? {
+            do {
+                try await call()
+                return nil
+            } catch {
+                return error as? SidecarError
+            }
+        }
+        let key = await refusal { _ = try await client.reserveRetrySlot(key: "alias\u{0}A", lastError: "connection reset") }
+        XCTAssertEqual(key?.code, .invalidArgument)
+        XCTAssertEqual(key?.message, "not sent: field key of sidecar.v1.ReserveRetrySlotRequest holds a NUL byte")
+        let error = await refusal { _ = try await client.reserveRetrySlot(key: "plain", lastError: "x\u{0}ErrImageNeverPull") }
+        XCTAssertEqual(error?.code, .invalidArgument)
+        XCTAssertTrue(error?.message.contains("field last_error") == true, "\(String(describing: error))")
+        let topic = await refusal { for try await _ in client.watch(topics: ["retry.\u{0}"], timeout: .seconds(5)) {} }
+        XCTAssertEqual(topic?.code, .invalidArgument)
+        XCTAssertTrue(topic?.message.contains("field topics") == true, "\(String(describing: topic))")
+        let retries = try await client.listRetries()
+        XCTAssertEqual(retries.map(\.key), [], "no key reached the daemon")
+
+        // A client name is sent in the HELLO: every call fails, and no
+        // connection is made.
+        let named = SidecarClient(socketPath: daemon.socketPath, options: .init(clientName: "runner\u{0}7"))
+        let hello = await refusal { _ = try await named.health() }
+        XCTAssertEqual(hello?.code, .invalidArgument)
+        XCTAssertEqual(hello?.message, "not sent: field client_name of sidecar.v1.ClientFrame holds a NUL byte")
+        let health = try await client.health()
+        XCTAssertEqual(health.connections, 1, "only the first client's connection")
+    }
+
     func testHundredConcurrentCallsOnOneConnectionAreAnsweredOutOfOrder() async throws {
         let daemon = try DaemonProcess()
         let client = daemon.client()

@@ -1,5 +1,6 @@
 import CProtobufC
 import SidecarCore
+import SidecarWireAgreement
 import XCTest
 
 @testable import SidecarWire
@@ -7,7 +8,8 @@ import XCTest
 /// The hand-written decoders of the hot path (ClientFrameView,
 /// ClassifyRequestView) and protobuf-c must take and refuse the same bytes
 /// and read the same values; strings must be valid UTF-8 without NUL in
-/// both (two different keys must never read as one).
+/// both (two different keys must never read as one). The comparisons are
+/// `SidecarWireAgreement`'s, which the fuzzer (scripts/fuzz.sh) runs too.
 final class DecoderAgreementTests: XCTestCase {
     /// SplitMix64: a fixed seed, so a failure can be replayed.
     private struct Random {
@@ -42,6 +44,24 @@ final class DecoderAgreementTests: XCTestCase {
         return bytes
     }
 
+    /// Runs `agreement` on `rounds` mutations of the seeds; answers how
+    /// many both decoders read.
+    private func mutatedRounds(
+        _ seeds: [[UInt8]], seed: UInt64, rounds: Int = 20_000, _ agreement: (UnsafeRawBufferPointer) -> Agreement
+    ) -> Int {
+        var random = Random(state: seed)
+        var accepted = 0
+        for round in 0..<rounds {
+            let bytes = mutate(seeds[round % seeds.count], &random)
+            switch bytes.withUnsafeBytes(agreement) {
+            case .accepted: accepted += 1
+            case .refused: break
+            case .disagreement(let text): XCTFail("round \(round): \(text): \(bytes)")
+            }
+        }
+        return accepted
+    }
+
     func testClassifyRequestDecodersAgreeOnMutatedBytes() {
         let seeds = [
             ClassifyRequest(report: FailureReport(message: "Back-off pulling image \"agent:7\": ErrImageNeverPull", exitCode: 125)),
@@ -49,22 +69,7 @@ final class DecoderAgreementTests: XCTestCase {
             ClassifyRequest(report: FailureReport(message: "", exitCode: -1, sqliteCode: 0)),
             ClassifyRequest(report: FailureReport(message: "manifest unknown", image: "127.0.0.1:5000/agent/x:1")),
         ].map { $0.wireBytes() }
-        var random = Random(state: 29)
-        var accepted = 0
-        for round in 0..<20_000 {
-            let bytes = mutate(seeds[round % seeds.count], &random)
-            bytes.withUnsafeBytes { raw in
-                let view = try? ClassifyRequestView(wireBytes: raw)
-                let reference = try? ClassifyRequest(protobufCWireBytes: raw)
-                XCTAssertEqual(view == nil, reference == nil, "round \(round): \(bytes)")
-                guard let view, let reference else { return }
-                accepted += 1
-                XCTAssertEqual(String(decoding: view.message, as: UTF8.self), reference.report.message, "round \(round)")
-                XCTAssertEqual(view.exitCode, reference.report.exitCode, "round \(round)")
-                XCTAssertEqual(view.sqliteCode, reference.report.sqliteCode, "round \(round)")
-                XCTAssertEqual(String(decoding: view.image, as: UTF8.self), reference.report.image ?? "", "round \(round)")
-            }
-        }
+        let accepted = mutatedRounds(seeds, seed: 29, DecoderAgreement.classifyRequest)
         XCTAssertGreaterThan(accepted, 1000, "the mutations leave enough valid messages to compare")
     }
 
@@ -74,23 +79,40 @@ final class DecoderAgreementTests: XCTestCase {
             ClientFrame.hello(protocolVersion: 1, clientName: "runner-ü"),
             ClientFrame.cancel(id: 300),
         ].map { $0.wireBytes() }
-        var random = Random(state: 31)
-        var accepted = 0
-        for round in 0..<20_000 {
-            let bytes = mutate(seeds[round % seeds.count], &random)
-            bytes.withUnsafeBytes { raw in
-                let view = try? ClientFrameView(frameBody: raw)
-                let reference = try? ClientFrame(protobufCWireBytes: raw)
-                XCTAssertEqual(view == nil, reference == nil, "round \(round): \(bytes)")
-                guard let view, let reference else { return }
-                accepted += 1
-                XCTAssertEqual(view.callID, reference.callID, "round \(round)")
-                XCTAssertEqual(view.method, reference.method, "round \(round)")
-                XCTAssertEqual(view.timeoutMilliseconds, reference.timeoutMilliseconds, "round \(round)")
-                XCTAssertEqual(Array(view.payload), reference.payload, "round \(round)")
+        XCTAssertGreaterThan(mutatedRounds(seeds, seed: 31, DecoderAgreement.clientFrame), 1000)
+    }
+
+    /// Every method's request decoder, as the daemon reads it, against
+    /// protobuf-c's, and written back and read again unchanged.
+    func testEveryRequestDecoderAgreesOnMutatedBytes() {
+        for (index, method) in MethodDecoders.all.enumerated() {
+            let seeds = method.sampleRequest.isEmpty ? [[0x08, 0x01]] : [method.sampleRequest]
+            let accepted = mutatedRounds(seeds, seed: 37 + UInt64(index), rounds: 2_000, method.request)
+            XCTAssertGreaterThan(accepted, 50, method.name)
+        }
+    }
+
+    func testEveryMethodOfTheSchemaHasItsDecodersChecked() {
+        XCTAssertEqual(MethodDecoders.all.map(\.name), SidecarMethods.all.map(\.name))
+    }
+
+    /// Frames cut into reads of every shape hand out what the framing rule says.
+    func testFrameDecoderAgreesWithTheFramingRuleOnMutatedStreams() {
+        let frames = [
+            ClientFrame.hello(protocolVersion: 1, clientName: "runner-ü"),
+            ClientFrame.call(id: 7, method: "ReserveRetrySlot", timeoutMilliseconds: 250, payload: Array(repeating: 0x41, count: 40)),
+            ClientFrame.cancel(id: 300),
+        ].map { $0.frameBytes() }
+        let seeds = [Array(frames.joined()), frames[1], [0, 0, 0, 0] + frames[2]]
+        var random = Random(state: 41)
+        for round in 0..<5_000 {
+            let stream = mutate(seeds[round % seeds.count], &random)
+            let reads = (0..<4).map { _ in 1 + random.below(round % 2 == 0 ? 5 : 64) }
+            for limit in [16, 64, 1 << 20] {
+                let agreement = stream.withUnsafeBytes { FrameAgreement.check($0, maxBodyBytes: limit, readSizes: reads) }
+                if let text = agreement.disagreement { XCTFail("round \(round): \(text): \(stream)") }
             }
         }
-        XCTAssertGreaterThan(accepted, 1000)
     }
 
     /// The cases: keys that differ only after a NUL, or only in an
