@@ -27,6 +27,7 @@ public enum ConfigLoader {
     }
 
     public static func parse(_ text: String, file: String) throws -> DaemonConfig {
+        try refuseNULEscapes(text, file: file)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -40,6 +41,27 @@ public enum ConfigLoader {
         try ConfigSchema.read(root, into: &config)
         try ConfigValidation.validate(config, file: file)
         return config
+    }
+
+    /// The TOML reader cuts a string at an escaped NUL ("info\u0000x" reads
+    /// as "info"), so it is refused before parsing: config text reaches the
+    /// wire, whose strings may not hold NUL either. (An escaped backslash
+    /// before the "u" makes no NUL; a comment that names one is refused
+    /// too, which costs nothing real.)
+    private static func refuseNULEscapes(_ text: String, file: String) throws {
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var backslashes = 0
+            var rest = Substring(line)
+            while let first = rest.first {
+                rest = rest.dropFirst()
+                if first == "\\" { backslashes += 1; continue }
+                if backslashes % 2 == 1 && (first == "u" && rest.hasPrefix("0000") || first == "U" && rest.hasPrefix("00000000")) {
+                    throw ConfigError(
+                        file: file, key: "", reason: "line \(index + 1): a string holds an escaped NUL (\\u0000), which no string here may hold")
+                }
+                backslashes = 0
+            }
+        }
     }
 
     static func apply(_ overrides: ConfigOverrides, to config: inout DaemonConfig) throws {

@@ -86,6 +86,10 @@ final class ConfigLoaderTests: XCTestCase {
         assertRejected("socket_mode = \"0440\"\n", key: "socket_mode", reasonContains: "owner")
         assertRejected("[retry]\nsynchronous = \"sometimes\"\n", key: "retry.synchronous", reasonContains: "\"normal\" or \"full\"")
         assertRejected("[retry.policy.fast]\nbase_delay = \"10s\"\nmax_delay = \"1s\"\n", key: "retry.policy.fast.max_delay", reasonContains: "base_delay")
+        // The protocol refuses NUL in strings, so config text that reaches the wire may not hold one.
+        assertRejected("log_level = \"info\\u0000x\"\n", key: "", reasonContains: "line 1: a string holds an escaped NUL")
+        assertRejected("[databases]\nroots = [\"/srv\\U00000000/x\"]\n", key: "", reasonContains: "line 2")
+        XCTAssertNoThrow(try parse("[[classify.rule]]\nmatch = \"a\\\\u0000\"\ncategory = \"c\"\n"), "an escaped backslash, then u0000, is no NUL")
     }
 
     func testTheMetricsListenAddressIsANumericHostAndAPort() throws {
