@@ -156,6 +156,7 @@ enum ConfigSchema {
         if let value = try section.duration("key_idle_expiry") { retry.keyIdleExpirySeconds = value }
         if let value = try section.duration("attempt_timeout") { retry.attemptTimeoutSeconds = value }
         if let value = try section.int("max_keys", in: 1...100_000_000) { retry.maxKeys = value }
+        if let value = try section.duration("commit_timeout") { retry.commitTimeoutSeconds = value }
         if let value = try section.string("synchronous") {
             guard ["normal", "full"].contains(value) else {
                 throw section.error("synchronous", "must be \"normal\" or \"full\", got \"\(value)\"")

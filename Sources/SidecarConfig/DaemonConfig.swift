@@ -188,6 +188,10 @@ public struct DaemonConfig: Sendable, Equatable {
         /// crash); "full": it also survives a power cut, at one fsync per
         /// group commit (a third of the throughput on this machine).
         public var synchronous = "normal"
+        /// How long the loop waits for one group commit on the thread pool:
+        /// past it, the calls it holds are answered UNAVAILABLE, and so is
+        /// every change until it returns (a hung disk).
+        public var commitTimeoutSeconds = 30.0
         /// The most retry keys the ledger holds at once.
         public var maxKeys = 100_000
         public var policies: [String: RetryPolicy] = ["default": RetryPolicy()]

@@ -17,6 +17,9 @@ final class RetryService: DaemonService {
     private var dirtyKeys: Set<String> = []
     private var waiting: [(SidecarError?) -> Void] = []
     private var committing = false
+    /// Since when a commit has run past `retry.commit_timeout`; changes are
+    /// refused until it returns.
+    private var stuckCommitSince: Double?
     private var sweepTimer: LoopTimer?
 
     /// How often idle keys are expired.
@@ -64,6 +67,7 @@ final class RetryService: DaemonService {
         key: String, policy: String, lastError: String, exitCode: Int32?, image: String, caller: Caller,
         _ done: @escaping Done<RetryDecision>
     ) throws {
+        try refuseWhileCommitStuck()
         let decision: RetryDecision
         do {
             decision = try ledger.reserve(
@@ -86,12 +90,14 @@ final class RetryService: DaemonService {
     }
 
     func complete(key: String, success: Bool, error: String, caller: Caller, _ done: @escaping Done<Void>) throws {
+        try refuseWhileCommitStuck()
         let changed = try ledger.complete(key: key, success: success, error: error, now: WallClock.unixSeconds(), caller: caller)
         guard changed else { return done(.success(())) }
         answer((), afterCommitOf: key, done)
     }
 
     func reset(key: String, by caller: Caller, _ done: @escaping Done<Void>) throws {
+        try refuseWhileCommitStuck()
         guard ledger.reset(key: key) else { throw RetryLedgerError.unknownKey(key) }
         context.logger.info("retry key \(key) reset by \(caller)")
         answer((), afterCommitOf: key, done)
@@ -124,6 +130,15 @@ final class RetryService: DaemonService {
 
     // MARK: Group commit
 
+    /// A change now could be answered only after the stuck commit: refused.
+    private func refuseWhileCommitStuck() throws {
+        guard let since = stuckCommitSince else { return }
+        let seconds = Int(WallClock.unixSeconds() - since)
+        throw SidecarError(
+            .unavailable,
+            "the retry ledger cannot commit: a commit has run past retry.commit_timeout for \(seconds) s more (a hung disk?); nothing is changed until it returns")
+    }
+
     /// Answers `value` once the commit holding `key`'s change is durable,
     /// or that commit's failure.
     private func answer<Value>(_ value: Value, afterCommitOf key: String, _ done: @escaping Done<Value>) {
@@ -150,15 +165,30 @@ final class RetryService: DaemonService {
         committing = true
         let store = self.store
         let (batchUpserts, batchDeletes) = (upserts, deletes)
+        let timeout = context.config.retry.commitTimeoutSeconds
         do {
-            try ThreadPoolWork.compute(loop: loop, { () -> String? in
+            try ThreadPoolWork.compute(loop: loop, within: UInt64(timeout * 1000), { () -> String? in
                 do {
                     try store.write(upserts: batchUpserts, deletes: batchDeletes)
                     return nil
                 } catch {
                     return "\(error)"
                 }
-            }, then: { [self] commitFailure in
+            }, then: { [self] outcome in
+                guard let commitFailure = outcome else {
+                    // Still `committing`: the store is the stuck thread's
+                    // until it returns. Nobody is told it is durable.
+                    stuckCommitSince = WallClock.unixSeconds()
+                    context.metrics.increment(.retryCommits, label: "timed_out")
+                    context.logger.error("retry ledger commit of \(upserts.count + deletes.count) keys still runs after retry.commit_timeout; refusing changes until it returns")
+                    let failure = SidecarError(.unavailable, "the retry ledger's commit did not finish within retry.commit_timeout; this change may or may not be durable")
+                    // Those that changed since wait behind it: told the same now
+                    // (their rows are still written once it returns).
+                    let behind = waiting
+                    waiting = []
+                    for reply in replies + behind { reply(failure) }
+                    return
+                }
                 committing = false
                 context.metrics.increment(.retryCommits, label: commitFailure == nil ? "ok" : "failed")
                 var failure: SidecarError?
@@ -167,6 +197,11 @@ final class RetryService: DaemonService {
                     failure = SidecarError(.unavailable, "cannot persist the retry ledger: \(reason)")
                 }
                 for reply in replies { reply(failure) }
+                commitPending()
+            }, lateEnd: { [self] in
+                context.logger.warning("the stuck retry ledger commit returned; changes are taken again")
+                committing = false
+                stuckCommitSince = nil
                 commitPending()
             })
         } catch {

@@ -66,3 +66,60 @@ final class StuckCheckTests: XCTestCase {
         XCTFail("\(path) never got locked")
     }
 }
+
+/// The retry ledger's group commit has a bound too: with the state database
+/// locked by another process, the commit waits in SQLite's busy handler
+/// (5 s) past retry.commit_timeout (1 s); its caller is answered
+/// UNAVAILABLE, changes are refused at once while it runs, and once the
+/// lock goes the ledger takes changes again.
+final class StuckCommitTests: XCTestCase {
+    func testAStuckCommitAnswersUnavailableAndTheLedgerRecovers() async throws {
+        let daemon = try DaemonProcess(config: DaemonProcess.baseConfig + "[retry]\ncommit_timeout = \"1s\"\n")
+        let client = daemon.client()
+        guard case .granted = try await client.reserveRetrySlot(key: "before", lastError: "connection reset by peer") else {
+            return XCTFail("no grant before the lock")
+        }
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        holder.arguments = [daemon.stateDirectory + "/sidecar.db"]
+        let input = Pipe()
+        holder.standardInput = input
+        holder.standardOutput = FileHandle.nullDevice
+        try holder.run()
+        var released = false
+        defer { if !released { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() } }
+        input.fileHandleForWriting.write(Data("BEGIN EXCLUSIVE; INSERT INTO daemon_meta VALUES ('lock-test', 'x');\n".utf8))
+        usleep(300_000)
+
+        let started = Date()
+        do {
+            let decision = try await client.reserveRetrySlot(key: "during", lastError: "connection reset by peer", timeout: .seconds(20))
+            XCTFail("answered \(decision) while its commit could not finish")
+        } catch let error as SidecarError {
+            XCTAssertEqual(error.code, .unavailable, error.message)
+            XCTAssertTrue(error.message.contains("retry.commit_timeout"), error.message)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 4, "answered at the commit timeout, not at SQLite's 5 s busy timeout")
+        do {
+            _ = try await client.reserveRetrySlot(key: "while-stuck", lastError: "connection reset by peer", timeout: .seconds(5))
+            XCTFail("a change was taken while the commit is stuck")
+        } catch let error as SidecarError {
+            XCTAssertEqual(error.code, .unavailable)
+            XCTAssertTrue(error.message.contains("nothing is changed until it returns"), error.message)
+        }
+
+        kill(holder.processIdentifier, SIGKILL)
+        holder.waitUntilExit()
+        released = true
+        let deadline = Date().addingTimeInterval(15)
+        var recovered = false
+        while Date() < deadline {
+            if case .granted? = try? await client.reserveRetrySlot(key: "after", lastError: "connection reset by peer", timeout: .seconds(5)) {
+                recovered = true
+                break
+            }
+            usleep(200_000)
+        }
+        XCTAssertTrue(recovered, "the ledger never took changes again")
+    }
+}
