@@ -17,6 +17,9 @@ struct MethodSpec {
         /// Answered later through its `ActiveCall` (a timer, the thread pool,
         /// a child process, a stream).
         case start((ActiveCall, UnsafeRawBufferPointer) -> Void)
+        /// Answered at once when the first closure can (it wrote the reply
+        /// and returned true), else started like `start`.
+        case answerNowOrStart((Caller, UnsafeRawBufferPointer, ProtobufWriter) -> Bool, (ActiveCall, UnsafeRawBufferPointer) -> Void)
     }
 
     let name: String
@@ -68,12 +71,29 @@ struct MethodSpec {
     static func deferred<Request, Response>(
         _ rpc: RPC<Request, Response>, _ handle: @escaping (CallReply<Response>, Request) throws -> Void
     ) -> MethodSpec {
-        MethodSpec(rpc, .start { call, payload in
+        MethodSpec(rpc, .start(starter(handle)))
+    }
+
+    /// A method that usually answers later, but answers at once whenever
+    /// `now` can from the request bytes alone (EnsureImage of a present
+    /// image): `now` writes the reply and returns true, or returns false,
+    /// having written nothing that counts, and `handle` runs as above.
+    static func deferred<Request, Response>(
+        _ rpc: RPC<Request, Response>, answeringAtOnce now: @escaping (Caller, UnsafeRawBufferPointer, ProtobufWriter) -> Bool,
+        _ handle: @escaping (CallReply<Response>, Request) throws -> Void
+    ) -> MethodSpec {
+        MethodSpec(rpc, .answerNowOrStart(now, starter(handle)))
+    }
+
+    private static func starter<Request: WireMessage, Response: WireMessage>(
+        _ handle: @escaping (CallReply<Response>, Request) throws -> Void
+    ) -> (ActiveCall, UnsafeRawBufferPointer) -> Void {
+        { call, payload in
             do {
                 try handle(CallReply(call: call), try Request(wireBytes: payload))
             } catch {
                 call.fail(StatusMapping.status(for: error))
             }
-        })
+        }
     }
 }

@@ -15,6 +15,7 @@ struct Router {
         /// `spec.handler` unpacked once: taking a closure out of the enum
         /// on every call cost two retains and two releases.
         let answerNow: ((Caller, UnsafeRawBufferPointer, ProtobufWriter) -> SidecarError?)?
+        let answerNowIfCan: ((Caller, UnsafeRawBufferPointer, ProtobufWriter) -> Bool)?
         let start: ((ActiveCall, UnsafeRawBufferPointer) -> Void)?
 
         init(spec: MethodSpec, metricsSlot: Int) {
@@ -23,11 +24,11 @@ struct Router {
             nameBytes = Array(spec.name.utf8)
             switch spec.handler {
             case .answerNow(let handler):
-                answerNow = handler
-                start = nil
+                (answerNow, answerNowIfCan, start) = (handler, nil, nil)
             case .start(let handler):
-                answerNow = nil
-                start = handler
+                (answerNow, answerNowIfCan, start) = (nil, nil, handler)
+            case .answerNowOrStart(let now, let later):
+                (answerNow, answerNowIfCan, start) = (nil, now, later)
             }
         }
 
@@ -91,6 +92,22 @@ struct Router {
         let ended = EventLoop.monotonicNanoseconds()
         metrics.recordCall(slot: route.metricsSlot, code: code, seconds: Double(ended &- callClockNanoseconds) / 1e9)
         callClockNanoseconds = ended
+    }
+
+    /// Runs the at-once half of a method that may answer later; false, with
+    /// nothing sent, when it cannot answer now.
+    @inline(__always)
+    mutating func answerNowIfCan(
+        _ handler: (Caller, UnsafeRawBufferPointer, ProtobufWriter) -> Bool, route: Route, frame: ClientFrameView,
+        on connection: Connection
+    ) -> Bool {
+        replyWriter.reset(keepingCapacityUpTo: 256 * 1024)
+        guard handler(connection.caller, frame.payload, replyWriter) else { return false }
+        let code = connection.answer(id: frame.callID, reply: replyWriter, failure: nil)
+        let ended = EventLoop.monotonicNanoseconds()
+        metrics.recordCall(slot: route.metricsSlot, code: code, seconds: Double(ended &- callClockNanoseconds) / 1e9)
+        callClockNanoseconds = ended
+        return true
     }
 
     /// A deferred call has started; the next call answered at once is timed

@@ -234,7 +234,15 @@ final class Server {
             inflightCalls += 1
             router.answerNow(answerNow, route: route, frame: frame, on: connection)
             inflightCalls -= 1
-        } else if let startHandler = route.start {
+            return
+        }
+        if let answerNowIfCan = route.answerNowIfCan {
+            inflightCalls += 1
+            let answered = router.answerNowIfCan(answerNowIfCan, route: route, frame: frame, on: connection)
+            inflightCalls -= 1
+            if answered { return }
+        }
+        if let startHandler = route.start {
             let call = ActiveCall(
                 id: id, method: route.spec.name, metricsSlot: slot, caller: connection.caller, isStream: route.spec.isStreaming,
                 connection: connection)

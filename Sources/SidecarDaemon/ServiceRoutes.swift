@@ -21,7 +21,7 @@ enum ServiceRoutes {
             .deferred(M.watch) { reply, r in reply.onCancel(context.events.watch(topics: r.topics, reply)) },
             .deferred(M.reload) { reply, _ in reloader.reload(reply.finish) },
 
-            .deferred(M.ensureImage) { reply, r in
+            .deferred(M.ensureImage, answeringAtOnce: { _, payload, reply in images.answerIfPresent(payload, into: reply) }) { reply, r in
                 reply.onCancel(
                     try images.ensure(
                         image: r.image, leaseHolder: r.leaseHolder, leaseTTLSeconds: r.leaseTTLSeconds,

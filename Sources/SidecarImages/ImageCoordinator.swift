@@ -79,6 +79,18 @@ public final class ImageCoordinator {
         return token
     }
 
+    /// What `ensure` would answer PRESENT at once (an image known present,
+    /// with no job and nothing doubted), marked used, for a caller that
+    /// answers it without a reply closure; nil when `ensure` must decide.
+    public func presentAnswer(_ nameOrRef: String) -> (name: String, ref: String, id: String)? {
+        let now = clock.monotonicSeconds
+        guard case .success(let entry) = catalog.resolve(nameOrRef, now: now), entry.job == nil else { return nil }
+        backend.deliverPendingEvents()
+        guard isKnownPresent(entry, now: now) else { return nil }
+        entry.lastUsed = now
+        return (entry.spec.name, entry.spec.ref, entry.id)
+    }
+
     /// Jobs running and jobs waiting for a slot, by kind (for the metrics).
     public func jobCounts(_ kind: ImageJobKind) -> (running: Int, queued: Int) {
         (queues.running[kind, default: 0], queues.queuedCount(kind))

@@ -33,6 +33,46 @@ final class HandEncodedMessageTests: XCTestCase {
         }
     }
 
+    func testAPresentEnsureImageResponseMatchesProtobufC() throws {
+        for (name, ref, id) in [
+            ("agent-base", "localhost/agent-base:latest", "sha256:" + String(repeating: "ab", count: 32)),
+            ("", "registry.example.com:5000/team/tool@sha256:" + String(repeating: "0", count: 64), ""),
+            (String(repeating: "n", count: 300), "x", "ïd"),
+        ] {
+            let writer = ProtobufWriter()
+            EnsureImageResponse.encodePresent(name: name, ref: ref, id: id, into: writer)
+            let general = EnsureImageResponse(answer: EnsureImageAnswer(outcome: .present, name: name, ref: ref, id: id))
+            XCTAssertEqual(writer.bytes, general.wireBytes(), name)
+            XCTAssertEqual(try EnsureImageResponse(wireBytes: writer.bytes), general)
+        }
+    }
+
+    /// The at-once reader takes only plain requests, with the values
+    /// protobuf-c reads; anything else goes to the general path.
+    func testTheEnsureImageRequestViewTakesOnlyWhatProtobufCReadsTheSame() throws {
+        let plain = EnsureImageRequest(image: "localhost/agent-base:latest").wireBytes()
+        let leased = EnsureImageRequest(
+            image: "agent", leaseHolder: "runner-1", leaseTTLSeconds: 60, leaseHolderProcess: ProcessIdentity(pid: 7, startTime: 9)
+        ).wireBytes()
+        try plain.withUnsafeBytes { bytes in
+            let view = try XCTUnwrap(EnsureImageRequestView(wireBytes: bytes))
+            XCTAssertEqual(String(decoding: view.image, as: UTF8.self), "localhost/agent-base:latest")
+            XCTAssertFalse(view.asksForLease)
+        }
+        try leased.withUnsafeBytes { bytes in
+            let view = try XCTUnwrap(EnsureImageRequestView(wireBytes: bytes))
+            XCTAssertTrue(view.asksForLease)
+        }
+        for declined: [UInt8] in [
+            plain + [0x30, 0x01],  // an unknown field 6
+            [0x0a, 0x03, 0x61, 0x00, 0x62],  // a NUL in the image
+            [0x0a, 0x05, 0x61],  // a length past the end
+            [0x08, 0x01],  // field 1 as a varint
+        ] {
+            declined.withUnsafeBytes { XCTAssertNil(EnsureImageRequestView(wireBytes: $0), "\(declined)") }
+        }
+    }
+
     func testClassifyResponseMatchesProtobufC() throws {
         let classifications = [
             Classification(category: "image_missing", permanent: true, remedy: "build it first", rule: "builtin:never-pull"),

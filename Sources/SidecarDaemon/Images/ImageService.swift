@@ -173,6 +173,18 @@ final class ImageService: DaemonService {
         return { [coordinator] in coordinator.leave(token) }
     }
 
+    /// EnsureImage answered at once, without a call record, when the image
+    /// is known present and no lease is asked; false when `ensure` must
+    /// decide (and then nothing was written).
+    func answerIfPresent(_ payload: UnsafeRawBufferPointer, into reply: ProtobufWriter) -> Bool {
+        guard let request = EnsureImageRequestView(wireBytes: payload), !request.asksForLease,
+            let image = coordinator.presentAnswer(String(decoding: request.image, as: UTF8.self))
+        else { return false }
+        context.metrics.increment(.imageEnsures, label: "present")
+        EnsureImageResponse.encodePresent(name: image.name, ref: image.ref, id: image.id, into: reply)
+        return true
+    }
+
     func list() throws -> [ImageStatus] {
         coordinator.list()
     }
