@@ -110,9 +110,12 @@ final class RetryService: DaemonService {
             let states = RetryRecord.State.allCases.map(\.rawValue).joined(separator: ", ")
             throw SidecarError(.invalidArgument, "unknown state \"\(state)\" (states: \(states))")
         }
-        return ledger.records(visibleTo: caller)
-            .filter { state.isEmpty || $0.state.rawValue == state }
-            .filter { keyPrefix.isEmpty || $0.key.hasPrefix(keyPrefix) }
+        let wanted = RetryRecord.State(rawValue: state)
+        // One lazy pass: an eager filter would copy every record into an
+        // array first (at 100,000 keys, most of a page's cost).
+        return ledger.records(visibleTo: caller).filter {
+            (wanted == nil || $0.state == wanted) && (keyPrefix.isEmpty || $0.key.hasPrefix(keyPrefix))
+        }
     }
 
     /// Every state with how many keys are in it (for the metrics).

@@ -110,7 +110,7 @@ public struct RetryLedger: Sendable {
     }
 
     /// The records `caller` may read: all for an admin, else its own.
-    public func records(visibleTo caller: Caller) -> some Sequence<RetryRecord> {
+    public func records(visibleTo caller: Caller) -> LazyFilterSequence<Dictionary<String, RetryRecord>.Values> {
         records.values.lazy.filter { caller.mayTouch(ownedBy: $0.ownerUID) }
     }
 
