@@ -57,7 +57,8 @@ final class DaemonStatus {
     }
 
     private func renderMetrics() -> String {
-        context.metrics.render(MetricsRegistry.Gauges(
+        images.flushCounts()
+        return context.metrics.render(MetricsRegistry.Gauges(
             connections: server.connectionCount, inflightCalls: server.inflightCalls,
             watchers: context.events.subscriberCount,
             loopLagSeconds: (server.lagProbe?.lastMilliseconds ?? 0) / 1000,

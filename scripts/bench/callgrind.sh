@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Instructions per call of one method, steady state, under callgrind:
 #
-#   scripts/bench/callgrind.sh SIDECARD [METHOD]   # METHOD: Health (default) or Classify
+#   scripts/bench/callgrind.sh SIDECARD [METHOD]   # METHOD: Health (default), Classify or EnsureImage
 #   CLASSIFY_MESSAGE='...' scripts/bench/callgrind.sh SIDECARD Classify   # another message
+#
+# EnsureImage asks for a present image, "agent", of images.backend =
+# "command" over Tests/Fixtures/image_store.sh (as scripts/bench.sh's images
+# section), with presence_ttl long enough that no re-check falls inside the
+# measurement: the cost of the answer itself.
 #
 # SIDECARD is a release build (scripts/bench.sh builds one at
 # .build/release/sidecard); it is copied with its debug info stripped, which
@@ -21,6 +26,24 @@ dir=$(mktemp -d /tmp/sidecar-callgrind-XXXX)
 trap 'kill "$daemon" 2>/dev/null || true' EXIT
 strip -g -o "$dir/sidecard" "$binary"
 printf 'debug_methods = false\n' > "$dir/sidecar.toml"
+if [ "$method" = EnsureImage ]; then
+  fixture="$root/Tests/Fixtures/image_store.sh"
+  mkdir -p "$dir/store" && touch "$dir/store/agent"
+  cat >> "$dir/sidecar.toml" <<TOML
+[images]
+backend = "command"
+presence_ttl = "1h"
+[images.command]
+exists = ["$fixture", "exists", "$dir/store", "{name}"]
+remove = ["$fixture", "remove", "$dir/store", "{name}"]
+pull = []
+[[images.image]]
+name = "agent"
+ref = "localhost/agent:latest"
+build = ["$fixture", "build", "$dir/store", "agent"]
+TOML
+  export LOADGEN_IMAGE=agent
+fi
 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$dir/callgrind.out" \
   "$dir/sidecard" --config "$dir/sidecar.toml" --socket "$dir/s.sock" --state-dir "$dir/state" > "$dir/log" 2>&1 &
 daemon=$!

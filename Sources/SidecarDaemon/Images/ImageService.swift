@@ -180,9 +180,20 @@ final class ImageService: DaemonService {
         guard let request = EnsureImageRequestView(wireBytes: payload), !request.asksForLease,
             let image = coordinator.presentAnswer(String(decoding: request.image, as: UTF8.self))
         else { return false }
-        context.metrics.increment(.imageEnsures, label: "present")
+        presentAnsweredAtOnce += 1
         EnsureImageResponse.encodePresent(name: image.name, ref: image.ref, id: image.id, into: reply)
         return true
+    }
+
+    /// Counted here, an integer, and added to the metrics when they are
+    /// read: two dictionary lookups per call were a sixth of its cost.
+    private var presentAnsweredAtOnce: UInt64 = 0
+
+    /// Brings the image counters up to date, before the metrics are rendered.
+    func flushCounts() {
+        guard presentAnsweredAtOnce > 0 else { return }
+        context.metrics.increment(.imageEnsures, label: "present", by: presentAnsweredAtOnce)
+        presentAnsweredAtOnce = 0
     }
 
     func list() throws -> [ImageStatus] {

@@ -64,8 +64,8 @@ final class MetricsRegistry {
     }
 
     /// Counts one, e.g. `increment(.protocolErrors, label: "oversized")`.
-    func increment(_ counter: Counter, label: String = "") {
-        counters[counter.name, default: [:]][label, default: 0] += 1
+    func increment(_ counter: Counter, label: String = "", by count: UInt64 = 1) {
+        counters[counter.name, default: [:]][label, default: 0] += count
     }
 
     /// One finished or failed image job.
