@@ -30,7 +30,9 @@ final class StuckCheckTests: XCTestCase {
             kill(holder.processIdentifier, SIGKILL)
             holder.waitUntilExit()
         }
-        input.fileHandleForWriting.write(Data("BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);\n".utf8))
+        // With a busy timeout of its own: a probe's read lock must not make
+        // the holder's BEGIN fail at once.
+        input.fileHandleForWriting.write(Data("PRAGMA busy_timeout = 5000; BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);\n".utf8))
         try waitUntilLocked(path)
 
         let client = daemon.client()
@@ -83,13 +85,15 @@ final class StuckCommitTests: XCTestCase {
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         holder.arguments = [daemon.stateDirectory + "/sidecar.db"]
         let input = Pipe()
+        let output = Pipe()
         holder.standardInput = input
-        holder.standardOutput = FileHandle.nullDevice
+        holder.standardOutput = output
         try holder.run()
         var released = false
         defer { if !released { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() } }
-        input.fileHandleForWriting.write(Data("BEGIN EXCLUSIVE; INSERT INTO daemon_meta VALUES ('lock-test', 'x');\n".utf8))
-        usleep(300_000)
+        input.fileHandleForWriting.write(Data(
+            "PRAGMA busy_timeout = 5000; BEGIN EXCLUSIVE; INSERT INTO daemon_meta VALUES ('lock-test', 'x'); SELECT 'locked';\n".utf8))
+        try waitForLine("locked", from: output)
 
         let started = Date()
         do {
@@ -121,5 +125,21 @@ final class StuckCommitTests: XCTestCase {
             usleep(200_000)
         }
         XCTAssertTrue(recovered, "the ledger never took changes again")
+    }
+
+    /// Until the holder prints `line` (its lock is taken), at most 10 s.
+    private func waitForLine(_ line: String, from pipe: Pipe) throws {
+        let deadline = Date().addingTimeInterval(10)
+        var seen = ""
+        let fd = pipe.fileHandleForReading.fileDescriptor
+        while Date() < deadline && !seen.contains(line) {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 100) > 0 else { continue }
+            var buffer = [UInt8](repeating: 0, count: 256)
+            let count = read(fd, &buffer, buffer.count)
+            guard count > 0 else { break }
+            seen += String(decoding: buffer.prefix(count), as: UTF8.self)
+        }
+        if !seen.contains(line) { throw DaemonFailure(message: "the lock holder never said \"\(line)\" (it said \"\(seen)\")") }
     }
 }
