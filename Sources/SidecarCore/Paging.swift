@@ -139,7 +139,11 @@ enum Base64URL {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// nil for anything `encode` cannot have written: a character outside
+    /// the alphabet, a length no byte count gives, set padding bits, a NUL
+    /// (no key holds one) or bytes that are not UTF-8.
     static func decode(_ text: String) -> String? {
+        guard text.utf8.count % 4 != 1 else { return nil }
         var value = 0
         var bits = 0
         var out: [UInt8] = []
@@ -153,7 +157,7 @@ enum Base64URL {
             }
         }
         // Leftover bits must be the zero padding of the last character.
-        guard bits < 6, value & ((1 << bits) - 1) == 0 else { return nil }
+        guard bits < 6, value & ((1 << bits) - 1) == 0, !out.contains(0) else { return nil }
         return String(validating: out, as: UTF8.self)
     }
 }
