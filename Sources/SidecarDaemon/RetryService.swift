@@ -103,19 +103,17 @@ final class RetryService: DaemonService {
         answer((), afterCommitOf: key, done)
     }
 
-    /// `state` empty for all; `keyPrefix` empty for every key; in no order
-    /// (the list method pages them by key).
-    func list(state: String, keyPrefix: String, visibleTo caller: Caller) throws -> some Sequence<RetryRecord> {
+    /// `state` empty for all; `keyPrefix` empty for every key.
+    func list(
+        state: String, keyPrefix: String, visibleTo caller: Caller, page: PageRequest, byteBudget: Int
+    ) throws -> Page<RetryRecord> {
         if !state.isEmpty && RetryRecord.State(rawValue: state) == nil {
             let states = RetryRecord.State.allCases.map(\.rawValue).joined(separator: ", ")
             throw SidecarError(.invalidArgument, "unknown state \"\(state)\" (states: \(states))")
         }
-        let wanted = RetryRecord.State(rawValue: state)
-        // One lazy pass: an eager filter would copy every record into an
-        // array first (at 100,000 keys, most of a page's cost).
-        return ledger.records(visibleTo: caller).filter {
-            (wanted == nil || $0.state == wanted) && (keyPrefix.isEmpty || $0.key.hasPrefix(keyPrefix))
-        }
+        return ledger.page(
+            page, byteBudget: byteBudget, visibleTo: caller, state: RetryRecord.State(rawValue: state), keyPrefix: keyPrefix,
+            bytes: \.wireSizeBound)
     }
 
     /// Every state with how many keys are in it (for the metrics).

@@ -63,8 +63,9 @@ enum ServiceRoutes {
             },
             .unary(M.listPolicies) { _, _ in ListPoliciesResponse(policies: retries.ledger.policies) },
             .unary(M.listRetries) { caller, r in
-                ListRetriesResponse(try retries.list(state: r.state, keyPrefix: r.keyPrefix, visibleTo: caller).page(
-                    try PageRequest(r, M.listRetries), byteBudget: status.pageBudget, key: \.key, bytes: \.wireSizeBound))
+                ListRetriesResponse(try retries.list(
+                    state: r.state, keyPrefix: r.keyPrefix, visibleTo: caller, page: try PageRequest(r, M.listRetries),
+                    byteBudget: status.pageBudget))
             },
             .deferred(M.resetRetry) { reply, r in try retries.reset(key: r.key, by: reply.caller, reply.finish) },
 

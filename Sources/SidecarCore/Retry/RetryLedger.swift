@@ -109,9 +109,27 @@ public struct RetryLedger: Sendable {
         throw .notOwner(NotOwnerError(what: "retry key \"\(key)\"", owner: owner, caller: caller.uid))
     }
 
-    /// The records `caller` may read: all for an admin, else its own.
-    public func records(visibleTo caller: Caller) -> LazyFilterSequence<Dictionary<String, RetryRecord>.Values> {
-        records.values.lazy.filter { caller.mayTouch(ownedBy: $0.ownerUID) }
+    /// One page of the records `caller` may read, in `state` (nil: any),
+    /// with keys starting `keyPrefix`. The pass reads each record in place
+    /// by its index and copies only the page's: copying every record out
+    /// (seven strings each) was most of a page's cost at 100,000 keys.
+    public func page(
+        _ request: PageRequest, byteBudget: Int, visibleTo caller: Caller, state: RetryRecord.State?, keyPrefix: String,
+        bytes: (RetryRecord) -> Int
+    ) -> Page<RetryRecord> {
+        var smallest = SmallestKeys<Dictionary<String, RetryRecord>.Index>(capacity: request.size + 1)
+        var index = records.startIndex
+        while index != records.endIndex {
+            defer { index = records.index(after: index) }
+            let key = records.keys[index]
+            if let after = request.after, key <= after { continue }
+            if !keyPrefix.isEmpty && !key.hasPrefix(keyPrefix) { continue }
+            if let state, records.values[index].state != state { continue }
+            guard caller.mayTouch(ownedBy: records.values[index].ownerUID) else { continue }
+            smallest.offer(key, index)
+        }
+        return smallest.sorted().lazy.map { self.records.values[$0.item] }
+            .page(PageRequest(size: request.size, method: request.method), byteBudget: byteBudget, key: \.key, bytes: bytes)
     }
 
     // MARK: Complete, reset, expire
