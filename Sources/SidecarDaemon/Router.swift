@@ -88,10 +88,7 @@ struct Router {
         // is not kept past a few hundred KiB.
         replyWriter.reset(keepingCapacityUpTo: 256 * 1024)
         let failure = handler(connection.caller, frame.payload, replyWriter)
-        let code = connection.answer(id: frame.callID, reply: replyWriter, failure: failure)
-        let ended = EventLoop.monotonicNanoseconds()
-        metrics.recordCall(slot: route.metricsSlot, code: code, seconds: Double(ended &- callClockNanoseconds) / 1e9)
-        callClockNanoseconds = ended
+        sendAnswer(failure, route: route, frame: frame, on: connection)
     }
 
     /// Runs the at-once half of a method that may answer later; false, with
@@ -103,11 +100,17 @@ struct Router {
     ) -> Bool {
         replyWriter.reset(keepingCapacityUpTo: 256 * 1024)
         guard handler(connection.caller, frame.payload, replyWriter) else { return false }
-        let code = connection.answer(id: frame.callID, reply: replyWriter, failure: nil)
+        sendAnswer(nil, route: route, frame: frame, on: connection)
+        return true
+    }
+
+    /// Sends what `replyWriter` holds (or `failure`) and times the call.
+    @inline(__always)
+    private mutating func sendAnswer(_ failure: SidecarError?, route: Route, frame: ClientFrameView, on connection: Connection) {
+        let code = connection.answer(id: frame.callID, reply: replyWriter, failure: failure)
         let ended = EventLoop.monotonicNanoseconds()
         metrics.recordCall(slot: route.metricsSlot, code: code, seconds: Double(ended &- callClockNanoseconds) / 1e9)
         callClockNanoseconds = ended
-        return true
     }
 
     /// A deferred call has started; the next call answered at once is timed
