@@ -19,21 +19,8 @@ final class StuckCheckTests: XCTestCase {
             """)
         let path = daemon.directory + "/locked.db"
         XCTAssertEqual(try CommandResult.run("/usr/bin/sqlite3", [path, "CREATE TABLE t(x);"]).status, 0)
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        holder.arguments = [path]
-        let input = Pipe()
-        holder.standardInput = input
-        holder.standardOutput = FileHandle.nullDevice
-        try holder.run()
-        defer {
-            kill(holder.processIdentifier, SIGKILL)
-            holder.waitUntilExit()
-        }
-        // With a busy timeout of its own: a probe's read lock must not make
-        // the holder's BEGIN fail at once.
-        input.fileHandleForWriting.write(Data("PRAGMA busy_timeout = 5000; BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);\n".utf8))
-        try waitUntilLocked(path)
+        let holder = try SQLiteLockHolder(path: path, write: "INSERT INTO t VALUES (1)")
+        defer { holder.release() }
 
         let client = daemon.client()
         for attempt in 1...3 {
@@ -56,17 +43,6 @@ final class StuckCheckTests: XCTestCase {
         XCTAssertFalse(daemon.isRunning, "SIGTERM waited on the stuck pool threads")
         XCTAssertTrue(daemon.log.contains("exiting without them"), daemon.log)
     }
-
-    /// Until another connection finds the database locked.
-    private func waitUntilLocked(_ path: String) throws {
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            let probe = try CommandResult.run("/usr/bin/sqlite3", [path, "SELECT count(*) FROM t;"])
-            if probe.status != 0 && probe.stderr.contains("locked") { return }
-            usleep(20_000)
-        }
-        XCTFail("\(path) never got locked")
-    }
 }
 
 /// The retry ledger's group commit has a bound too: with the state database
@@ -81,19 +57,9 @@ final class StuckCommitTests: XCTestCase {
         guard case .granted = try await client.reserveRetrySlot(key: "before", lastError: "connection reset by peer") else {
             return XCTFail("no grant before the lock")
         }
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        holder.arguments = [daemon.stateDirectory + "/sidecar.db"]
-        let input = Pipe()
-        let output = Pipe()
-        holder.standardInput = input
-        holder.standardOutput = output
-        try holder.run()
-        var released = false
-        defer { if !released { kill(holder.processIdentifier, SIGKILL); holder.waitUntilExit() } }
-        input.fileHandleForWriting.write(Data(
-            "PRAGMA busy_timeout = 5000; BEGIN EXCLUSIVE; INSERT INTO daemon_meta VALUES ('lock-test', 'x'); SELECT 'locked';\n".utf8))
-        try waitForLine("locked", from: output)
+        let holder = try SQLiteLockHolder(
+            path: daemon.stateDirectory + "/sidecar.db", write: "INSERT INTO daemon_meta VALUES ('lock-test', 'x')")
+        defer { holder.release() }
 
         let started = Date()
         do {
@@ -112,9 +78,7 @@ final class StuckCommitTests: XCTestCase {
             XCTAssertTrue(error.message.contains("nothing is changed until it returns"), error.message)
         }
 
-        kill(holder.processIdentifier, SIGKILL)
-        holder.waitUntilExit()
-        released = true
+        holder.release()
         let deadline = Date().addingTimeInterval(15)
         var recovered = false
         while Date() < deadline {
@@ -125,21 +89,5 @@ final class StuckCommitTests: XCTestCase {
             usleep(200_000)
         }
         XCTAssertTrue(recovered, "the ledger never took changes again")
-    }
-
-    /// Until the holder prints `line` (its lock is taken), at most 10 s.
-    private func waitForLine(_ line: String, from pipe: Pipe) throws {
-        let deadline = Date().addingTimeInterval(10)
-        var seen = ""
-        let fd = pipe.fileHandleForReading.fileDescriptor
-        while Date() < deadline && !seen.contains(line) {
-            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            guard poll(&poller, 1, 100) > 0 else { continue }
-            var buffer = [UInt8](repeating: 0, count: 256)
-            let count = read(fd, &buffer, buffer.count)
-            guard count > 0 else { break }
-            seen += String(decoding: buffer.prefix(count), as: UTF8.self)
-        }
-        if !seen.contains(line) { throw DaemonFailure(message: "the lock holder never said \"\(line)\" (it said \"\(seen)\")") }
     }
 }
