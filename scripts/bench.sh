@@ -1266,44 +1266,45 @@ run_ts() {
   echo "$out"
 }
 
-# ts_compare LABEL METHOD DEPTH: loadgen (1 connection, DEPTH in flight) and
-# the TypeScript client (one SidecarClient, DEPTH calls in flight), rounds
-# times, alternating which goes first; prints a row. Depth 1 is pinned with
-# the daemon (BENCH_PIN_SEQUENTIAL) and held to the p50 target, deeper rows
-# to the calls/s ratio.
-ts_compare() {
-  local label=$1 method=$2 depth=$3 cpu="" round who line order
-  local l_rate=() l_p50=() l_p99=() t_rate=() t_p50=() t_p99=()
+# client_compare CLIENT RUN P50_US RATIO LABEL METHOD DEPTH: loadgen (1
+# connection, DEPTH in flight) and a client library's bench (RUN SOCKET
+# METHOD DEPTH [CPU], loadgen's line format), rounds times, alternating which
+# goes first; prints a row. Depth 1 is pinned with the daemon
+# (BENCH_PIN_SEQUENTIAL) and held to adding at most P50_US to loadgen's p50,
+# deeper rows to at least RATIO of loadgen's calls/s.
+client_compare() {
+  local client=$1 run=$2 p50_target=$3 ratio_target=$4 label=$5 method=$6 depth=$7 cpu="" round who line order
+  local l_rate=() l_p50=() l_p99=() c_rate=() c_p50=() c_p99=()
   [ "$pin_sequential" = 1 ] && [ "$depth" = 1 ] && cpu=0
   for round in $(seq "$rounds"); do
-    if [ $((round % 2)) = 1 ]; then order="loadgen ts"; else order="ts loadgen"; fi
+    if [ $((round % 2)) = 1 ]; then order="loadgen $client"; else order="$client loadgen"; fi
     for who in $order; do
       [ -z "$cpu" ] || pin_server "$daemon_pid" "$cpu"
       if [ "$who" = loadgen ]; then
         line=$(run_loadgen "$daemon_sock" "$method" 1 "$depth" "$cpu")
         l_rate+=("$(field calls_per_s "$line")"); l_p50+=("$(field p50_us "$line")"); l_p99+=("$(field p99_us "$line")")
       else
-        line=$(run_ts "$daemon_sock" "$method" "$depth" "$cpu")
-        t_rate+=("$(field calls_per_s "$line")"); t_p50+=("$(field p50_us "$line")"); t_p99+=("$(field p99_us "$line")")
+        line=$("$run" "$daemon_sock" "$method" "$depth" "$cpu")
+        c_rate+=("$(field calls_per_s "$line")"); c_p50+=("$(field p50_us "$line")"); c_p99+=("$(field p99_us "$line")")
       fi
       [ -z "$cpu" ] || pin_server "$daemon_pid" "$all_cpus"
-      log "$label, round $round/$rounds, $who: $line"
+      log "$client: $label, round $round/$rounds, $who: $line"
     done
   done
-  local lr lp tr tp ratio added verdict
+  local lr lp cr cp ratio added verdict
   lr=$(median "${l_rate[@]}"); lp=$(median "${l_p50[@]}")
-  tr=$(median "${t_rate[@]}"); tp=$(median "${t_p50[@]}")
-  ratio=$(awk -v a="$tr" -v b="$lr" 'BEGIN { printf "%.2f", a / b }')
-  added=$(awk -v a="$tp" -v b="$lp" 'BEGIN { printf "%.1f", a - b }')
+  cr=$(median "${c_rate[@]}"); cp=$(median "${c_p50[@]}")
+  ratio=$(awk -v a="$cr" -v b="$lr" 'BEGIN { printf "%.2f", a / b }')
+  added=$(awk -v a="$cp" -v b="$lp" 'BEGIN { printf "%.1f", a - b }')
   if [ "$depth" = 1 ]; then
-    if awk -v x="$added" 'BEGIN { exit !(x <= 30) }'; then verdict="p50 +≤ 30 us: met"
-    else verdict="p50 +≤ 30 us: **not met**"; targets_missed=$((targets_missed + 1)); fi
+    if awk -v x="$added" -v t="$p50_target" 'BEGIN { exit !(x <= t) }'; then verdict="p50 +≤ $p50_target us: met"
+    else verdict="p50 +≤ $p50_target us: **not met**"; targets_missed=$((targets_missed + 1)); fi
   else
-    if awk -v r="$ratio" 'BEGIN { exit !(r >= 0.4) }'; then verdict="≥ 0.4: met"
-    else verdict="≥ 0.4: **not met**"; targets_missed=$((targets_missed + 1)); fi
+    if awk -v r="$ratio" -v t="$ratio_target" 'BEGIN { exit !(r >= t) }'; then verdict="≥ $ratio_target: met"
+    else verdict="≥ $ratio_target: **not met**"; targets_missed=$((targets_missed + 1)); fi
   fi
   printf '| %s%s | %.0f | %.1f | %.1f | %.0f | %.1f | %.1f | %s | %s | %s |\n' "$label" "${cpu:+, pinned}" \
-    "$lr" "$lp" "$(median "${l_p99[@]}")" "$tr" "$tp" "$(median "${t_p99[@]}")" "$ratio" "$added" "$verdict"
+    "$lr" "$lp" "$(median "${l_p99[@]}")" "$cr" "$cp" "$(median "${c_p99[@]}")" "$ratio" "$added" "$verdict"
 }
 
 # The TypeScript client next to the C loadgen on the same daemon: what the
@@ -1335,8 +1336,8 @@ bench_ts() {
   echo "| scenario | loadgen calls/s | p50 us | p99 us | TS calls/s | p50 us | p99 us | TS ÷ loadgen calls/s | TS p50 − loadgen p50, us | target |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
   for method in Health EnsureImage; do
-    LOADGEN_IMAGE=agent ts_compare "$method, 1 conn, sequential" "$method" 1
-    LOADGEN_IMAGE=agent ts_compare "$method, 1 conn, 64 in flight" "$method" 64
+    LOADGEN_IMAGE=agent client_compare ts run_ts 30 0.4 "$method, 1 conn, sequential" "$method" 1
+    LOADGEN_IMAGE=agent client_compare ts run_ts 30 0.4 "$method, 1 conn, 64 in flight" "$method" 64
   done
   stop_server "$daemon_pid"
 }
@@ -1354,46 +1355,6 @@ run_go() {
     die "the Go client failed against $1 ($2, depth $3; sidecard's log above)"
   fi
   echo "$out"
-}
-
-# go_compare LABEL METHOD DEPTH: loadgen (1 connection, DEPTH in flight) and
-# the Go client (one Client, DEPTH goroutines), rounds times, alternating
-# which goes first; prints a row. Depth 1 is pinned with the daemon
-# (BENCH_PIN_SEQUENTIAL) and held to the p50 target, depth 64 to the
-# calls/s ratio.
-go_compare() {
-  local label=$1 method=$2 depth=$3 cpu="" round who line order
-  local l_rate=() l_p50=() l_p99=() g_rate=() g_p50=() g_p99=()
-  [ "$pin_sequential" = 1 ] && [ "$depth" = 1 ] && cpu=0
-  for round in $(seq "$rounds"); do
-    if [ $((round % 2)) = 1 ]; then order="loadgen go"; else order="go loadgen"; fi
-    for who in $order; do
-      [ -z "$cpu" ] || pin_server "$daemon_pid" "$cpu"
-      if [ "$who" = loadgen ]; then
-        line=$(run_loadgen "$daemon_sock" "$method" 1 "$depth" "$cpu")
-        l_rate+=("$(field calls_per_s "$line")"); l_p50+=("$(field p50_us "$line")"); l_p99+=("$(field p99_us "$line")")
-      else
-        line=$(run_go "$daemon_sock" "$method" "$depth" "$cpu")
-        g_rate+=("$(field calls_per_s "$line")"); g_p50+=("$(field p50_us "$line")"); g_p99+=("$(field p99_us "$line")")
-      fi
-      [ -z "$cpu" ] || pin_server "$daemon_pid" "$all_cpus"
-      log "go: $label, round $round/$rounds, $who: $line"
-    done
-  done
-  local lr lp gr gp ratio added verdict
-  lr=$(median "${l_rate[@]}"); lp=$(median "${l_p50[@]}")
-  gr=$(median "${g_rate[@]}"); gp=$(median "${g_p50[@]}")
-  ratio=$(awk -v a="$gr" -v b="$lr" 'BEGIN { printf "%.2f", a / b }')
-  added=$(awk -v a="$gp" -v b="$lp" 'BEGIN { printf "%.1f", a - b }')
-  if [ "$depth" = 1 ]; then
-    if awk -v x="$added" 'BEGIN { exit !(x <= 15) }'; then verdict="p50 +≤ 15 us: met"
-    else verdict="p50 +≤ 15 us: **not met**"; targets_missed=$((targets_missed + 1)); fi
-  else
-    if awk -v r="$ratio" 'BEGIN { exit !(r >= 0.6) }'; then verdict="≥ 0.6: met"
-    else verdict="≥ 0.6: **not met**"; targets_missed=$((targets_missed + 1)); fi
-  fi
-  printf '| %s%s | %.0f | %.1f | %.1f | %.0f | %.1f | %.1f | %s | %s | %s |\n' "$label" "${cpu:+, pinned}" \
-    "$lr" "$lp" "$(median "${l_p99[@]}")" "$gr" "$gp" "$(median "${g_p99[@]}")" "$ratio" "$added" "$verdict"
 }
 
 # The Go client next to the C loadgen on the same daemon: what the client
@@ -1428,8 +1389,8 @@ bench_go() {
   echo "| scenario | loadgen calls/s | p50 us | p99 us | Go calls/s | p50 us | p99 us | Go ÷ loadgen calls/s | Go p50 − loadgen p50, us | target |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
   for method in Health EnsureImage; do
-    LOADGEN_IMAGE=agent go_compare "$method, 1 conn, sequential" "$method" 1
-    LOADGEN_IMAGE=agent go_compare "$method, 1 conn, 64 goroutines" "$method" 64
+    LOADGEN_IMAGE=agent client_compare go run_go 15 0.6 "$method, 1 conn, sequential" "$method" 1
+    LOADGEN_IMAGE=agent client_compare go run_go 15 0.6 "$method, 1 conn, 64 goroutines" "$method" 64
   done
   stop_server "$daemon_pid"
 }
