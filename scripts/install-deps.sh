@@ -8,7 +8,7 @@
 #   scripts/install-deps.sh container  # also what scripts/container-image.sh puts in the image
 set -euo pipefail
 
-packages=(libuv1-dev libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libcurl4-openssl-dev libssl-dev pkg-config)
+packages=(libuv1-dev libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev libcurl4-openssl-dev libssl-dev libpq-dev pkg-config)
 if [ "${1:-}" = test ]; then
   # sqlite3: tests inspect the state database; protobuf-compiler and
   # python3-protobuf: the Python client (clients/python) and its interop
@@ -29,7 +29,9 @@ if [ "${1:-}" = test ]; then
   # podman's default, cannot run them on the development VM).
   # tini: PID 1 of the container image, tested by scripts/test-container.sh.
   # acl: setfacl, for the tests of who may ask CheckDb about a file.
-  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf python3-pytest python3-venv python3-setuptools python3-wheel gcc podman skopeo docker-registry curl nodejs node-typescript prometheus golang-go golang-google-protobuf-dev protoc-gen-go apache2-utils runc busybox-static tini acl)
+  # postgresql: a real PostgreSQL 15 server (initdb, pg_ctl, psql) for the
+  # tests of the PostgreSQL store (Tests/SidecarTestSupport/PostgresService).
+  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf python3-pytest python3-venv python3-setuptools python3-wheel gcc podman skopeo docker-registry curl nodejs node-typescript prometheus golang-go golang-google-protobuf-dev protoc-gen-go apache2-utils runc busybox-static tini acl postgresql)
 fi
 if [ "${1:-}" = container ]; then
   packages+=(podman runc skopeo tini busybox-static ca-certificates)
