@@ -22,7 +22,8 @@ let package = Package(
         // C libraries. Each is imported by exactly one Swift module:
         // CLibUV and CSidecarShims by SidecarLoop, CProtobufC and
         // SidecarProtoC by SidecarWire, CSQLite and CSQLiteShims by SidecarStore, CCurl and
-        // CCurlShims by SidecarHTTP, CCrypto (libcrypto) by SidecarDigest.
+        // CCurlShims by SidecarHTTP, CCrypto (libcrypto) by SidecarDigest, CPQ (libpq)
+        // by SidecarPostgres.
         .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
         .systemLibrary(name: "CProtobufC", pkgConfig: "libprotobuf-c", providers: [.apt(["libprotobuf-c-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -34,6 +35,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CCurlShims", dependencies: ["CCurl"]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         // Plain Swift: defaults, status codes, the classifier, durations.
         .target(name: "SidecarCore"),
@@ -44,6 +46,10 @@ let package = Package(
         .target(name: "SidecarWire", dependencies: ["SidecarCore", "SidecarProtoC", "CProtobufC"]),
         .target(name: "SidecarLoop", dependencies: ["CLibUV", "CSidecarShims", "SidecarCore"], swiftSettings: daemonHotPath),
         .target(name: "SidecarStore", dependencies: ["CSQLite", "CSQLiteShims", "SidecarCore"]),
+        // PostgreSQL with libpq's asynchronous API on the loop (the only user of libpq).
+        .target(name: "SidecarPostgres", dependencies: ["CPQ", "SidecarLoop"]),
+        // Fleet mode: the retry ledger shared by every host through PostgreSQL.
+        .target(name: "SidecarFleet", dependencies: ["SidecarCore", "SidecarLoop", "SidecarPostgres"]),
         // SHA-256 of bytes and files (OpenSSL's libcrypto).
         .target(name: "SidecarDigest", dependencies: ["CCrypto"]),
         // An OCI image layout: verification with a per-blob cache, repair,
@@ -65,7 +71,7 @@ let package = Package(
         .target(name: "SidecarDatabases", dependencies: ["SidecarCore", "SidecarConfig"]),
         .target(name: "SidecarDaemon", dependencies: [
             "SidecarCore", "SidecarConfig", "SidecarWire", "SidecarLoop", "SidecarStore", "SidecarImages", "SidecarImageBackends",
-            "SidecarDatabases",
+            "SidecarDatabases", "SidecarFleet",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: daemonHotPath),
         .executableTarget(name: "sidecard", dependencies: [
@@ -89,6 +95,10 @@ let package = Package(
         .testTarget(name: "SidecarStoreTests", dependencies: ["SidecarStore", "SidecarCore"]),
         .testTarget(name: "SidecarOCITests", dependencies: ["SidecarOCI", "SidecarDigest"]),
         .testTarget(name: "SidecarImagesTests", dependencies: ["SidecarImages", "SidecarConfig", "SidecarCore", "SidecarTestSupport"]),
+        // The fleet's SQL held to the pure ledger, on a real PostgreSQL.
+        .testTarget(name: "SidecarFleetTests", dependencies: [
+            "SidecarFleet", "SidecarPostgres", "SidecarLoop", "SidecarCore", "SidecarTestSupport",
+        ]),
         .testTarget(name: "SidecarDatabasesTests", dependencies: ["SidecarDatabases", "SidecarConfig", "SidecarCore"]),
         // The contract every image backend keeps, run against the real ones
         // and the fake one.

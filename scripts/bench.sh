@@ -75,11 +75,18 @@
 #              loadgen's p50 sequentially, and reaches ≥ 0.6 of loadgen's
 #              calls/s at depth 64. Skipped without go.
 #
+#   fleet      Fleet mode's shared ledger: ReserveRetrySlot answered from a
+#              real PostgreSQL (Debian's postgresql, started as its own user
+#              in a temp dir, fsync on) by a fleet-mode sidecard, next to the
+#              local ledger (the main sidecard) in the same run, at 1 and 16
+#              connections. Targets: ≥ 2,000 reserves/s at p99 ≤ 10 ms from
+#              16 connections. Skipped without PostgreSQL.
+#
 # Environment (defaults in brackets):
 #   BENCH_SECONDS [5]      measured seconds per run (plus BENCH_WARMUP)
 #   BENCH_WARMUP [1]       unmeasured seconds before each run
 #   BENCH_ROUNDS [3]       rounds per scenario; the table shows medians
-#   BENCH_SECTIONS [wire retry databases images docker oci python ts go hooks]  sections to run, in order
+#   BENCH_SECTIONS [wire retry databases images docker oci python ts go hooks fleet]  sections to run, in order
 #   BENCH_STRICT [0]       1: exit 1 when a target is not met
 #   BENCH_AGAINST_ECHO [0] 1: skip the Swift build and let a second
 #                          echo_server stand in for sidecard; checks this
@@ -119,7 +126,7 @@ bin="$src/bin"
 seconds=${BENCH_SECONDS:-5}
 warmup=${BENCH_WARMUP:-1}
 rounds=${BENCH_ROUNDS:-3}
-sections=${BENCH_SECTIONS:-wire retry databases images docker oci python ts go hooks}
+sections=${BENCH_SECTIONS:-wire retry databases images docker oci python ts go hooks fleet}
 strict=${BENCH_STRICT:-0}
 against_echo=${BENCH_AGAINST_ECHO:-0}
 pin_sequential=${BENCH_PIN_SEQUENTIAL:-1}
@@ -1447,6 +1454,84 @@ bench_hooks() {
       "$(awk -v x="$p99" 'BEGIN { print x / 1000 }')" "$([ "$hooks_dir" = none ] && echo "" || echo "$added")" "$verdict"
   done
   rm -rf "$dir" 2>/dev/null || true
+}
+
+# start_postgres DIR PORT: a PostgreSQL cluster of its own in DIR (owned by
+# the postgres user, which it must run as), database "sidecar", on
+# 127.0.0.1:PORT; pg_ctl's output in DIR/log.
+start_postgres() {
+  local dir=$1 port=$2 pgbin=/usr/lib/postgresql/15/bin
+  mkdir -p "$dir" && chown postgres "$dir"
+  runuser -u postgres -- "$pgbin/initdb" -D "$dir/data" -A trust -U postgres >"$dir/initdb.log" 2>&1 ||
+    die "initdb failed: $(tail -n 5 "$dir/initdb.log")"
+  runuser -u postgres -- "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1" start </dev/null >/dev/null 2>&1 ||
+    die "PostgreSQL did not start: $(tail -n 5 "$dir/log")"
+  psql -X -q -h 127.0.0.1 -p "$port" -U postgres -c "CREATE DATABASE sidecar" >/dev/null ||
+    die "cannot create the sidecar database"
+}
+
+stop_postgres() { # stop_postgres DIR
+  runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$1/data" -m immediate stop </dev/null >/dev/null 2>&1 || true
+}
+
+# ReserveRetrySlot from the fleet's ledger in PostgreSQL next to the local
+# ledger (the main sidecard), on the same loadgen, alternating.
+bench_fleet() {
+  echo
+  if [ ! -x /usr/lib/postgresql/15/bin/postgres ] || [ "$against_echo" = 1 ]; then
+    echo "### fleet: skipped (no PostgreSQL, or BENCH_AGAINST_ECHO=1)"
+    return
+  fi
+  local dir port sock log_file fleet_pid conns local_line fleet_line lr lp50 lp99 fr fp50 fp99 verdict rows
+  dir=$(mktemp -d /tmp/sc-fleet.XXXXXX)
+  chmod 755 "$dir"
+  short_dirs+=("$dir")
+  port=$(free_port)
+  start_postgres "$dir/pg" "$port"
+  sock="$dir/sidecar.sock"
+  log_file="$dir/sidecard.log"
+  cp "$tmp/sidecar.toml" "$dir/sidecar.toml"
+  cat >>"$dir/sidecar.toml" <<TOML
+[fleet]
+postgres = "host=127.0.0.1 port=$port dbname=sidecar user=postgres"
+host_id = "bench"
+TOML
+  start_sidecard "$dir/sidecar.toml" "$sock" "$dir/state" "$log_file"
+  fleet_pid=$started_pid
+  for _ in $(seq 100); do
+    "$release/sidecarctl" --socket "$sock" fleet status >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  "$release/sidecarctl" --socket "$sock" fleet status >/dev/null || die "the fleet sidecard never connected: $(tail -n 5 "$log_file")"
+
+  echo "### fleet: ReserveRetrySlot from the fleet's ledger in PostgreSQL 15 (one host, one connection, fsync on) next to the local ledger (target: ≥ 2,000/s at p99 ≤ 10 ms from 16 connections)"
+  echo
+  echo "| connections | local calls/s | p50 us | p99 us | fleet calls/s | p50 us | p99 us | fleet ÷ local | target |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+  for conns in 1 16; do
+    local_line=$(measure_daemon ReserveRetrySlot "$conns" 1)
+    read -r lr lp50 lp99 <<<"$local_line"
+    local saved_sock=$daemon_sock saved_pid=$daemon_pid saved_log=$daemon_log
+    daemon_sock=$sock daemon_pid=$fleet_pid daemon_log=$log_file
+    fleet_line=$(measure_daemon ReserveRetrySlot "$conns" 1)
+    daemon_sock=$saved_sock daemon_pid=$saved_pid daemon_log=$saved_log
+    read -r fr fp50 fp99 <<<"$fleet_line"
+    verdict=""
+    if [ "$conns" = 16 ]; then
+      if awk -v r="$fr" -v p="$fp99" 'BEGIN { exit !(r >= 2000 && p <= 10000) }'; then verdict="≥ 2,000/s, p99 ≤ 10 ms: met"; else
+        verdict="≥ 2,000/s, p99 ≤ 10 ms: **not met**"; targets_missed=$((targets_missed + 1)); fi
+    fi
+    printf '| %s | %.0f | %.1f | %.1f | %.0f | %.1f | %.1f | %.2f | %s |\n' "$conns" "$lr" "$lp50" "$lp99" "$fr" "$fp50" "$fp99" \
+      "$(awk -v a="$fr" -v b="$lr" 'BEGIN { printf "%.2f", a / b }')" "$verdict"
+  done
+  # Every grant was one the fleet's row holds.
+  rows=$(psql -X -A -t -h 127.0.0.1 -p "$port" -U postgres -d sidecar -c "SELECT attempts FROM sidecar_retry_keys WHERE key = 'bench:reserve'")
+  [ -n "$rows" ] && [ "$rows" -gt 0 ] || die "the fleet's ledger holds no grants for bench:reserve"
+  echo
+  echo "The fleet's row for the benchmark's key holds $rows grants after the run."
+  stop_server "$fleet_pid"
+  stop_postgres "$dir/pg"
 }
 
 # ---- main ------------------------------------------------------------------

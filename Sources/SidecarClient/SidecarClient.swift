@@ -77,11 +77,21 @@ public final class SidecarClient: Sendable {
         key: String, lastError: String, policy: String = "", exitCode: Int32? = nil, image: String = "",
         timeout: Duration? = nil
     ) async throws -> RetryDecision {
+        try await reserveRetrySlotAnswer(
+            key: key, lastError: lastError, policy: policy, exitCode: exitCode, image: image, timeout: timeout
+        ).decision
+    }
+
+    /// The whole answer: the decision, and in fleet mode whether this host
+    /// decided alone (the fleet unreachable).
+    public func reserveRetrySlotAnswer(
+        key: String, lastError: String, policy: String = "", exitCode: Int32? = nil, image: String = "",
+        timeout: Duration? = nil
+    ) async throws -> ReserveRetrySlotResponse {
         try await call(
             SidecarMethods.reserveRetrySlot,
             ReserveRetrySlotRequest(key: key, policy: policy, lastError: lastError, exitCode: exitCode, image: image),
-            timeout: timeout
-        ).decision
+            timeout: timeout)
     }
 
     /// Reports how a granted attempt ended.

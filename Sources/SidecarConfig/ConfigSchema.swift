@@ -46,6 +46,7 @@ enum ConfigSchema {
             }
             try metrics.rejectUnknownKeys()
         }
+        if let fleet = try root.section("fleet") { try readFleet(fleet, into: &config.fleet) }
         if let classify = try root.section("classify") {
             config.classifyRules = try classify.sections("rule").enumerated().map(readRule)
             try classify.rejectUnknownKeys()
@@ -177,6 +178,27 @@ enum ConfigSchema {
                 retry.policies[name] = policy
             }
         }
+        try section.rejectUnknownKeys()
+    }
+
+    private static func readFleet(_ section: TOMLSection, into fleet: inout DaemonConfig.FleetConfig) throws {
+        if let value = try section.string("postgres") { fleet.postgres = value }
+        if let value = try section.string("password_file") {
+            guard value.hasPrefix("/") else { throw section.error("password_file", "must be an absolute path, got \"\(value)\"") }
+            fleet.passwordFile = value
+        }
+        if let value = try section.string("host_id") {
+            guard !value.isEmpty, value.utf8.count <= 255 else { throw section.error("host_id", "must be 1 to 255 bytes") }
+            fleet.hostID = value
+        }
+        if let value = try section.string("degraded_retry") {
+            guard let mode = DaemonConfig.FleetConfig.DegradedRetry(rawValue: value) else {
+                let names = DaemonConfig.FleetConfig.DegradedRetry.allCases.map(\.rawValue).joined(separator: ", ")
+                throw section.error("degraded_retry", "must be one of \(names), got \"\(value)\"")
+            }
+            fleet.degradedRetry = mode
+        }
+        if let value = try section.duration("query_timeout") { fleet.queryTimeoutSeconds = value }
         try section.rejectUnknownKeys()
     }
 

@@ -21,6 +21,7 @@ public struct DaemonConfig: Sendable, Equatable {
     public var retry = RetryConfig()
     public var leases = LeasesConfig()
     public var metrics = MetricsConfig()
+    public var fleet = FleetConfig()
     public var classifyRules: [ClassificationRule] = []
 
     public init() {}
@@ -199,6 +200,32 @@ public struct DaemonConfig: Sendable, Equatable {
     }
 
     public typealias RetryPolicy = SidecarCore.RetryPolicy
+
+    /// Fleet mode (docs/fleet.md): off unless `postgres` is set. Read at
+    /// start; a reload that changes it is refused.
+    public struct FleetConfig: Sendable, Equatable {
+        /// A libpq connection string; empty: the host keeps its own ledger.
+        public var postgres = ""
+        /// A file whose first line is the password (else libpq's PGPASSFILE).
+        public var passwordFile = ""
+        /// This host's name in the fleet; empty: the hostname.
+        public var hostID = ""
+        public var degradedRetry = DegradedRetry.local
+        /// A call's statements unanswered after this drop the connection
+        /// (and the host degrades).
+        public var queryTimeoutSeconds = 2.0
+
+        public enum DegradedRetry: String, Sendable, CaseIterable {
+            /// Answer from this host's own ledger, marked local; merged
+            /// into the fleet's on reconnect.
+            case local
+            /// Answer THROTTLED until the fleet is back (exact caps).
+            case throttle
+        }
+
+        public var enabled: Bool { !postgres.isEmpty }
+        public init() {}
+    }
 
     /// The Docker engine's socket: the configured one, else `$DOCKER_HOST`
     /// when it names a Unix socket, else Docker's default.

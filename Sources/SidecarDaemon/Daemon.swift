@@ -71,14 +71,15 @@ public enum Daemon {
         let retryStore = try RetryLedgerStore(
             stateDirectory: config.stateDirectory, synchronous: Database.Synchronous(rawValue: config.retry.synchronous) ?? .full)
         defer { retryStore.close() }
-        let retries = try RetryService(loop: loop, context: context, store: retryStore)
+        let fleet = try FleetService.make(loop: loop, context: context)
+        let retries = try RetryService(loop: loop, context: context, store: retryStore, fleet: fleet)
         server.turnEndWork.append { retries.commitPending() }
         let databases = DatabaseService(loop: loop, context: context)
         let images = try ImageService(loop: loop, context: context)
-        let status = DaemonStatus(server: server, images: images, retries: retries)
+        let status = DaemonStatus(server: server, images: images, retries: retries, fleet: fleet)
         server.turnEndWork.append { status.turnEnded() }
         let metricsEndpoint = MetricsEndpoint(loop: loop, server: server, status: status)
-        let services: [DaemonService] = [retries, databases, images, metricsEndpoint]
+        let services: [DaemonService] = (fleet.map { [$0] } ?? []) + [retries, databases, images, metricsEndpoint]
         reloader.onApplied.append { config in
             for service in services { service.configure(config) }
         }

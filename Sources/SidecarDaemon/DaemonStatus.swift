@@ -14,9 +14,11 @@ final class DaemonStatus {
     private let server: Server
     private let images: ImageService
     private let retries: RetryService
+    private let fleet: FleetService?
     private let pid = UInt32(getpid())
 
-    init(server: Server, images: ImageService, retries: RetryService) {
+    init(server: Server, images: ImageService, retries: RetryService, fleet: FleetService?) {
+        self.fleet = fleet
         self.server = server
         self.images = images
         self.retries = retries
@@ -35,7 +37,8 @@ final class DaemonStatus {
             connections: UInt32(server.connectionCount), inflightCalls: UInt32(server.inflightCalls),
             loopLagMilliseconds: server.lagProbe?.lastMilliseconds ?? 0,
             loopLagMaxMilliseconds: server.lagProbe?.maxMilliseconds ?? 0,
-            pid: pid, state: server.state == .serving ? "serving" : "draining", imagePresence: images.presenceTracking)
+            pid: pid, state: server.state == .serving ? "serving" : "draining", imagePresence: images.presenceTracking,
+            fleet: fleet?.health)
     }
 
     /// The Prometheus text of every metric.
@@ -67,7 +70,8 @@ final class DaemonStatus {
             version: SidecarDefaults.version, lastScrub: images.lastScrub,
             imageJobsRunning: Dictionary(uniqueKeysWithValues: ImageJobKind.allCases.map { ($0.rawValue, images.jobCounts($0).running) }),
             imageJobsQueued: Dictionary(uniqueKeysWithValues: ImageJobKind.allCases.map { ($0.rawValue, images.jobCounts($0).queued) }),
-            leasesHeld: images.leases.live().count, retryKeys: retries.keyCountsByState()))
+            leasesHeld: images.leases.live().count, retryKeys: retries.keyCountsByState(),
+            fleetConnected: fleet.map { $0.link.isUsable ? 1 : 0 }))
     }
 
     /// Debug.Sleep: answers after a while without blocking the loop, so tests

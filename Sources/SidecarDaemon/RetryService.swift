@@ -1,5 +1,6 @@
 import SidecarConfig
 import SidecarCore
+import SidecarFleet
 import SidecarLoop
 import SidecarStore
 import SidecarWire
@@ -21,22 +22,53 @@ final class RetryService: DaemonService {
     /// refused until it returns.
     private var stuckCommitSince: Double?
     private var sweepTimer: LoopTimer?
+    /// Fleet mode: the ledger every host shares. This host's own ledger
+    /// then answers only while the fleet is unreachable (degraded_retry =
+    /// "local"), and what it holds is merged into the fleet's on reconnect.
+    private let fleet: (service: FleetService, ledger: FleetRetryLedger)?
+    /// The fleet's keys by state, read every few seconds for the metrics.
+    private var fleetCounts: [String: Int] = [:]
+    private var fleetCountsTimer: LoopTimer?
 
     /// How often idle keys are expired.
     static let sweepIntervalMilliseconds: UInt64 = 60_000
 
-    init(loop: EventLoop, context: DaemonContext, store: RetryLedgerStore) throws {
+    init(loop: EventLoop, context: DaemonContext, store: RetryLedgerStore, fleet fleetService: FleetService?) throws {
         self.loop = loop
         self.context = context
         self.store = store
         ledger = Self.makeLedger(context.config, classifier: context.classifier)
         ledger.restore(try store.loadAll())
+        if let fleetService {
+            let shared = FleetRetryLedger(
+                connection: fleetService.link.connection, settings: Self.fleetSettings(context.config, hostID: fleetService.hostID))
+            fleet = (fleetService, shared)
+        } else {
+            fleet = nil
+        }
         let timer = try LoopTimer(loop: loop)
         timer.unref()
         timer.start(after: Self.sweepIntervalMilliseconds, repeat: Self.sweepIntervalMilliseconds) { [unowned self] in
             self.sweep()
         }
         sweepTimer = timer
+        if let fleetService {
+            fleetService.onRestored.append { [unowned self] in mergeLocalIntoFleet() }
+            let countsTimer = try LoopTimer(loop: loop)
+            countsTimer.unref()
+            countsTimer.start(after: 100, repeat: Self.fleetCountsIntervalMilliseconds) { [unowned self] in readFleetCounts() }
+            fleetCountsTimer = countsTimer
+        }
+    }
+
+    static let fleetCountsIntervalMilliseconds: UInt64 = 5000
+
+    private static func fleetSettings(_ config: DaemonConfig, hostID: String) -> FleetRetryLedger.Settings {
+        FleetRetryLedger.Settings(
+            hostID: hostID,
+            budget: RetryBudget(percent: config.retry.budgetPercent, minConcurrency: config.retry.minRetryConcurrency),
+            maxKeys: config.retry.maxKeys, attemptTimeoutSeconds: config.retry.attemptTimeoutSeconds,
+            timeoutMilliseconds: UInt64(config.fleet.queryTimeoutSeconds * 1000))
     }
 
     private static func makeLedger(_ config: DaemonConfig, classifier: ErrorClassifier) -> RetryLedger {
@@ -56,6 +88,35 @@ final class RetryService: DaemonService {
         ledger.attemptTimeoutSeconds = config.retry.attemptTimeoutSeconds
         ledger.maxKeys = config.retry.maxKeys
         ledger.classifier = classifier
+        if let fleet { fleet.ledger.settings = Self.fleetSettings(config, hostID: fleet.service.hostID) }
+    }
+
+    /// Where a call goes: the fleet's ledger, this host's (fleet mode off,
+    /// or degraded with degraded_retry = "local"), or nowhere (degraded
+    /// with "throttle").
+    private enum Route {
+        case fleet(FleetRetryLedger)
+        case local(degraded: Bool)
+        case throttle
+    }
+
+    private var route: Route {
+        guard let fleet else { return .local(degraded: false) }
+        if fleet.service.link.isUsable { return .fleet(fleet.ledger) }
+        return fleet.service.settings.degradedRetry == .local ? .local(degraded: true) : .throttle
+    }
+
+    private func fleetUnreachable() -> SidecarError {
+        let reason: String
+        if case .degraded(let why, _) = fleet?.service.link.status { reason = why } else { reason = "not connected yet" }
+        return SidecarError(.unavailable, "the fleet's retry ledger is unreachable (\(reason)); ask again once it is back")
+    }
+
+    private static func fleetFailure(_ failure: FleetRetryLedger.Failure) -> SidecarError {
+        switch failure {
+        case .rule(let error): StatusMapping.status(for: error)
+        case .unavailable(let reason): SidecarError(.unavailable, "the fleet's retry ledger did not answer: \(reason)")
+        }
     }
 
     // MARK: Operations
@@ -65,8 +126,41 @@ final class RetryService: DaemonService {
     /// Decides, then answers once the decision is committed.
     func reserve(
         key: String, policy: String, lastError: String, exitCode: Int32?, image: String, caller: Caller,
-        _ done: @escaping Done<RetryDecision>
+        _ done: @escaping Done<ReserveRetrySlotResponse>
     ) throws {
+        let answeredLocally: Bool
+        switch route {
+        case .fleet(let shared):
+            guard !key.isEmpty else { throw RetryLedgerError.emptyKey }
+            let name = policy.isEmpty ? RetryLedger.defaultPolicyName : policy
+            let rules = try ledger.policy(named: name)
+            let verdict = ledger.classifier.classify(FailureReport(message: lastError, exitCode: exitCode, image: image.isEmpty ? nil : image))
+            shared.reserve(
+                key: key, policyName: name, policy: rules, lastError: lastError, verdict: verdict,
+                jitter: Double.random(in: 0..<1), now: WallClock.unixSeconds(), caller: caller
+            ) { [self] result in
+                switch result {
+                case .success(let decision):
+                    announce(decision, key: key)
+                    done(.success(ReserveRetrySlotResponse(decision: decision)))
+                case .failure(.rule(.full(let maxKeys))):
+                    context.metrics.increment(.stateFull, label: "retry_keys")
+                    done(.failure(StatusMapping.status(for: RetryLedgerError.full(maxKeys: maxKeys))))
+                case .failure(let failure):
+                    done(.failure(Self.fleetFailure(failure)))
+                }
+            }
+            return
+        case .throttle:
+            _ = try ledger.policy(named: policy)
+            context.metrics.increment(.fleetLocalAnswers, label: "ReserveRetrySlot")
+            let decision = RetryDecision.throttled(retryAfterSeconds: 1)
+            context.metrics.increment(.retryDecisions, label: Self.label(decision))
+            return done(.success(ReserveRetrySlotResponse(decision: decision, answeredLocally: true)))
+        case .local(let degraded):
+            if degraded { context.metrics.increment(.fleetLocalAnswers, label: "ReserveRetrySlot") }
+            answeredLocally = degraded
+        }
         try refuseWhileCommitStuck()
         let decision: RetryDecision
         do {
@@ -77,6 +171,11 @@ final class RetryService: DaemonService {
             context.metrics.increment(.stateFull, label: "retry_keys")
             throw RetryLedgerError.full(maxKeys: maxKeys)
         }
+        announce(decision, key: key)
+        answer(ReserveRetrySlotResponse(decision: decision, answeredLocally: answeredLocally), afterCommitOf: key, done)
+    }
+
+    private func announce(_ decision: RetryDecision, key: String) {
         context.metrics.increment(.retryDecisions, label: Self.label(decision))
         switch decision {
         case .deniedPermanent(let category, let remedy):
@@ -86,10 +185,25 @@ final class RetryService: DaemonService {
         case .granted, .throttled:
             break
         }
-        answer(decision, afterCommitOf: key, done)
     }
 
     func complete(key: String, success: Bool, error: String, caller: Caller, _ done: @escaping Done<Void>) throws {
+        switch route {
+        case .fleet(let shared):
+            shared.complete(key: key, success: success, error: error, now: WallClock.unixSeconds(), caller: caller) { result in
+                done(result.map { _ in () }.mapError(Self.fleetFailure))
+            }
+            return
+        case .throttle:
+            throw fleetUnreachable()
+        case .local(let degraded):
+            // A grant the fleet made is not in this host's ledger: its
+            // outcome waits for the fleet.
+            if degraded {
+                guard ledger.records[key] != nil else { throw fleetUnreachable() }
+                context.metrics.increment(.fleetLocalAnswers, label: "CompleteAttempt")
+            }
+        }
         try refuseWhileCommitStuck()
         let changed = try ledger.complete(key: key, success: success, error: error, now: WallClock.unixSeconds(), caller: caller)
         guard changed else { return done(.success(())) }
@@ -97,6 +211,23 @@ final class RetryService: DaemonService {
     }
 
     func reset(key: String, by caller: Caller, _ done: @escaping Done<Void>) throws {
+        switch route {
+        case .fleet(let shared):
+            shared.reset(key: key) { [self] result in
+                switch result {
+                case .success(true):
+                    context.logger.info("retry key \(key) reset by \(caller) (fleet-wide)")
+                    done(.success(()))
+                case .success(false): done(.failure(StatusMapping.status(for: RetryLedgerError.unknownKey(key))))
+                case .failure(let failure): done(.failure(Self.fleetFailure(failure)))
+                }
+            }
+            return
+        case .throttle, .local(degraded: true):
+            throw fleetUnreachable()
+        case .local(degraded: false):
+            break
+        }
         try refuseWhileCommitStuck()
         guard ledger.reset(key: key) else { throw RetryLedgerError.unknownKey(key) }
         context.logger.info("retry key \(key) reset by \(caller)")
@@ -105,28 +236,82 @@ final class RetryService: DaemonService {
 
     /// `state` empty for all; `keyPrefix` empty for every key.
     func list(
-        state: String, keyPrefix: String, visibleTo caller: Caller, page: PageRequest, byteBudget: Int
-    ) throws -> Page<RetryRecord> {
+        state: String, keyPrefix: String, visibleTo caller: Caller, page: PageRequest, byteBudget: Int,
+        _ done: @escaping Done<Page<RetryRecord>>
+    ) throws {
         if !state.isEmpty && RetryRecord.State(rawValue: state) == nil {
             let states = RetryRecord.State.allCases.map(\.rawValue).joined(separator: ", ")
             throw SidecarError(.invalidArgument, "unknown state \"\(state)\" (states: \(states))")
         }
-        return ledger.page(
-            page, byteBudget: byteBudget, visibleTo: caller, state: RetryRecord.State(rawValue: state), keyPrefix: keyPrefix,
-            bytes: \.wireSizeBound)
+        switch route {
+        case .fleet(let shared):
+            shared.page(
+                page, byteBudget: byteBudget, visibleTo: caller, state: RetryRecord.State(rawValue: state), keyPrefix: keyPrefix,
+                bytes: \.wireSizeBound
+            ) { done($0.mapError(Self.fleetFailure)) }
+        case .throttle, .local(degraded: true):
+            throw fleetUnreachable()
+        case .local(degraded: false):
+            done(.success(ledger.page(
+                page, byteBudget: byteBudget, visibleTo: caller, state: RetryRecord.State(rawValue: state), keyPrefix: keyPrefix,
+                bytes: \.wireSizeBound)))
+        }
     }
 
-    /// Every state with how many keys are in it (for the metrics).
+    /// Every state with how many keys are in it (for the metrics): the
+    /// fleet's in fleet mode (as last read), else this host's.
     func keyCountsByState() -> [String: Int] {
         var counts = Dictionary(uniqueKeysWithValues: RetryRecord.State.allCases.map { ($0.rawValue, 0) })
+        if fleet != nil { return counts.merging(fleetCounts) { $1 } }
         for record in ledger.records.values { counts[record.state.rawValue, default: 0] += 1 }
         return counts
     }
 
+    private func readFleetCounts() {
+        guard let fleet, fleet.service.link.isUsable else { return }
+        fleet.ledger.countsByState { [weak self] result in
+            if case .success(let counts) = result { self?.fleetCounts = counts }
+        }
+    }
+
     private func sweep() {
-        for key in ledger.expire(now: WallClock.unixSeconds()) {
+        let now = WallClock.unixSeconds()
+        for key in ledger.expire(now: now) {
             afterCommit(of: key) { _ in }
         }
+        if let fleet, fleet.service.link.isUsable {
+            fleet.ledger.expire(now: now, policies: ledger.policies, defaultIdleSeconds: ledger.keyIdleExpirySeconds) { [self] result in
+                if case .failure(let failure) = result { context.logger.warning("fleet: expiring idle retry keys failed: \(failure)") }
+            }
+        }
+    }
+
+    // MARK: Fleet merge
+
+    /// What this host's ledger decided while the fleet was away goes into
+    /// the fleet's, key by key; a key merged (and committed) leaves this
+    /// host's ledger. Runs at every (re)connect, so a daemon restarted while
+    /// degraded merges at its first connect.
+    private func mergeLocalIntoFleet() {
+        guard let fleet, !ledger.records.isEmpty else { return }
+        let records = Array(ledger.records.values)
+        context.logger.info("fleet: merging \(records.count) retry keys decided on this host while degraded")
+        for record in records {
+            fleet.ledger.merge(record) { [self] result in
+                switch result {
+                case .success:
+                    context.metrics.increment(.fleetMerged, label: "merged")
+                    // Only if unchanged since: a change made meanwhile waits for the next merge.
+                    guard ledger.records[record.key] == record else { return }
+                    _ = ledger.reset(key: record.key)
+                    afterCommit(of: record.key) { _ in }
+                case .failure(let failure):
+                    context.metrics.increment(.fleetMerged, label: "failed")
+                    context.logger.warning("fleet: merging retry key \(record.key) failed (kept for the next connect): \(failure)")
+                }
+            }
+        }
+        fleet.ledger.flush()
     }
 
     // MARK: Group commit
@@ -154,6 +339,7 @@ final class RetryService: DaemonService {
     /// Called once per loop turn: starts a commit of what the turn changed,
     /// unless one is running (its completion starts the next).
     func commitPending() {
+        fleet?.ledger.flush()
         guard !committing, !dirtyKeys.isEmpty else { return }
         var upserts: [RetryRecord] = []
         var deletes: [String] = []
@@ -215,6 +401,8 @@ final class RetryService: DaemonService {
     func close() {
         sweepTimer?.close()
         sweepTimer = nil
+        fleetCountsTimer?.close()
+        fleetCountsTimer = nil
     }
 
     private static func label(_ decision: RetryDecision) -> String {

@@ -53,19 +53,18 @@ enum ServiceRoutes {
 
             .deferred(M.reserveRetrySlot) { reply, r in
                 try retries.reserve(
-                    key: r.key, policy: r.policy, lastError: r.lastError, exitCode: r.exitCode, image: r.image, caller: reply.caller
-                ) {
-                    reply.finish($0.map(ReserveRetrySlotResponse.init(decision:)))
-                }
+                    key: r.key, policy: r.policy, lastError: r.lastError, exitCode: r.exitCode, image: r.image, caller: reply.caller,
+                    reply.finish)
             },
             .deferred(M.completeAttempt) { reply, r in
                 try retries.complete(key: r.key, success: r.success, error: r.error, caller: reply.caller, reply.finish)
             },
             .unary(M.listPolicies) { _, _ in ListPoliciesResponse(policies: retries.ledger.policies) },
-            .unary(M.listRetries) { caller, r in
-                ListRetriesResponse(try retries.list(
-                    state: r.state, keyPrefix: r.keyPrefix, visibleTo: caller, page: try PageRequest(r, M.listRetries),
-                    byteBudget: status.pageBudget))
+            .deferred(M.listRetries) { reply, r in
+                try retries.list(
+                    state: r.state, keyPrefix: r.keyPrefix, visibleTo: reply.caller, page: try PageRequest(r, M.listRetries),
+                    byteBudget: status.pageBudget
+                ) { reply.finish($0.map { ListRetriesResponse($0) }) }
             },
             .deferred(M.resetRetry) { reply, r in try retries.reset(key: r.key, by: reply.caller, reply.finish) },
 

@@ -2146,7 +2146,7 @@ const ProtobufCMessageDescriptor sidecar__v1__health_request__descriptor =
   (ProtobufCMessageInit) sidecar__v1__health_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sidecar__v1__health_response__field_descriptors[9] =
+static const ProtobufCFieldDescriptor sidecar__v1__health_response__field_descriptors[13] =
 {
   {
     "version",
@@ -2256,9 +2256,61 @@ static const ProtobufCFieldDescriptor sidecar__v1__health_response__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "fleet_state",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__HealthResponse, fleet_state),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "fleet_host_id",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__HealthResponse, fleet_host_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "fleet_reason",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__HealthResponse, fleet_reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "fleet_degraded_since_unix_ms",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__HealthResponse, fleet_degraded_since_unix_ms),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sidecar__v1__health_response__field_indices_by_name[] = {
   2,   /* field[2] = connections */
+  12,   /* field[12] = fleet_degraded_since_unix_ms */
+  10,   /* field[10] = fleet_host_id */
+  11,   /* field[11] = fleet_reason */
+  9,   /* field[9] = fleet_state */
   8,   /* field[8] = image_presence */
   3,   /* field[3] = inflight_calls */
   5,   /* field[5] = loop_lag_max_ms */
@@ -2271,7 +2323,7 @@ static const unsigned sidecar__v1__health_response__field_indices_by_name[] = {
 static const ProtobufCIntRange sidecar__v1__health_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor sidecar__v1__health_response__descriptor =
 {
@@ -2281,7 +2333,7 @@ const ProtobufCMessageDescriptor sidecar__v1__health_response__descriptor =
   "Sidecar__V1__HealthResponse",
   "sidecar.v1",
   sizeof(Sidecar__V1__HealthResponse),
-  9,
+  13,
   sidecar__v1__health_response__field_descriptors,
   sidecar__v1__health_response__field_indices_by_name,
   1,  sidecar__v1__health_response__number_ranges,
@@ -4364,7 +4416,7 @@ const ProtobufCEnumDescriptor sidecar__v1__reserve_retry_slot_response__decision
   sidecar__v1__reserve_retry_slot_response__decision__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCFieldDescriptor sidecar__v1__reserve_retry_slot_response__field_descriptors[10] =
+static const ProtobufCFieldDescriptor sidecar__v1__reserve_retry_slot_response__field_descriptors[11] =
 {
   {
     "decision",
@@ -4486,8 +4538,21 @@ static const ProtobufCFieldDescriptor sidecar__v1__reserve_retry_slot_response__
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "answered_locally",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Sidecar__V1__ReserveRetrySlotResponse, answered_locally),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sidecar__v1__reserve_retry_slot_response__field_indices_by_name[] = {
+  10,   /* field[10] = answered_locally */
   1,   /* field[1] = attempt */
   6,   /* field[6] = attempts */
   4,   /* field[4] = category */
@@ -4502,7 +4567,7 @@ static const unsigned sidecar__v1__reserve_retry_slot_response__field_indices_by
 static const ProtobufCIntRange sidecar__v1__reserve_retry_slot_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor sidecar__v1__reserve_retry_slot_response__descriptor =
 {
@@ -4512,7 +4577,7 @@ const ProtobufCMessageDescriptor sidecar__v1__reserve_retry_slot_response__descr
   "Sidecar__V1__ReserveRetrySlotResponse",
   "sidecar.v1",
   sizeof(Sidecar__V1__ReserveRetrySlotResponse),
-  10,
+  11,
   sidecar__v1__reserve_retry_slot_response__field_descriptors,
   sidecar__v1__reserve_retry_slot_response__field_indices_by_name,
   1,  sidecar__v1__reserve_retry_slot_response__number_ranges,

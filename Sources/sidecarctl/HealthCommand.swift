@@ -11,13 +11,15 @@ struct HealthCommand: AsyncParsableCommand {
         try await CommandRunner.run(global) { client in
             let health = try await client.health(timeout: global.callTimeout)
             if global.json {
-                Output.json([
+                var object: [String: Any] = [
                     "version": health.version, "state": health.state, "pid": health.pid,
                     "uptime_seconds": health.uptimeSeconds, "connections": health.connections,
                     "inflight_calls": health.inflightCalls, "loop_lag_ms": health.loopLagMilliseconds,
                     "loop_lag_max_ms": health.loopLagMaxMilliseconds, "socket": client.socketPath,
                     "image_presence": health.imagePresence,
-                ])
+                ]
+                if let fleet = health.fleet { object["fleet"] = fleet.jsonObject }
+                Output.json(object)
             } else {
                 Output.line("sidecard \(health.version) \(health.state) on \(client.socketPath) (pid \(health.pid))")
                 Output.line(
@@ -25,6 +27,7 @@ struct HealthCommand: AsyncParsableCommand {
                         + "\(counted(health.inflightCalls, "call")) in flight, loop lag \(format(health.loopLagMilliseconds)) ms "
                         + "(max \(format(health.loopLagMaxMilliseconds)) ms over the last minute)")
                 if !health.imagePresence.isEmpty { Output.line("image presence: \(health.imagePresence)") }
+                if let fleet = health.fleet { Output.line("fleet: host \(fleet.hostID), \(fleet.summary)") }
             }
         }
     }

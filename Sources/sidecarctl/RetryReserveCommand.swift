@@ -33,8 +33,12 @@ struct RetryReserveCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandRunner.run(global) { client in
-            let decision = try await client.reserveRetrySlot(
+            let answer = try await client.reserveRetrySlotAnswer(
                 key: key, lastError: error, policy: policy, exitCode: exitCode, image: image, timeout: global.callTimeout)
+            let decision = answer.decision
+            if answer.answeredLocally {
+                Output.error("note: the fleet's ledger is unreachable; this host decided alone (fleet.degraded_retry)")
+            }
             switch decision {
             case .granted(let attempt, let delay, let notBefore):
                 if global.json {

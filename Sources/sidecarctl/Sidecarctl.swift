@@ -17,6 +17,7 @@ struct Sidecarctl: AsyncParsableCommand {
             HealthCommand.self, ClassifyCommand.self, MetricsCommand.self, WatchCommand.self, ReloadCommand.self,
             EnsureImageCommand.self, ImagesCommand.self, LeasesCommand.self, LeaseCommand.self, PruneCommand.self, ScrubCommand.self,
             VersionCommand.self, RetryCommand.self, CheckDbCommand.self, ReportDbErrorCommand.self, RunCommand.self, HookCommand.self,
+            FleetCommand.self,
         ])
 
     /// `sidecarctl [--socket PATH] [--json] [--timeout DUR] COMMAND ...`: the

@@ -37,13 +37,23 @@ extension Counter {
     static let leases = Counter(
         name: "sidecar_leases_total", labelName: "event", help: "Lease events: acquired, renewed, released, expired.")
 
+    static let fleetTransitions = Counter(
+        name: "sidecar_fleet_transitions_total", labelName: "to",
+        help: "Fleet mode's link to PostgreSQL going down (degraded) and coming back (restored).")
+    static let fleetLocalAnswers = Counter(
+        name: "sidecar_fleet_local_answers_total", labelName: "method",
+        help: "Retry ledger calls answered by this host alone while the fleet was unreachable.")
+    static let fleetMerged = Counter(
+        name: "sidecar_fleet_merged_keys_total", labelName: "result",
+        help: "Keys this host's ledger held while degraded, merged into the fleet's on reconnect, by result.")
+
     static let stateFull = Counter(
         name: "sidecar_state_full_total", labelName: "what",
         help: "New retry keys or leases refused because the daemon holds its maximum (retry.max_keys, leases.max).")
 
     /// Every counter, each rendered (even at zero) in this order.
     static let all: [Counter] = [
-        .configReloads, .connectionsRejected, .connections, .dbChecks, .imageEnsures, .imageJobs, .imageScrubs, .leases,
-        .protocolErrors, .retryCommits, .retryDecisions, .stateFull,
+        .configReloads, .connectionsRejected, .connections, .dbChecks, .fleetLocalAnswers, .fleetMerged, .fleetTransitions,
+        .imageEnsures, .imageJobs, .imageScrubs, .leases, .protocolErrors, .retryCommits, .retryDecisions, .stateFull,
     ].sorted { $0.name < $1.name }
 }

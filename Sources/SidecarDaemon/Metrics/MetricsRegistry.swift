@@ -93,6 +93,8 @@ final class MetricsRegistry {
         var leasesHeld = 0
         /// Retry keys by state, every state present (zero included).
         var retryKeys: [String: Int] = [:]
+        /// Fleet mode only: 1 while the fleet's PostgreSQL is usable.
+        var fleetConnected: Double?
     }
 
     func render(_ gauges: Gauges) -> String {
@@ -118,6 +120,9 @@ final class MetricsRegistry {
         labeledGauge(&out, "sidecar_image_jobs_queued", "Image jobs waiting for a build or pull slot, by kind.", "kind", gauges.imageJobsQueued)
         gauge(&out, "sidecar_leases_held", "Leases held now.", Double(gauges.leasesHeld))
         labeledGauge(&out, "sidecar_retry_keys", "Keys the retry ledger tracks, by state.", "state", gauges.retryKeys)
+        if let connected = gauges.fleetConnected {
+            gauge(&out, "sidecar_fleet_connected", "1 while the fleet's PostgreSQL is usable, 0 while this host is degraded.", connected)
+        }
 
         let bySlot = methodNames.indices.sorted { methodNames[$0] < methodNames[$1] }
         line("# HELP sidecar_calls_total Calls answered, by method and status code.")

@@ -190,10 +190,20 @@ struct  Sidecar__V1__HealthResponse
    * checked again after images.presence_ttl instead.
    */
   char *image_presence;
+  /*
+   * Fleet mode (docs/fleet.md): "" when off; else "connecting", "connected"
+   * or "degraded" (PostgreSQL unreachable: the retry ledger answers as
+   * fleet.degraded_retry says), with this host's id in the fleet, and for
+   * "degraded" the reason and since when.
+   */
+  char *fleet_state;
+  char *fleet_host_id;
+  char *fleet_reason;
+  int64_t fleet_degraded_since_unix_ms;
 };
 #define SIDECAR__V1__HEALTH_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__health_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
 
 
 typedef enum {
@@ -836,10 +846,17 @@ struct  Sidecar__V1__ReserveRetrySlotResponse
    * THROTTLED: when to ask again.
    */
   double retry_after_seconds;
+  /*
+   * Fleet mode only: true when the fleet's ledger was unreachable and this
+   * host decided alone (degraded_retry = "local" answers from its own
+   * ledger, merged into the fleet's on reconnect; "throttle" answers
+   * THROTTLED). The fleet-wide cap may then be overshot.
+   */
+  protobuf_c_boolean answered_locally;
 };
 #define SIDECAR__V1__RESERVE_RETRY_SLOT_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__reserve_retry_slot_response__descriptor) \
-    , SIDECAR__V1__RESERVE_RETRY_SLOT_RESPONSE__DECISION__DECISION_UNSPECIFIED, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+    , SIDECAR__V1__RESERVE_RETRY_SLOT_RESPONSE__DECISION__DECISION_UNSPECIFIED, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0 }
 
 
 struct  Sidecar__V1__CompleteAttemptRequest

@@ -11,10 +11,13 @@ public struct HealthResponse: Equatable, Sendable {
     public var state: String
     /// "events", or "ttl: " and why presence is not kept by events.
     public var imagePresence: String
+    /// Fleet mode; nil when off.
+    public var fleet: FleetHealth?
 
     public init(
         version: String, uptimeSeconds: Double, connections: UInt32, inflightCalls: UInt32,
-        loopLagMilliseconds: Double, loopLagMaxMilliseconds: Double, pid: UInt32, state: String, imagePresence: String = ""
+        loopLagMilliseconds: Double, loopLagMaxMilliseconds: Double, pid: UInt32, state: String, imagePresence: String = "",
+        fleet: FleetHealth? = nil
     ) {
         self.version = version
         self.uptimeSeconds = uptimeSeconds
@@ -25,6 +28,25 @@ public struct HealthResponse: Equatable, Sendable {
         self.pid = pid
         self.state = state
         self.imagePresence = imagePresence
+        self.fleet = fleet
+    }
+}
+
+/// How this host's link to the fleet's PostgreSQL stands.
+public struct FleetHealth: Equatable, Sendable {
+    /// "connecting", "connected" or "degraded".
+    public var state: String
+    public var hostID: String
+    /// Why it is degraded; empty otherwise.
+    public var reason: String
+    /// Since when it is degraded (Unix seconds); 0 otherwise.
+    public var sinceUnixSeconds: Double
+
+    public init(hostID: String, state: String, reason: String, sinceUnixSeconds: Double) {
+        self.hostID = hostID
+        self.state = state
+        self.reason = reason
+        self.sinceUnixSeconds = sinceUnixSeconds
     }
 }
 
@@ -36,7 +58,10 @@ extension HealthResponse: ProtobufCConvertible {
             version: ProtobufCField.string(c.version), uptimeSeconds: c.uptime_seconds,
             connections: c.connections, inflightCalls: c.inflight_calls,
             loopLagMilliseconds: c.loop_lag_ms, loopLagMaxMilliseconds: c.loop_lag_max_ms,
-            pid: c.pid, state: ProtobufCField.string(c.state), imagePresence: ProtobufCField.string(c.image_presence))
+            pid: c.pid, state: ProtobufCField.string(c.state), imagePresence: ProtobufCField.string(c.image_presence),
+            fleet: c.fleet_state == nil || c.fleet_state.pointee == 0 ? nil : FleetHealth(
+                hostID: ProtobufCField.string(c.fleet_host_id), state: ProtobufCField.string(c.fleet_state),
+                reason: ProtobufCField.string(c.fleet_reason), sinceUnixSeconds: Double(c.fleet_degraded_since_unix_ms) / 1000))
     }
 
     package func fill(_ c: inout Sidecar__V1__HealthResponse, arena: PackArena) {
@@ -49,6 +74,12 @@ extension HealthResponse: ProtobufCConvertible {
         c.pid = pid
         c.state = arena.string(state)
         c.image_presence = arena.string(imagePresence)
+        if let fleet {
+            c.fleet_state = arena.string(fleet.state)
+            c.fleet_host_id = arena.string(fleet.hostID)
+            c.fleet_reason = arena.string(fleet.reason)
+            c.fleet_degraded_since_unix_ms = Int64(fleet.sinceUnixSeconds * 1000)
+        }
     }
 
     package func wireBytes() -> [UInt8] {
@@ -68,5 +99,11 @@ extension HealthResponse: ProtobufCConvertible {
         writer.uint32(7, pid)
         writer.string(8, state)
         writer.string(9, imagePresence)
+        if let fleet {
+            writer.string(10, fleet.state)
+            writer.string(11, fleet.hostID)
+            writer.string(12, fleet.reason)
+            writer.int64(13, Int64(fleet.sinceUnixSeconds * 1000))
+        }
     }
 }

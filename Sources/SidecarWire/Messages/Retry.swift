@@ -46,9 +46,12 @@ extension ReserveRetrySlotRequest: ProtobufCConvertible {
 
 public struct ReserveRetrySlotResponse: Equatable, Sendable {
     public var decision: RetryDecision
+    /// Fleet mode: this host decided alone, the fleet being unreachable.
+    public var answeredLocally: Bool
 
-    public init(decision: RetryDecision) {
+    public init(decision: RetryDecision, answeredLocally: Bool = false) {
         self.decision = decision
+        self.answeredLocally = answeredLocally
     }
 }
 
@@ -73,6 +76,7 @@ extension ReserveRetrySlotResponse: ProtobufCConvertible {
         default:
             throw WireDecodingError("ReserveRetrySlotResponse has no decision")
         }
+        answeredLocally = c.answered_locally != 0
     }
 
     package func fill(_ c: inout Sidecar__V1__ReserveRetrySlotResponse, arena: PackArena) {
@@ -95,6 +99,7 @@ extension ReserveRetrySlotResponse: ProtobufCConvertible {
             c.decision = SIDECAR__V1__RESERVE_RETRY_SLOT_RESPONSE__DECISION__THROTTLED
             c.retry_after_seconds = retryAfter
         }
+        c.answered_locally = answeredLocally ? 1 : 0
     }
 }
 

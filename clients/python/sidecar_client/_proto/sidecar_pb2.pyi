@@ -168,8 +168,12 @@ class HealthRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class HealthResponse(_message.Message):
-    __slots__ = ["connections", "image_presence", "inflight_calls", "loop_lag_max_ms", "loop_lag_ms", "pid", "state", "uptime_seconds", "version"]
+    __slots__ = ["connections", "fleet_degraded_since_unix_ms", "fleet_host_id", "fleet_reason", "fleet_state", "image_presence", "inflight_calls", "loop_lag_max_ms", "loop_lag_ms", "pid", "state", "uptime_seconds", "version"]
     CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    FLEET_DEGRADED_SINCE_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    FLEET_HOST_ID_FIELD_NUMBER: _ClassVar[int]
+    FLEET_REASON_FIELD_NUMBER: _ClassVar[int]
+    FLEET_STATE_FIELD_NUMBER: _ClassVar[int]
     IMAGE_PRESENCE_FIELD_NUMBER: _ClassVar[int]
     INFLIGHT_CALLS_FIELD_NUMBER: _ClassVar[int]
     LOOP_LAG_MAX_MS_FIELD_NUMBER: _ClassVar[int]
@@ -179,6 +183,10 @@ class HealthResponse(_message.Message):
     UPTIME_SECONDS_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     connections: int
+    fleet_degraded_since_unix_ms: int
+    fleet_host_id: str
+    fleet_reason: str
+    fleet_state: str
     image_presence: str
     inflight_calls: int
     loop_lag_max_ms: float
@@ -187,7 +195,7 @@ class HealthResponse(_message.Message):
     state: str
     uptime_seconds: float
     version: str
-    def __init__(self, version: _Optional[str] = ..., uptime_seconds: _Optional[float] = ..., connections: _Optional[int] = ..., inflight_calls: _Optional[int] = ..., loop_lag_ms: _Optional[float] = ..., loop_lag_max_ms: _Optional[float] = ..., pid: _Optional[int] = ..., state: _Optional[str] = ..., image_presence: _Optional[str] = ...) -> None: ...
+    def __init__(self, version: _Optional[str] = ..., uptime_seconds: _Optional[float] = ..., connections: _Optional[int] = ..., inflight_calls: _Optional[int] = ..., loop_lag_ms: _Optional[float] = ..., loop_lag_max_ms: _Optional[float] = ..., pid: _Optional[int] = ..., state: _Optional[str] = ..., image_presence: _Optional[str] = ..., fleet_state: _Optional[str] = ..., fleet_host_id: _Optional[str] = ..., fleet_reason: _Optional[str] = ..., fleet_degraded_since_unix_ms: _Optional[int] = ...) -> None: ...
 
 class ImageInfo(_message.Message):
     __slots__ = ["backoff_remaining_seconds", "base_image", "keep_warm", "last_error", "last_job_end_unix_ms", "last_job_outcome", "name", "present", "ref", "state"]
@@ -400,9 +408,10 @@ class ReserveRetrySlotRequest(_message.Message):
     def __init__(self, key: _Optional[str] = ..., policy: _Optional[str] = ..., last_error: _Optional[str] = ..., exit_code: _Optional[int] = ..., image: _Optional[str] = ...) -> None: ...
 
 class ReserveRetrySlotResponse(_message.Message):
-    __slots__ = ["attempt", "attempts", "category", "decision", "delay_seconds", "first_error", "last_error", "not_before_unix_ms", "remedy", "retry_after_seconds"]
+    __slots__ = ["answered_locally", "attempt", "attempts", "category", "decision", "delay_seconds", "first_error", "last_error", "not_before_unix_ms", "remedy", "retry_after_seconds"]
     class Decision(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = []
+    ANSWERED_LOCALLY_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
@@ -418,6 +427,7 @@ class ReserveRetrySlotResponse(_message.Message):
     REMEDY_FIELD_NUMBER: _ClassVar[int]
     RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
     THROTTLED: ReserveRetrySlotResponse.Decision
+    answered_locally: bool
     attempt: int
     attempts: int
     category: str
@@ -428,7 +438,7 @@ class ReserveRetrySlotResponse(_message.Message):
     not_before_unix_ms: int
     remedy: str
     retry_after_seconds: float
-    def __init__(self, decision: _Optional[_Union[ReserveRetrySlotResponse.Decision, str]] = ..., attempt: _Optional[int] = ..., delay_seconds: _Optional[float] = ..., not_before_unix_ms: _Optional[int] = ..., category: _Optional[str] = ..., remedy: _Optional[str] = ..., attempts: _Optional[int] = ..., first_error: _Optional[str] = ..., last_error: _Optional[str] = ..., retry_after_seconds: _Optional[float] = ...) -> None: ...
+    def __init__(self, decision: _Optional[_Union[ReserveRetrySlotResponse.Decision, str]] = ..., attempt: _Optional[int] = ..., delay_seconds: _Optional[float] = ..., not_before_unix_ms: _Optional[int] = ..., category: _Optional[str] = ..., remedy: _Optional[str] = ..., attempts: _Optional[int] = ..., first_error: _Optional[str] = ..., last_error: _Optional[str] = ..., retry_after_seconds: _Optional[float] = ..., answered_locally: bool = ...) -> None: ...
 
 class ResetRetryRequest(_message.Message):
     __slots__ = ["key"]

@@ -579,6 +579,16 @@ export interface HealthResponse {
    * checked again after images.presence_ttl instead.
    */
   imagePresence: string;
+  /**
+   * Fleet mode (docs/fleet.md): "" when off; else "connecting", "connected"
+   * or "degraded" (PostgreSQL unreachable: the retry ledger answers as
+   * fleet.degraded_retry says), with this host's id in the fleet, and for
+   * "degraded" the reason and since when.
+   */
+  fleetState: string;
+  fleetHostId: string;
+  fleetReason: string;
+  fleetDegradedSinceUnixMs: number;
 }
 
 function writeHealthResponse(m: Partial<HealthResponse>, w: Writer): void {
@@ -618,10 +628,26 @@ function writeHealthResponse(m: Partial<HealthResponse>, w: Writer): void {
     w.tag(9, 2);
     w.string(m.imagePresence);
   }
+  if (m.fleetState) {
+    w.tag(10, 2);
+    w.string(m.fleetState);
+  }
+  if (m.fleetHostId) {
+    w.tag(11, 2);
+    w.string(m.fleetHostId);
+  }
+  if (m.fleetReason) {
+    w.tag(12, 2);
+    w.string(m.fleetReason);
+  }
+  if (m.fleetDegradedSinceUnixMs) {
+    w.tag(13, 0);
+    w.int64(m.fleetDegradedSinceUnixMs);
+  }
 }
 
 function readHealthResponse(r: Reader, end: number): HealthResponse {
-  const m: HealthResponse = { version: "", uptimeSeconds: 0, connections: 0, inflightCalls: 0, loopLagMs: 0, loopLagMaxMs: 0, pid: 0, state: "", imagePresence: "" };
+  const m: HealthResponse = { version: "", uptimeSeconds: 0, connections: 0, inflightCalls: 0, loopLagMs: 0, loopLagMaxMs: 0, pid: 0, state: "", imagePresence: "", fleetState: "", fleetHostId: "", fleetReason: "", fleetDegradedSinceUnixMs: 0 };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
@@ -651,6 +677,18 @@ function readHealthResponse(r: Reader, end: number): HealthResponse {
         continue;
       case 74:
         m.imagePresence = r.string();
+        continue;
+      case 82:
+        m.fleetState = r.string();
+        continue;
+      case 90:
+        m.fleetHostId = r.string();
+        continue;
+      case 98:
+        m.fleetReason = r.string();
+        continue;
+      case 104:
+        m.fleetDegradedSinceUnixMs = Number(r.int64());
         continue;
     }
     if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
@@ -2459,6 +2497,13 @@ export interface ReserveRetrySlotResponse {
   lastError: string;
   /** THROTTLED: when to ask again. */
   retryAfterSeconds: number;
+  /**
+   * Fleet mode only: true when the fleet's ledger was unreachable and this
+   * host decided alone (degraded_retry = "local" answers from its own
+   * ledger, merged into the fleet's on reconnect; "throttle" answers
+   * THROTTLED). The fleet-wide cap may then be overshot.
+   */
+  answeredLocally: boolean;
 }
 
 function writeReserveRetrySlotResponse(m: Partial<ReserveRetrySlotResponse>, w: Writer): void {
@@ -2502,10 +2547,14 @@ function writeReserveRetrySlotResponse(m: Partial<ReserveRetrySlotResponse>, w: 
     w.tag(10, 1);
     w.double(m.retryAfterSeconds);
   }
+  if (m.answeredLocally) {
+    w.tag(11, 0);
+    w.bool(m.answeredLocally);
+  }
 }
 
 function readReserveRetrySlotResponse(r: Reader, end: number): ReserveRetrySlotResponse {
-  const m: ReserveRetrySlotResponse = { decision: "DECISION_UNSPECIFIED", attempt: 0, delaySeconds: 0, notBeforeUnixMs: 0, category: "", remedy: "", attempts: 0, firstError: "", lastError: "", retryAfterSeconds: 0 };
+  const m: ReserveRetrySlotResponse = { decision: "DECISION_UNSPECIFIED", attempt: 0, delaySeconds: 0, notBeforeUnixMs: 0, category: "", remedy: "", attempts: 0, firstError: "", lastError: "", retryAfterSeconds: 0, answeredLocally: false };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
@@ -2538,6 +2587,9 @@ function readReserveRetrySlotResponse(r: Reader, end: number): ReserveRetrySlotR
         continue;
       case 81:
         m.retryAfterSeconds = r.double();
+        continue;
+      case 88:
+        m.answeredLocally = r.bool();
         continue;
     }
     if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
