@@ -103,6 +103,30 @@ final class ConfigLoaderTests: XCTestCase {
         assertRejected("[metrics]\nport = 9464\n", key: "metrics.port", reasonContains: "unknown")
     }
 
+    func testFleetModeIsOffUnlessPostgresIsSetAndItsKeysAreChecked() throws {
+        XCTAssertFalse(try parse("").fleet.enabled)
+        let fleet = try parse("""
+            [fleet]
+            postgres = "hostaddr=10.0.0.5 dbname=sidecar"
+            password_file = "/etc/sidecar/pgpass"
+            host_id = "node-7"
+            degraded_retry = "throttle"
+            query_timeout = "500ms"
+
+            """).fleet
+        XCTAssertTrue(fleet.enabled)
+        XCTAssertEqual(fleet.postgres, "hostaddr=10.0.0.5 dbname=sidecar")
+        XCTAssertEqual(fleet.passwordFile, "/etc/sidecar/pgpass")
+        XCTAssertEqual(fleet.hostID, "node-7")
+        XCTAssertEqual(fleet.degradedRetry, .throttle)
+        XCTAssertEqual(fleet.queryTimeoutSeconds, 0.5)
+        XCTAssertEqual(try parse("[fleet]\npostgres = \"dbname=x\"\n").fleet.degradedRetry, .local, "local by default")
+        assertRejected("[fleet]\ndegraded_retry = \"exact\"\n", key: "fleet.degraded_retry", reasonContains: "local, throttle")
+        assertRejected("[fleet]\npassword_file = \"pgpass\"\n", key: "fleet.password_file", reasonContains: "absolute")
+        assertRejected("[fleet]\nhost_id = \"\"\n", key: "fleet.host_id", reasonContains: "1 to 255")
+        assertRejected("[fleet]\nregistry = \"x\"\n", key: "fleet.registry", reasonContains: "unknown")
+    }
+
     func testSyntaxErrorsNameTheLine() {
         XCTAssertThrowsError(try parse("a = 1\n[limits\n")) { error in
             let error = error as? ConfigError

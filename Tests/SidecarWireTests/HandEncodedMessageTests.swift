@@ -18,6 +18,14 @@ final class HandEncodedMessageTests: XCTestCase {
                 version: String(repeating: "v", count: 200), uptimeSeconds: -0.0, connections: UInt32.max,
                 inflightCalls: 128, loopLagMilliseconds: .infinity, loopLagMaxMilliseconds: .leastNonzeroMagnitude,
                 pid: 1, state: "draining — ünïcode", imagePresence: "ttl: the layout is on nfs"),
+            HealthResponse(
+                version: "0.1.0", uptimeSeconds: 1, connections: 1, inflightCalls: 1, loopLagMilliseconds: 0,
+                loopLagMaxMilliseconds: 0, pid: 7, state: "serving", imagePresence: "events",
+                fleet: FleetHealth(hostID: "node-7", state: "degraded", reason: "no connection within 2000 ms", sinceUnixSeconds: 1_764_600_000.25)),
+            HealthResponse(
+                version: "0.1.0", uptimeSeconds: 1, connections: 1, inflightCalls: 1, loopLagMilliseconds: 0,
+                loopLagMaxMilliseconds: 0, pid: 7, state: "serving",
+                fleet: FleetHealth(hostID: "n", state: "connected", reason: "", sinceUnixSeconds: 0)),
         ]
         for response in responses {
             let writer = ProtobufWriter()
@@ -30,6 +38,7 @@ final class HandEncodedMessageTests: XCTestCase {
             XCTAssertEqual(decoded.connections, response.connections)
             XCTAssertEqual(decoded.state, response.state)
             XCTAssertEqual(decoded.imagePresence, response.imagePresence)
+            XCTAssertEqual(decoded.fleet, response.fleet)
         }
     }
 

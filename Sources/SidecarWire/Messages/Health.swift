@@ -54,13 +54,14 @@ extension HealthResponse: ProtobufCConvertible {
     package static func initialize(_ c: UnsafeMutablePointer<Sidecar__V1__HealthResponse>) { sidecar__v1__health_response__init(c) }
 
     package init(reading c: Sidecar__V1__HealthResponse) {
+        let fleetState = ProtobufCField.string(c.fleet_state)
         self.init(
             version: ProtobufCField.string(c.version), uptimeSeconds: c.uptime_seconds,
             connections: c.connections, inflightCalls: c.inflight_calls,
             loopLagMilliseconds: c.loop_lag_ms, loopLagMaxMilliseconds: c.loop_lag_max_ms,
             pid: c.pid, state: ProtobufCField.string(c.state), imagePresence: ProtobufCField.string(c.image_presence),
-            fleet: c.fleet_state == nil || c.fleet_state.pointee == 0 ? nil : FleetHealth(
-                hostID: ProtobufCField.string(c.fleet_host_id), state: ProtobufCField.string(c.fleet_state),
+            fleet: fleetState.isEmpty ? nil : FleetHealth(
+                hostID: ProtobufCField.string(c.fleet_host_id), state: fleetState,
                 reason: ProtobufCField.string(c.fleet_reason), sinceUnixSeconds: Double(c.fleet_degraded_since_unix_ms) / 1000))
     }
 
