@@ -14,7 +14,7 @@ final class RetryService: DaemonService {
     private(set) var ledger: RetryLedger
     private let store: RetryLedgerStore
     private let loop: EventLoop
-    private let context: DaemonContext
+    let context: DaemonContext
     private var dirtyKeys: Set<String> = []
     private var waiting: [(SidecarError?) -> Void] = []
     private var committing = false
@@ -25,9 +25,9 @@ final class RetryService: DaemonService {
     /// Fleet mode: the ledger every host shares. This host's own ledger
     /// then answers only while the fleet is unreachable (degraded_retry =
     /// "local"), and what it holds is merged into the fleet's on reconnect.
-    private let fleet: (service: FleetService, ledger: FleetRetryLedger)?
+    let fleet: (service: FleetService, ledger: FleetRetryLedger)?
     /// The fleet's keys by state, read every few seconds for the metrics.
-    private var fleetCounts: [String: Int] = [:]
+    var fleetCounts: [String: Int] = [:]
     private var fleetCountsTimer: LoopTimer?
 
     /// How often idle keys are expired.
@@ -63,60 +63,35 @@ final class RetryService: DaemonService {
 
     static let fleetCountsIntervalMilliseconds: UInt64 = 5000
 
-    private static func fleetSettings(_ config: DaemonConfig, hostID: String) -> FleetRetryLedger.Settings {
-        FleetRetryLedger.Settings(
-            hostID: hostID,
-            budget: RetryBudget(percent: config.retry.budgetPercent, minConcurrency: config.retry.minRetryConcurrency),
-            maxKeys: config.retry.maxKeys, attemptTimeoutSeconds: config.retry.attemptTimeoutSeconds,
-            timeoutMilliseconds: UInt64(config.fleet.queryTimeoutSeconds * 1000))
-    }
-
     private static func makeLedger(_ config: DaemonConfig, classifier: ErrorClassifier) -> RetryLedger {
         RetryLedger(
             policies: config.retry.policies,
-            budget: RetryBudget(percent: config.retry.budgetPercent, minConcurrency: config.retry.minRetryConcurrency),
-            keyIdleExpirySeconds: config.retry.keyIdleExpirySeconds,
+            budget: budget(config), keyIdleExpirySeconds: config.retry.keyIdleExpirySeconds,
             attemptTimeoutSeconds: config.retry.attemptTimeoutSeconds, maxKeys: config.retry.maxKeys, classifier: classifier)
+    }
+
+    static func budget(_ config: DaemonConfig) -> RetryBudget {
+        RetryBudget(percent: config.retry.budgetPercent, minConcurrency: config.retry.minRetryConcurrency)
+    }
+
+    /// A key the fleet now holds leaves this host's ledger, unless it
+    /// changed since it was sent (that change waits for the next merge).
+    func forget(merged record: RetryRecord) {
+        guard ledger.records[record.key] == record else { return }
+        _ = ledger.reset(key: record.key)
+        afterCommit(of: record.key) { _ in }
     }
 
     /// A reload changes policies, the budget and the classifier; records stay.
     func configure(_ config: DaemonConfig) {
         let classifier = context.classifier
         ledger.policies = config.retry.policies
-        ledger.budget = RetryBudget(percent: config.retry.budgetPercent, minConcurrency: config.retry.minRetryConcurrency)
+        ledger.budget = Self.budget(config)
         ledger.keyIdleExpirySeconds = config.retry.keyIdleExpirySeconds
         ledger.attemptTimeoutSeconds = config.retry.attemptTimeoutSeconds
         ledger.maxKeys = config.retry.maxKeys
         ledger.classifier = classifier
         if let fleet { fleet.ledger.settings = Self.fleetSettings(config, hostID: fleet.service.hostID) }
-    }
-
-    /// Where a call goes: the fleet's ledger, this host's (fleet mode off,
-    /// or degraded with degraded_retry = "local"), or nowhere (degraded
-    /// with "throttle").
-    private enum Route {
-        case fleet(FleetRetryLedger)
-        case local(degraded: Bool)
-        case throttle
-    }
-
-    private var route: Route {
-        guard let fleet else { return .local(degraded: false) }
-        if fleet.service.link.isUsable { return .fleet(fleet.ledger) }
-        return fleet.service.settings.degradedRetry == .local ? .local(degraded: true) : .throttle
-    }
-
-    private func fleetUnreachable() -> SidecarError {
-        let reason: String
-        if case .degraded(let why, _) = fleet?.service.link.status { reason = why } else { reason = "not connected yet" }
-        return SidecarError(.unavailable, "the fleet's retry ledger is unreachable (\(reason)); ask again once it is back")
-    }
-
-    private static func fleetFailure(_ failure: FleetRetryLedger.Failure) -> SidecarError {
-        switch failure {
-        case .rule(let error): StatusMapping.status(for: error)
-        case .unavailable(let reason): SidecarError(.unavailable, "the fleet's retry ledger did not answer: \(reason)")
-        }
     }
 
     // MARK: Operations
@@ -131,25 +106,7 @@ final class RetryService: DaemonService {
         let answeredLocally: Bool
         switch route {
         case .fleet(let shared):
-            guard !key.isEmpty else { throw RetryLedgerError.emptyKey }
-            let name = policy.isEmpty ? RetryLedger.defaultPolicyName : policy
-            let rules = try ledger.policy(named: name)
-            let verdict = ledger.classifier.classify(FailureReport(message: lastError, exitCode: exitCode, image: image.isEmpty ? nil : image))
-            shared.reserve(
-                key: key, policyName: name, policy: rules, lastError: lastError, verdict: verdict,
-                jitter: Double.random(in: 0..<1), now: WallClock.unixSeconds(), caller: caller
-            ) { [self] result in
-                switch result {
-                case .success(let decision):
-                    announce(decision, key: key)
-                    done(.success(ReserveRetrySlotResponse(decision: decision)))
-                case .failure(.rule(.full(let maxKeys))):
-                    context.metrics.increment(.stateFull, label: "retry_keys")
-                    done(.failure(StatusMapping.status(for: RetryLedgerError.full(maxKeys: maxKeys))))
-                case .failure(let failure):
-                    done(.failure(Self.fleetFailure(failure)))
-                }
-            }
+            try reserve(in: shared, key: key, policy: policy, lastError: lastError, exitCode: exitCode, image: image, caller: caller, done)
             return
         case .throttle:
             _ = try ledger.policy(named: policy)
@@ -175,7 +132,7 @@ final class RetryService: DaemonService {
         answer(ReserveRetrySlotResponse(decision: decision, answeredLocally: answeredLocally), afterCommitOf: key, done)
     }
 
-    private func announce(_ decision: RetryDecision, key: String) {
+    func announce(_ decision: RetryDecision, key: String) {
         context.metrics.increment(.retryDecisions, label: Self.label(decision))
         switch decision {
         case .deniedPermanent(let category, let remedy):
@@ -267,13 +224,6 @@ final class RetryService: DaemonService {
         return counts
     }
 
-    private func readFleetCounts() {
-        guard let fleet, fleet.service.link.isUsable else { return }
-        fleet.ledger.countsByState { [weak self] result in
-            if case .success(let counts) = result { self?.fleetCounts = counts }
-        }
-    }
-
     private func sweep() {
         let now = WallClock.unixSeconds()
         for key in ledger.expire(now: now) {
@@ -284,34 +234,6 @@ final class RetryService: DaemonService {
                 if case .failure(let failure) = result { context.logger.warning("fleet: expiring idle retry keys failed: \(failure)") }
             }
         }
-    }
-
-    // MARK: Fleet merge
-
-    /// What this host's ledger decided while the fleet was away goes into
-    /// the fleet's, key by key; a key merged (and committed) leaves this
-    /// host's ledger. Runs at every (re)connect, so a daemon restarted while
-    /// degraded merges at its first connect.
-    private func mergeLocalIntoFleet() {
-        guard let fleet, !ledger.records.isEmpty else { return }
-        let records = Array(ledger.records.values)
-        context.logger.info("fleet: merging \(records.count) retry keys decided on this host while degraded")
-        for record in records {
-            fleet.ledger.merge(record) { [self] result in
-                switch result {
-                case .success:
-                    context.metrics.increment(.fleetMerged, label: "merged")
-                    // Only if unchanged since: a change made meanwhile waits for the next merge.
-                    guard ledger.records[record.key] == record else { return }
-                    _ = ledger.reset(key: record.key)
-                    afterCommit(of: record.key) { _ in }
-                case .failure(let failure):
-                    context.metrics.increment(.fleetMerged, label: "failed")
-                    context.logger.warning("fleet: merging retry key \(record.key) failed (kept for the next connect): \(failure)")
-                }
-            }
-        }
-        fleet.ledger.flush()
     }
 
     // MARK: Group commit
@@ -331,7 +253,7 @@ final class RetryService: DaemonService {
         afterCommit(of: key) { failure in done(failure.map { .failure($0) } ?? .success(value)) }
     }
 
-    private func afterCommit(of key: String, _ reply: @escaping (SidecarError?) -> Void) {
+    func afterCommit(of key: String, _ reply: @escaping (SidecarError?) -> Void) {
         dirtyKeys.insert(key)
         waiting.append(reply)
     }
@@ -405,7 +327,7 @@ final class RetryService: DaemonService {
         fleetCountsTimer = nil
     }
 
-    private static func label(_ decision: RetryDecision) -> String {
+    static func label(_ decision: RetryDecision) -> String {
         switch decision {
         case .granted: "granted"
         case .deniedPermanent: "denied_permanent"
