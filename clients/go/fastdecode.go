@@ -31,7 +31,7 @@ func decodeHealthResponse(b []byte, m *sidecarpb.HealthResponse) bool {
 		}
 		b = b[n:]
 		switch {
-		case (num == 1 || num == 8 || num == 9) && typ == protowire.BytesType:
+		case (num == 1 || (num >= 8 && num <= 12)) && typ == protowire.BytesType:
 			v, n := protowire.ConsumeBytes(b)
 			if n < 0 {
 				return false
@@ -42,8 +42,14 @@ func decodeHealthResponse(b []byte, m *sidecarpb.HealthResponse) bool {
 				m.Version, ok = healthStrings[0].of(v)
 			case 8:
 				m.State, ok = healthStrings[1].of(v)
-			default:
+			case 9:
 				m.ImagePresence, ok = healthStrings[2].of(v)
+			case 10:
+				m.FleetState, ok = healthStrings[3].of(v)
+			case 11:
+				m.FleetHostId, ok = healthStrings[4].of(v)
+			default:
+				m.FleetReason, ok = healthStrings[5].of(v)
 			}
 			if !ok {
 				return false // not UTF-8
@@ -63,7 +69,7 @@ func decodeHealthResponse(b []byte, m *sidecarpb.HealthResponse) bool {
 				m.LoopLagMaxMs = f
 			}
 			b = b[n:]
-		case (num == 3 || num == 4 || num == 7) && typ == protowire.VarintType:
+		case (num == 3 || num == 4 || num == 7 || num == 13) && typ == protowire.VarintType:
 			v, n := protowire.ConsumeVarint(b)
 			if n < 0 {
 				return false
@@ -73,8 +79,10 @@ func decodeHealthResponse(b []byte, m *sidecarpb.HealthResponse) bool {
 				m.Connections = uint32(v)
 			case 4:
 				m.InflightCalls = uint32(v)
-			default:
+			case 7:
 				m.Pid = uint32(v)
+			default:
+				m.FleetDegradedSinceUnixMs = int64(v)
 			}
 			b = b[n:]
 		default:
@@ -92,10 +100,10 @@ func decodeHealthResponse(b []byte, m *sidecarpb.HealthResponse) bool {
 	return true
 }
 
-// healthStrings are the last version, state and image_presence read: the
-// same from one answer to the next, so they are not allocated and checked
-// again each time.
-var healthStrings [3]lastString
+// healthStrings are the last version, state, image_presence, fleet_state,
+// fleet_host_id and fleet_reason read: the same from one answer to the
+// next, so they are not allocated and checked again each time.
+var healthStrings [6]lastString
 
 // lastString holds the last string of a field, shared by every goroutine.
 type lastString struct{ p atomic.Pointer[string] }

@@ -15,7 +15,8 @@ import (
 // sends CANCEL and returns at once with Canceled. Results are the
 // generated response messages; failures are *Error.
 
-// Health returns the daemon's liveness and load.
+// Health returns the daemon's liveness and load, and in fleet mode the
+// fleet's state (FleetState "" when off).
 func (c *Client) Health(ctx context.Context) (*pb.HealthResponse, error) {
 	resp := new(pb.HealthResponse)
 	return orNil(resp, c.invoke(ctx, "Health", nil, resp, true))
@@ -262,7 +263,9 @@ func WithPolicy(name string) RetryOption {
 // lastError, may be retried, and when: GRANTED (wait DelaySeconds),
 // DENIED_PERMANENT (with the classification and remedy), EXHAUSTED or
 // THROTTLED. A grant is durable before it is answered. Not safe to repeat
-// blindly: a repeated request may take a second slot.
+// blindly: a repeated request may take a second slot. In fleet mode,
+// AnsweredLocally says this host decided alone, the fleet's ledger being
+// unreachable.
 func (c *Client) ReserveRetrySlot(ctx context.Context, key, lastError string, opts ...RetryOption) (*pb.ReserveRetrySlotResponse, error) {
 	req := &pb.ReserveRetrySlotRequest{Key: key, LastError: lastError}
 	for _, o := range opts {

@@ -27,6 +27,12 @@ func TestHealthAndServerInfo(t *testing.T) {
 		!strings.HasPrefix(health.ImagePresence, "ttl: ") {
 		t.Fatalf("health %v; daemon pid %d", health, d.Pid())
 	}
+	// No [fleet] in the config: fleet mode is off. Every field the daemon
+	// sent is one the client knows.
+	if health.FleetState != "" || health.FleetHostId != "" || health.FleetReason != "" || health.FleetDegradedSinceUnixMs != 0 ||
+		len(health.ProtoReflect().GetUnknown()) != 0 {
+		t.Fatalf("health %v (unknown fields %x): fleet mode is off", health, health.ProtoReflect().GetUnknown())
+	}
 	info := client.ServerInfo()
 	if info != (sidecar.ServerInfo{ServerVersion: health.Version, MaxMessageBytes: 4 << 20, MaxInflightCalls: 256}) {
 		t.Fatalf("server info %+v", info)
@@ -292,6 +298,9 @@ func TestRetries(t *testing.T) {
 	}
 	if grant.Decision != pb.ReserveRetrySlotResponse_GRANTED || grant.Attempt != 1 || grant.DelaySeconds < 0 || grant.NotBeforeUnixMs <= 0 {
 		t.Fatalf("grant: %v", grant)
+	}
+	if grant.AnsweredLocally || len(grant.ProtoReflect().GetUnknown()) != 0 {
+		t.Fatalf("grant %v: no fleet, so never answered locally", grant)
 	}
 	active, err := client.ListRetries(ctx, sidecar.WithKeyPrefix("provision:"))
 	if err != nil {

@@ -100,6 +100,14 @@ class HealthResponse:
     pid: int
     state: str
     image_presence: str
+    #: Fleet mode (docs/fleet.md): "" when off; else "connecting",
+    #: "connected" or "degraded" (the fleet's PostgreSQL unreachable).
+    fleet_state: str
+    #: This host's id in the fleet ("" when fleet mode is off).
+    fleet_host_id: str
+    #: "degraded": why, and since when (Unix ms); else "" and 0.
+    fleet_reason: str
+    fleet_degraded_since_unix_ms: int
 
 
 @dataclass
@@ -215,6 +223,9 @@ class ReserveRetrySlotResponse:
     first_error: str
     last_error: str
     retry_after_seconds: float
+    #: Fleet mode only: True when the fleet's ledger was unreachable and
+    #: this host decided alone (the fleet-wide cap may then be overshot).
+    answered_locally: bool
 
 
 @dataclass

@@ -65,6 +65,9 @@ def test_health(client, daemon):
     assert health.state == "serving"
     assert health.image_presence.startswith("ttl: "), "the command backend hears of no changes"
     assert health.version and health.connections >= 1 and health.inflight_calls == 1
+    # No [fleet] in the config: fleet mode is off.
+    assert (health.fleet_state, health.fleet_host_id, health.fleet_reason, health.fleet_degraded_since_unix_ms) == (
+        "", "", "", 0)
     info = client.server_info
     assert (info.server_version, info.max_message_bytes, info.max_inflight_calls) == (health.version, 4194304, 256)
 
@@ -192,6 +195,7 @@ def test_retries(client):
     grant = client.reserve_retry_slot("provision:task-1", "connection reset by peer", policy="provision")
     assert grant.decision is sc.Decision.GRANTED and grant.attempt == 1 and grant.delay_seconds >= 0
     assert grant.not_before_unix_ms > 0
+    assert grant.answered_locally is False, "no fleet: the host's own ledger is the only one"
     [record] = client.list_retries(key_prefix="provision:")
     assert (record.key, record.policy, record.state, record.attempts, record.in_flight) == (
         "provision:task-1", "provision", "active", 1, True)

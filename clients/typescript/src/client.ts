@@ -621,7 +621,12 @@ export class SidecarClient {
 
   // ---------------------------------------------------------------- methods
 
-  /** Liveness and load of the daemon. */
+  /**
+   * Liveness and load of the daemon. In fleet mode (docs/fleet.md) also
+   * `fleetState` ("connecting", "connected" or "degraded"; "" when off),
+   * `fleetHostId`, and while degraded `fleetReason` and
+   * `fleetDegradedSinceUnixMs`.
+   */
   health(options?: CallOptions): Promise<HealthResponse> {
     return this.call(methods.Health, {}, options);
   }
@@ -717,6 +722,9 @@ export class SidecarClient {
    * May this failed operation be retried, and when? `decision`: GRANTED
    * (wait `delaySeconds`), DENIED_PERMANENT (`category`, `remedy`),
    * EXHAUSTED, THROTTLED (`retryAfterSeconds`). Each call may take an attempt.
+   * In fleet mode, `answeredLocally` is true when the fleet's ledger was
+   * unreachable and this host decided alone (the fleet-wide cap may then be
+   * overshot); always false outside fleet mode.
    */
   reserveRetrySlot(
     request: { key: string; error: string; policy?: string; exitCode?: number; image?: string },

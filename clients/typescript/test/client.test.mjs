@@ -50,6 +50,11 @@ describe("against one daemon", () => {
     assert.equal(health.state, "serving");
     assert.equal(health.pid, daemon.process.pid);
     assert.match(health.imagePresence, /^ttl: /, "the command backend hears of no changes");
+    // No [fleet] in the config: fleet mode is off.
+    assert.deepEqual(
+      [health.fleetState, health.fleetHostId, health.fleetReason, health.fleetDegradedSinceUnixMs],
+      ["", "", "", 0],
+    );
     assert.match(client.serverVersion, /^\d+\.\d+/);
     const verdict = await client.classify(NEVER_PULL);
     assert.equal(verdict.category, "image_missing");
@@ -151,6 +156,7 @@ describe("against one daemon", () => {
     assert.equal(granted.decision, "GRANTED");
     assert.equal(granted.attempt, 1);
     assert.equal(typeof granted.delaySeconds, "number");
+    assert.equal(granted.answeredLocally, false, "no fleet: the host's own ledger is the only one");
     await client.completeAttempt({ key: "provision:t2", success: false, error: "connection reset again" });
     const second = await client.reserveRetrySlot({ key: "provision:t2", error: "connection reset", policy: "fast" });
     assert.equal(second.decision, "GRANTED");
