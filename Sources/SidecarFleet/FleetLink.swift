@@ -92,19 +92,13 @@ public final class FleetLink {
     /// libpq's parameters for `connectionString`: the operator's, then what
     /// the daemon needs of every session (keepalives that notice a lost host
     /// in seconds, statement and idle-in-transaction bounds). Refuses a
-    /// password in the string (it would sit in a world-readable config) and
-    /// a host given as a name (libpq would resolve it blocking the loop).
+    /// password in the string: it would sit in a world-readable config.
     public static func connectionParameters(
         _ connectionString: String, password: String?, hostID: String, statementTimeoutMilliseconds: UInt64
     ) throws(PostgresConnectionString.Invalid) -> [(String, String)] {
         var given = try PostgresConnectionString.parse(connectionString)
         if given.contains(where: { $0.0 == "password" }) {
             throw .init(description: "holds a password: put it in fleet.password_file or in PGPASSFILE instead")
-        }
-        if let host = given.first(where: { $0.0 == "host" })?.1, !given.contains(where: { $0.0 == "hostaddr" }) {
-            for name in host.split(separator: ",") where !name.hasPrefix("/") && !name.hasPrefix("@") && !isNumericAddress(String(name)) {
-                throw .init(description: "host \"\(name)\" is a name, which libpq resolves blocking: give its address as hostaddr=IP (keep host= for TLS)")
-            }
         }
         if let password { given.append(("password", password)) }
         let options = (given.first(where: { $0.0 == "options" })?.1).map { $0 + " " } ?? ""
@@ -115,11 +109,5 @@ public final class FleetLink {
             ("options", options + "-c statement_timeout=\(statementTimeoutMilliseconds) -c idle_in_transaction_session_timeout=10000 -c client_min_messages=warning"),
         ]
         return given
-    }
-
-    static func isNumericAddress(_ text: String) -> Bool {
-        let ipv4 = text.split(separator: ".", omittingEmptySubsequences: false)
-        if ipv4.count == 4, ipv4.allSatisfy({ part in UInt8(part) != nil }) { return true }
-        return text.contains(":") && text.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
     }
 }

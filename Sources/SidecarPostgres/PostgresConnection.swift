@@ -5,7 +5,7 @@ import SidecarLoop
 /// One libpq connection driven by the daemon's loop: connecting with
 /// `PQconnectPoll`, statements sent in pipeline mode, results read as the
 /// socket becomes readable. No call here blocks: libpq never resolves a
-/// name (the owner passes `hostaddr`), a batch past its deadline drops the
+/// name (they are looked up on the thread pool first), a batch past its deadline drops the
 /// connection instead of `PQcancel` (which blocks), and a lost connection
 /// is made again after a back-off.
 ///
@@ -32,6 +32,8 @@ public final class PostgresConnection {
     private let reconnectTimer: LoopTimer
     private var inFlight: [Batch] = []
     private var connectDeadline: UInt64 = 0
+    /// Tells a late name lookup from the attempt it was made for.
+    private var connectAttempt = 0
     private var backoffMilliseconds: UInt64
     private var closed = false
 
@@ -126,6 +128,20 @@ public final class PostgresConnection {
 
     private func connect() {
         setState(.connecting)
+        connectDeadline = loop.nowMilliseconds + connectTimeoutMilliseconds
+        armDeadline()
+        connectAttempt &+= 1
+        let attempt = connectAttempt
+        PostgresHostResolution.resolve(parameters, loop: loop) { [weak self] resolved in
+            guard let self, !closed, attempt == connectAttempt, connectDeadline > 0 else { return }
+            switch resolved {
+            case .success(let parameters): startConnecting(parameters)
+            case .failure(let failure): failConnect(failure.description)
+            }
+        }
+    }
+
+    private func startConnecting(_ parameters: [(String, String)]) {
         let keywords = parameters.map { strdup($0.0) } + [nil]
         let values = parameters.map { strdup($0.1) } + [nil]
         defer {
@@ -143,8 +159,6 @@ public final class PostgresConnection {
             return failConnect(reason)
         }
         connection = started
-        connectDeadline = loop.nowMilliseconds + connectTimeoutMilliseconds
-        armDeadline()
         // libpq's rule: the first poll waits for the socket to be writable.
         watch(writable: true, step: continueConnect)
     }

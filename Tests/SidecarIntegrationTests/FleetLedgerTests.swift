@@ -19,7 +19,16 @@ final class FleetLedgerTests: XCTestCase {
         postgres = nil
     }
 
+    /// Host "c" names the server `localhost`: the daemon looks the name up
+    /// off the loop and hands libpq every address (::1 is refused here,
+    /// 127.0.0.1 answers).
     private func config(host: String, degraded: String = "local", extra: String = "") -> String {
+        let server = host == "c" ? postgres.connectionString.replacingOccurrences(of: "host=127.0.0.1", with: "host=localhost")
+            : postgres.connectionString
+        return configText(host: host, server: server, degraded: degraded, extra: extra)
+    }
+
+    private func configText(host: String, server: String, degraded: String, extra: String) -> String {
         DaemonProcess.baseConfig + """
             [retry]
             min_retry_concurrency = 2
@@ -31,7 +40,7 @@ final class FleetLedgerTests: XCTestCase {
             max_delay = "50ms"
 
             [fleet]
-            postgres = "\(postgres.connectionString)"
+            postgres = "\(server)"
             host_id = "\(host)"
             degraded_retry = "\(degraded)"
 
