@@ -5,6 +5,11 @@ import Glibc
 /// its cluster in a temp folder, a database "sidecar", trust auth for user
 /// "postgres", and `query` through psql.
 ///
+/// `extraListenAddresses` makes it listen on those addresses too (a
+/// NetworkNamespace's `hostAddress`, for a daemon inside the namespace), and
+/// lets clients from `trustedNetworks` in (trust, as on 127.0.0.1). Each
+/// address must be on an interface when the server starts.
+///
 /// PostgreSQL refuses to run as root, and the tests do: the temp folder
 /// belongs to user `postgres`, and initdb and pg_ctl run as it (runuser).
 /// fsync and synchronous_commit stay on: what the daemon says is durable is
@@ -29,6 +34,10 @@ public final class PostgresService {
     public let host = "127.0.0.1"
     public let database = "sidecar"
     public let user = "postgres"
+    /// Addresses listened on besides `host`.
+    public let extraListenAddresses: [String]
+    /// Networks whose clients pg_hba.conf trusts, when there are extra addresses.
+    public let trustedNetworks: [String]
     /// The server's log (pg_ctl -l): named by every error about the server.
     public let logPath: String
     private let dataDirectory: String
@@ -42,9 +51,18 @@ public final class PostgresService {
     /// libpq's keyword/value form: `host=127.0.0.1 port=PORT dbname=sidecar user=postgres`.
     public var connectionString: String { "host=\(host) port=\(port) dbname=\(database) user=\(user)" }
 
+    /// The same for another address the server listens on:
+    /// `hostaddr=ADDRESS port=PORT dbname=sidecar user=postgres`.
+    public func connectionString(hostaddr address: String) -> String {
+        "hostaddr=\(address) port=\(port) dbname=\(database) user=\(user)"
+    }
+
     /// Makes a cluster, starts it, waits until it takes connections (30 s at
-    /// most) and creates the database "sidecar".
-    public init() throws {
+    /// most) and creates the database "sidecar". `extraListenAddresses`
+    /// and `trustedNetworks`: see the type's comment.
+    public init(extraListenAddresses: [String] = [], trustedNetworks: [String] = [NetworkNamespace.subnets]) throws {
+        self.extraListenAddresses = extraListenAddresses
+        self.trustedNetworks = trustedNetworks
         directory = "/tmp/pg-\(UUID().uuidString.prefix(8))"
         dataDirectory = directory + "/data"
         socketDirectory = directory + "/socket"
@@ -59,6 +77,16 @@ public final class PostgresService {
             "-D", dataDirectory, "-A", "trust", "-U", user, "-E", "UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions",
         ])
         guard made.status == 0 else { throw PodmanError(message: "initdb failed: \(made.output)") }
+        if !extraListenAddresses.isEmpty {
+            // Appended as root: the file keeps its owner (postgres) and mode.
+            let lines = trustedNetworks.map { "host all all \($0) trust\n" }.joined()
+            guard let hba = FileHandle(forWritingAtPath: dataDirectory + "/pg_hba.conf") else {
+                throw PodmanError(message: "cannot open \(dataDirectory)/pg_hba.conf")
+            }
+            defer { try? hba.close() }
+            try hba.seekToEnd()
+            try hba.write(contentsOf: Data(lines.utf8))
+        }
         try start()
         let created = try Self.run(Self.psql, psqlArguments(database: "postgres") + ["-c", "CREATE DATABASE \(database)"], in: directory)
         guard created.status == 0 else { throw PodmanError(message: "CREATE DATABASE \(database) failed: \(created.errors); see \(logPath)") }
@@ -68,7 +96,7 @@ public final class PostgresService {
     /// until it takes connections (30 s at most).
     public func start() throws {
         let options = [
-            "-p \(port)", "-k \(socketDirectory)", "-c listen_addresses=\(host)",
+            "-p \(port)", "-k \(socketDirectory)", "-c listen_addresses=\(([host] + extraListenAddresses).joined(separator: ","))",
             "-c fsync=on", "-c synchronous_commit=on",
         ].joined(separator: " ")
         // -w: pg_ctl returns once the server accepts connections.
