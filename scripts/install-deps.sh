@@ -31,7 +31,9 @@ if [ "${1:-}" = test ]; then
   # acl: setfacl, for the tests of who may ask CheckDb about a file.
   # postgresql: a real PostgreSQL 15 server (initdb, pg_ctl, psql) for the
   # tests of the PostgreSQL store (Tests/SidecarTestSupport/PostgresService).
-  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf python3-pytest python3-venv python3-setuptools python3-wheel gcc podman skopeo docker-registry curl nodejs node-typescript prometheus golang-go golang-google-protobuf-dev protoc-gen-go apache2-utils runc busybox-static tini acl postgresql)
+  # iproute2 and iptables: network namespaces, and a link cut in silence, for
+  # the fleet tests.
+  packages+=(sqlite3 protobuf-compiler python3 python3-protobuf python3-pytest python3-venv python3-setuptools python3-wheel gcc podman skopeo docker-registry curl nodejs node-typescript prometheus golang-go golang-google-protobuf-dev protoc-gen-go apache2-utils runc busybox-static tini acl postgresql iproute2 iptables)
 fi
 if [ "${1:-}" = container ]; then
   packages+=(podman runc skopeo tini busybox-static ca-certificates)

@@ -171,7 +171,7 @@ public final class FleetRetryLedger {
     ) {
         let statement = PostgresStatement(
             """
-            SELECT \(FleetRetrySQL.columns) FROM sidecar_retry_keys
+            SELECT \(RetryRecord.columnNames.joined(separator: ", ")) FROM sidecar_retry_keys
             WHERE ($1::text IS NULL OR key > $1) AND ($2 = '' OR state = $2) AND ($3 = '' OR starts_with(key, $3))
               AND ($4 OR owner_uid IS NULL OR owner_uid = $5)
             ORDER BY key LIMIT $6
@@ -180,7 +180,7 @@ public final class FleetRetryLedger {
         connection.run([statement], within: settings.timeoutMilliseconds) { result in
             switch result {
             case .success(let rows):
-                let records = rows[0].rows.map(Self.record)
+                let records = rows[0].rows.map(RetryRecord.init(columns:))
                 done(.success(records.page(PageRequest(size: request.size, method: request.method), byteBudget: byteBudget, key: \.key, bytes: bytes)))
             case .failure(let failure):
                 done(.failure(.unavailable(Self.describe(failure))))
@@ -198,21 +198,6 @@ public final class FleetRetryLedger {
                 return counts
             })
         }
-    }
-
-    static func record(_ row: [String?]) -> RetryRecord {
-        var record = RetryRecord(key: row[0] ?? "", policy: row[1] ?? "", now: Double(row[10] ?? "") ?? 0)
-        record.state = RetryRecord.State(rawValue: row[2] ?? "") ?? .active
-        record.attempts = Int(row[3] ?? "") ?? 0
-        record.inFlightSince = row[4].flatMap(Double.init)
-        record.firstError = row[5] ?? ""
-        record.lastError = row[6] ?? ""
-        record.category = row[7] ?? ""
-        record.remedy = row[8] ?? ""
-        record.notBefore = Double(row[9] ?? "") ?? 0
-        record.updatedAt = Double(row[11] ?? "") ?? 0
-        record.ownerUID = row[12].flatMap { UInt32($0) }
-        return record
     }
 
     /// PostgreSQL's array literal of `values`, each quoted.

@@ -5,11 +5,6 @@
 /// and passes both in: the functions decide nothing `RetryLedger` would not.
 /// A test runs one scripted sequence through both and compares every answer.
 enum FleetRetrySQL {
-    static let columns = """
-        key, policy, state, attempts, in_flight_since, first_error, last_error, category, remedy, \
-        not_before, created_at, updated_at, owner_uid
-        """
-
     /// Answers one row: outcome (granted, denied_permanent, exhausted,
     /// throttled, full, not_owner), attempts, delay, not_before, category,
     /// remedy, first_error, last_error, owner_uid, retry_after.

@@ -15,24 +15,7 @@ public final class RetryLedgerStore: @unchecked Sendable {
     }
 
     public func loadAll() throws -> [RetryRecord] {
-        try database.query("""
-            SELECT key, policy, state, attempts, in_flight_since, first_error, last_error, category, remedy,
-                   not_before, created_at, updated_at, owner_uid
-            FROM retry_keys
-            """).map { row in
-            var record = RetryRecord(key: row[0] ?? "", policy: row[1] ?? "default", now: Double(row[10] ?? "0") ?? 0)
-            record.state = RetryRecord.State(rawValue: row[2] ?? "") ?? .active
-            record.attempts = Int(row[3] ?? "0") ?? 0
-            record.inFlightSince = row[4].flatMap(Double.init)
-            record.firstError = row[5] ?? ""
-            record.lastError = row[6] ?? ""
-            record.category = row[7] ?? ""
-            record.remedy = row[8] ?? ""
-            record.notBefore = Double(row[9] ?? "0") ?? 0
-            record.updatedAt = Double(row[11] ?? "0") ?? 0
-            record.ownerUID = row[12].flatMap { UInt32($0) }
-            return record
-        }
+        try database.query("SELECT \(RetryRecord.columnNames.joined(separator: ", ")) FROM retry_keys").map(RetryRecord.init(columns:))
     }
 
     /// Writes one batch in one transaction: durable when this returns.
