@@ -71,7 +71,7 @@ let package = Package(
         .target(name: "SidecarDatabases", dependencies: ["SidecarCore", "SidecarConfig"]),
         .target(name: "SidecarDaemon", dependencies: [
             "SidecarCore", "SidecarConfig", "SidecarWire", "SidecarLoop", "SidecarStore", "SidecarImages", "SidecarImageBackends",
-            "SidecarDatabases", "SidecarFleet",
+            "SidecarDatabases", "SidecarFleet", "SidecarDigest",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: daemonHotPath),
         .executableTarget(name: "sidecard", dependencies: [

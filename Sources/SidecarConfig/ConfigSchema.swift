@@ -199,6 +199,16 @@ enum ConfigSchema {
             fleet.degradedRetry = mode
         }
         if let value = try section.duration("query_timeout") { fleet.queryTimeoutSeconds = value }
+        if let value = try section.string("registry") {
+            guard !value.isEmpty, !value.contains("://"), value.contains("/") || value.contains(":") || value.contains(".") else {
+                throw section.error("registry", "must be a registry and an optional path, like \"registry.internal:5000/sidecar\", got \"\(value)\"")
+            }
+            fleet.registry = value.hasSuffix("/") ? String(value.dropLast()) : value
+        }
+        if let value = try section.duration("claim_ttl") {
+            guard value >= 1 else { throw section.error("claim_ttl", "must be at least 1s") }
+            fleet.claimTTLSeconds = value
+        }
         try section.rejectUnknownKeys()
     }
 

@@ -10,6 +10,16 @@ enum ConfigValidation {
         if config.images.failureBackoffMaxSeconds < config.images.failureBackoffSeconds {
             throw ConfigError(file: file, key: "images.failure_backoff_max", reason: "must not be shorter than images.failure_backoff")
         }
+        if !config.fleet.registry.isEmpty {
+            if !config.fleet.enabled {
+                throw ConfigError(file: file, key: "fleet.registry", reason: "shares builds through fleet.postgres, which is not set")
+            }
+            if config.images.backend != .ociLayout {
+                throw ConfigError(
+                    file: file, key: "fleet.registry",
+                    reason: "builds are shared by the fleet with images.backend = \"oci-layout\" only, not \"\(config.images.backend.rawValue)\"")
+            }
+        }
     }
 
     static func validatePaths(_ config: DaemonConfig, file: String) throws {

@@ -214,6 +214,12 @@ public struct DaemonConfig: Sendable, Equatable {
         /// A call's statements unanswered after this drop the connection
         /// (and the host degrades).
         public var queryTimeoutSeconds = 2.0
+        /// "HOST:PORT/PREFIX" where builds are published for the other
+        /// hosts; empty: every host builds its own images.
+        public var registry = ""
+        /// A build claim not renewed for this long is free again (a lost
+        /// host); a claim whose session ended is free at once.
+        public var claimTTLSeconds = 10.0
 
         public enum DegradedRetry: String, Sendable, CaseIterable {
             /// Answer from this host's own ledger, marked local; merged

@@ -75,7 +75,7 @@ public enum Daemon {
         let retries = try RetryService(loop: loop, context: context, store: retryStore, fleet: fleet)
         server.turnEndWork.append { retries.commitPending() }
         let databases = DatabaseService(loop: loop, context: context)
-        let images = try ImageService(loop: loop, context: context)
+        let images = try ImageService(loop: loop, context: context, fleet: fleet)
         let status = DaemonStatus(server: server, images: images, retries: retries, fleet: fleet)
         server.turnEndWork.append { status.turnEnded() }
         let metricsEndpoint = MetricsEndpoint(loop: loop, server: server, status: status)

@@ -20,6 +20,8 @@ public final class FleetLink {
     public var onRestored: (() -> Void)?
 
     public let connection: PostgresConnection
+    /// LISTEN's channels, each session again, and who hears them.
+    private var listeners: [String: (String) -> Void] = [:]
     private let heartbeat: LoopTimer
     private var heartbeatInFlight = false
     private var schemaCurrent = false
@@ -38,7 +40,15 @@ public final class FleetLink {
 
     public var isUsable: Bool { status == .connected }
 
+    /// Hears `channel`'s payloads, on every connection from now on. What
+    /// was notified while the link was down is never heard: listeners
+    /// read the state again when the link is back (`onRestored`).
+    public func listen(to channel: String, _ hear: @escaping (String) -> Void) {
+        listeners[channel] = hear
+    }
+
     public func start() {
+        connection.onNotification = { [unowned self] channel, payload in listeners[channel]?(payload) }
         connection.onStateChange = { [unowned self] state in
             switch state {
             case .connecting: break
@@ -58,7 +68,8 @@ public final class FleetLink {
     }
 
     private func makeSchemaCurrent() {
-        connection.run([FleetSchema.migrate], within: 10_000) { [weak self] result in
+        let listens = listeners.keys.sorted().map { PostgresStatement("LISTEN \($0)") }
+        connection.run([FleetSchema.migrate] + listens, within: 10_000) { [weak self] result in
             guard let self else { return }
             switch result {
             case .success:

@@ -5,7 +5,7 @@ import SidecarPostgres
 /// under an advisory lock so that hosts starting together migrate once.
 public enum FleetSchema {
     /// What this daemon knows how to use; a newer database is refused.
-    public static let version = 1
+    public static let version = 2
 
     /// The advisory lock the migration holds (any constant no other
     /// application on the database uses: "sidecar" in ASCII).
@@ -81,6 +81,13 @@ public enum FleetSchema {
             EXECUTE $sql$\(FleetRetrySQL.resetFunction)$sql$;
             EXECUTE $sql$\(FleetRetrySQL.expireFunction)$sql$;
             EXECUTE $sql$\(FleetRetrySQL.mergeFunction)$sql$;
+        """,
+        // 2: one build per build key across the fleet.
+        """
+            \(FleetBuildSQL.table)
+            EXECUTE $sql$\(FleetBuildSQL.claimFunction)$sql$;
+            EXECUTE $sql$\(FleetBuildSQL.renewFunction)$sql$;
+            EXECUTE $sql$\(FleetBuildSQL.finishFunction)$sql$;
         """,
     ]
 }

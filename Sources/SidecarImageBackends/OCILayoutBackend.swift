@@ -143,6 +143,40 @@ final class OCILayoutBackend: ImageBackend {
         }
     }
 
+    var canPublish: Bool { true }
+
+    /// `skopeo copy` of the ref from the layout to `target`; the digest is
+    /// the manifest's as pushed (skopeo writes it to a file).
+    func publish(
+        _ image: ImageSpec, to target: String, timeoutSeconds: Double, _ done: @escaping (Result<String, ImageBackendFailure>) -> Void
+    ) {
+        let digestFile = layout.incomingPath + "/" + UUID().uuidString + ".digest"
+        var argv = ["skopeo", "copy", "--quiet", "--digestfile", digestFile]
+        if isInsecure(target) { argv.append("--dest-tls-verify=false") }
+        argv += ["oci:\(layout.root):\(image.ref)", "docker://" + target]
+        let pushed: (ChildProcess.Outcome?, String) -> Void = { [self] outcome, startFailure in
+            guard let outcome, outcome.succeeded else {
+                let message = outcome.map { "skopeo copy to \(target) \(CommandImageBackend.ended($0))" } ?? startFailure
+                removeIncoming(digestFile)
+                return done(.failure(ImageBackendFailure(
+                    outcome?.timedOut == true ? .timedOut : .failed, message, output: outcome?.output ?? "")))
+            }
+            onPool(shared: true, { (try? String(contentsOfFile: digestFile, encoding: .utf8)) ?? "" }) { [self] text in
+                removeIncoming(digestFile)
+                let digest = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                guard digest.hasPrefix("sha256:") else {
+                    return done(.failure(ImageBackendFailure(.failed, "skopeo copy to \(target) wrote no digest")))
+                }
+                done(.success(digest))
+            }
+        }
+        do {
+            _ = try ChildProcess(loop: loop, argv: argv, workingDirectory: nil, timeoutSeconds: timeoutSeconds) { pushed($0, "") }
+        } catch {
+            pushed(nil, "cannot run skopeo: \(error)")
+        }
+    }
+
     func remove(_ image: ImageSpec, _ done: @escaping (Result<Void, ImageBackendFailure>) -> Void) {
         let ref = image.ref
         let store = store

@@ -117,6 +117,13 @@ public protocol ImageBackend: AnyObject {
     /// `bytesPerSecond` on average, and reports the refs found damaged (it
     /// repairs nothing: the coordinator does, as for any damage).
     func scrub(refs: [String], bytesPerSecond: Double, _ done: @escaping (Result<ScrubReport, ImageBackendFailure>) -> Void)
+
+    /// Fleet mode: whether `publish` can push an image for other hosts.
+    var canPublish: Bool { get }
+    /// Pushes the present `image` to the registry reference `target`
+    /// (REGISTRY/fleet/NAME:TAG) and answers the manifest's digest, by
+    /// which the other hosts pull it.
+    func publish(_ image: ImageSpec, to target: String, timeoutSeconds: Double, _ done: @escaping (Result<String, ImageBackendFailure>) -> Void)
 }
 
 extension ImageBackend {
@@ -138,5 +145,13 @@ extension ImageBackend {
 
     public func scrub(refs: [String], bytesPerSecond: Double, _ done: @escaping (Result<ScrubReport, ImageBackendFailure>) -> Void) {
         done(.failure(ImageBackendFailure(.unavailable, "this image backend keeps no blobs of its own to hash")))
+    }
+
+    public var canPublish: Bool { false }
+
+    public func publish(
+        _ image: ImageSpec, to target: String, timeoutSeconds: Double, _ done: @escaping (Result<String, ImageBackendFailure>) -> Void
+    ) {
+        done(.failure(ImageBackendFailure(.unavailable, "this image backend cannot publish images for the fleet")))
     }
 }

@@ -124,7 +124,15 @@ final class ConfigLoaderTests: XCTestCase {
         assertRejected("[fleet]\ndegraded_retry = \"exact\"\n", key: "fleet.degraded_retry", reasonContains: "local, throttle")
         assertRejected("[fleet]\npassword_file = \"pgpass\"\n", key: "fleet.password_file", reasonContains: "absolute")
         assertRejected("[fleet]\nhost_id = \"\"\n", key: "fleet.host_id", reasonContains: "1 to 255")
-        assertRejected("[fleet]\nregistry = \"x\"\n", key: "fleet.registry", reasonContains: "unknown")
+        assertRejected("[fleet]\nregistry_url = \"x\"\n", key: "fleet.registry_url", reasonContains: "unknown")
+        let shared = try parse("[fleet]\npostgres = \"dbname=x\"\nregistry = \"127.0.0.1:5000/sidecar/\"\nclaim_ttl = \"5s\"\n").fleet
+        XCTAssertEqual(shared.registry, "127.0.0.1:5000/sidecar")
+        XCTAssertEqual(shared.claimTTLSeconds, 5)
+        assertRejected("[fleet]\npostgres = \"dbname=x\"\nregistry = \"docker://r:5000\"\n", key: "fleet.registry", reasonContains: "a registry")
+        assertRejected("[fleet]\nregistry = \"r:5000/x\"\n", key: "fleet.registry", reasonContains: "fleet.postgres")
+        assertRejected(
+            "[images]\nbackend = \"command\"\n[fleet]\npostgres = \"dbname=x\"\nregistry = \"r:5000/x\"\n", key: "fleet.registry",
+            reasonContains: "oci-layout")
     }
 
     func testSyntaxErrorsNameTheLine() {

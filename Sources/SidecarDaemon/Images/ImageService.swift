@@ -23,14 +23,19 @@ final class ImageService: DaemonService {
     /// For the metrics: when the last scrub ended, and what it found.
     private(set) var lastScrub: (endUnixSeconds: Double, report: ScrubReport)?
 
-    init(loop: EventLoop, context: DaemonContext) throws {
+    init(loop: EventLoop, context: DaemonContext, fleet: FleetService?) throws {
         self.context = context
         leases = try LeaseService(loop: loop, context: context)
         let images = context.config.images
         let logger = context.logger
-        backend = try ImageBackends.make(
+        let local = try ImageBackends.make(
             context.config, loop: loop, database: context.state, environment: ProcessInfo.processInfo.environment,
             logger: { logger.info("\($0)") })
+        if let fleet, !fleet.settings.registry.isEmpty {
+            backend = FleetImageBackend(inner: local, fleet: fleet, loop: loop, images: images, log: { logger.info("\($0)") })
+        } else {
+            backend = local
+        }
         coordinator = ImageCoordinator(images: images, backend: backend, clock: DaemonImageClock(), classifier: context.classifier)
         timer = try LoopTimer(loop: loop)
         coordinator.isLeased = { [unowned leases] names in leases.holds(any: names) }

@@ -1,0 +1,312 @@
+import Foundation
+import SidecarConfig
+import SidecarCore
+import SidecarDigest
+import SidecarFleet
+import SidecarImages
+import SidecarLoop
+
+/// Fleet mode's builds (docs/fleet.md): a build is made once for the whole
+/// fleet. The host that claims the image's build key builds it, pushes it
+/// to `fleet.registry` and publishes its digest; every other host waits
+/// (NOTIFY, and a read of the row every half second, since NOTIFY is never
+/// replayed) and pulls it by digest, verified like any pull. A failed build
+/// is the fleet's answer until its back-off ends. Everything else is the
+/// wrapped backend's.
+final class FleetImageBackend: ImageBackend {
+    private let inner: ImageBackend
+    private let builds: FleetBuilds
+    private let link: FleetLink
+    private let loop: EventLoop
+    private let registry: String
+    private let hostID: String
+    private var images: DaemonConfig.ImagesConfig
+    private let claimTTLSeconds: Double
+    private let renewalMilliseconds: UInt64
+    private let log: (String) -> Void
+
+    /// How often a waiting host reads the row (NOTIFY usually comes first).
+    static let pollMilliseconds: UInt64 = 500
+
+    init(inner: ImageBackend, fleet: FleetService, loop: EventLoop, images: DaemonConfig.ImagesConfig, log: @escaping (String) -> Void) {
+        self.inner = inner
+        self.loop = loop
+        link = fleet.link
+        registry = fleet.settings.registry
+        hostID = fleet.hostID
+        self.images = images
+        claimTTLSeconds = fleet.settings.claimTTLSeconds
+        renewalMilliseconds = UInt64(fleet.settings.claimTTLSeconds * 1000 / 4)
+        builds = FleetBuilds(link: fleet.link, hostID: fleet.hostID, timeoutMilliseconds: UInt64(fleet.settings.queryTimeoutSeconds * 1000))
+        self.log = log
+    }
+
+    // MARK: The fleet's build
+
+    func build(_ image: ImageSpec, timeoutSeconds: Double, _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void) {
+        let deadline = WallClock.unixSeconds() + timeoutSeconds
+        buildKey(of: image) { [self] key in
+            guard let key else { return buildHere(image, timeoutSeconds: timeoutSeconds, why: "its build key cannot be made", done) }
+            claim(image, key: key, deadline: deadline, done)
+        }
+    }
+
+    private func claim(_ image: ImageSpec, key: String, deadline: Double, _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void) {
+        guard link.isUsable else {
+            return buildHere(image, timeoutSeconds: deadline - WallClock.unixSeconds(), why: "the fleet is unreachable", done)
+        }
+        builds.claim(key: key, image: image.name, now: WallClock.unixSeconds(), ttlSeconds: claimTTLSeconds) { [self] result in
+            switch result {
+            case .success(let row): act(on: row, image, key: key, deadline: deadline, done)
+            case .failure(let failure):
+                buildHere(image, timeoutSeconds: deadline - WallClock.unixSeconds(), why: "the fleet did not answer (\(failure))", done)
+            }
+        }
+    }
+
+    private func act(
+        on row: FleetBuilds.Row, _ image: ImageSpec, key: String, deadline: Double,
+        _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void
+    ) {
+        switch row.state {
+        case .published: pullPublished(image, row, deadline: deadline, done)
+        case .failed: done(.failure(Self.sharedFailure(row, image)))
+        case .claimed: buildAndPublish(image, key: key, epoch: row.epoch, deadline: deadline, done)
+        case .building, .free: wait(image, key: key, deadline: deadline, done)
+        }
+    }
+
+    /// Waits for the claim's holder: its publish, its failure, or its end
+    /// (then this host claims the key itself).
+    private func wait(_ image: ImageSpec, key: String, deadline: Double, _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void) {
+        var finished = false
+        var reading = false
+        var token: UInt64 = 0
+        let timer: LoopTimer
+        do {
+            timer = try LoopTimer(loop: loop)
+        } catch {
+            return done(.failure(ImageBackendFailure(.unavailable, "cannot wait for the fleet's build: \(error)")))
+        }
+        let end = { [self] (next: () -> Void) in
+            guard !finished else { return }
+            finished = true
+            timer.close()
+            builds.stopWatching(key: key, token: token)
+            next()
+        }
+        let look = { [self] in
+            guard !finished, !reading else { return }
+            let now = WallClock.unixSeconds()
+            guard now < deadline else {
+                return end { done(.failure(ImageBackendFailure(.timedOut, "the fleet's build of \(image.ref) did not end in time"))) }
+            }
+            guard link.isUsable else {
+                return end { buildHere(image, timeoutSeconds: deadline - now, why: "the fleet became unreachable", done) }
+            }
+            reading = true
+            builds.read(key: key, now: now) { [self] result in
+                reading = false
+                guard !finished, case .success(let row?) = result else { return }
+                switch row.state {
+                case .building, .claimed: break
+                case .published, .failed: end { act(on: row, image, key: key, deadline: deadline, done) }
+                case .free: end { claim(image, key: key, deadline: deadline, done) }
+                }
+            }
+        }
+        token = builds.watch(key: key) { look() }
+        // Jittered, so that the waiters of many hosts do not read in step.
+        let first = UInt64.random(in: 0...Self.pollMilliseconds)
+        timer.start(after: first, repeat: Self.pollMilliseconds) { look() }
+    }
+
+    private func buildAndPublish(
+        _ image: ImageSpec, key: String, epoch: Int64, deadline: Double,
+        _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void
+    ) {
+        var claimLost = false
+        let renewal = try? LoopTimer(loop: loop)
+        renewal?.start(after: renewalMilliseconds, repeat: renewalMilliseconds) { [self] in
+            builds.renew(key: key, epoch: epoch, now: WallClock.unixSeconds(), ttlSeconds: claimTTLSeconds) { [self] result in
+                if case .success(false) = result, !claimLost {
+                    claimLost = true
+                    log("fleet: the build claim of \(image.ref) (epoch \(epoch)) was lost; what this build makes is not published")
+                }
+            }
+        }
+        inner.build(image, timeoutSeconds: deadline - WallClock.unixSeconds()) { [self] built in
+            renewal?.close()
+            let now = WallClock.unixSeconds()
+            switch built {
+            case .failure(let failure):
+                let until = now + images.failureBackoffSeconds
+                builds.fail(key: key, epoch: epoch, error: Self.text(of: failure), category: "", until: until, now: now) { _ in }
+                done(.failure(failure))
+            case .success(let made) where claimLost:
+                done(.success(made))
+            case .success(let made):
+                let target = "\(registry)/fleet/\(Self.repository(image.name)):\(key.prefix(24))"
+                inner.publish(image, to: target, timeoutSeconds: max(1, deadline - now)) { [self] pushed in
+                    switch pushed {
+                    case .success(let digest):
+                        let ref = "\(registry)/fleet/\(Self.repository(image.name))@\(digest)"
+                        builds.publish(key: key, epoch: epoch, digest: digest, ref: ref, now: WallClock.unixSeconds()) { [self] result in
+                            if case .success(false) = result {
+                                log("fleet: \(image.ref) was built here but its claim (epoch \(epoch)) was lost: the fleet keeps the other build")
+                            }
+                            done(.success(made))
+                        }
+                    case .failure(let failure):
+                        let failed = ImageBackendFailure(failure.kind, "built, but not published to \(target): \(failure.message)", output: failure.output)
+                        builds.fail(key: key, epoch: epoch, error: Self.text(of: failed), category: "", until: WallClock.unixSeconds() + images.failureBackoffSeconds, now: WallClock.unixSeconds()) { _ in }
+                        // This host has its image; the others learn why they do not.
+                        done(.success(made))
+                    }
+                }
+            }
+        }
+    }
+
+    private func pullPublished(
+        _ image: ImageSpec, _ row: FleetBuilds.Row, deadline: Double,
+        _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void
+    ) {
+        var source = image
+        source.pull = row.publishedRef
+        inner.pull(source, timeoutSeconds: max(1, deadline - WallClock.unixSeconds())) { result in
+            switch result {
+            case .success(var made) where made.outcome != .stale:
+                guard made.id.isEmpty || made.id == row.digest else {
+                    return done(.failure(ImageBackendFailure(.failed, "pulled \(row.publishedRef) but got \(made.id)")))
+                }
+                made.outcome = .pulled
+                made.id = row.digest
+                made.detail = "built by \(row.claimedBy)"
+                done(.success(made))
+            default:
+                done(result)
+            }
+        }
+    }
+
+    /// Where the fleet cannot help (unreachable, no key), the host builds
+    /// alone, as without fleet mode.
+    private func buildHere(
+        _ image: ImageSpec, timeoutSeconds: Double, why: String, _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void
+    ) {
+        log("fleet: building \(image.ref) on this host alone: \(why)")
+        inner.build(image, timeoutSeconds: max(1, timeoutSeconds), done)
+    }
+
+    private static func sharedFailure(_ row: FleetBuilds.Row, _ image: ImageSpec) -> ImageBackendFailure {
+        let seconds = Int(max(0, row.failedUntil - WallClock.unixSeconds()).rounded(.up))
+        return ImageBackendFailure(
+            .failed, "the fleet's build of \(image.ref) failed on \(row.claimedBy) (no new try for \(seconds) s): \(row.error)")
+    }
+
+    private static func text(of failure: ImageBackendFailure) -> String {
+        failure.output.isEmpty ? failure.message : "\(failure.message)\n\(failure.output.suffix(4000))"
+    }
+
+    /// A repository path component: lowercase, [a-z0-9._-].
+    static func repository(_ name: String) -> String {
+        String(name.lowercased().map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "-" })
+    }
+
+    // MARK: The build key
+
+    /// What makes the result (FLEET.md): the image's stanza, the command
+    /// template that builds it, the base's resolved digest, the platform
+    /// and the build context's content (hashed on the thread pool). Hosts
+    /// whose configs differ never share a build. Nil when the base is not
+    /// present or the context cannot be read.
+    private func buildKey(of image: ImageSpec, _ done: @escaping (String?) -> Void) {
+        var stanza = [
+            "name=\(image.name)", "ref=\(image.ref)", "build=\(image.build.joined(separator: "\u{0}"))",
+            "template=\(images.command.build.joined(separator: "\u{0}"))", "workdir=\(image.workdir)",
+            "context=\(image.context)", "dockerfile=\(image.dockerfile)", "base=\(image.base)", "pull=\(image.pull)",
+            "platform=\(Self.platform)",
+        ]
+        let finish = { (context: String?) in
+            guard let context else { return done(nil) }
+            stanza.append("context-content=\(context)")
+            done(SHA256Digest.hex(of: Array(stanza.joined(separator: "\n").utf8)))
+        }
+        let withContext = { [loop] in
+            guard !image.context.isEmpty else { return finish("") }
+            let folder = image.context
+            do {
+                try ThreadPoolWork.compute(loop: loop, { Self.digestOfFolder(folder) }, then: finish)
+            } catch {
+                finish(nil)
+            }
+        }
+        guard !image.base.isEmpty, let base = images.images.first(where: { $0.name == image.base }) else { return withContext() }
+        inner.presence(of: base) { result in
+            guard case .success(.present(let id)) = result else { return done(nil) }
+            stanza.append("base-digest=\(id)")
+            withContext()
+        }
+    }
+
+    private static let platform: String = {
+        var name = utsname()
+        uname(&name)
+        let machine = withUnsafeBytes(of: &name.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return "linux/\(machine)"
+    }()
+
+    /// Every file's path, mode and content below `folder`, in path order.
+    private static func digestOfFolder(_ folder: String) -> String? {
+        guard let walker = FileManager.default.enumerator(atPath: folder) else { return nil }
+        var entries: [String] = []
+        while let path = walker.nextObject() as? String { entries.append(path) }
+        var lines: [String] = []
+        for path in entries.sorted() {
+            let full = folder + "/" + path
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: full) else { return nil }
+            let mode = (attributes[.posixPermissions] as? Int).map { String($0, radix: 8) } ?? ""
+            if attributes[.type] as? FileAttributeType == .typeRegular {
+                guard let digest = SHA256Digest.file(full)?.hex else { return nil }
+                lines.append("\(path) \(mode) \(digest)")
+            } else {
+                lines.append("\(path) \(mode) \((attributes[.type] as? FileAttributeType)?.rawValue ?? "")")
+            }
+        }
+        return SHA256Digest.hex(of: Array(lines.joined(separator: "\n").utf8))
+    }
+
+    // MARK: The wrapped backend
+
+    var summary: String { inner.summary + ", builds shared by the fleet through \(registry)" }
+    func start() throws { try inner.start() }
+    func configure(_ images: DaemonConfig.ImagesConfig) {
+        self.images = images
+        inner.configure(images)
+    }
+    func close() { inner.close() }
+    var reportsEvents: Bool { inner.reportsEvents }
+    var onEvent: ((ImageBackendEvent) -> Void)? {
+        get { inner.onEvent }
+        set { inner.onEvent = newValue }
+    }
+    func deliverPendingEvents() { inner.deliverPendingEvents() }
+    func presence(of image: ImageSpec, _ done: @escaping (Result<ImagePresence, ImageBackendFailure>) -> Void) {
+        inner.presence(of: image, done)
+    }
+    func canBuild(_ image: ImageSpec) -> Bool { inner.canBuild(image) }
+    func canPull(_ image: ImageSpec) -> Bool { inner.canPull(image) }
+    func pull(_ image: ImageSpec, timeoutSeconds: Double, _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void) {
+        inner.pull(image, timeoutSeconds: timeoutSeconds, done)
+    }
+    func remove(_ image: ImageSpec, _ done: @escaping (Result<Void, ImageBackendFailure>) -> Void) { inner.remove(image, done) }
+    func collectGarbage(dryRun: Bool, _ done: @escaping (Result<PruneReport, ImageBackendFailure>) -> Void) {
+        inner.collectGarbage(dryRun: dryRun, done)
+    }
+    var presenceTracking: String { inner.presenceTracking }
+    var canScrub: Bool { inner.canScrub }
+    func scrub(refs: [String], bytesPerSecond: Double, _ done: @escaping (Result<ScrubReport, ImageBackendFailure>) -> Void) {
+        inner.scrub(refs: refs, bytesPerSecond: bytesPerSecond, done)
+    }
+}
