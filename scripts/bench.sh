@@ -1531,7 +1531,94 @@ TOML
   echo
   echo "The fleet's row for the benchmark's key holds $rows grants after the run."
   stop_server "$fleet_pid"
+  bench_fleet_builds "$dir" "$port"
   stop_postgres "$dir/pg"
+}
+
+# Three fleet-mode sidecards (the OCI layout backend) on the PostgreSQL of
+# bench_fleet and a docker-registry: per round a new image is asked for by
+# 8 waiting connections on each host at once; one host builds and
+# publishes, the others pull by digest. Times from the publish's commit
+# (the row's updated_at) to the first and the last answer on the other
+# hosts.
+bench_fleet_builds() {
+  local dir=$1 port=$2 host h round conns=8 builder published last first line out answers rounds_done=0 lasts=()
+  if ! command -v skopeo >/dev/null || ! command -v docker-registry >/dev/null; then
+    echo; echo "(fleet builds: skipped, no skopeo or docker-registry)"; return
+  fi
+  start_registry "$dir/registry"
+  local registry_pid=$started_pid
+  cat >"$dir/build.sh" <<SH
+#!/bin/sh
+set -e
+work=\$(mktemp -d)
+/usr/bin/python3 "$root/Tests/Fixtures/oci_fixture.py" "\$work/layout" "\$1" "bench-\${1%%:*}:65536"
+skopeo copy --quiet "oci:\$work/layout:\$1" "oci:\$FLEET_LAYOUT:\$1"
+rm -rf "\$work"
+SH
+  chmod +x "$dir/build.sh"
+  local socks=() pids=()
+  for host in a b c; do
+    mkdir -p "$dir/$host"
+    {
+      echo "[images]"
+      echo "insecure_registries = [\"$registry_host\"]"
+      for round in $(seq "$rounds"); do
+        echo "[[images.image]]"
+        echo "name = \"agent$round\""
+        echo "ref = \"agent$round:1\""
+        echo "build = [\"$dir/build.sh\", \"{ref}\"]"
+      done
+      echo "[fleet]"
+      echo "postgres = \"host=127.0.0.1 port=$port dbname=sidecar user=postgres\""
+      echo "host_id = \"$host\""
+      echo "registry = \"$registry_host/bench\""
+    } >"$dir/$host/sidecar.toml"
+    FLEET_LAYOUT="$dir/$host/state/oci" start_sidecard "$dir/$host/sidecar.toml" "$dir/$host/s.sock" "$dir/$host/state" "$dir/$host/log"
+    socks+=("$dir/$host/s.sock")
+    pids+=("$started_pid")
+  done
+  for h in "${socks[@]}"; do
+    for _ in $(seq 100); do "$release/sidecarctl" --socket "$h" fleet status >/dev/null 2>&1 && break; sleep 0.1; done
+  done
+  echo
+  echo "### fleet: one build for three hosts (OCI layout backend, a 64 KiB image): from the publish's commit to the other hosts' answers (target: the last within 50 ms)"
+  echo
+  echo "| round | built by | publish → first answer elsewhere, ms | publish → last answer elsewhere, ms | target |"
+  echo "|---:|---|---:|---:|---|"
+  for round in $(seq "$rounds"); do
+    local outs=()
+    for h in 0 1 2; do
+      LOADGEN_IMAGE="agent$round" "$bin/loadgen" --socket "${socks[$h]}" --method EnsureImage --connections "$conns" --depth 1 --once \
+        >"$dir/answers-$round-$h" &
+      outs+=($!)
+    done
+    for h in "${outs[@]}"; do
+      wait "$h" || die "EnsureImage of agent$round failed on a fleet host: $(cat "$dir"/answers-"$round"-* | head -n 5); $(tail -n 5 "$dir"/?/log)"
+    done
+    line=$(psql -X -A -t -F ' ' -h 127.0.0.1 -p "$port" -U postgres -d sidecar \
+      -c "SELECT claimed_by, updated_at FROM sidecar_builds WHERE image = 'agent$round' AND state = 'published'")
+    read -r builder published <<<"$line"
+    [ -n "$builder" ] || die "no published build of agent$round"
+    first="" last=""
+    for h in 0 1 2; do
+      [ "$(printf 'abc' | cut -c$((h + 1)))" = "$builder" ] && continue
+      answers=$(tail -n 1 "$dir/answers-$round-$h")
+      [ "$(field answers "$answers")" = "$conns" ] || die "host $h answered $answers"
+      grep -q ' outcome=PULLED ' "$dir/answers-$round-$h" || die "host $h did not pull agent$round: $(head -n 3 "$dir/answers-$round-$h")"
+      local f l
+      f=$(awk -v a="$(field first_unix_ns "$answers")" -v p="$published" 'BEGIN { printf "%.1f", a / 1e6 - p * 1000 }')
+      l=$(awk -v a="$(field last_unix_ns "$answers")" -v p="$published" 'BEGIN { printf "%.1f", a / 1e6 - p * 1000 }')
+      if [ -z "$first" ] || awk -v x="$f" -v y="$first" 'BEGIN { exit !(x < y) }'; then first=$f; fi
+      if [ -z "$last" ] || awk -v x="$l" -v y="$last" 'BEGIN { exit !(x > y) }'; then last=$l; fi
+    done
+    lasts+=("$last")
+    local verdict
+    if awk -v x="$last" 'BEGIN { exit !(x <= 50) }'; then verdict="≤ 50 ms: met"; else verdict="≤ 50 ms: **not met**"; targets_missed=$((targets_missed + 1)); fi
+    printf '| %s | %s | %s | %s | %s |\n' "$round" "$builder" "$first" "$last" "$verdict"
+  done
+  for h in "${pids[@]}"; do stop_server "$h"; done
+  stop_server "$registry_pid"
 }
 
 # ---- main ------------------------------------------------------------------
