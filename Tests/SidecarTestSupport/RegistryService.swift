@@ -3,9 +3,16 @@ import Foundation
 /// A real `docker-registry` (the distribution registry v2) on 127.0.0.1 with
 /// filesystem storage in a temp folder, and a way to put test images in it
 /// (Tests/Fixtures/oci_fixture.py, pushed with skopeo).
+///
+/// `listenAddress` makes it listen on another local address instead (a
+/// NetworkNamespace's `hostAddress`: reached from inside the namespace over
+/// the veth, and from the root namespace too, as any local address is); it
+/// must be on an interface when the registry starts.
 public final class RegistryService {
     public let directory: String
     public let port: Int
+    /// The address listened on (127.0.0.1 unless `listenAddress` was given).
+    public let address: String
     private var process: Process?
 
     /// `htpasswd`, for a registry that asks for a login.
@@ -22,7 +29,8 @@ public final class RegistryService {
     /// With `login`, the registry asks for that user and password (htpasswd
     /// auth, bcrypt, made by apache2-utils' `htpasswd`) and anonymous pulls
     /// are refused.
-    public init(login: (user: String, password: String)? = nil) throws {
+    public init(login: (user: String, password: String)? = nil, listenAddress: String = "127.0.0.1") throws {
+        address = listenAddress
         directory = "/tmp/rg-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
         port = Self.freePort()
@@ -49,14 +57,14 @@ public final class RegistryService {
               delete:
                 enabled: true
             http:
-              addr: 127.0.0.1:\(port)
+              addr: \(address):\(port)
             """ + auth
         try config.write(toFile: directory + "/config.yml", atomically: true, encoding: .utf8)
         try start()
     }
 
-    /// "127.0.0.1:PORT": the host part of every image's source.
-    public var host: String { "127.0.0.1:\(port)" }
+    /// "127.0.0.1:PORT" (or the `listenAddress`): the host part of every image's source.
+    public var host: String { "\(address):\(port)" }
 
     public func start() throws {
         let log = directory + "/registry.log"
