@@ -195,4 +195,19 @@ final class FleetBuildTests: XCTestCase {
         }
         XCTAssertEqual(buildStarts, ["a"], "B did not build again within the back-off")
     }
+
+    func testADegradedHostLooksInTheFleetsRegistryBeforeItBuildsAlone() async throws {
+        let a = try host("a"), b = try host("b")
+        let built = try await a.client().ensureImage("agent", timeout: .seconds(60))
+        XCTAssertEqual(built.outcome, .built)
+        try postgres.stop(immediate: true)
+        XCTAssertTrue(try DaemonProcess.eventually(timeout: 5) {
+            try CommandResult.sidecarctl(["fleet", "status", "--socket", b.socketPath]).status == 75
+        }, "B degraded")
+        let found = try await b.client().ensureImage("agent", timeout: .seconds(60))
+        XCTAssertEqual(found.outcome, .pulled, "\(found)")
+        XCTAssertEqual(found.id, built.id)
+        XCTAssertTrue(found.detail.contains("fleet's registry"), found.detail)
+        XCTAssertEqual(buildStarts, ["a"], "B found A's image instead of building")
+    }
 }

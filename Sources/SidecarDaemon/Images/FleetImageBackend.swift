@@ -53,13 +53,13 @@ final class FleetImageBackend: ImageBackend {
 
     private func claim(_ image: ImageSpec, key: String, deadline: Double, _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void) {
         guard link.isUsable else {
-            return buildHere(image, timeoutSeconds: deadline - WallClock.unixSeconds(), why: "the fleet is unreachable", done)
+            return buildHere(image, key: key, timeoutSeconds: deadline - WallClock.unixSeconds(), why: "the fleet is unreachable", done)
         }
         builds.claim(key: key, image: image.name, now: WallClock.unixSeconds(), ttlSeconds: claimTTLSeconds) { [self] result in
             switch result {
             case .success(let row): act(on: row, image, key: key, deadline: deadline, done)
             case .failure(let failure):
-                buildHere(image, timeoutSeconds: deadline - WallClock.unixSeconds(), why: "the fleet did not answer (\(failure))", done)
+                buildHere(image, key: key, timeoutSeconds: deadline - WallClock.unixSeconds(), why: "the fleet did not answer (\(failure))", done)
             }
         }
     }
@@ -102,7 +102,7 @@ final class FleetImageBackend: ImageBackend {
                 return end { done(.failure(ImageBackendFailure(.timedOut, "the fleet's build of \(image.ref) did not end in time"))) }
             }
             guard link.isUsable else {
-                return end { buildHere(image, timeoutSeconds: deadline - now, why: "the fleet became unreachable", done) }
+                return end { buildHere(image, key: key, timeoutSeconds: deadline - now, why: "the fleet became unreachable", done) }
             }
             reading = true
             builds.read(key: key, now: now) { [self] result in
@@ -191,13 +191,34 @@ final class FleetImageBackend: ImageBackend {
     }
 
     /// Where the fleet cannot help (unreachable, no key), the host builds
-    /// alone, as without fleet mode.
+    /// alone, as without fleet mode; unreachable, it first waits a moment
+    /// (hosts that lost PostgreSQL together do not all start at once) and
+    /// looks for the key's image in the fleet's registry, which another
+    /// host may have pushed.
     private func buildHere(
-        _ image: ImageSpec, timeoutSeconds: Double, why: String, _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void
+        _ image: ImageSpec, key: String? = nil, timeoutSeconds: Double, why: String,
+        _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void
     ) {
-        log("fleet: building \(image.ref) on this host alone: \(why)")
-        inner.build(image, timeoutSeconds: max(1, timeoutSeconds), done)
+        let build = { [self] in
+            log("fleet: building \(image.ref) on this host alone: \(why)")
+            inner.build(image, timeoutSeconds: max(1, timeoutSeconds), done)
+        }
+        guard let key, let timer = try? LoopTimer(loop: loop) else { return build() }
+        timer.start(after: UInt64.random(in: 0...Self.degradedWaitMilliseconds)) { [self] in
+            timer.close()
+            var source = image
+            source.pull = "\(registry)/fleet/\(Self.repository(image.name)):\(key.prefix(24))"
+            inner.pull(source, timeoutSeconds: min(30, max(1, timeoutSeconds))) { pulled in
+                guard case .success(var made) = pulled, made.outcome != .stale else { return build() }
+                made.outcome = .pulled
+                made.detail = "found in the fleet's registry (the fleet is unreachable)"
+                done(.success(made))
+            }
+        }
     }
+
+    /// The longest a degraded host waits before it looks and builds.
+    static let degradedWaitMilliseconds: UInt64 = 1000
 
     private static func sharedFailure(_ row: FleetBuilds.Row, _ image: ImageSpec) -> ImageBackendFailure {
         let seconds = Int(max(0, row.failedUntil - WallClock.unixSeconds()).rounded(.up))
