@@ -15,6 +15,8 @@ final class FleetService: DaemonService {
     private let context: DaemonContext
     /// Told when the link is usable again (or for the first time).
     var onRestored: [() -> Void] = []
+    /// The fleet builds this host claims and waits on (set when builds are shared).
+    var buildActivity: () -> (claims: [String], waits: [String]) = { ([], []) }
 
     /// Nil when the config has no `[fleet] postgres`.
     static func make(loop: EventLoop, context: DaemonContext) throws -> FleetService? {
@@ -73,10 +75,14 @@ final class FleetService: DaemonService {
 
     /// For Health and `sidecarctl fleet status`.
     var health: FleetHealth {
-        switch link.status {
-        case .connecting: FleetHealth(hostID: hostID, state: "connecting", reason: "", sinceUnixSeconds: 0)
-        case .connected: FleetHealth(hostID: hostID, state: "connected", reason: "", sinceUnixSeconds: 0)
-        case .degraded(let reason, let since): FleetHealth(hostID: hostID, state: "degraded", reason: reason, sinceUnixSeconds: since)
+        let (claims, waits) = buildActivity()
+        return switch link.status {
+        case .connecting:
+            FleetHealth(hostID: hostID, state: "connecting", reason: "", sinceUnixSeconds: 0, claims: claims, waits: waits)
+        case .connected:
+            FleetHealth(hostID: hostID, state: "connected", reason: "", sinceUnixSeconds: 0, claims: claims, waits: waits)
+        case .degraded(let reason, let since):
+            FleetHealth(hostID: hostID, state: "degraded", reason: reason, sinceUnixSeconds: since, claims: claims, waits: waits)
         }
     }
 }

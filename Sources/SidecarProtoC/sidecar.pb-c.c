@@ -2146,7 +2146,7 @@ const ProtobufCMessageDescriptor sidecar__v1__health_request__descriptor =
   (ProtobufCMessageInit) sidecar__v1__health_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor sidecar__v1__health_response__field_descriptors[13] =
+static const ProtobufCFieldDescriptor sidecar__v1__health_response__field_descriptors[15] =
 {
   {
     "version",
@@ -2304,13 +2304,39 @@ static const ProtobufCFieldDescriptor sidecar__v1__health_response__field_descri
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "fleet_claims",
+    14,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Sidecar__V1__HealthResponse, n_fleet_claims),
+    offsetof(Sidecar__V1__HealthResponse, fleet_claims),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "fleet_waits",
+    15,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Sidecar__V1__HealthResponse, n_fleet_waits),
+    offsetof(Sidecar__V1__HealthResponse, fleet_waits),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned sidecar__v1__health_response__field_indices_by_name[] = {
   2,   /* field[2] = connections */
+  13,   /* field[13] = fleet_claims */
   12,   /* field[12] = fleet_degraded_since_unix_ms */
   10,   /* field[10] = fleet_host_id */
   11,   /* field[11] = fleet_reason */
   9,   /* field[9] = fleet_state */
+  14,   /* field[14] = fleet_waits */
   8,   /* field[8] = image_presence */
   3,   /* field[3] = inflight_calls */
   5,   /* field[5] = loop_lag_max_ms */
@@ -2323,7 +2349,7 @@ static const unsigned sidecar__v1__health_response__field_indices_by_name[] = {
 static const ProtobufCIntRange sidecar__v1__health_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 13 }
+  { 0, 15 }
 };
 const ProtobufCMessageDescriptor sidecar__v1__health_response__descriptor =
 {
@@ -2333,7 +2359,7 @@ const ProtobufCMessageDescriptor sidecar__v1__health_response__descriptor =
   "Sidecar__V1__HealthResponse",
   "sidecar.v1",
   sizeof(Sidecar__V1__HealthResponse),
-  13,
+  15,
   sidecar__v1__health_response__field_descriptors,
   sidecar__v1__health_response__field_indices_by_name,
   1,  sidecar__v1__health_response__number_ranges,

@@ -159,6 +159,12 @@ package final class ProtobufWriter {
         value.withUTF8 { lengthDelimited(field, UnsafeRawBufferPointer($0)) }
     }
 
+    /// An element of a repeated string field: written even when empty.
+    package func alwaysString(_ field: UInt32, _ value: String) {
+        var value = value
+        value.withUTF8 { lengthDelimited(field, UnsafeRawBufferPointer($0)) }
+    }
+
     package func bytes(_ field: UInt32, _ value: [UInt8]) {
         guard !value.isEmpty else { return }
         value.withUnsafeBytes { lengthDelimited(field, $0) }

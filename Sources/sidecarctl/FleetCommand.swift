@@ -11,7 +11,7 @@ struct FleetCommand: AsyncParsableCommand {
 struct FleetStatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show this host's link to the fleet's PostgreSQL.",
+        abstract: "Show this host's link to the fleet's PostgreSQL, the builds it holds the claim of and those it waits on.",
         discussion: "Exits 0 when connected, 75 when connecting or degraded, 1 when fleet mode is off.")
 
     @OptionGroup var global: GlobalOptions
@@ -27,6 +27,8 @@ struct FleetStatusCommand: AsyncParsableCommand {
                 Output.json(fleet.jsonObject.merging(["enabled": true]) { $1 })
             } else {
                 Output.line("host \(fleet.hostID): \(fleet.summary)")
+                for claim in fleet.claims { Output.line("building for the fleet: \(claim)") }
+                for wait in fleet.waits { Output.line("waiting on the fleet: \(wait)") }
             }
             if fleet.state != "connected" { throw ExitCode(75) }
         }
@@ -35,7 +37,7 @@ struct FleetStatusCommand: AsyncParsableCommand {
 
 extension FleetHealth {
     var jsonObject: [String: Any] {
-        var object: [String: Any] = ["state": state, "host_id": hostID]
+        var object: [String: Any] = ["state": state, "host_id": hostID, "claims": claims, "waits": waits]
         if state == "degraded" {
             object["reason"] = reason
             object["degraded_since_unix_ms"] = Int64(sinceUnixSeconds * 1000)

@@ -120,10 +120,12 @@ final class FleetBuildLinkCutTests: XCTestCase {
         let aCalls = Calls(a.client(), count: 3)
         XCTAssertTrue(DaemonProcess.eventually(timeout: 10) { self.builds("start") == ["a"] }, "A's build started; log:\n\(a.log)")
         XCTAssertEqual(try buildRow(), ["building", "1", "a", ""])
+        // Longer than claim_ttl: A's renewals keep its claim while the link is up.
         let bCalls = Calls(b.client(), count: 3)
-        usleep(1_000_000)
+        usleep(4_000_000)
         XCTAssertEqual(builds("start"), ["a"], "B waits for A's claim")
         XCTAssertTrue(bCalls.results.isEmpty, "B's callers wait")
+        XCTAssertEqual(try buildRow(), ["building", "1", "a", ""])
 
         // The cut: A's claim is not renewed and expires; B takes it over.
         try namespace.cut()
@@ -133,6 +135,8 @@ final class FleetBuildLinkCutTests: XCTestCase {
         print("FleetBuildLinkCutTests: B took the build over \(String(format: "%.2f", takeover)) s after A's link was cut")
         XCTAssertTrue(tookOver, "B took the build over; B's log:\n\(b.log)")
         XCTAssertLessThan(takeover, 15, "taken over within 15 s of the cut")
+        // A renewed every claim_ttl / 4 until the cut: its claim ran 2.25 s more at least.
+        XCTAssertGreaterThan(takeover, 2, "not before A's last renewal expired")
         XCTAssertEqual(builds("start"), ["a", "b"])
         XCTAssertEqual(try buildRow(), ["building", "2", "b", ""], "the next epoch, B's")
         XCTAssertEqual(try fleetState(a.socketPath), "degraded", "A's link is cut")

@@ -148,6 +148,19 @@ final class FleetBuildTests: XCTestCase {
         }
         XCTAssertTrue(DaemonProcess.eventually(timeout: 10) { !self.buildStarts.isEmpty }, "a build started")
         let first = try XCTUnwrap(buildStarts.first)
+        // fleet status: the claim on the builder, the wait on the others.
+        func status(_ name: String) throws -> [String: Any] {
+            let result = try CommandResult.sidecarctl(["--json", "fleet", "status", "--socket", hosts[name]!.socketPath])
+            return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
+        }
+        XCTAssertEqual(try status(first)["claims"] as? [String], ["agent (epoch 1)"])
+        let other = ["a", "b", "c"].first { $0 != first }!
+        let waitsOnOther = try DaemonProcess.eventually(timeout: 5) {
+            (try status(other)["waits"] as? [String]) == ["agent (claimed by \(first))"]
+        }
+        XCTAssertTrue(waitsOnOther, "\((try? status(other)) ?? [:])")
+        let text = try CommandResult.sidecarctl(["fleet", "status", "--socket", hosts[first]!.socketPath])
+        XCTAssertTrue(text.stdout.contains("building for the fleet: agent (epoch 1)"), text.stdout)
         let killedAt = Date()
         let killed = try XCTUnwrap(hosts[first])
         // kill -9 alone: DaemonProcess.stop() would also wait for the

@@ -21,7 +21,9 @@ final class HandEncodedMessageTests: XCTestCase {
             HealthResponse(
                 version: "0.1.0", uptimeSeconds: 1, connections: 1, inflightCalls: 1, loopLagMilliseconds: 0,
                 loopLagMaxMilliseconds: 0, pid: 7, state: "serving", imagePresence: "events",
-                fleet: FleetHealth(hostID: "node-7", state: "degraded", reason: "no connection within 2000 ms", sinceUnixSeconds: 1_764_600_000.25)),
+                fleet: FleetHealth(
+                    hostID: "node-7", state: "degraded", reason: "no connection within 2000 ms", sinceUnixSeconds: 1_764_600_000.25,
+                    claims: ["agent (epoch 3)", ""], waits: ["base (claimed by node-2)"])),
             HealthResponse(
                 version: "0.1.0", uptimeSeconds: 1, connections: 1, inflightCalls: 1, loopLagMilliseconds: 0,
                 loopLagMaxMilliseconds: 0, pid: 7, state: "serving",

@@ -24,6 +24,14 @@ final class FleetImageBackend: ImageBackend {
     private let claimTTLSeconds: Double
     private let renewalMilliseconds: UInt64
     private let log: (String) -> Void
+    /// For `sidecarctl fleet status`, by build key: the claims this host
+    /// holds and the builds it waits on.
+    private var claims: [String: String] = [:]
+    private var waits: [String: String] = [:]
+
+    var activity: (claims: [String], waits: [String]) {
+        (claims.values.sorted(), waits.values.sorted())
+    }
 
     /// How often a waiting host reads the row (NOTIFY usually comes first).
     static let pollMilliseconds: UInt64 = 500
@@ -72,13 +80,16 @@ final class FleetImageBackend: ImageBackend {
         case .published: pullPublished(image, row, deadline: deadline, done)
         case .failed: done(.failure(Self.sharedFailure(row, image)))
         case .claimed: buildAndPublish(image, key: key, epoch: row.epoch, deadline: deadline, done)
-        case .building, .free: wait(image, key: key, deadline: deadline, done)
+        case .building, .free: wait(image, key: key, holder: row.claimedBy, deadline: deadline, done)
         }
     }
 
     /// Waits for the claim's holder: its publish, its failure, or its end
     /// (then this host claims the key itself).
-    private func wait(_ image: ImageSpec, key: String, deadline: Double, _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void) {
+    private func wait(
+        _ image: ImageSpec, key: String, holder: String, deadline: Double,
+        _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void
+    ) {
         var finished = false
         var reading = false
         var token: UInt64 = 0
@@ -88,9 +99,11 @@ final class FleetImageBackend: ImageBackend {
         } catch {
             return done(.failure(ImageBackendFailure(.unavailable, "cannot wait for the fleet's build: \(error)")))
         }
+        waits[key] = "\(image.name) (claimed by \(holder.isEmpty ? "nobody yet" : holder))"
         let end = { [self] (next: () -> Void) in
             guard !finished else { return }
             finished = true
+            waits[key] = nil
             timer.close()
             builds.stopWatching(key: key, token: token)
             next()
@@ -126,6 +139,7 @@ final class FleetImageBackend: ImageBackend {
         _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void
     ) {
         var claimLost = false
+        claims[key] = "\(image.name) (epoch \(epoch))"
         let renewal = try? LoopTimer(loop: loop)
         renewal?.start(after: renewalMilliseconds, repeat: renewalMilliseconds) { [self] in
             builds.renew(key: key, epoch: epoch, now: WallClock.unixSeconds(), ttlSeconds: claimTTLSeconds) { [self] result in
@@ -137,6 +151,7 @@ final class FleetImageBackend: ImageBackend {
         }
         inner.build(image, timeoutSeconds: deadline - WallClock.unixSeconds()) { [self] built in
             renewal?.close()
+            claims[key] = nil
             let now = WallClock.unixSeconds()
             switch built {
             case .failure(let failure):

@@ -32,7 +32,9 @@ final class ImageService: DaemonService {
             context.config, loop: loop, database: context.state, environment: ProcessInfo.processInfo.environment,
             logger: { logger.info("\($0)") })
         if let fleet, !fleet.settings.registry.isEmpty {
-            backend = FleetImageBackend(inner: local, fleet: fleet, loop: loop, images: images, log: { logger.info("\($0)") })
+            let shared = FleetImageBackend(inner: local, fleet: fleet, loop: loop, images: images, log: { logger.info("\($0)") })
+            fleet.buildActivity = { [unowned shared] in shared.activity }
+            backend = shared
         } else {
             backend = local
         }

@@ -200,10 +200,19 @@ struct  Sidecar__V1__HealthResponse
   char *fleet_host_id;
   char *fleet_reason;
   int64_t fleet_degraded_since_unix_ms;
+  /*
+   * Fleet builds (fleet.registry): the images whose build claim this host
+   * holds, as "NAME (epoch N)", and those it waits on another host for, as
+   * "NAME (claimed by HOST)".
+   */
+  size_t n_fleet_claims;
+  char **fleet_claims;
+  size_t n_fleet_waits;
+  char **fleet_waits;
 };
 #define SIDECAR__V1__HEALTH_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&sidecar__v1__health_response__descriptor) \
-    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+    , (char *)protobuf_c_empty_string, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0,NULL, 0,NULL }
 
 
 typedef enum {

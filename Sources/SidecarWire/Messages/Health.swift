@@ -41,12 +41,20 @@ public struct FleetHealth: Equatable, Sendable {
     public var reason: String
     /// Since when it is degraded (Unix seconds); 0 otherwise.
     public var sinceUnixSeconds: Double
+    /// Builds this host holds the claim of: "NAME (epoch N)".
+    public var claims: [String]
+    /// Builds it waits on another host for: "NAME (claimed by HOST)".
+    public var waits: [String]
 
-    public init(hostID: String, state: String, reason: String, sinceUnixSeconds: Double) {
+    public init(
+        hostID: String, state: String, reason: String, sinceUnixSeconds: Double, claims: [String] = [], waits: [String] = []
+    ) {
         self.hostID = hostID
         self.state = state
         self.reason = reason
         self.sinceUnixSeconds = sinceUnixSeconds
+        self.claims = claims
+        self.waits = waits
     }
 }
 
@@ -62,7 +70,9 @@ extension HealthResponse: ProtobufCConvertible {
             pid: c.pid, state: ProtobufCField.string(c.state), imagePresence: ProtobufCField.string(c.image_presence),
             fleet: fleetState.isEmpty ? nil : FleetHealth(
                 hostID: ProtobufCField.string(c.fleet_host_id), state: fleetState,
-                reason: ProtobufCField.string(c.fleet_reason), sinceUnixSeconds: Double(c.fleet_degraded_since_unix_ms) / 1000))
+                reason: ProtobufCField.string(c.fleet_reason), sinceUnixSeconds: Double(c.fleet_degraded_since_unix_ms) / 1000,
+                claims: ProtobufCField.strings(c.fleet_claims, count: c.n_fleet_claims),
+                waits: ProtobufCField.strings(c.fleet_waits, count: c.n_fleet_waits)))
     }
 
     package func fill(_ c: inout Sidecar__V1__HealthResponse, arena: PackArena) {
@@ -80,6 +90,10 @@ extension HealthResponse: ProtobufCConvertible {
             c.fleet_host_id = arena.string(fleet.hostID)
             c.fleet_reason = arena.string(fleet.reason)
             c.fleet_degraded_since_unix_ms = Int64(fleet.sinceUnixSeconds * 1000)
+            c.n_fleet_claims = fleet.claims.count
+            c.fleet_claims = arena.strings(fleet.claims)
+            c.n_fleet_waits = fleet.waits.count
+            c.fleet_waits = arena.strings(fleet.waits)
         }
     }
 
@@ -105,6 +119,8 @@ extension HealthResponse: ProtobufCConvertible {
             writer.string(11, fleet.hostID)
             writer.string(12, fleet.reason)
             writer.int64(13, Int64(fleet.sinceUnixSeconds * 1000))
+            for claim in fleet.claims { writer.alwaysString(14, claim) }
+            for wait in fleet.waits { writer.alwaysString(15, wait) }
         }
     }
 }

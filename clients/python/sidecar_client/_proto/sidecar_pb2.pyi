@@ -168,12 +168,14 @@ class HealthRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class HealthResponse(_message.Message):
-    __slots__ = ["connections", "fleet_degraded_since_unix_ms", "fleet_host_id", "fleet_reason", "fleet_state", "image_presence", "inflight_calls", "loop_lag_max_ms", "loop_lag_ms", "pid", "state", "uptime_seconds", "version"]
+    __slots__ = ["connections", "fleet_claims", "fleet_degraded_since_unix_ms", "fleet_host_id", "fleet_reason", "fleet_state", "fleet_waits", "image_presence", "inflight_calls", "loop_lag_max_ms", "loop_lag_ms", "pid", "state", "uptime_seconds", "version"]
     CONNECTIONS_FIELD_NUMBER: _ClassVar[int]
+    FLEET_CLAIMS_FIELD_NUMBER: _ClassVar[int]
     FLEET_DEGRADED_SINCE_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
     FLEET_HOST_ID_FIELD_NUMBER: _ClassVar[int]
     FLEET_REASON_FIELD_NUMBER: _ClassVar[int]
     FLEET_STATE_FIELD_NUMBER: _ClassVar[int]
+    FLEET_WAITS_FIELD_NUMBER: _ClassVar[int]
     IMAGE_PRESENCE_FIELD_NUMBER: _ClassVar[int]
     INFLIGHT_CALLS_FIELD_NUMBER: _ClassVar[int]
     LOOP_LAG_MAX_MS_FIELD_NUMBER: _ClassVar[int]
@@ -183,10 +185,12 @@ class HealthResponse(_message.Message):
     UPTIME_SECONDS_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     connections: int
+    fleet_claims: _containers.RepeatedScalarFieldContainer[str]
     fleet_degraded_since_unix_ms: int
     fleet_host_id: str
     fleet_reason: str
     fleet_state: str
+    fleet_waits: _containers.RepeatedScalarFieldContainer[str]
     image_presence: str
     inflight_calls: int
     loop_lag_max_ms: float
@@ -195,7 +199,7 @@ class HealthResponse(_message.Message):
     state: str
     uptime_seconds: float
     version: str
-    def __init__(self, version: _Optional[str] = ..., uptime_seconds: _Optional[float] = ..., connections: _Optional[int] = ..., inflight_calls: _Optional[int] = ..., loop_lag_ms: _Optional[float] = ..., loop_lag_max_ms: _Optional[float] = ..., pid: _Optional[int] = ..., state: _Optional[str] = ..., image_presence: _Optional[str] = ..., fleet_state: _Optional[str] = ..., fleet_host_id: _Optional[str] = ..., fleet_reason: _Optional[str] = ..., fleet_degraded_since_unix_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, version: _Optional[str] = ..., uptime_seconds: _Optional[float] = ..., connections: _Optional[int] = ..., inflight_calls: _Optional[int] = ..., loop_lag_ms: _Optional[float] = ..., loop_lag_max_ms: _Optional[float] = ..., pid: _Optional[int] = ..., state: _Optional[str] = ..., image_presence: _Optional[str] = ..., fleet_state: _Optional[str] = ..., fleet_host_id: _Optional[str] = ..., fleet_reason: _Optional[str] = ..., fleet_degraded_since_unix_ms: _Optional[int] = ..., fleet_claims: _Optional[_Iterable[str]] = ..., fleet_waits: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ImageInfo(_message.Message):
     __slots__ = ["backoff_remaining_seconds", "base_image", "keep_warm", "last_error", "last_job_end_unix_ms", "last_job_outcome", "name", "present", "ref", "state"]

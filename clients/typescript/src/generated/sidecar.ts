@@ -589,6 +589,13 @@ export interface HealthResponse {
   fleetHostId: string;
   fleetReason: string;
   fleetDegradedSinceUnixMs: number;
+  /**
+   * Fleet builds (fleet.registry): the images whose build claim this host
+   * holds, as "NAME (epoch N)", and those it waits on another host for, as
+   * "NAME (claimed by HOST)".
+   */
+  fleetClaims: string[];
+  fleetWaits: string[];
 }
 
 function writeHealthResponse(m: Partial<HealthResponse>, w: Writer): void {
@@ -644,10 +651,18 @@ function writeHealthResponse(m: Partial<HealthResponse>, w: Writer): void {
     w.tag(13, 0);
     w.int64(m.fleetDegradedSinceUnixMs);
   }
+  if (m.fleetClaims) for (const v of m.fleetClaims) {
+    w.tag(14, 2);
+    w.string(v);
+  }
+  if (m.fleetWaits) for (const v of m.fleetWaits) {
+    w.tag(15, 2);
+    w.string(v);
+  }
 }
 
 function readHealthResponse(r: Reader, end: number): HealthResponse {
-  const m: HealthResponse = { version: "", uptimeSeconds: 0, connections: 0, inflightCalls: 0, loopLagMs: 0, loopLagMaxMs: 0, pid: 0, state: "", imagePresence: "", fleetState: "", fleetHostId: "", fleetReason: "", fleetDegradedSinceUnixMs: 0 };
+  const m: HealthResponse = { version: "", uptimeSeconds: 0, connections: 0, inflightCalls: 0, loopLagMs: 0, loopLagMaxMs: 0, pid: 0, state: "", imagePresence: "", fleetState: "", fleetHostId: "", fleetReason: "", fleetDegradedSinceUnixMs: 0, fleetClaims: [], fleetWaits: [] };
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag) {
@@ -689,6 +704,12 @@ function readHealthResponse(r: Reader, end: number): HealthResponse {
         continue;
       case 104:
         m.fleetDegradedSinceUnixMs = Number(r.int64());
+        continue;
+      case 114:
+        m.fleetClaims.push(r.string());
+        continue;
+      case 122:
+        m.fleetWaits.push(r.string());
         continue;
     }
     if (tag >>> 3 === 0) throw new ProtobufError("field number 0");
