@@ -1530,6 +1530,25 @@ TOML
   [ -n "$rows" ] && [ "$rows" -gt 0 ] || die "the fleet's ledger holds no grants for bench:reserve"
   echo
   echo "The fleet's row for the benchmark's key holds $rows grants after the run."
+
+  # Degraded: PostgreSQL stopped, the same load answered by the host's own
+  # ledger; the loop's largest lag over the run, from the metrics.
+  stop_postgres "$dir/pg"
+  for _ in $(seq 50); do
+    "$release/sidecarctl" --socket "$sock" fleet status >/dev/null 2>&1 || break
+    sleep 0.1
+  done
+  local saved_sock=$daemon_sock saved_pid=$daemon_pid saved_log=$daemon_log lag
+  daemon_sock=$sock daemon_pid=$fleet_pid daemon_log=$log_file
+  read -r fr fp50 fp99 <<<"$(measure_daemon ReserveRetrySlot 16 1)"
+  daemon_sock=$saved_sock daemon_pid=$saved_pid daemon_log=$saved_log
+  lag=$("$release/sidecarctl" --socket "$sock" metrics | awk '$1 == "sidecar_loop_lag_max_seconds" { printf "%.3f", $2 * 1000 }')
+  local local_lag
+  local_lag=$("$release/sidecarctl" --socket "$daemon_sock" metrics | awk '$1 == "sidecar_loop_lag_max_seconds" { printf "%.3f", $2 * 1000 }')
+  echo
+  echo "Degraded (PostgreSQL stopped, answered by the host's own ledger, 16 connections): $(printf '%.0f' "$fr") calls/s, p50 $fp50 us, p99 $fp99 us; the loop's largest lag over the last minute: $lag ms (target: under 1 ms), next to $local_lag ms on the local-only sidecard under the same load."
+  runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$dir/pg/data" -l "$dir/pg/log" -w \
+    -o "-p $port -k $dir/pg -c listen_addresses=127.0.0.1" start </dev/null >/dev/null 2>&1 || die "PostgreSQL did not start again"
   stop_server "$fleet_pid"
   bench_fleet_builds "$dir" "$port"
   stop_postgres "$dir/pg"
