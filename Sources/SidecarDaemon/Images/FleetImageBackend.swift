@@ -156,28 +156,58 @@ final class FleetImageBackend: ImageBackend {
             switch built {
             case .failure(let failure):
                 let until = now + images.failureBackoffSeconds
-                builds.fail(key: key, epoch: epoch, error: Self.text(of: failure), category: "", until: until, now: now) { _ in }
+                record("failure", of: image, epoch: epoch, deadline: deadline) { [builds] in
+                    builds.fail(key: key, epoch: epoch, error: Self.text(of: failure), category: "", until: until, now: WallClock.unixSeconds(), $0)
+                }
                 done(.failure(failure))
             case .success(let made) where claimLost:
                 done(.success(made))
             case .success(let made):
                 let target = "\(registry)/fleet/\(Self.repository(image.name)):\(key.prefix(24))"
                 inner.publish(image, to: target, timeoutSeconds: max(1, deadline - now)) { [self] pushed in
+                    // This host has its image either way; the others learn of
+                    // it, or of why they do not have it, as soon as it is recorded.
+                    done(.success(made))
                     switch pushed {
                     case .success(let digest):
                         let ref = "\(registry)/fleet/\(Self.repository(image.name))@\(digest)"
-                        builds.publish(key: key, epoch: epoch, digest: digest, ref: ref, now: WallClock.unixSeconds()) { [self] result in
-                            if case .success(false) = result {
-                                log("fleet: \(image.ref) was built here but its claim (epoch \(epoch)) was lost: the fleet keeps the other build")
-                            }
-                            done(.success(made))
+                        record("publish", of: image, epoch: epoch, deadline: deadline) { [builds] in
+                            builds.publish(key: key, epoch: epoch, digest: digest, ref: ref, now: WallClock.unixSeconds(), $0)
                         }
                     case .failure(let failure):
                         let failed = ImageBackendFailure(failure.kind, "built, but not published to \(target): \(failure.message)", output: failure.output)
-                        builds.fail(key: key, epoch: epoch, error: Self.text(of: failed), category: "", until: WallClock.unixSeconds() + images.failureBackoffSeconds, now: WallClock.unixSeconds()) { _ in }
-                        // This host has its image; the others learn why they do not.
-                        done(.success(made))
+                        let until = WallClock.unixSeconds() + images.failureBackoffSeconds
+                        record("failure", of: image, epoch: epoch, deadline: deadline) { [builds] in
+                            builds.fail(key: key, epoch: epoch, error: Self.text(of: failed), category: "", until: until, now: WallClock.unixSeconds(), $0)
+                        }
                     }
+                }
+            }
+        }
+    }
+
+    /// Records how a claim ended. While PostgreSQL cannot be reached it
+    /// tries again every half second until the job's deadline, so a build
+    /// that ended during a blip is not lost to the fleet (the epoch guard
+    /// makes a late record harmless).
+    private func record(
+        _ what: String, of image: ImageSpec, epoch: Int64, deadline: Double, tries: Int = 0,
+        _ call: @escaping (@escaping FleetBuilds.Done<Bool>) -> Void
+    ) {
+        call { [self] result in
+            switch result {
+            case .success(true):
+                if tries > 0 { log("fleet: recorded the \(what) of \(image.ref) (epoch \(epoch)) after \(tries) retries") }
+            case .success(false):
+                log("fleet: \(image.ref) was built here but its claim (epoch \(epoch)) was lost: its \(what) changes nothing; the fleet keeps the other build")
+            case .failure(let failure):
+                guard WallClock.unixSeconds() < deadline, let timer = try? LoopTimer(loop: loop) else {
+                    return log("fleet: could not record the \(what) of \(image.ref) (epoch \(epoch)): \(failure)")
+                }
+                if tries == 0 { log("fleet: recording the \(what) of \(image.ref) (epoch \(epoch)) failed, trying again: \(failure)") }
+                timer.start(after: Self.pollMilliseconds) { [self] in
+                    timer.close()
+                    record(what, of: image, epoch: epoch, deadline: deadline, tries: tries + 1, call)
                 }
             }
         }
