@@ -29,10 +29,11 @@ final class DaemonProcess {
     /// Starts the daemon and waits until it answers on its socket.
     /// `asNobody`: run as uid and gid 65534 with no other group (through
     /// setpriv), in a folder anyone may write. `socketPath`: another socket
-    /// than the one in its folder.
+    /// than the one in its folder. `commandPrefix`: a program that execs
+    /// the daemon, e.g. `ip netns exec NAME` (so the pid stays the daemon's).
     init(
         config: String = DaemonProcess.baseConfig, arguments: [String] = [], directory: String? = nil, waitUntilReady: Bool = true,
-        asNobody: Bool = false, socketPath: String? = nil, environment: [String: String] = [:]
+        asNobody: Bool = false, socketPath: String? = nil, environment: [String: String] = [:], commandPrefix: [String] = []
     ) throws {
         self.directory = directory ?? Self.makeTemporaryDirectory()
         self.socketPath = socketPath ?? self.directory + "/sidecar.sock"
@@ -42,15 +43,15 @@ final class DaemonProcess {
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let daemonArguments = ["--config", configPath, "--socket", self.socketPath, "--state-dir", stateDirectory] + arguments
+        var prefix = commandPrefix
         if asNobody {
             chmod(self.directory, 0o777)
             chmod(logPath, 0o666)
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", Self.sidecardPath] + daemonArguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: Self.sidecardPath)
-            process.arguments = daemonArguments
+            prefix += ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
         }
+        let argv = prefix + [Self.sidecardPath] + daemonArguments
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let log = FileHandle(forWritingAtPath: logPath)
         process.standardError = log

@@ -24,7 +24,7 @@ final class FleetBuildLinkCutTests: XCTestCase {
     private var namespace: NetworkNamespace!
     private var postgres: PostgresService!
     private var registry: RegistryService!
-    private var a: NamespacedDaemon?
+    private var a: DaemonProcess?
     private var b: DaemonProcess?
     private var shared = ""
 
@@ -102,9 +102,10 @@ final class FleetBuildLinkCutTests: XCTestCase {
     func testABuilderWhoseLinkIsCutIsTakenOverAndItsLateBuildChangesNothing() async throws {
         // Each host's build writes into its own daemon's layout (state/oci).
         let aDirectory = DaemonProcess.makeTemporaryDirectory(), bDirectory = DaemonProcess.makeTemporaryDirectory()
-        let a = try NamespacedDaemon(
-            config: config(host: "a", postgres: postgres.connectionString(hostaddr: namespace.hostAddress)), namespace: namespace,
-            directory: aDirectory, environment: ["FLEET_TEST_HOST": "a", "FLEET_TEST_LAYOUT": aDirectory + "/state/oci"])
+        let a = try DaemonProcess(
+            config: config(host: "a", postgres: postgres.connectionString(hostaddr: namespace.hostAddress)),
+            directory: aDirectory, environment: ["FLEET_TEST_HOST": "a", "FLEET_TEST_LAYOUT": aDirectory + "/state/oci"],
+            commandPrefix: namespace.command([]))
         self.a = a
         let b = try DaemonProcess(
             config: config(host: "b", postgres: postgres.connectionString), directory: bDirectory,

@@ -13,7 +13,7 @@ import XCTest
 final class FleetLinkCutTests: XCTestCase {
     private var namespace: NetworkNamespace!
     private var postgres: PostgresService!
-    private var a: NamespacedDaemon?
+    private var a: DaemonProcess?
     private var b: DaemonProcess?
 
     override func setUpWithError() throws {
@@ -51,8 +51,9 @@ final class FleetLinkCutTests: XCTestCase {
     }
 
     func testACutLinkDegradesThatHostAloneWhichAnswersLocallyAndMergesWhenTheLinkReturns() async throws {
-        let a = try NamespacedDaemon(
-            config: config(host: "a", postgres: postgres.connectionString(hostaddr: namespace.hostAddress)), namespace: namespace)
+        let a = try DaemonProcess(
+            config: config(host: "a", postgres: postgres.connectionString(hostaddr: namespace.hostAddress)),
+            commandPrefix: namespace.command([]))
         self.a = a
         let b = try DaemonProcess(config: config(host: "b", postgres: postgres.connectionString))
         self.b = b
