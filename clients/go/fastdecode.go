@@ -55,6 +55,23 @@ func decodeHealthResponse(b []byte, m *sidecarpb.HealthResponse) bool {
 				return false // not UTF-8
 			}
 			b = b[n:]
+		case (num == 14 || num == 15) && typ == protowire.BytesType:
+			// fleet_claims, fleet_waits: repeated, one element a field, each
+			// appended; they change as builds come and go, so they are not
+			// held as the single strings are.
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return false
+			}
+			if !utf8.Valid(v) {
+				return false // not UTF-8
+			}
+			if num == 14 {
+				m.FleetClaims = append(m.FleetClaims, string(v))
+			} else {
+				m.FleetWaits = append(m.FleetWaits, string(v))
+			}
+			b = b[n:]
 		case (num == 2 || num == 5 || num == 6) && typ == protowire.Fixed64Type:
 			v, n := protowire.ConsumeFixed64(b)
 			if n < 0 {

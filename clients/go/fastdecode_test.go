@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"strconv"
 
 	"github.com/sidecar-dev/sidecar/clients/go/sidecarpb"
@@ -42,6 +43,8 @@ func TestHealthResponseIsReadAsProtobufReadsIt(t *testing.T) {
 		default:
 			want.FleetDegradedSinceUnixMs = []int64{1, math.MaxInt64, math.MinInt64}[r.Intn(3)]
 		}
+		want.FleetClaims = randomList(r, "agent (epoch 3)")
+		want.FleetWaits = randomList(r, "web (claimed by node-2)")
 		body, err := proto.Marshal(want)
 		if err != nil {
 			t.Fatal(err)
@@ -57,8 +60,19 @@ func TestHealthResponseIsReadAsProtobufReadsIt(t *testing.T) {
 	unknown := protowire.AppendString(protowire.AppendTag(nil, 50, protowire.BytesType), "a later field")
 	wrongType := protowire.AppendVarint(protowire.AppendTag(nil, 1, protowire.VarintType), 1)
 	fleetWrongType := protowire.AppendFixed64(protowire.AppendTag(nil, 13, protowire.Fixed64Type), 1)
+	claimsWrongType := protowire.AppendVarint(protowire.AppendTag(nil, 14, protowire.VarintType), 1)
+	waitsWrongType := protowire.AppendFixed32(protowire.AppendTag(nil, 15, protowire.Fixed32Type), 1)
 	known := protowire.AppendVarint(protowire.AppendTag(nil, 7, protowire.VarintType), 42)
-	for _, b := range [][]byte{unknown, wrongType, fleetWrongType, append(append(append([]byte(nil), unknown...), known...), wrongType...)} {
+	// Elements of a repeated field apart from each other, with other fields
+	// between them, are appended in the order they came.
+	claim := func(s string) []byte {
+		return protowire.AppendString(protowire.AppendTag(nil, 14, protowire.BytesType), s)
+	}
+	wait := func(s string) []byte {
+		return protowire.AppendString(protowire.AppendTag(nil, 15, protowire.BytesType), s)
+	}
+	apart := concat(claim("a (epoch 1)"), wait(""), known, claim(""), wait("b (claimed by h)"), claim("c (epoch 9)"))
+	for _, b := range [][]byte{unknown, wrongType, fleetWrongType, claimsWrongType, waitsWrongType, apart, concat(unknown, known, wrongType)} {
 		want := new(sidecarpb.HealthResponse)
 		if err := proto.Unmarshal(b, want); err != nil {
 			t.Fatal(err)
@@ -70,7 +84,10 @@ func TestHealthResponseIsReadAsProtobufReadsIt(t *testing.T) {
 	}
 	badUTF8 := protowire.AppendBytes(protowire.AppendTag(nil, 8, protowire.BytesType), []byte{0xff})
 	badFleetUTF8 := protowire.AppendBytes(protowire.AppendTag(nil, 12, protowire.BytesType), []byte{'a', 0xc3})
-	for _, b := range [][]byte{badUTF8, badFleetUTF8, {0x11, 1, 2}, {0x52, 5, 'a'}, {0x68, 0x80}, {0x92, 0x03, 5, 'a'}, {0x80}} {
+	// A bad element after good ones, in either list.
+	badClaimUTF8 := concat(claim("a (epoch 1)"), claim(""), protowire.AppendBytes(protowire.AppendTag(nil, 14, protowire.BytesType), []byte{0xed, 0xa0, 0x80}))
+	badWaitUTF8 := concat(wait("b (claimed by h)"), protowire.AppendBytes(protowire.AppendTag(nil, 15, protowire.BytesType), []byte{'x', 0xff}))
+	for _, b := range [][]byte{badUTF8, badFleetUTF8, badClaimUTF8, badWaitUTF8, {0x11, 1, 2}, {0x52, 5, 'a'}, {0x68, 0x80}, {0x92, 0x03, 5, 'a'}, {0x72, 5, 'a'}, {0x7a, 0x80}, {0x80}} {
 		if decodeHealthResponse(b, new(sidecarpb.HealthResponse)) {
 			t.Errorf("%x was read by hand", b)
 		}
@@ -78,6 +95,24 @@ func TestHealthResponseIsReadAsProtobufReadsIt(t *testing.T) {
 			t.Errorf("%x: protobuf-go reads it", b)
 		}
 	}
+}
+
+// randomList is a repeated string field's value: absent, one element, or
+// several, among them empty ones and the same one twice.
+func randomList(r *rand.Rand, typical string) []string {
+	var list []string
+	for n := []int{0, 0, 1, 2, 5}[r.Intn(5)]; len(list) < n; {
+		list = append(list, []string{"", typical, randomText(r)}[r.Intn(3)])
+	}
+	return list
+}
+
+func concat(parts ...[]byte) []byte {
+	var b []byte
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b
 }
 
 // TestTheHandReadHealthResponseKnowsEveryField fails when the schema's
@@ -88,12 +123,17 @@ func TestTheHandReadHealthResponseKnowsEveryField(t *testing.T) {
 	var got []string
 	for i := 0; i < fields.Len(); i++ {
 		f := fields.Get(i)
-		got = append(got, string(f.Name())+":"+f.Kind().String()+":"+strconv.Itoa(int(f.Number())))
+		name := string(f.Name()) + ":" + f.Kind().String() + ":" + strconv.Itoa(int(f.Number()))
+		if f.Cardinality() == protoreflect.Repeated {
+			name += ":repeated"
+		}
+		got = append(got, name)
 	}
 	sort.Strings(got)
 	want := []string{
-		"connections:uint32:3", "fleet_degraded_since_unix_ms:int64:13", "fleet_host_id:string:11",
-		"fleet_reason:string:12", "fleet_state:string:10", "image_presence:string:9", "inflight_calls:uint32:4",
+		"connections:uint32:3", "fleet_claims:string:14:repeated", "fleet_degraded_since_unix_ms:int64:13",
+		"fleet_host_id:string:11", "fleet_reason:string:12", "fleet_state:string:10", "fleet_waits:string:15:repeated",
+		"image_presence:string:9", "inflight_calls:uint32:4",
 		"loop_lag_max_ms:double:6", "loop_lag_ms:double:5", "pid:uint32:7", "state:string:8",
 		"uptime_seconds:double:2", "version:string:1",
 	}

@@ -16,7 +16,9 @@ import (
 // generated response messages; failures are *Error.
 
 // Health returns the daemon's liveness and load, and in fleet mode the
-// fleet's state (FleetState "" when off).
+// fleet's state (FleetState "" when off) and, with fleet builds, the builds
+// this host holds the claim of (FleetClaims, "NAME (epoch N)") and those it
+// waits on another host for (FleetWaits, "NAME (claimed by HOST)").
 func (c *Client) Health(ctx context.Context) (*pb.HealthResponse, error) {
 	resp := new(pb.HealthResponse)
 	return orNil(resp, c.invoke(ctx, "Health", nil, resp, true))

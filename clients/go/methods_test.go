@@ -30,7 +30,7 @@ func TestHealthAndServerInfo(t *testing.T) {
 	// No [fleet] in the config: fleet mode is off. Every field the daemon
 	// sent is one the client knows.
 	if health.FleetState != "" || health.FleetHostId != "" || health.FleetReason != "" || health.FleetDegradedSinceUnixMs != 0 ||
-		len(health.ProtoReflect().GetUnknown()) != 0 {
+		len(health.FleetClaims) != 0 || len(health.FleetWaits) != 0 || len(health.ProtoReflect().GetUnknown()) != 0 {
 		t.Fatalf("health %v (unknown fields %x): fleet mode is off", health, health.ProtoReflect().GetUnknown())
 	}
 	info := client.ServerInfo()

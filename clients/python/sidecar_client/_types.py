@@ -108,6 +108,11 @@ class HealthResponse:
     #: "degraded": why, and since when (Unix ms); else "" and 0.
     fleet_reason: str
     fleet_degraded_since_unix_ms: int
+    #: Fleet builds (fleet.registry): the images whose build claim this host
+    #: holds, as "NAME (epoch N)", and those it waits on another host for,
+    #: as "NAME (claimed by HOST)"; empty outside fleet mode.
+    fleet_claims: List[str] = field(metadata={"list": True})
+    fleet_waits: List[str] = field(metadata={"list": True})
 
 
 @dataclass

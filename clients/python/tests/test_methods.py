@@ -68,6 +68,7 @@ def test_health(client, daemon):
     # No [fleet] in the config: fleet mode is off.
     assert (health.fleet_state, health.fleet_host_id, health.fleet_reason, health.fleet_degraded_since_unix_ms) == (
         "", "", "", 0)
+    assert (health.fleet_claims, health.fleet_waits) == ([], [])
     info = client.server_info
     assert (info.server_version, info.max_message_bytes, info.max_inflight_calls) == (health.version, 4194304, 256)
 

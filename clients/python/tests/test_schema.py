@@ -95,11 +95,15 @@ def test_results_convert_nested_messages_enums_lists_and_maps():
 def test_fleet_fields_are_decoded_from_the_wire():
     health = sidecar_pb2.HealthResponse(
         state="serving", fleet_state="degraded", fleet_host_id="host-a", fleet_reason="connection refused",
-        fleet_degraded_since_unix_ms=1700000000123,
+        fleet_degraded_since_unix_ms=1700000000123, fleet_claims=["agent (epoch 3)", "", "db (epoch 1)"],
+        fleet_waits=["web (claimed by node-2)"],
     )
     result = _api.health().decode(health.SerializeToString())
     assert (result.fleet_state, result.fleet_host_id, result.fleet_reason, result.fleet_degraded_since_unix_ms) == (
         "degraded", "host-a", "connection refused", 1700000000123)
+    assert result.fleet_claims == ["agent (epoch 3)", "", "db (epoch 1)"] and type(result.fleet_claims) is list
+    assert result.fleet_waits == ["web (claimed by node-2)"] and type(result.fleet_waits) is list
+    assert _api.health().decode(b"").fleet_claims == [] == _api.health().decode(b"").fleet_waits
     slot = sidecar_pb2.ReserveRetrySlotResponse(decision=sidecar_pb2.ReserveRetrySlotResponse.GRANTED, answered_locally=True)
     result = _api.reserve_retry_slot("k", "e", None, None).decode(slot.SerializeToString())
     assert result.decision is sc.Decision.GRANTED and result.answered_locally is True

@@ -625,7 +625,10 @@ export class SidecarClient {
    * Liveness and load of the daemon. In fleet mode (docs/fleet.md) also
    * `fleetState` ("connecting", "connected" or "degraded"; "" when off),
    * `fleetHostId`, and while degraded `fleetReason` and
-   * `fleetDegradedSinceUnixMs`.
+   * `fleetDegradedSinceUnixMs`; with fleet builds (fleet.registry)
+   * `fleetClaims`, the images whose build claim this host holds ("NAME
+   * (epoch N)"), and `fleetWaits`, those it waits on another host for
+   * ("NAME (claimed by HOST)"), both `[]` outside fleet mode.
    */
   health(options?: CallOptions): Promise<HealthResponse> {
     return this.call(methods.Health, {}, options);

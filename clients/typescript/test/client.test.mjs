@@ -55,6 +55,7 @@ describe("against one daemon", () => {
       [health.fleetState, health.fleetHostId, health.fleetReason, health.fleetDegradedSinceUnixMs],
       ["", "", "", 0],
     );
+    assert.deepEqual([health.fleetClaims, health.fleetWaits], [[], []]);
     assert.match(client.serverVersion, /^\d+\.\d+/);
     const verdict = await client.classify(NEVER_PULL);
     assert.equal(verdict.category, "image_missing");
