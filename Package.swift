@@ -49,7 +49,9 @@ let package = Package(
         // PostgreSQL with libpq's asynchronous API on the loop (the only user of libpq).
         .target(name: "SidecarPostgres", dependencies: ["CPQ", "SidecarLoop"]),
         // Fleet mode: the retry ledger shared by every host through PostgreSQL.
-        .target(name: "SidecarFleet", dependencies: ["SidecarCore", "SidecarLoop", "SidecarPostgres"]),
+        .target(name: "SidecarFleet", dependencies: [
+            "SidecarCore", "SidecarConfig", "SidecarLoop", "SidecarPostgres", "SidecarImages", "SidecarDigest",
+        ]),
         // SHA-256 of bytes and files (OpenSSL's libcrypto).
         .target(name: "SidecarDigest", dependencies: ["CCrypto"]),
         // An OCI image layout: verification with a per-blob cache, repair,
@@ -97,7 +99,7 @@ let package = Package(
         .testTarget(name: "SidecarImagesTests", dependencies: ["SidecarImages", "SidecarConfig", "SidecarCore", "SidecarTestSupport"]),
         // The fleet's SQL held to the pure ledger, on a real PostgreSQL.
         .testTarget(name: "SidecarFleetTests", dependencies: [
-            "SidecarFleet", "SidecarPostgres", "SidecarLoop", "SidecarCore", "SidecarTestSupport",
+            "SidecarFleet", "SidecarPostgres", "SidecarLoop", "SidecarCore", "SidecarConfig", "SidecarImages", "SidecarTestSupport",
         ]),
         .testTarget(name: "SidecarDatabasesTests", dependencies: ["SidecarDatabases", "SidecarConfig", "SidecarCore"]),
         // The contract every image backend keeps, run against the real ones
