@@ -20,6 +20,8 @@ final class CommandImageBackend: ImageBackend {
     private var templates: DaemonConfig.CommandTemplates
     private var stallSeconds = 0.0
     private var running: [ObjectIdentifier: ChildProcess] = [:]
+    /// The build running for each ref, for `stopBuild`.
+    private var builds: [String: ChildProcess] = [:]
 
     init(loop: EventLoop, templates: DaemonConfig.CommandTemplates) {
         self.loop = loop
@@ -50,7 +52,16 @@ final class CommandImageBackend: ImageBackend {
     func canPull(_ image: ImageSpec) -> Bool { !templates.pull.isEmpty }
 
     func build(_ image: ImageSpec, timeoutSeconds: Double, _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void) {
-        job(buildArgv(image), image: image, workdir: image.workdir, timeout: timeoutSeconds, what: "build", outcome: .built, done)
+        let child = job(buildArgv(image), image: image, workdir: image.workdir, timeout: timeoutSeconds, what: "build", outcome: .built) {
+            [weak self] result in
+            self?.builds[image.ref] = nil
+            done(result)
+        }
+        if let child { builds[image.ref] = child }
+    }
+
+    func stopBuild(of image: ImageSpec) {
+        builds[image.ref]?.kill()
     }
 
     func pull(_ image: ImageSpec, timeoutSeconds: Double, _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void) {
@@ -81,13 +92,15 @@ final class CommandImageBackend: ImageBackend {
         image.build.isEmpty ? templates.build : image.build
     }
 
+    /// The child, while it runs (nil when it ended at once or never started).
+    @discardableResult
     private func job(
         _ template: [String], image: ImageSpec, workdir: String?, timeout: Double, what: String, outcome: ImageOutcome,
         _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void
-    ) {
+    ) -> ChildProcess? {
         let stall = stallSeconds
         let progress: (String) -> Void = { [weak self] line in self?.onEvent?(.progress(ref: image.ref, line: line)) }
-        run(template, for: image, workdir: workdir, timeout: timeout, stall: stall, progress: progress, what: what) { result in
+        return run(template, for: image, workdir: workdir, timeout: timeout, stall: stall, progress: progress, what: what) { result in
             switch result {
             case .success(let ran) where ran.succeeded:
                 done(.success(ImageJobResult(outcome: outcome)))
@@ -103,13 +116,15 @@ final class CommandImageBackend: ImageBackend {
         }
     }
 
+    @discardableResult
     private func run(
         _ template: [String], for image: ImageSpec, workdir: String?, timeout: Double, stall: Double = 0,
         progress: ((String) -> Void)? = nil, what: String, _ done: @escaping (Result<ChildProcess.Outcome, ImageBackendFailure>) -> Void
-    ) {
+    ) -> ChildProcess? {
         let argv = Self.substitute(template, image: image)
         guard !argv.isEmpty else {
-            return done(.failure(ImageBackendFailure(.unavailable, "images.command.\(what) is empty")))
+            done(.failure(ImageBackendFailure(.unavailable, "images.command.\(what) is empty")))
+            return nil
         }
         var key: ObjectIdentifier?
         do {
@@ -122,8 +137,10 @@ final class CommandImageBackend: ImageBackend {
             child.onLine = progress
             key = ObjectIdentifier(child)
             running[key!] = child
+            return running[key!]
         } catch {
             done(.failure(ImageBackendFailure(.unavailable, "\(error)")))
+            return nil
         }
     }
 

@@ -107,6 +107,8 @@ final class OCILayoutBackend: ImageBackend {
         repairFirst(image.ref) { [builder] in builder.build(image, timeoutSeconds: timeoutSeconds, done) }
     }
 
+    func stopBuild(of image: ImageSpec) { builder.stopBuild(of: image) }
+
     func pull(_ image: ImageSpec, timeoutSeconds: Double, _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void) {
         let ref = image.ref
         let source = image.pull.isEmpty ? image.ref : image.pull

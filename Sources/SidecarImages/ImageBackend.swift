@@ -118,6 +118,11 @@ public protocol ImageBackend: AnyObject {
     /// repairs nothing: the coordinator does, as for any damage).
     func scrub(refs: [String], bytesPerSecond: Double, _ done: @escaping (Result<ScrubReport, ImageBackendFailure>) -> Void)
 
+    /// Stops the build of `image` that runs now, if any (its `done` still
+    /// runs, with the failure): fleet mode, when another host took the
+    /// build over.
+    func stopBuild(of image: ImageSpec)
+
     /// Fleet mode: whether `publish` can push an image for other hosts.
     var canPublish: Bool { get }
     /// Pushes the present `image` to the registry reference `target`
@@ -146,6 +151,8 @@ extension ImageBackend {
     public func scrub(refs: [String], bytesPerSecond: Double, _ done: @escaping (Result<ScrubReport, ImageBackendFailure>) -> Void) {
         done(.failure(ImageBackendFailure(.unavailable, "this image backend keeps no blobs of its own to hash")))
     }
+
+    public func stopBuild(of image: ImageSpec) {}
 
     public var canPublish: Bool { false }
 

@@ -145,7 +145,8 @@ final class FleetImageBackend: ImageBackend {
             builds.renew(key: key, epoch: epoch, now: WallClock.unixSeconds(), ttlSeconds: claimTTLSeconds) { [self] result in
                 if case .success(false) = result, !claimLost {
                     claimLost = true
-                    log("fleet: the build claim of \(image.ref) (epoch \(epoch)) was lost; what this build makes is not published")
+                    log("fleet: the build claim of \(image.ref) (epoch \(epoch)) was lost; stopping this build to wait for the fleet's")
+                    inner.stopBuild(of: image)
                 }
             }
         }
@@ -154,6 +155,10 @@ final class FleetImageBackend: ImageBackend {
             claims[key] = nil
             let now = WallClock.unixSeconds()
             switch built {
+            case .failure where claimLost:
+                // Stopped (or failed) after another host took the build
+                // over: its result is this host's answer too.
+                wait(image, key: key, holder: "another host", deadline: deadline, done)
             case .failure(let failure):
                 let until = now + images.failureBackoffSeconds
                 record("failure", of: image, epoch: epoch, deadline: deadline) { [builds] in
