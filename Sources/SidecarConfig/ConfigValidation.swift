@@ -14,10 +14,10 @@ enum ConfigValidation {
             if !config.fleet.enabled {
                 throw ConfigError(file: file, key: "fleet.registry", reason: "shares builds through fleet.postgres, which is not set")
             }
-            if config.images.backend != .ociLayout {
+            if config.images.backend == .command {
                 throw ConfigError(
                     file: file, key: "fleet.registry",
-                    reason: "builds are shared by the fleet with images.backend = \"oci-layout\" only, not \"\(config.images.backend.rawValue)\"")
+                    reason: "builds are shared by the fleet with images.backend = \"oci-layout\" or \"docker\", not \"command\"")
             }
         }
     }

@@ -11,13 +11,23 @@ public final class PodmanService {
 
     public static var isInstalled: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/podman") }
 
-    public init() throws {
+    /// `insecureRegistries`: "HOST:PORT"s the service may reach over plain
+    /// HTTP (a registries.conf of its own), as an engine configured for a
+    /// local registry.
+    public init(insecureRegistries: [String] = []) throws {
         // Short: a Unix socket path holds 107 bytes at most.
         directory = "/tmp/pm-\(UUID().uuidString.prefix(8))"
         socketPath = directory + "/podman.sock"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if !insecureRegistries.isEmpty {
+            let registries = insecureRegistries.map { "[[registry]]\nlocation = \"\($0)\"\ninsecure = true\n" }.joined()
+            try registries.write(toFile: directory + "/registries.conf", atomically: true, encoding: .utf8)
+            environment["CONTAINERS_REGISTRIES_CONF"] = directory + "/registries.conf"
+        }
         try start()
     }
+
+    private var environment: [String: String] = [:]
 
     /// The flags that put every podman command on this service's store.
     public var storeArguments: [String] {
@@ -30,7 +40,8 @@ public final class PodmanService {
     public func start() throws {
         let logPath = directory + "/service.log"
         process = try ToolRun.start(
-            "/usr/bin/podman", storeArguments + ["system", "service", "--time=0", "unix://" + socketPath], logPath: logPath)
+            "/usr/bin/podman", storeArguments + ["system", "service", "--time=0", "unix://" + socketPath], logPath: logPath,
+            environment: environment)
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if Self.answers(socketPath) { return }

@@ -18,10 +18,11 @@ public enum ToolRun {
     }
 
     /// Starts a long-running tool with its output appended to `logPath`.
-    public static func start(_ path: String, _ arguments: [String], logPath: String) throws -> Process {
+    public static func start(_ path: String, _ arguments: [String], logPath: String, environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
