@@ -112,6 +112,7 @@ enum ConfigSchema {
             if let argv = try command.strings("build") { images.command.build = argv }
             if let argv = try command.strings("pull") { images.command.pull = argv }
             if let argv = try command.strings("remove") { images.command.remove = argv }
+            if let argv = try command.strings("push") { images.command.push = argv }
             try command.rejectUnknownKeys()
         }
         images.images = try section.sections("image").map(readImage)

@@ -14,10 +14,10 @@ enum ConfigValidation {
             if !config.fleet.enabled {
                 throw ConfigError(file: file, key: "fleet.registry", reason: "shares builds through fleet.postgres, which is not set")
             }
-            if config.images.backend == .command {
+            if config.images.backend == .command && config.images.command.push.isEmpty {
                 throw ConfigError(
                     file: file, key: "fleet.registry",
-                    reason: "builds are shared by the fleet with images.backend = \"oci-layout\" or \"docker\", not \"command\"")
+                    reason: "the command backend shares builds only with images.command.push (an argv that pushes {ref} to {target} and writes the digest to {digestfile})")
             }
         }
     }

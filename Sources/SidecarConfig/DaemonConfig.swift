@@ -85,6 +85,10 @@ public struct DaemonConfig: Sendable, Equatable {
         public var build: [String] = []
         public var pull = ["podman", "pull", "{ref}"]
         public var remove = ["podman", "rmi", "{ref}"]
+        /// Fleet builds: pushes `{ref}` to `{target}` and writes the pushed
+        /// manifest's digest to the file `{digestfile}` (podman push and
+        /// skopeo copy have `--digestfile`); empty: builds are not shared.
+        public var push: [String] = []
         public init() {}
     }
 

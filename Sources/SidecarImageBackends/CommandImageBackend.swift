@@ -1,3 +1,4 @@
+import Foundation
 import SidecarConfig
 import SidecarCore
 import SidecarImages
@@ -62,6 +63,43 @@ final class CommandImageBackend: ImageBackend {
 
     func stopBuild(of image: ImageSpec) {
         builds[image.ref]?.kill()
+    }
+
+    var canPublish: Bool { !templates.push.isEmpty }
+
+    /// Runs the push template with `{target}` and a `{digestfile}` it must
+    /// write the pushed manifest's digest to.
+    func publish(
+        _ image: ImageSpec, to target: String, timeoutSeconds: Double, _ done: @escaping (Result<String, ImageBackendFailure>) -> Void
+    ) {
+        let digestFile = NSTemporaryDirectory() + "sidecar-digest-" + UUID().uuidString
+        let template = templates.push.map { $0.replacing("{target}", with: target).replacing("{digestfile}", with: digestFile) }
+        run(template, for: image, workdir: nil, timeout: timeoutSeconds, what: "push") { [loop] result in
+            let read = { (outcome: @escaping (String) -> Void) in
+                do {
+                    try ThreadPoolWork.compute(loop: loop, {
+                        defer { try? FileManager.default.removeItem(atPath: digestFile) }
+                        return (try? String(contentsOfFile: digestFile, encoding: .utf8)) ?? ""
+                    }, then: outcome)
+                } catch {
+                    outcome("")
+                }
+            }
+            switch result {
+            case .success(let ran) where ran.succeeded:
+                read { text in
+                    let digest = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                    guard digest.hasPrefix("sha256:") else {
+                        return done(.failure(ImageBackendFailure(.failed, "the push of \(target) wrote no digest to {digestfile}", output: ran.output)))
+                    }
+                    done(.success(digest))
+                }
+            case .success(let ran):
+                read { _ in done(.failure(ImageBackendFailure(ran.timedOut ? .timedOut : .failed, "push \(Self.ended(ran))", output: ran.output))) }
+            case .failure(let failure):
+                done(.failure(failure))
+            }
+        }
     }
 
     func pull(_ image: ImageSpec, timeoutSeconds: Double, _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void) {

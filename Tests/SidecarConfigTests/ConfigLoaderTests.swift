@@ -132,7 +132,7 @@ final class ConfigLoaderTests: XCTestCase {
         assertRejected("[fleet]\nregistry = \"r:5000/x\"\n", key: "fleet.registry", reasonContains: "fleet.postgres")
         assertRejected(
             "[images]\nbackend = \"command\"\n[fleet]\npostgres = \"dbname=x\"\nregistry = \"r:5000/x\"\n", key: "fleet.registry",
-            reasonContains: "not \"command\"")
+            reasonContains: "images.command.push")
     }
 
     func testSyntaxErrorsNameTheLine() {
