@@ -66,7 +66,7 @@ let package = Package(
         // layout; and what only they use (event stream, store gate, build
         // context packer, JSON lines).
         .target(name: "SidecarImageBackends", dependencies: [
-            "SidecarCore", "SidecarConfig", "SidecarImages", "SidecarLoop", "SidecarHTTP", "SidecarOCI", "SidecarStore",
+            "SidecarCore", "SidecarConfig", "SidecarImages", "SidecarLoop", "SidecarHTTP", "SidecarOCI", "SidecarStore", "SidecarDigest",
         ]),
         // Plain Swift: CheckDb's and ReportDbError's rules (shared checks,
         // reuse, the cap, streaks, verdict to action) over a check runner.

@@ -2,11 +2,15 @@ import CCurl
 import CCurlShims
 import SidecarLoop
 
-/// HTTP/1.1 to one Unix socket, on the loop: libcurl's multi-socket API
-/// with its sockets watched by libuv polls and its time-outs by a libuv
-/// timer, so no request ever blocks the loop thread. Loop thread only.
+/// HTTP/1.1 to one Unix socket (an engine's API) or one base URL (a
+/// registry), on the loop: libcurl's multi-socket API with its sockets
+/// watched by libuv polls and its time-outs by a libuv timer, so no request
+/// ever blocks the loop thread. Loop thread only.
 public final class HTTPClient {
+    /// Empty for a client of a base URL.
     public let socketPath: String
+    /// "http://localhost" for a Unix socket (the host is never resolved).
+    private let baseURL: String
     private let loop: EventLoop
     private let multi: UnsafeMutableRawPointer
     private let timer: LoopTimer
@@ -16,8 +20,20 @@ public final class HTTPClient {
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
-    public init(loop: EventLoop, socketPath: String) throws {
+    public convenience init(loop: EventLoop, socketPath: String) throws {
+        try self.init(loop: loop, socketPath: socketPath, baseURL: "http://localhost")
+    }
+
+    /// A client of `baseURL` ("http://127.0.0.1:5000"): give a numeric
+    /// address, since curl would resolve a name with a blocking call unless
+    /// it was built with an asynchronous resolver.
+    public convenience init(loop: EventLoop, baseURL: String) throws {
+        try self.init(loop: loop, socketPath: "", baseURL: baseURL)
+    }
+
+    private init(loop: EventLoop, socketPath: String, baseURL: String) throws {
         _ = Self.globalInit
+        self.baseURL = baseURL
         guard let multi = curl_multi_init() else { throw HTTPError(.transfer, "curl_multi_init failed") }
         self.loop = loop
         self.socketPath = socketPath
@@ -49,7 +65,7 @@ public final class HTTPClient {
         }
         let transfer: HTTPTransfer
         do {
-            transfer = try HTTPTransfer(request: request, socketPath: socketPath, onChunk: onChunk, done: done)
+            transfer = try HTTPTransfer(request: request, socketPath: socketPath, baseURL: baseURL, onChunk: onChunk, done: done)
         } catch {
             done(.failure(error))
             return nil
@@ -134,6 +150,8 @@ public final class HTTPClient {
             let transfer = Unmanaged<HTTPTransfer>.fromOpaque(context).takeUnretainedValue()
             transfers[ObjectIdentifier(transfer)] = nil
             transfer.finish(code)
+            // A caller may close the client from its answer: curl's handle is gone.
+            if closed { return }
         }
     }
 }

@@ -18,7 +18,7 @@ public final class HTTPTransfer {
     var isFinished: Bool { done == nil }
 
     init(
-        request: HTTPRequest, socketPath: String, onChunk: ((UnsafeRawBufferPointer) -> Void)?,
+        request: HTTPRequest, socketPath: String, baseURL: String, onChunk: ((UnsafeRawBufferPointer) -> Void)?,
         done: @escaping (Result<HTTPResponse, HTTPError>) -> Void
     ) throws(HTTPError) {
         guard let easy = curl_easy_init() else { throw HTTPError(.transfer, "curl_easy_init failed") }
@@ -32,9 +32,14 @@ public final class HTTPTransfer {
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
         for header in request.headers { headerList = curl_slist_append(headerList, header) }
 
-        sidecar_curl_easy_set_string(easy, CURLOPT_UNIX_SOCKET_PATH, socketPath)
-        // The host is never resolved: the socket path decides where it goes.
-        sidecar_curl_easy_set_string(easy, CURLOPT_URL, "http://localhost" + request.path)
+        if socketPath.isEmpty {
+            // A registry's blobs may be served from elsewhere (a redirect).
+            sidecar_curl_easy_set_long(easy, CURLOPT_FOLLOWLOCATION, 1)
+        } else {
+            // The host is never resolved: the socket path decides where it goes.
+            sidecar_curl_easy_set_string(easy, CURLOPT_UNIX_SOCKET_PATH, socketPath)
+        }
+        sidecar_curl_easy_set_string(easy, CURLOPT_URL, baseURL + request.path)
         sidecar_curl_easy_set_string(easy, CURLOPT_CUSTOMREQUEST, request.method)
         sidecar_curl_easy_set_long(easy, CURLOPT_NOSIGNAL, 1)
         sidecar_curl_easy_set_long(easy, CURLOPT_CONNECTTIMEOUT_MS, 5000)

@@ -113,35 +113,47 @@ final class OCILayoutBackend: ImageBackend {
         let ref = image.ref
         let source = image.pull.isEmpty ? image.ref : image.pull
         repairFirst(ref) { [self] in
-            let incoming = layout.incomingPath + "/" + UUID().uuidString
-            var argv = ["skopeo", "copy", "--quiet"]
-            if isInsecure(source) { argv.append("--src-tls-verify=false") }
-            argv += ["docker://" + source, "oci:\(incoming):\(ref)"]
-            let copied: (ChildProcess.Outcome?, String) -> Void = { [self] outcome, startFailure in
-                guard let outcome, outcome.succeeded else {
-                    let message = outcome.map { "skopeo copy from \(source) \(CommandImageBackend.ended($0))" } ?? startFailure
-                    let failure = ImageBackendFailure(
-                        outcome?.timedOut == true ? .timedOut : .failed, message, output: outcome?.output ?? "")
-                    removeIncoming(incoming)
-                    return answerStale(ref, after: failure, done)
-                }
-                let store = store
-                onPool(shared: false, { Result { try store.importImage(ref: ref, from: incoming) } }) { [self] imported in
-                    removeIncoming(incoming)
-                    switch imported {
-                    case .success(let manifest):
-                        remember(ref, manifest)
-                        done(.success(ImageJobResult(outcome: .pulled, id: manifest.digest)))
-                    case .failure(let error):
-                        answerStale(ref, after: ImageBackendFailure(.failed, "the pulled image could not be stored: \(error)"), done)
+            // By digest (a fleet's published build): in the daemon when it can.
+            if source.contains("@sha256:"), RegistryFetch.parse(source) != nil {
+                let incoming = layout.incomingPath + "/" + UUID().uuidString
+                return RegistryFetch.fetch(
+                    source, insecure: isInsecure(source), ref: ref, into: incoming, loop: loop, timeoutSeconds: timeoutSeconds
+                ) { [self] failure in
+                    if let failure {
+                        logger("images: fetching \(source) in the daemon failed (\(failure)); pulling with skopeo")
+                        removeIncoming(incoming)
+                        return copyWithSkopeo(image, timeoutSeconds: timeoutSeconds, done)
                     }
+                    importPulled(ref, from: incoming, done)
                 }
             }
-            do {
-                _ = try ChildProcess(loop: loop, argv: argv, workingDirectory: nil, timeoutSeconds: timeoutSeconds) { copied($0, "") }
-            } catch {
-                copied(nil, "cannot run skopeo: \(error)")
+            copyWithSkopeo(image, timeoutSeconds: timeoutSeconds, done)
+        }
+    }
+
+    private func copyWithSkopeo(
+        _ image: ImageSpec, timeoutSeconds: Double, _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void
+    ) {
+        let ref = image.ref
+        let source = image.pull.isEmpty ? image.ref : image.pull
+        let incoming = layout.incomingPath + "/" + UUID().uuidString
+        var argv = ["skopeo", "copy", "--quiet"]
+        if isInsecure(source) { argv.append("--src-tls-verify=false") }
+        argv += ["docker://" + source, "oci:\(incoming):\(ref)"]
+        let copied: (ChildProcess.Outcome?, String) -> Void = { [self] outcome, startFailure in
+            guard let outcome, outcome.succeeded else {
+                let message = outcome.map { "skopeo copy from \(source) \(CommandImageBackend.ended($0))" } ?? startFailure
+                let failure = ImageBackendFailure(
+                    outcome?.timedOut == true ? .timedOut : .failed, message, output: outcome?.output ?? "")
+                removeIncoming(incoming)
+                return answerStale(ref, after: failure, done)
             }
+            importPulled(ref, from: incoming, done)
+        }
+        do {
+            _ = try ChildProcess(loop: loop, argv: argv, workingDirectory: nil, timeoutSeconds: timeoutSeconds) { copied($0, "") }
+        } catch {
+            copied(nil, "cannot run skopeo: \(error)")
         }
     }
 
@@ -176,6 +188,21 @@ final class OCILayoutBackend: ImageBackend {
             _ = try ChildProcess(loop: loop, argv: argv, workingDirectory: nil, timeoutSeconds: timeoutSeconds) { pushed($0, "") }
         } catch {
             pushed(nil, "cannot run skopeo: \(error)")
+        }
+    }
+
+    /// Verifies the image in `incoming` and takes it into the layout.
+    private func importPulled(_ ref: String, from incoming: String, _ done: @escaping (Result<ImageJobResult, ImageBackendFailure>) -> Void) {
+        let store = store
+        onPool(shared: false, { Result { try store.importImage(ref: ref, from: incoming) } }) { [self] imported in
+            removeIncoming(incoming)
+            switch imported {
+            case .success(let manifest):
+                remember(ref, manifest)
+                done(.success(ImageJobResult(outcome: .pulled, id: manifest.digest)))
+            case .failure(let error):
+                answerStale(ref, after: ImageBackendFailure(.failed, "the pulled image could not be stored: \(error)"), done)
+            }
         }
     }
 

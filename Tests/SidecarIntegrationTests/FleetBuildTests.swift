@@ -122,6 +122,8 @@ final class FleetBuildTests: XCTestCase {
         }
         let row = try postgres.query("SELECT state, epoch, claimed_by FROM sidecar_builds")
         XCTAssertEqual(row, [["published", "1", builder]])
+        // The waiters fetched by digest in the daemon, with no skopeo.
+        for daemon in hosts { XCTAssertFalse(daemon.log.contains("pulling with skopeo"), daemon.log) }
     }
 
     func testAKilledBuildersClaimIsTakenOverAndItPullsOnceRestarted() async throws {
