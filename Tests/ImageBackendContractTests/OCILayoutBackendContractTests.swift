@@ -26,6 +26,9 @@ final class OCILayoutBackendContractTests: ImageBackendContract {
         if let state { try? FileManager.default.removeItem(atPath: state) }
     }
 
+    /// What the backend logged.
+    private var logged: [String] = []
+
     override func makeBackend() throws -> BackendUnderTest? {
         guard RegistryService.isInstalled else { throw XCTSkip("docker-registry or skopeo missing (scripts/install-deps.sh test installs them)") }
         let registry = try RegistryService()
@@ -40,7 +43,8 @@ final class OCILayoutBackendContractTests: ImageBackendContract {
         self.loop = loop
         let backend = try OCILayoutBackend(
             loop: loop, root: state + "/oci", database: database, templates: DaemonConfig.CommandTemplates(),
-            insecureRegistries: [registry.host], logger: { _ in })
+            insecureRegistries: [registry.host, registry.host.replacingOccurrences(of: "127.0.0.1", with: "localhost")],
+            logger: { [weak self] in self?.logged.append($0) })
         func image(_ name: String, from repository: String) -> ImageSpec {
             var spec = ImageSpec(name: name, ref: "\(name):1")
             spec.pull = "\(registry.host)/\(repository):1"
@@ -71,5 +75,30 @@ final class OCILayoutBackendContractTests: ImageBackendContract {
         loop.run()
         let incoming = state! + "/oci/.incoming"
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: incoming), [])
+    }
+
+    /// By digest (a fleet's published build) the daemon fetches the image
+    /// itself; where it cannot (a registry named, not numeric) skopeo does.
+    /// Either way the same manifest ends up in the layout, verified.
+    func testAPullByDigestIsFetchedInTheDaemonOrBySkopeoWithTheSameResult() throws {
+        guard let subject = try makeBackend(), let loop, let registry else { return }
+        var first: Result<ImageJobResult, ImageBackendFailure>?
+        subject.backend.pull(subject.buildable, timeoutSeconds: 60) { first = $0 }
+        while first == nil { loop.run() }
+        let digest = try XCTUnwrap(try first?.get().id)
+        for (name, host) in [("fetched", registry.host), ("copied", registry.host.replacingOccurrences(of: "127.0.0.1", with: "localhost"))] {
+            var spec = ImageSpec(name: name, ref: "\(name):1")
+            spec.pull = "\(host)/contract/buildable@\(digest)"
+            var pulled: Result<ImageJobResult, ImageBackendFailure>?
+            subject.backend.pull(spec, timeoutSeconds: 60) { pulled = $0 }
+            while pulled == nil { loop.run() }
+            XCTAssertEqual(try pulled?.get().outcome, .pulled, name)
+            XCTAssertEqual(try pulled?.get().id, digest, name)
+            var presence: Result<ImagePresence, ImageBackendFailure>?
+            subject.backend.presence(of: spec) { presence = $0 }
+            while presence == nil { loop.run() }
+            XCTAssertEqual(try presence?.get(), .present(id: digest), name)
+        }
+        XCTAssertFalse(logged.contains { $0.contains("in the daemon failed") }, "the numeric registry was fetched in the daemon: \(logged)")
     }
 }
