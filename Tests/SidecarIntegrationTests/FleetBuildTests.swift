@@ -5,19 +5,27 @@ import SidecarTestSupport
 import XCTest
 
 /// Fleet mode's builds: three real `sidecard`s with the default backend
-/// (the OCI layout), one real PostgreSQL and one real `docker-registry`.
+/// (the OCI layout), each in its own network namespace (as root, where
+/// `ip netns` works; else side by side), one real PostgreSQL and one real
+/// `docker-registry` reached over the namespaces' veth links.
 /// The build script logs every start to a file all hosts share, so the
 /// number of builds in the whole fleet is counted, not inferred.
 final class FleetBuildTests: XCTestCase {
     private var postgres: PostgresService!
     private var registry: RegistryService!
+    private var namespaces: [String: NetworkNamespace] = [:]
     private var shared = ""
 
     override func setUpWithError() throws {
         guard PostgresService.isInstalled else { throw XCTSkip("PostgreSQL is not installed") }
         guard RegistryService.isInstalled else { throw XCTSkip("docker-registry or skopeo is missing") }
-        postgres = try PostgresService()
-        registry = try RegistryService()
+        if NetworkNamespace.isAvailable {
+            for name in ["a", "b", "c"] { namespaces[name] = try NetworkNamespace() }
+        }
+        let links = namespaces.values.map(\.hostAddress).sorted()
+        postgres = try PostgresService(extraListenAddresses: links)
+        // On one link's root side: a root address every namespace routes to.
+        registry = try RegistryService(listenAddress: links.first ?? "127.0.0.1")
         shared = DaemonProcess.makeTemporaryDirectory()
         let fixture = RegistryService.fixture
         // build.sh REF: makes the image (the same bytes on any host) after
@@ -49,10 +57,15 @@ final class FleetBuildTests: XCTestCase {
     }
 
     override func tearDown() {
+        hosts = []
         postgres = nil
         registry = nil
+        namespaces = [:]
         try? FileManager.default.removeItem(atPath: shared)
     }
+
+    /// Kept until tearDown: a daemon inside a namespace keeps it alive.
+    private var hosts: [DaemonProcess] = []
 
     private func host(_ name: String, directory: String? = nil) throws -> DaemonProcess {
         let directory = directory ?? DaemonProcess.makeTemporaryDirectory()
@@ -66,7 +79,7 @@ final class FleetBuildTests: XCTestCase {
             build = ["\(shared)/build.sh", "{ref}"]
 
             [fleet]
-            postgres = "\(postgres.connectionString)"
+            postgres = "\(namespaces[name].map { postgres.connectionString(hostaddr: $0.hostAddress) } ?? postgres.connectionString)"
             host_id = "\(name)"
             registry = "\(registry.host)/sidecar"
             claim_ttl = "3s"
@@ -74,7 +87,9 @@ final class FleetBuildTests: XCTestCase {
             """
         let daemon = try DaemonProcess(
             config: config, directory: directory,
-            environment: ["FLEET_TEST_HOST": name, "FLEET_TEST_LAYOUT": directory + "/state/oci"])
+            environment: ["FLEET_TEST_HOST": name, "FLEET_TEST_LAYOUT": directory + "/state/oci"],
+            commandPrefix: namespaces[name].map { $0.command([]) } ?? [])
+        hosts.append(daemon)
         XCTAssertTrue(try DaemonProcess.eventually(timeout: 10) {
             let status = try CommandResult.sidecarctl(["fleet", "status", "--socket", daemon.socketPath])
             return status.status == 0
@@ -122,6 +137,11 @@ final class FleetBuildTests: XCTestCase {
         }
         let row = try postgres.query("SELECT state, epoch, claimed_by FROM sidecar_builds")
         XCTAssertEqual(row, [["published", "1", builder]])
+        if !namespaces.isEmpty {
+            // Each host reached PostgreSQL over its own link.
+            let peers = try postgres.query("SELECT host(client_addr) FROM pg_stat_activity WHERE application_name LIKE 'sidecard %' ORDER BY 1")
+            XCTAssertEqual(peers.map { $0[0] }, namespaces.values.map(\.insideAddress).sorted())
+        }
         // The waiters fetched by digest in the daemon, with no skopeo.
         for daemon in hosts { XCTAssertFalse(daemon.log.contains("pulling with skopeo"), daemon.log) }
     }

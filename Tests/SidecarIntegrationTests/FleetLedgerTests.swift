@@ -6,25 +6,35 @@ import SidecarWire
 import XCTest
 
 /// Fleet mode's shared retry ledger: three real `sidecard`s (their own
-/// state dirs and sockets) on one real PostgreSQL.
+/// state dirs and sockets) on one real PostgreSQL. Hosts "a" and "b" run
+/// in network namespaces of their own and reach it over veth links (as
+/// root, where `ip netns` works); "c" runs beside the test and names the
+/// server `localhost`, which the daemon looks up off the loop, handing
+/// libpq every address (::1 is refused here, 127.0.0.1 answers).
 final class FleetLedgerTests: XCTestCase {
     private var postgres: PostgresService!
+    private var namespaces: [String: NetworkNamespace] = [:]
+    /// Kept until tearDown: a daemon inside a namespace keeps it alive.
+    private var started: [DaemonProcess] = []
 
     override func setUpWithError() throws {
         guard PostgresService.isInstalled else { throw XCTSkip("PostgreSQL is not installed") }
-        postgres = try PostgresService()
+        if NetworkNamespace.isAvailable {
+            for name in ["a", "b"] { namespaces[name] = try NetworkNamespace() }
+        }
+        postgres = try PostgresService(extraListenAddresses: namespaces.values.map(\.hostAddress).sorted())
     }
 
     override func tearDown() {
+        started = []
         postgres = nil
+        namespaces = [:]
     }
 
-    /// Host "c" names the server `localhost`: the daemon looks the name up
-    /// off the loop and hands libpq every address (::1 is refused here,
-    /// 127.0.0.1 answers).
     private func config(host: String, degraded: String = "local", extra: String = "") -> String {
-        let server = host == "c" ? postgres.connectionString.replacingOccurrences(of: "host=127.0.0.1", with: "host=localhost")
-            : postgres.connectionString
+        let server = namespaces[host].map { postgres.connectionString(hostaddr: $0.hostAddress) }
+            ?? (host == "c" ? postgres.connectionString.replacingOccurrences(of: "host=127.0.0.1", with: "host=localhost")
+                : postgres.connectionString)
         return configText(host: host, server: server, degraded: degraded, extra: extra)
     }
 
@@ -49,7 +59,10 @@ final class FleetLedgerTests: XCTestCase {
     }
 
     private func host(_ name: String, degraded: String = "local", directory: String? = nil) throws -> DaemonProcess {
-        let daemon = try DaemonProcess(config: config(host: name, degraded: degraded), directory: directory)
+        let daemon = try DaemonProcess(
+            config: config(host: name, degraded: degraded), directory: directory,
+            commandPrefix: namespaces[name].map { $0.command([]) } ?? [])
+        started.append(daemon)
         try waitForFleet(daemon, toBe: "connected")
         return daemon
     }

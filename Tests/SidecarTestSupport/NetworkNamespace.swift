@@ -77,6 +77,9 @@ public final class NetworkNamespace {
         try inside(Self.ip, ["addr", "add", "\(insideAddress)/\(prefixLength)", "dev", insideInterface])
         try inside(Self.ip, ["link", "set", insideInterface, "up"])
         try inside(Self.ip, ["link", "set", "lo", "up"])
+        // Every address of the root namespace (another namespace's host
+        // side, where a shared service listens) is reached through the link.
+        try inside(Self.ip, ["route", "add", "default", "via", hostAddress])
     }
 
     /// `argv` run inside the namespace: `ip netns exec NAME argv...`. ip
