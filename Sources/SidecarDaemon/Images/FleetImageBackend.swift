@@ -78,7 +78,9 @@ final class FleetImageBackend: ImageBackend {
     ) {
         switch row.state {
         case .published: pullPublished(image, row, deadline: deadline, done)
-        case .failed: done(.failure(Self.sharedFailure(row, image)))
+        case .failed where row.failedUntil > WallClock.unixSeconds(): done(.failure(Self.sharedFailure(row, image)))
+        // Its back-off is over: this host may try again.
+        case .failed: claim(image, key: key, deadline: deadline, done)
         case .claimed: buildAndPublish(image, key: key, epoch: row.epoch, deadline: deadline, done)
         case .building, .free: wait(image, key: key, holder: row.claimedBy, deadline: deadline, done)
         }
