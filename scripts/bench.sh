@@ -1545,16 +1545,28 @@ TOML
   lag=$("$release/sidecarctl" --socket "$sock" metrics | awk '$1 == "sidecar_loop_lag_max_seconds" { printf "%.3f", $2 * 1000 }')
   local local_lag
   local_lag=$("$release/sidecarctl" --socket "$daemon_sock" metrics | awk '$1 == "sidecar_loop_lag_max_seconds" { printf "%.3f", $2 * 1000 }')
-  # Then idle while degraded (reconnects every second): the lag of each
-  # tick, sampled, not the minute's maximum the load above set.
-  local samples=() worst
-  for _ in $(seq 20); do
-    sleep 0.2
-    samples+=("$("$release/sidecarctl" --socket "$sock" metrics | awk '$1 == "sidecar_loop_lag_seconds" { printf "%.3f", $2 * 1000 }')")
-  done
-  worst=$(printf '%s\n' "${samples[@]}" | sort -n | tail -n 1)
   echo
-  echo "Degraded (PostgreSQL stopped, answered by the host's own ledger, 16 connections): $(printf '%.0f' "$fr") calls/s, p50 $fp50 us, p99 $fp99 us; the loop's largest lag over the last minute: $lag ms, next to $local_lag ms on the local-only sidecard under the same load. Degraded and idle (reconnecting every second), the largest of 20 tick lags sampled over 4 s: $worst ms (target: under 1 ms)."
+  echo "Degraded (PostgreSQL stopped, answered by the host's own ledger, 16 connections): $(printf '%.0f' "$fr") calls/s, p50 $fp50 us, p99 $fp99 us; the loop's largest lag over the last minute: $lag ms, next to $local_lag ms on the local-only sidecard under the same load (saturated: turns of many calls)."
+  runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$dir/pg/data" -l "$dir/pg/log" -w \
+    -o "-p $port -k $dir/pg -c listen_addresses=127.0.0.1" start </dev/null >/dev/null 2>&1 || die "PostgreSQL did not start again"
+
+  # The loop while degraded, alone: a fresh fleet sidecard, connected, then
+  # PostgreSQL stopped under one sequential client (reconnecting every
+  # second meanwhile). sidecar_loop_busy_max_seconds is the most CPU time
+  # the loop thread spent between two waits for events, over this daemon's life.
+  stop_server "$fleet_pid"
+  start_sidecard "$dir/sidecar.toml" "$sock" "$dir/state2" "$log_file.2"
+  fleet_pid=$started_pid
+  for _ in $(seq 100); do "$release/sidecarctl" --socket "$sock" fleet status >/dev/null 2>&1 && break; sleep 0.1; done
+  stop_postgres "$dir/pg"
+  for _ in $(seq 50); do "$release/sidecarctl" --socket "$sock" fleet status >/dev/null 2>&1 || break; sleep 0.1; done
+  local busy out
+  out=$("$bin/loadgen" --socket "$sock" --method ReserveRetrySlot --connections 1 --depth 1 \
+    --seconds "$seconds" --warmup 0) || die "loadgen failed against the degraded sidecard"
+  sleep 2
+  busy=$("$release/sidecarctl" --socket "$sock" metrics | awk '$1 == "sidecar_loop_busy_max_seconds" { printf "%.3f", $2 * 1000 }')
+  echo
+  echo "Degraded, one sequential client ($(printf '%.0f' "$(field calls_per_s "$out")") calls/s answered locally) and reconnects every second: the most CPU time the loop thread spent between two waits for events, over the daemon's life (start, connected, degraded): $busy ms (target: under 1 ms)."
   runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$dir/pg/data" -l "$dir/pg/log" -w \
     -o "-p $port -k $dir/pg -c listen_addresses=127.0.0.1" start </dev/null >/dev/null 2>&1 || die "PostgreSQL did not start again"
   stop_server "$fleet_pid"

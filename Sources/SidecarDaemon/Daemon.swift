@@ -87,12 +87,15 @@ public enum Daemon {
             status: status, reloader: reloader, retries: retries, databases: databases, images: images))
         let lagProbe = try LoopLagProbe(loop: loop)
         server.lagProbe = lagProbe
+        let busyMeter = try LoopBusyMeter(loop: loop)
+        server.busyMeter = busyMeter
         try server.start(socketPath: config.socket, mode: config.socketMode, inheritedDescriptor: activated)
 
         var watchers: [SignalWatcher] = []
         func stopWatching() {
             for watcher in watchers { watcher.close() }
             lagProbe.close()
+            busyMeter.close()
             for service in services { service.close() }
             exitPastStuckPoolWork(loop: loop, logger: context.logger)
         }

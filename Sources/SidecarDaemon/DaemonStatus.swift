@@ -66,6 +66,7 @@ final class DaemonStatus {
             watchers: context.events.subscriberCount,
             loopLagSeconds: (server.lagProbe?.lastMilliseconds ?? 0) / 1000,
             loopLagMaxSeconds: (server.lagProbe?.maxMilliseconds ?? 0) / 1000,
+            loopBusyMaxSeconds: server.busyMeter?.maxSeconds ?? 0,
             uptimeSeconds: context.uptimeSeconds(loopMilliseconds: server.loop.nowMilliseconds),
             version: SidecarDefaults.version, lastScrub: images.lastScrub,
             imageJobsRunning: Dictionary(uniqueKeysWithValues: ImageJobKind.allCases.map { ($0.rawValue, images.jobCounts($0).running) }),

@@ -36,6 +36,7 @@ final class Server {
     /// Bytes of partial frames over all connections (`limits.max_buffered_bytes`).
     private(set) var bufferedBytes = 0
     var lagProbe: LoopLagProbe?
+    var busyMeter: LoopBusyMeter?
     /// Work done once per loop turn before replies are written (group commits).
     var turnEndWork: [() -> Void] = []
 

@@ -52,9 +52,11 @@ enum RegistryFetch {
             guard blobs.count == layers.count + 1, total <= maxBytes, blobs.allSatisfy(isDigest) else {
                 return finish("the blobs are too large, or not sha256")
             }
-            fetchBlobs(blobs[...], client: client, repository: repository, incoming: incoming, loop: loop, timeoutSeconds: timeoutSeconds) {
-                failure in
-                if let failure { return finish(failure) }
+            fetchBlobs(blobs, client: client, repository: repository, timeoutSeconds: timeoutSeconds) { fetched in
+                guard case .success(let bodies) = fetched else {
+                    if case .failure(let failure) = fetched { finish(failure.reason) }
+                    return
+                }
                 let index: [String: Any] = [
                     "schemaVersion": 2,
                     "manifests": [[
@@ -62,28 +64,38 @@ enum RegistryFetch {
                         "annotations": ["org.opencontainers.image.ref.name": ref],
                     ]],
                 ]
-                write([
+                let files = zip(blobs, bodies).map { ("blobs/sha256/" + $0.dropFirst("sha256:".count), $1) } + [
                     ("blobs/sha256/" + digest.dropFirst("sha256:".count), manifest),
                     ("oci-layout", Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8)),
                     ("index.json", (try? JSONSerialization.data(withJSONObject: index)).map { [UInt8]($0) } ?? []),
-                ], into: incoming, loop: loop, finish)
+                ]
+                write(files, into: incoming, loop: loop, finish)
             }
         }
     }
 
+    private struct FetchFailure: Error {
+        let reason: String
+    }
+
+    /// Every blob at once (one connection each, in parallel), in order.
     private static func fetchBlobs(
-        _ blobs: ArraySlice<String>, client: HTTPClient, repository: String, incoming: String, loop: EventLoop,
-        timeoutSeconds: Double, _ done: @escaping (String?) -> Void
+        _ blobs: [String], client: HTTPClient, repository: String, timeoutSeconds: Double,
+        _ done: @escaping (Result<[[UInt8]], FetchFailure>) -> Void
     ) {
-        guard let digest = blobs.first else { return done(nil) }
-        client.send(HTTPRequest(path: "/v2/\(repository)/blobs/\(digest)", timeoutSeconds: timeoutSeconds)) { result in
-            guard case .success(let response) = result, response.status == 200 else {
-                return done("blob \(digest): \(describe(result))")
-            }
-            write([("blobs/sha256/" + digest.dropFirst("sha256:".count), response.body)], into: incoming, loop: loop) { failure in
-                if let failure { return done(failure) }
-                fetchBlobs(blobs.dropFirst(), client: client, repository: repository, incoming: incoming, loop: loop,
-                           timeoutSeconds: timeoutSeconds, done)
+        var bodies: [[UInt8]?] = Array(repeating: nil, count: blobs.count)
+        var left = blobs.count
+        var failure: String?
+        for (index, digest) in blobs.enumerated() {
+            client.send(HTTPRequest(path: "/v2/\(repository)/blobs/\(digest)", timeoutSeconds: timeoutSeconds)) { result in
+                switch result {
+                case .success(let response) where response.status == 200: bodies[index] = response.body
+                default: failure = failure ?? "blob \(digest): \(describe(result))"
+                }
+                left -= 1
+                guard left == 0 else { return }
+                if let failure { return done(.failure(FetchFailure(reason: failure))) }
+                done(.success(bodies.map { $0 ?? [] }))
             }
         }
     }

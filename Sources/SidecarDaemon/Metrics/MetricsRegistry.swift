@@ -83,6 +83,7 @@ final class MetricsRegistry {
         var watchers: Int
         var loopLagSeconds: Double
         var loopLagMaxSeconds: Double
+        var loopBusyMaxSeconds: Double = 0
         var uptimeSeconds: Double
         var version: String
         /// The last scrub's end (Unix seconds) and report, once one ran.
@@ -109,6 +110,9 @@ final class MetricsRegistry {
         gauge(&out, "sidecar_watchers", "Watch streams open now.", Double(gauges.watchers))
         gauge(&out, "sidecar_loop_lag_seconds", "How late the loop woke for its last tick.", gauges.loopLagSeconds)
         gauge(&out, "sidecar_loop_lag_max_seconds", "The largest loop lag over the last minute.", gauges.loopLagMaxSeconds)
+        gauge(&out, "sidecar_loop_busy_max_seconds",
+              "The most CPU time the loop thread spent between two waits for events (what an event may wait behind), over the last one to two minutes.",
+              gauges.loopBusyMaxSeconds)
         if let (end, report) = gauges.lastScrub {
             gauge(&out, "sidecar_image_scrub_last_end_timestamp_seconds", "When the last scrub of the images' blobs ended.", end)
             gauge(&out, "sidecar_image_scrub_last_bytes", "Bytes the last scrub hashed.", Double(report.bytes))
