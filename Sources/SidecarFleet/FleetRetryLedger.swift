@@ -113,13 +113,18 @@ public final class FleetRetryLedger {
         }
     }
 
-    /// Removes idle keys (at most the rows no reserve holds right now).
+    /// Removes idle keys (at most the rows no reserve holds right now), in
+    /// a transaction of its own: it locks rows out of key order (skipping
+    /// locked ones, so it never waits), which inside a batch of changes
+    /// could deadlock with another host's.
     public func expire(now: Double, policies: [String: RetryPolicy], defaultIdleSeconds: Double, _ done: @escaping Done<Int>) {
         let named = policies.compactMap { name, policy in policy.keyIdleExpirySeconds.map { (name, $0) } }
         let statement = PostgresStatement(
             "SELECT sidecar_expire($1, $2, $3::text[], $4::float8[], $5)",
             ["\(now)", "\(defaultIdleSeconds)", Self.array(named.map(\.0)), Self.array(named.map { "\($0.1)" }), settings.hostID])
-        enqueue(key: "", statement) { result in done(result.map { Int(($0.rows.first?.first ?? nil) ?? "") ?? 0 }) }
+        connection.run([statement], within: settings.timeoutMilliseconds) { result in
+            done(result.map { Int(($0[0].rows.first?.first ?? nil) ?? "") ?? 0 }.mapError { .unavailable(Self.describe($0)) })
+        }
     }
 
     /// Adds a record this host's own ledger made while the fleet was away
