@@ -76,13 +76,11 @@ final class FleetService: DaemonService {
     /// For Health and `sidecarctl fleet status`.
     var health: FleetHealth {
         let (claims, waits) = buildActivity()
-        return switch link.status {
-        case .connecting:
-            FleetHealth(hostID: hostID, state: "connecting", reason: "", sinceUnixSeconds: 0, claims: claims, waits: waits)
-        case .connected:
-            FleetHealth(hostID: hostID, state: "connected", reason: "", sinceUnixSeconds: 0, claims: claims, waits: waits)
-        case .degraded(let reason, let since):
-            FleetHealth(hostID: hostID, state: "degraded", reason: reason, sinceUnixSeconds: since, claims: claims, waits: waits)
+        let (state, reason, since): (String, String, Double) = switch link.status {
+        case .connecting: ("connecting", "", 0)
+        case .connected: ("connected", "", 0)
+        case .degraded(let reason, let since): ("degraded", reason, since)
         }
+        return FleetHealth(hostID: hostID, state: state, reason: reason, sinceUnixSeconds: since, claims: claims, waits: waits)
     }
 }

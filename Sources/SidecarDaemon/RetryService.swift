@@ -112,7 +112,7 @@ final class RetryService: DaemonService {
             _ = try ledger.policy(named: policy)
             context.metrics.increment(.fleetLocalAnswers, label: "ReserveRetrySlot")
             let decision = RetryDecision.throttled(retryAfterSeconds: 1)
-            context.metrics.increment(.retryDecisions, label: Self.label(decision))
+            announce(decision, key: key)
             return done(.success(ReserveRetrySlotResponse(decision: decision, answeredLocally: true)))
         case .local(let degraded):
             if degraded { context.metrics.increment(.fleetLocalAnswers, label: "ReserveRetrySlot") }

@@ -19,47 +19,43 @@ enum FleetBuildSQL {
           digest text NOT NULL,
           published_ref text NOT NULL,
           error text NOT NULL,
-          error_category text NOT NULL,
           failed_until double precision NOT NULL,
           updated_at double precision NOT NULL
         );
         """
 
-    /// The row's answer, one shape for claim and read: state (published,
-    /// failed, building, claimed: this call took it, free: no row or
-    /// nothing live), epoch, claimed_by, digest, published_ref, error,
-    /// error_category, failed_until.
-    static let answerColumns = "state, epoch, claimed_by, digest, published_ref, error, error_category, failed_until"
+    /// Whether the claim of row `b` still holds at `now` (an SQL
+    /// expression): renewed within its time-to-live, by a session that is
+    /// still there. Claim and read both judge by it.
+    static func claimIsLive(now: String) -> String {
+        "b.claim_expires > \(now) AND EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = b.claimer_pid)"
+    }
 
     /// Takes the key unless it is published, failed within its back-off,
     /// or claimed by a live session whose claim has not expired.
     static let claimFunction = """
         CREATE FUNCTION sidecar_claim_build(p_key text, p_image text, p_host text, p_now double precision, p_ttl double precision)
         RETURNS TABLE (state text, epoch bigint, claimed_by text, digest text, published_ref text, error text,
-          error_category text, failed_until double precision)
+          failed_until double precision)
         LANGUAGE plpgsql AS $body$
         DECLARE
           b sidecar_builds%ROWTYPE;
         BEGIN
-          INSERT INTO sidecar_builds VALUES (p_key, p_image, 0, 'free', '', NULL, 0, '', '', '', '', 0, p_now)
+          INSERT INTO sidecar_builds VALUES (p_key, p_image, 0, 'free', '', NULL, 0, '', '', '', 0, p_now)
             ON CONFLICT (build_key) DO NOTHING;
           SELECT * INTO b FROM sidecar_builds k WHERE k.build_key = p_key FOR UPDATE;
           IF b.state = 'published'
             OR (b.state = 'failed' AND b.failed_until > p_now)
-            OR (b.state = 'building' AND b.claim_expires > p_now
-                AND EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = b.claimer_pid)) THEN
-            RETURN QUERY SELECT b.state, b.epoch, b.claimed_by, b.digest, b.published_ref, b.error, b.error_category,
-              b.failed_until;
+            OR (b.state = 'building' AND \(claimIsLive(now: "p_now"))) THEN
+            RETURN QUERY SELECT b.state, b.epoch, b.claimed_by, b.digest, b.published_ref, b.error, b.failed_until;
             RETURN;
           END IF;
           UPDATE sidecar_builds k SET epoch = k.epoch + 1, state = 'building', claimed_by = p_host,
-            claimer_pid = pg_backend_pid(), claim_expires = p_now + p_ttl, error = '', error_category = '',
-            updated_at = p_now
+            claimer_pid = pg_backend_pid(), claim_expires = p_now + p_ttl, error = '', updated_at = p_now
             WHERE k.build_key = p_key
             RETURNING * INTO b;
           PERFORM pg_notify('\(channel)', p_key);
-          RETURN QUERY SELECT 'claimed'::text, b.epoch, b.claimed_by, b.digest, b.published_ref, b.error,
-            b.error_category, b.failed_until;
+          RETURN QUERY SELECT 'claimed'::text, b.epoch, b.claimed_by, b.digest, b.published_ref, b.error, b.failed_until;
         END
         $body$
         """
@@ -78,19 +74,18 @@ enum FleetBuildSQL {
         """
 
     /// Ends the claim of `p_epoch` as published (`p_digest`, `p_ref`) or
-    /// failed (`p_error`, its category, until `p_failed_until`). False when
+    /// failed (`p_error`, until `p_failed_until`). False when
     /// the claim was lost: a stale builder's result changes nothing.
     static let finishFunction = """
         CREATE FUNCTION sidecar_finish_build(
-          p_key text, p_epoch bigint, p_digest text, p_ref text, p_error text, p_category text,
-          p_failed_until double precision, p_now double precision)
+          p_key text, p_epoch bigint, p_digest text, p_ref text, p_error text, p_failed_until double precision,
+          p_now double precision)
         RETURNS boolean
         LANGUAGE plpgsql AS $body$
         BEGIN
           UPDATE sidecar_builds k SET
             state = CASE WHEN p_digest <> '' THEN 'published' ELSE 'failed' END,
-            digest = p_digest, published_ref = p_ref, error = p_error, error_category = p_category,
-            failed_until = p_failed_until, claim_expires = 0, updated_at = p_now
+            digest = p_digest, published_ref = p_ref, error = p_error, failed_until = p_failed_until, claim_expires = 0, updated_at = p_now
             WHERE k.build_key = p_key AND k.epoch = p_epoch AND k.state = 'building';
           IF NOT FOUND THEN RETURN false; END IF;
           PERFORM pg_notify('\(channel)', p_key);
@@ -101,10 +96,8 @@ enum FleetBuildSQL {
 
     /// The row as it stands, with "free" for a claim nobody holds any more.
     static let readStatement = """
-        SELECT CASE WHEN b.state = 'building' AND (b.claim_expires <= $2
-                      OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = b.claimer_pid)) THEN 'free'
-                    ELSE b.state END,
-               b.epoch, b.claimed_by, b.digest, b.published_ref, b.error, b.error_category, b.failed_until
+        SELECT CASE WHEN b.state = 'building' AND NOT (\(claimIsLive(now: "$2"))) THEN 'free' ELSE b.state END,
+               b.epoch, b.claimed_by, b.digest, b.published_ref, b.error, b.failed_until
         FROM sidecar_builds b WHERE b.build_key = $1
         """
 }

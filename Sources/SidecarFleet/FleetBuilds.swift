@@ -24,7 +24,6 @@ public final class FleetBuilds {
         public var digest: String
         public var publishedRef: String
         public var error: String
-        public var errorCategory: String
         public var failedUntil: Double
     }
 
@@ -46,15 +45,15 @@ public final class FleetBuilds {
     public typealias Done<Value> = (Result<Value, PostgresFailure>) -> Void
 
     public func claim(key: String, image: String, now: Double, ttlSeconds: Double, _ done: @escaping Done<Row>) {
-        run(PostgresStatement(
-            "SELECT * FROM sidecar_claim_build($1, $2, $3, $4, $5)", [key, image, hostID, "\(now)", "\(ttlSeconds)"]), done)
+        ask(PostgresStatement(
+            "SELECT * FROM sidecar_claim_build($1, $2, $3, $4, $5)", [key, image, hostID, "\(now)", "\(ttlSeconds)"]), done) {
+            $0.map { .success(Self.row($0)) } ?? .failure(.unavailable("sidecar_claim_build answered no row"))
+        }
     }
 
     /// The row now; nil when no host ever asked for the key.
     public func read(key: String, now: Double, _ done: @escaping Done<Row?>) {
-        link.connection.run([PostgresStatement(FleetBuildSQL.readStatement, [key, "\(now)"])], within: timeoutMilliseconds) { result in
-            done(result.map { $0[0].rows.first.map(Self.row) })
-        }
+        ask(PostgresStatement(FleetBuildSQL.readStatement, [key, "\(now)"]), done) { .success($0.map(Self.row)) }
     }
 
     /// True while the claim is still this host's.
@@ -66,16 +65,13 @@ public final class FleetBuilds {
     /// claim was lost (nothing changed).
     public func publish(key: String, epoch: Int64, digest: String, ref: String, now: Double, _ done: @escaping Done<Bool>) {
         flag(PostgresStatement(
-            "SELECT sidecar_finish_build($1, $2, $3, $4, '', '', 0, $5)", [key, "\(epoch)", digest, ref, "\(now)"]), done)
+            "SELECT sidecar_finish_build($1, $2, $3, $4, '', 0, $5)", [key, "\(epoch)", digest, ref, "\(now)"]), done)
     }
 
     /// Records the claim's failure, shared by every host until `until`.
-    public func fail(
-        key: String, epoch: Int64, error: String, category: String, until: Double, now: Double, _ done: @escaping Done<Bool>
-    ) {
+    public func fail(key: String, epoch: Int64, error: String, until: Double, now: Double, _ done: @escaping Done<Bool>) {
         flag(PostgresStatement(
-            "SELECT sidecar_finish_build($1, $2, '', '', $3, $4, $5, $6)",
-            [key, "\(epoch)", error, category, "\(until)", "\(now)"]), done)
+            "SELECT sidecar_finish_build($1, $2, '', '', $3, $4, $5)", [key, "\(epoch)", error, "\(until)", "\(now)"]), done)
     }
 
     /// Calls `hear` whenever another host (or this one) changes `key`, until
@@ -91,25 +87,25 @@ public final class FleetBuilds {
         if watchers[key]?.isEmpty == true { watchers[key] = nil }
     }
 
-    private func run(_ statement: PostgresStatement, _ done: @escaping Done<Row>) {
+    /// One statement as its own transaction; `answer` reads its first row
+    /// (nil when it returned none).
+    private func ask<Value>(
+        _ statement: PostgresStatement, _ done: @escaping Done<Value>,
+        _ answer: @escaping ([String?]?) -> Result<Value, PostgresFailure>
+    ) {
         link.connection.run([statement], within: timeoutMilliseconds) { result in
-            done(result.flatMap { rows in
-                guard let row = rows[0].rows.first else { return .failure(.unavailable("sidecar_claim_build answered no row")) }
-                return .success(Self.row(row))
-            })
+            done(result.flatMap { answer($0[0].rows.first) })
         }
     }
 
     private func flag(_ statement: PostgresStatement, _ done: @escaping Done<Bool>) {
-        link.connection.run([statement], within: timeoutMilliseconds) { result in
-            done(result.map { ($0[0].rows.first?.first ?? nil) == "t" })
-        }
+        ask(statement, done) { .success(($0?.first ?? nil) == "t") }
     }
 
     static func row(_ values: [String?]) -> Row {
         Row(
             state: Row.State(rawValue: values[0] ?? "") ?? .free, epoch: Int64(values[1] ?? "") ?? 0,
             claimedBy: values[2] ?? "", digest: values[3] ?? "", publishedRef: values[4] ?? "", error: values[5] ?? "",
-            errorCategory: values[6] ?? "", failedUntil: Double(values[7] ?? "") ?? 0)
+            failedUntil: Double(values[6] ?? "") ?? 0)
     }
 }

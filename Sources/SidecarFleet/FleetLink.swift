@@ -24,7 +24,8 @@ public final class FleetLink {
     private var listeners: [String: (String) -> Void] = [:]
     private let heartbeat: LoopTimer
     private var heartbeatInFlight = false
-    private var schemaCurrent = false
+    /// A migration is on its way (from the connect or a heartbeat's retry).
+    private var migrating = false
 
     /// A heartbeat every half second, answered within one: a silent link
     /// fails one within 1.5 s.
@@ -68,12 +69,14 @@ public final class FleetLink {
     }
 
     private func makeSchemaCurrent() {
+        guard !migrating else { return }
+        migrating = true
         let listens = listeners.keys.sorted().map { PostgresStatement("LISTEN \($0)") }
         connection.run([FleetSchema.migrate] + listens, within: 10_000) { [weak self] result in
             guard let self else { return }
+            migrating = false
             switch result {
             case .success:
-                schemaCurrent = true
                 let wasDegraded = status != .connected
                 status = .connected
                 if wasDegraded { onRestored?() }
@@ -85,7 +88,8 @@ public final class FleetLink {
 
     private func beat() {
         guard connection.isReady, !heartbeatInFlight else { return }
-        guard schemaCurrent else { return makeSchemaCurrent() }
+        // Connected but not usable: the schema failed (a newer one?); again.
+        guard isUsable else { return makeSchemaCurrent() }
         heartbeatInFlight = true
         connection.run([PostgresStatement("SELECT 1")], within: Self.heartbeatTimeoutMilliseconds) { [weak self] _ in
             self?.heartbeatInFlight = false
@@ -93,7 +97,6 @@ public final class FleetLink {
     }
 
     private func degrade(_ reason: String) {
-        schemaCurrent = false
         heartbeatInFlight = false
         if case .degraded = status { return }
         status = .degraded(reason: reason, since: WallClock.unixSeconds())

@@ -43,8 +43,6 @@ public final class FleetRetryLedger {
         self.settings = settings
     }
 
-    public var hasPending: Bool { !pending.isEmpty }
-
     // MARK: Changes
 
     /// `verdict`: the classification of `lastError` (the daemon's, as for
@@ -79,11 +77,14 @@ public final class FleetRetryLedger {
         case "exhausted": return .success(.exhausted(attempts: attempts, firstError: row[6] ?? "", lastError: row[7] ?? ""))
         case "throttled": return .success(.throttled(retryAfterSeconds: double(9)))
         case "full": return .failure(.rule(.full(maxKeys: maxKeys)))
-        case "not_owner":
-            let owner = UInt32(row[8] ?? "") ?? 0
-            return .failure(.rule(.notOwner(NotOwnerError(what: "retry key \"\(key)\"", owner: owner, caller: caller.uid))))
+        case "not_owner": return .failure(notOwner(key, owner: row[8], caller: caller))
         case let other: return .failure(.unavailable("sidecar_reserve answered \"\(other)\""))
         }
+    }
+
+    /// The ledger's refusal of `caller` for a key `owner` (as SQL text) holds.
+    static func notOwner(_ key: String, owner: String?, caller: Caller) -> Failure {
+        .rule(.notOwner(NotOwnerError(what: "retry key \"\(key)\"", owner: UInt32(owner ?? "") ?? 0, caller: caller.uid)))
     }
 
     /// True when the record changed (false: the same outcome told twice).
@@ -97,9 +98,7 @@ public final class FleetRetryLedger {
                 case "changed": return .success(true)
                 case "unchanged": return .success(false)
                 case "unknown": return .failure(.rule(.unknownKey(key)))
-                case "not_owner":
-                    let owner = UInt32((rows.rows.first?[1] ?? nil) ?? "") ?? 0
-                    return .failure(.rule(.notOwner(NotOwnerError(what: "retry key \"\(key)\"", owner: owner, caller: caller.uid))))
+                case "not_owner": return .failure(Self.notOwner(key, owner: rows.rows.first?[1] ?? nil, caller: caller))
                 default: return .failure(.unavailable("sidecar_complete answered no outcome"))
                 }
             })
@@ -122,9 +121,7 @@ public final class FleetRetryLedger {
         let statement = PostgresStatement(
             "SELECT sidecar_expire($1, $2, $3::text[], $4::float8[], $5)",
             ["\(now)", "\(defaultIdleSeconds)", Self.array(named.map(\.0)), Self.array(named.map { "\($0.1)" }), settings.hostID])
-        connection.run([statement], within: settings.timeoutMilliseconds) { result in
-            done(result.map { Int(($0[0].rows.first?.first ?? nil) ?? "") ?? 0 }.mapError { .unavailable(Self.describe($0)) })
-        }
+        read(statement, done) { rows in Int((rows.first?.first ?? nil) ?? "") ?? 0 }
     }
 
     /// Adds a record this host's own ledger made while the fleet was away
@@ -182,26 +179,25 @@ public final class FleetRetryLedger {
             ORDER BY key LIMIT $6
             """,
             [request.after, state?.rawValue ?? "", keyPrefix, caller.isAdmin ? "t" : "f", "\(caller.uid)", "\(request.size + 1)"])
-        connection.run([statement], within: settings.timeoutMilliseconds) { result in
-            switch result {
-            case .success(let rows):
-                let records = rows[0].rows.map(RetryRecord.init(columns:))
-                done(.success(records.page(PageRequest(size: request.size, method: request.method), byteBudget: byteBudget, key: \.key, bytes: bytes)))
-            case .failure(let failure):
-                done(.failure(.unavailable(Self.describe(failure))))
-            }
+        read(statement, done) { rows in
+            rows.map(RetryRecord.init(columns:))
+                .page(PageRequest(size: request.size, method: request.method), byteBudget: byteBudget, key: \.key, bytes: bytes)
         }
     }
 
     /// How many keys are in each state, fleet-wide.
     public func countsByState(_ done: @escaping Done<[String: Int]>) {
-        let statement = PostgresStatement("SELECT state, count(*) FROM sidecar_retry_keys GROUP BY state")
+        read(PostgresStatement("SELECT state, count(*) FROM sidecar_retry_keys GROUP BY state"), done) { rows in
+            var counts: [String: Int] = [:]
+            for row in rows { counts[row[0] ?? ""] = Int(row[1] ?? "") ?? 0 }
+            return counts
+        }
+    }
+
+    /// One statement in a transaction of its own, outside the batches.
+    private func read<Value>(_ statement: PostgresStatement, _ done: @escaping Done<Value>, _ answer: @escaping ([[String?]]) -> Value) {
         connection.run([statement], within: settings.timeoutMilliseconds) { result in
-            done(result.mapError { .unavailable(Self.describe($0)) }.map { rows in
-                var counts: [String: Int] = [:]
-                for row in rows[0].rows { counts[row[0] ?? ""] = Int(row[1] ?? "") ?? 0 }
-                return counts
-            })
+            done(result.map { answer($0[0].rows) }.mapError { .unavailable(Self.describe($0)) })
         }
     }
 

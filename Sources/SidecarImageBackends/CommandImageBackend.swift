@@ -72,9 +72,19 @@ final class CommandImageBackend: ImageBackend {
     func publish(
         _ image: ImageSpec, to target: String, timeoutSeconds: Double, _ done: @escaping (Result<String, ImageBackendFailure>) -> Void
     ) {
+        push(templates.push, image, to: target, timeoutSeconds: timeoutSeconds, done)
+    }
+
+    /// Runs `template` (with `{target}`, `{digestfile}` and the usual
+    /// placeholders) and answers the digest it wrote to `{digestfile}`: the
+    /// push template, and the OCI layout's `skopeo copy --digestfile`.
+    func push(
+        _ template: [String], _ image: ImageSpec, to target: String, timeoutSeconds: Double,
+        _ done: @escaping (Result<String, ImageBackendFailure>) -> Void
+    ) {
         let digestFile = NSTemporaryDirectory() + "sidecar-digest-" + UUID().uuidString
-        let template = templates.push.map { $0.replacing("{target}", with: target).replacing("{digestfile}", with: digestFile) }
-        run(template, for: image, workdir: nil, timeout: timeoutSeconds, what: "push") { [loop] result in
+        let argv = template.map { $0.replacing("{target}", with: target).replacing("{digestfile}", with: digestFile) }
+        run(argv, for: image, workdir: nil, timeout: timeoutSeconds, what: "push") { [loop] result in
             let read = { (outcome: @escaping (String) -> Void) in
                 do {
                     try ThreadPoolWork.compute(loop: loop, {
@@ -90,12 +100,14 @@ final class CommandImageBackend: ImageBackend {
                 read { text in
                     let digest = text.trimmingCharacters(in: .whitespacesAndNewlines)
                     guard digest.hasPrefix("sha256:") else {
-                        return done(.failure(ImageBackendFailure(.failed, "the push of \(target) wrote no digest to {digestfile}", output: ran.output)))
+                        return done(.failure(ImageBackendFailure(.failed, "the push to \(target) wrote no digest", output: ran.output)))
                     }
                     done(.success(digest))
                 }
             case .success(let ran):
-                read { _ in done(.failure(ImageBackendFailure(ran.timedOut ? .timedOut : .failed, "push \(Self.ended(ran))", output: ran.output))) }
+                read { _ in
+                    done(.failure(ImageBackendFailure(ran.timedOut ? .timedOut : .failed, "the push to \(target) \(Self.ended(ran))", output: ran.output)))
+                }
             case .failure(let failure):
                 done(.failure(failure))
             }

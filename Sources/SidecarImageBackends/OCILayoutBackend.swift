@@ -164,31 +164,9 @@ final class OCILayoutBackend: ImageBackend {
     func publish(
         _ image: ImageSpec, to target: String, timeoutSeconds: Double, _ done: @escaping (Result<String, ImageBackendFailure>) -> Void
     ) {
-        let digestFile = layout.incomingPath + "/" + UUID().uuidString + ".digest"
-        var argv = ["skopeo", "copy", "--quiet", "--digestfile", digestFile]
-        if isInsecure(target) { argv.append("--dest-tls-verify=false") }
-        argv += ["oci:\(layout.root):\(image.ref)", "docker://" + target]
-        let pushed: (ChildProcess.Outcome?, String) -> Void = { [self] outcome, startFailure in
-            guard let outcome, outcome.succeeded else {
-                let message = outcome.map { "skopeo copy to \(target) \(CommandImageBackend.ended($0))" } ?? startFailure
-                removeIncoming(digestFile)
-                return done(.failure(ImageBackendFailure(
-                    outcome?.timedOut == true ? .timedOut : .failed, message, output: outcome?.output ?? "")))
-            }
-            onPool(shared: true, { (try? String(contentsOfFile: digestFile, encoding: .utf8)) ?? "" }) { [self] text in
-                removeIncoming(digestFile)
-                let digest = text.trimmingCharacters(in: .whitespacesAndNewlines)
-                guard digest.hasPrefix("sha256:") else {
-                    return done(.failure(ImageBackendFailure(.failed, "skopeo copy to \(target) wrote no digest")))
-                }
-                done(.success(digest))
-            }
-        }
-        do {
-            _ = try ChildProcess(loop: loop, argv: argv, workingDirectory: nil, timeoutSeconds: timeoutSeconds) { pushed($0, "") }
-        } catch {
-            pushed(nil, "cannot run skopeo: \(error)")
-        }
+        let argv = ["skopeo", "copy", "--quiet", "--digestfile", "{digestfile}"] + (isInsecure(target) ? ["--dest-tls-verify=false"] : [])
+            + ["oci:\(layout.root):{ref}", "docker://{target}"]
+        builder.push(argv, image, to: target, timeoutSeconds: timeoutSeconds, done)
     }
 
     /// Verifies the image in `incoming` and takes it into the layout.

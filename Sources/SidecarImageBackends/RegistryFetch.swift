@@ -2,6 +2,7 @@ import Foundation
 import SidecarDigest
 import SidecarHTTP
 import SidecarLoop
+import SidecarOCI
 
 /// A pull by digest straight from a registry, in the daemon: the manifest
 /// and its blobs with libcurl on the loop, written into an incoming OCI
@@ -9,13 +10,11 @@ import SidecarLoop
 /// (fleet waiters: a `skopeo` process per pull was most of the time from a
 /// publish to their answer). Only for what it can do without surprises: a
 /// numeric registry address, a single-platform manifest, anonymous access,
-/// blobs that fit `maxBytes`; anything else answers nil and the caller
-/// runs skopeo instead.
+/// blobs that fit `maxBytes`; anything else answers why not, and the
+/// caller runs skopeo instead.
 enum RegistryFetch {
-    static let maxBytes = 256 << 20
-    static let manifestTypes = [
-        "application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json",
-    ]
+    static let maxBytes: Int64 = 256 << 20
+    static let manifestTypes = [OCIDescriptor.manifestType, OCIDescriptor.dockerManifestType]
 
     /// `source`: HOST:PORT/REPOSITORY@sha256:HEX. Calls `done` with nil when
     /// the image is in `incoming` under `ref`, else why not.
@@ -45,31 +44,20 @@ enum RegistryFetch {
             guard "sha256:" + SHA256Digest.hex(of: manifest) == digest,
                 let object = try? JSONSerialization.jsonObject(with: Data(manifest)) as? [String: Any],
                 let mediaType = object["mediaType"] as? String, manifestTypes.contains(mediaType),
-                let config = object["config"] as? [String: Any], let layers = object["layers"] as? [[String: Any]]
+                let config = OCIDescriptor(json: object["config"]), let layerList = object["layers"] as? [Any]
             else { return finish("the manifest is not a single image's, or not the digest asked for") }
-            let blobs = ([config] + layers).compactMap { $0["digest"] as? String }
-            let total = ([config] + layers).reduce(0) { $0 + (($1["size"] as? Int) ?? Int.max / 2) }
-            guard blobs.count == layers.count + 1, total <= maxBytes, blobs.allSatisfy(isDigest) else {
-                return finish("the blobs are too large, or not sha256")
-            }
-            fetchBlobs(blobs, client: client, repository: repository, timeoutSeconds: timeoutSeconds) { fetched in
-                guard case .success(let bodies) = fetched else {
-                    if case .failure(let failure) = fetched { finish(failure.reason) }
-                    return
+            let blobs = [config] + layerList.compactMap(OCIDescriptor.init(json:))
+            guard blobs.count == layerList.count + 1, blobs.reduce(0, { $0 + $1.size }) <= maxBytes,
+                blobs.allSatisfy({ $0.sha256Hex != nil })
+            else { return finish("the blobs are too large, or not sha256") }
+            fetchBlobs(blobs.map(\.digest), client: client, repository: repository, timeoutSeconds: timeoutSeconds) { fetched in
+                switch fetched {
+                case .failure(let failure):
+                    finish(failure.reason)
+                case .success(let bodies):
+                    let image = OCIDescriptor(mediaType: mediaType, digest: digest, size: Int64(manifest.count), refName: ref)
+                    write(image, manifest: manifest, blobs: Array(zip(blobs.map(\.digest), bodies)), into: incoming, loop: loop, finish)
                 }
-                let index: [String: Any] = [
-                    "schemaVersion": 2,
-                    "manifests": [[
-                        "mediaType": mediaType, "digest": digest, "size": manifest.count,
-                        "annotations": ["org.opencontainers.image.ref.name": ref],
-                    ]],
-                ]
-                let files = zip(blobs, bodies).map { ("blobs/sha256/" + $0.dropFirst("sha256:".count), $1) } + [
-                    ("blobs/sha256/" + digest.dropFirst("sha256:".count), manifest),
-                    ("oci-layout", Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8)),
-                    ("index.json", (try? JSONSerialization.data(withJSONObject: index)).map { [UInt8]($0) } ?? []),
-                ]
-                write(files, into: incoming, loop: loop, finish)
             }
         }
     }
@@ -100,18 +88,23 @@ enum RegistryFetch {
         }
     }
 
-    /// Writes files below `folder` on the thread pool.
+    /// Writes the image as an OCI layout at `folder`, on the thread pool.
+    /// Nothing is synced: `importImage` verifies it and moves it in.
     private static func write(
-        _ files: [(String, [UInt8])], into folder: String, loop: EventLoop, _ done: @escaping (String?) -> Void
+        _ image: OCIDescriptor, manifest: [UInt8], blobs: [(String, [UInt8])], into folder: String, loop: EventLoop,
+        _ done: @escaping (String?) -> Void
     ) {
+        let layout = OCILayout(root: folder)
         do {
             try ThreadPoolWork.compute(loop: loop, { () -> String? in
                 do {
-                    for (path, bytes) in files {
-                        let url = URL(fileURLWithPath: folder + "/" + path)
-                        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                        try Data(bytes).write(to: url)
+                    try FileManager.default.createDirectory(atPath: layout.blobsPath, withIntermediateDirectories: true)
+                    for (digest, bytes) in blobs + [(image.digest, manifest)] {
+                        guard let path = layout.blobPath(digest: digest) else { return "\(digest) is not a sha256 digest" }
+                        try Data(bytes).write(to: URL(fileURLWithPath: path))
                     }
+                    try Data(OCILayout.marker).write(to: URL(fileURLWithPath: layout.markerPath))
+                    try Data(try OCILayout.index([image])).write(to: URL(fileURLWithPath: layout.indexPath))
                     return nil
                 } catch {
                     return "cannot write the image: \(error)"
@@ -128,14 +121,12 @@ enum RegistryFetch {
         let host = String(source[..<slash])
         let repository = String(source[source.index(after: slash)..<at.lowerBound])
         let digest = String(source[at.upperBound...])
+        // IPv4 and a port: curl would resolve a name with a blocking call.
         let address = host.split(separator: ":").first.map(String.init) ?? ""
-        let parts = address.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts.allSatisfy({ UInt8($0) != nil }), isDigest(digest), !repository.isEmpty else { return nil }
+        guard LoopResolver.isNumericAddress(address),
+            OCIDescriptor(mediaType: "", digest: digest, size: 0).sha256Hex != nil, !repository.isEmpty
+        else { return nil }
         return (host, repository, digest)
-    }
-
-    private static func isDigest(_ text: String) -> Bool {
-        text.hasPrefix("sha256:") && text.count == 71 && text.dropFirst(7).allSatisfy { $0.isHexDigit && !$0.isUppercase }
     }
 
     private static func describe(_ result: Result<HTTPResponse, HTTPError>) -> String {

@@ -26,6 +26,13 @@ public enum LoopResolver {
         }
     }
 
+    /// An IPv4 or IPv6 address as text: nothing to look up.
+    public static func isNumericAddress(_ text: String) -> Bool {
+        let ipv4 = text.split(separator: ".", omittingEmptySubsequences: false)
+        if ipv4.count == 4, ipv4.allSatisfy({ part in UInt8(part) != nil }) { return true }
+        return text.contains(":") && text.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
+    }
+
     private final class Completion {
         let done: (Result<[String], LoopError>) -> Void
         init(_ done: @escaping (Result<[String], LoopError>) -> Void) { self.done = done }

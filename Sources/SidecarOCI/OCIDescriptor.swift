@@ -22,7 +22,7 @@ public struct OCIDescriptor: Sendable, Equatable {
     }
 
     /// From a JSON object; nil when a required field is missing or wrong.
-    init?(json: Any?) {
+    public init?(json: Any?) {
         guard let object = json as? [String: Any], let digest = object["digest"] as? String,
             let size = JSONNumber.int64(object["size"])
         else { return nil }
@@ -41,7 +41,7 @@ public struct OCIDescriptor: Sendable, Equatable {
     var isIndex: Bool { mediaType == Self.indexType || mediaType == Self.dockerListType }
 
     /// The hex part of a well-formed "sha256:<64 hex>" digest.
-    var sha256Hex: String? {
+    public var sha256Hex: String? {
         guard digest.hasPrefix("sha256:") else { return nil }
         let hex = digest.dropFirst(7)
         guard hex.count == 64, hex.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) else { return nil }

@@ -13,6 +13,9 @@ public struct OCILayout: Sendable {
     }
 
     public var indexPath: String { root + "/index.json" }
+    public var markerPath: String { root + "/oci-layout" }
+    /// What `oci-layout` holds.
+    public static let marker = Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8)
     public var blobsPath: String { root + "/blobs/sha256" }
     /// Where pulls land before their blobs are checked and moved in.
     public var incomingPath: String { root + "/.incoming" }
@@ -38,8 +41,8 @@ public struct OCILayout: Sendable {
                 try? files.removeItem(atPath: folder + "/" + name)
             }
         }
-        if !files.fileExists(atPath: root + "/oci-layout") {
-            try Self.writeAtomically(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: root + "/oci-layout")
+        if !files.fileExists(atPath: markerPath) {
+            try Self.writeAtomically(Self.marker, to: markerPath)
         }
         // Only a new layout gets an empty index: a missing one beside blobs
         // is damage, rebuilt by repair from the refs the sidecar knows.
@@ -68,9 +71,13 @@ public struct OCILayout: Sendable {
     }
 
     public func writeIndex(_ manifests: [OCIDescriptor]) throws {
+        try Self.writeAtomically(try Self.index(manifests), to: indexPath)
+    }
+
+    /// The bytes of an `index.json` listing `manifests`.
+    public static func index(_ manifests: [OCIDescriptor]) throws -> [UInt8] {
         let object: [String: Any] = ["schemaVersion": 2, "manifests": manifests.map(\.json)]
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        try Self.writeAtomically([UInt8](data), to: indexPath)
+        return [UInt8](try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))
     }
 
     /// Writes `bytes` to a temp file beside `path`, syncs it, renames it over

@@ -5,9 +5,9 @@ import SidecarLoop
 /// One libpq connection driven by the daemon's loop: connecting with
 /// `PQconnectPoll`, statements sent in pipeline mode, results read as the
 /// socket becomes readable. No call here blocks: libpq never resolves a
-/// name (they are looked up on the thread pool first), a batch past its deadline drops the
-/// connection instead of `PQcancel` (which blocks), and a lost connection
-/// is made again after a back-off.
+/// name (they are looked up on the thread pool first), a batch past its
+/// deadline drops the connection instead of `PQcancel` (which blocks), and
+/// a lost connection is made again after a back-off.
 ///
 /// A batch is its statements followed by a sync: the server runs them as
 /// one implicit transaction, committed before the batch is answered, and
@@ -17,8 +17,6 @@ public final class PostgresConnection {
     /// LISTEN's notifications: channel and payload.
     public var onNotification: ((String, String) -> Void)?
     public private(set) var state: PostgresLinkState = .down("not started")
-    /// The server's pid for this session (what `pg_stat_activity` shows).
-    public private(set) var backendPID: Int32 = 0
 
     private let loop: EventLoop
     private let parameters: [(String, String)]
@@ -92,14 +90,7 @@ public final class PostgresConnection {
         guard let connection, state == .ready else {
             return done(.failure(.unavailable(downReason)))
         }
-        for statement in statements {
-            guard send(statement, on: connection) else {
-                let reason = "cannot send to PostgreSQL: \(errorMessage(connection))"
-                done(.failure(.unavailable(reason)))
-                return drop(reason)
-            }
-        }
-        guard PQpipelineSync(connection) == 1 else {
+        guard statements.allSatisfy({ send($0, on: connection) }), PQpipelineSync(connection) == 1 else {
             let reason = "cannot send to PostgreSQL: \(errorMessage(connection))"
             done(.failure(.unavailable(reason)))
             return drop(reason)
@@ -142,16 +133,8 @@ public final class PostgresConnection {
     }
 
     private func startConnecting(_ parameters: [(String, String)]) {
-        let keywords = parameters.map { strdup($0.0) } + [nil]
-        let values = parameters.map { strdup($0.1) } + [nil]
-        defer {
-            keywords.forEach { free($0) }
-            values.forEach { free($0) }
-        }
-        let started = keywords.map { UnsafePointer($0) }.withUnsafeBufferPointer { keywordList in
-            values.map { UnsafePointer($0) }.withUnsafeBufferPointer { valueList in
-                PQconnectStartParams(keywordList.baseAddress, valueList.baseAddress, 0)
-            }
+        let started = Self.withCStrings(parameters.map(\.0) + [nil]) { keywords in
+            Self.withCStrings(parameters.map(\.1) + [nil]) { values in PQconnectStartParams(keywords, values, 0) }
         }
         guard let started, PQstatus(started) != CONNECTION_BAD else {
             let reason = started.map { errorMessage($0) } ?? "out of memory"
@@ -178,7 +161,6 @@ public final class PostgresConnection {
             return failConnect("cannot enter pipeline mode: \(errorMessage(connection))")
         }
         connectDeadline = 0
-        backendPID = PQbackendPID(connection)
         backoffMilliseconds = Self.firstBackoffMilliseconds
         watch(writable: false, step: readable)
         setState(.ready)
@@ -200,11 +182,18 @@ public final class PostgresConnection {
     // MARK: Running
 
     private func send(_ statement: PostgresStatement, on connection: OpaquePointer) -> Bool {
-        let values = statement.parameters.map { $0.map { strdup($0) } ?? nil }
-        defer { values.forEach { free($0) } }
-        return values.map { UnsafePointer($0) }.withUnsafeBufferPointer { list in
-            PQsendQueryParams(connection, statement.sql, Int32(list.count), nil, list.baseAddress, nil, nil, 0) == 1
+        Self.withCStrings(statement.parameters) { values in
+            PQsendQueryParams(connection, statement.sql, Int32(statement.parameters.count), nil, values, nil, nil, 0) == 1
         }
+    }
+
+    /// `strings` as the C array libpq takes (nil stays NULL), for `body` only.
+    private static func withCStrings<Result>(
+        _ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>?) -> Result
+    ) -> Result {
+        let copies = strings.map { $0.map { strdup($0) } ?? nil }
+        defer { copies.forEach { free($0) } }
+        return copies.map { UnsafePointer($0) }.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 
     private func flush() {
@@ -225,7 +214,8 @@ public final class PostgresConnection {
         drainResults(connection)
         // A batch's answer may have closed or dropped the connection.
         guard self.connection == connection else { return }
-        while let notice = PQnotifies(connection) {
+        // A listener may drop the connection too.
+        while self.connection == connection, let notice = PQnotifies(connection) {
             let channel = String(cString: notice.pointee.relname)
             let payload = String(cString: notice.pointee.extra)
             PQfreemem(notice)
@@ -253,7 +243,7 @@ public final class PostgresConnection {
                 continue
             }
             guard let result else {
-                batch.rows.append(batch.current ?? PostgresRows(rows: [], affectedRows: 0))
+                batch.rows.append(batch.current ?? PostgresRows(rows: []))
                 batch.current = nil
                 batch.index += 1
                 continue
@@ -280,8 +270,7 @@ public final class PostgresConnection {
             }
             rows.append(values)
         }
-        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
-        return PostgresRows(rows: rows, affectedRows: affected)
+        return PostgresRows(rows: rows)
     }
 
     private func failure(of result: OpaquePointer) -> PostgresFailure {
@@ -315,9 +304,7 @@ public final class PostgresConnection {
     /// unknown), and a new connection is tried after the back-off.
     private func drop(_ reason: String) {
         guard connection != nil else { return }
-        disconnect(failing: reason)
-        setState(.down(reason))
-        scheduleReconnect()
+        failConnect(reason)
     }
 
     private func disconnect(failing reason: String) {
@@ -327,7 +314,6 @@ public final class PostgresConnection {
         if let connection { PQfinish(connection) }
         connection = nil
         connectDeadline = 0
-        backendPID = 0
         let failed = inFlight
         inFlight = []
         deadlineTimer.stop()

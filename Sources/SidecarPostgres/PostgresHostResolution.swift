@@ -40,13 +40,7 @@ enum PostgresHostResolution {
 
     /// A name, not a socket folder or a numeric address.
     static func needsLookup(_ host: String) -> Bool {
-        !host.isEmpty && !host.hasPrefix("/") && !host.hasPrefix("@") && !isNumericAddress(host)
-    }
-
-    static func isNumericAddress(_ text: String) -> Bool {
-        let ipv4 = text.split(separator: ".", omittingEmptySubsequences: false)
-        if ipv4.count == 4, ipv4.allSatisfy({ UInt8($0) != nil }) { return true }
-        return text.contains(":") && text.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." }
+        !host.isEmpty && !host.hasPrefix("/") && !host.hasPrefix("@") && !LoopResolver.isNumericAddress(host)
     }
 
     /// One entry per address in host, hostaddr (and port, when it lists

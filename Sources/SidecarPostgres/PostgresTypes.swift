@@ -13,11 +13,9 @@ public struct PostgresStatement: Sendable {
 /// The rows one statement returned, every value as PostgreSQL's text form.
 public struct PostgresRows: Sendable, Equatable {
     public var rows: [[String?]]
-    public var affectedRows: Int
 
-    public init(rows: [[String?]], affectedRows: Int) {
+    public init(rows: [[String?]]) {
         self.rows = rows
-        self.affectedRows = affectedRows
     }
 }
 

@@ -1,7 +1,5 @@
-import Foundation
 import SidecarConfig
 import SidecarCore
-import SidecarDigest
 import SidecarFleet
 import SidecarImages
 import SidecarLoop
@@ -19,7 +17,6 @@ final class FleetImageBackend: ImageBackend {
     private let link: FleetLink
     private let loop: EventLoop
     private let registry: String
-    private let hostID: String
     private var images: DaemonConfig.ImagesConfig
     private let claimTTLSeconds: Double
     private let renewalMilliseconds: UInt64
@@ -41,7 +38,6 @@ final class FleetImageBackend: ImageBackend {
         self.loop = loop
         link = fleet.link
         registry = fleet.settings.registry
-        hostID = fleet.hostID
         self.images = images
         claimTTLSeconds = fleet.settings.claimTTLSeconds
         renewalMilliseconds = UInt64(fleet.settings.claimTTLSeconds * 1000 / 4)
@@ -162,34 +158,46 @@ final class FleetImageBackend: ImageBackend {
                 // over: its result is this host's answer too.
                 wait(image, key: key, holder: "another host", deadline: deadline, done)
             case .failure(let failure):
-                let until = now + images.failureBackoffSeconds
-                record("failure", of: image, epoch: epoch, deadline: deadline) { [builds] in
-                    builds.fail(key: key, epoch: epoch, error: Self.text(of: failure), category: "", until: until, now: WallClock.unixSeconds(), $0)
-                }
+                recordFailure(failure, of: image, key: key, epoch: epoch, deadline: deadline)
                 done(.failure(failure))
             case .success(let made) where claimLost:
                 done(.success(made))
             case .success(let made):
-                let target = "\(registry)/fleet/\(Self.repository(image.name)):\(key.prefix(24))"
+                let target = published(image, tag: key)
                 inner.publish(image, to: target, timeoutSeconds: max(1, deadline - now)) { [self] pushed in
                     // This host has its image either way; the others learn of
                     // it, or of why they do not have it, as soon as it is recorded.
                     done(.success(made))
                     switch pushed {
                     case .success(let digest):
-                        let ref = "\(registry)/fleet/\(Self.repository(image.name))@\(digest)"
+                        let ref = published(image, digest: digest)
                         record("publish", of: image, epoch: epoch, deadline: deadline) { [builds] in
                             builds.publish(key: key, epoch: epoch, digest: digest, ref: ref, now: WallClock.unixSeconds(), $0)
                         }
                     case .failure(let failure):
                         let failed = ImageBackendFailure(failure.kind, "built, but not published to \(target): \(failure.message)", output: failure.output)
-                        let until = WallClock.unixSeconds() + images.failureBackoffSeconds
-                        record("failure", of: image, epoch: epoch, deadline: deadline) { [builds] in
-                            builds.fail(key: key, epoch: epoch, error: Self.text(of: failed), category: "", until: until, now: WallClock.unixSeconds(), $0)
-                        }
+                        recordFailure(failed, of: image, key: key, epoch: epoch, deadline: deadline)
                     }
                 }
             }
+        }
+    }
+
+    /// Where `image` of build key `key` is pushed, and the reference by
+    /// which the others pull it.
+    private func published(_ image: ImageSpec, tag key: String) -> String {
+        "\(registry)/fleet/\(Self.repository(image.name)):\(key.prefix(24))"
+    }
+
+    private func published(_ image: ImageSpec, digest: String) -> String {
+        "\(registry)/fleet/\(Self.repository(image.name))@\(digest)"
+    }
+
+    /// The claim ends failed: every host's answer until the back-off ends.
+    private func recordFailure(_ failure: ImageBackendFailure, of image: ImageSpec, key: String, epoch: Int64, deadline: Double) {
+        let until = WallClock.unixSeconds() + images.failureBackoffSeconds
+        record("failure", of: image, epoch: epoch, deadline: deadline) { [builds] in
+            builds.fail(key: key, epoch: epoch, error: Self.text(of: failure), until: until, now: WallClock.unixSeconds(), $0)
         }
     }
 
@@ -259,7 +267,7 @@ final class FleetImageBackend: ImageBackend {
         timer.start(after: UInt64.random(in: 0...Self.degradedWaitMilliseconds)) { [self] in
             timer.close()
             var source = image
-            source.pull = "\(registry)/fleet/\(Self.repository(image.name)):\(key.prefix(24))"
+            source.pull = published(image, tag: key)
             inner.pull(source, timeoutSeconds: min(30, max(1, timeoutSeconds))) { pulled in
                 guard case .success(var made) = pulled, made.outcome != .stale else { return build() }
                 made.outcome = .pulled
