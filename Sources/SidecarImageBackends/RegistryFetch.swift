@@ -14,6 +14,7 @@ import SidecarOCI
 /// caller runs skopeo instead.
 enum RegistryFetch {
     static let maxBytes: Int64 = 256 << 20
+    static let maxManifestBytes = 4 << 20
     static let manifestTypes = [OCIDescriptor.manifestType, OCIDescriptor.dockerManifestType]
 
     /// `source`: HOST:PORT/REPOSITORY@sha256:HEX. Calls `done` with nil when
@@ -41,11 +42,13 @@ enum RegistryFetch {
                 return finish("the manifest: \(describe(result))")
             }
             let manifest = response.body
-            guard "sha256:" + SHA256Digest.hex(of: manifest) == digest,
+            // Hashed and parsed on the loop: only a manifest of a size the
+            // image spec expects (4 MB at most).
+            guard manifest.count <= maxManifestBytes, "sha256:" + SHA256Digest.hex(of: manifest) == digest,
                 let object = try? JSONSerialization.jsonObject(with: Data(manifest)) as? [String: Any],
                 let mediaType = object["mediaType"] as? String, manifestTypes.contains(mediaType),
                 let config = OCIDescriptor(json: object["config"]), let layerList = object["layers"] as? [Any]
-            else { return finish("the manifest is not a single image's, or not the digest asked for") }
+            else { return finish("the manifest is not a single image's of at most 4 MiB, or not the digest asked for") }
             let blobs = [config] + layerList.compactMap(OCIDescriptor.init(json:))
             guard blobs.count == layerList.count + 1, blobs.reduce(0, { $0 + $1.size }) <= maxBytes,
                 blobs.allSatisfy({ $0.sha256Hex != nil })
