@@ -61,13 +61,13 @@ let package = Package(
         .target(name: "SidecarHTTP", dependencies: ["CCurl", "CCurlShims", "SidecarLoop"]),
         // Plain Swift: image jobs (singleflight, base order, caps, back-off)
         // and leases over any backend, on a clock it is given.
-        .target(name: "SidecarImages", dependencies: ["SidecarCore", "SidecarConfig"]),
+        .target(name: "SidecarImages", dependencies: ["SidecarCore", "SidecarConfig"], swiftSettings: daemonHotPath),
         // The real image backends: commands, the Docker Engine API, the OCI
         // layout; and what only they use (event stream, store gate, build
         // context packer, JSON lines).
         .target(name: "SidecarImageBackends", dependencies: [
             "SidecarCore", "SidecarConfig", "SidecarImages", "SidecarLoop", "SidecarHTTP", "SidecarOCI", "SidecarStore", "SidecarDigest",
-        ]),
+        ], swiftSettings: daemonHotPath),
         // Plain Swift: CheckDb's and ReportDbError's rules (shared checks,
         // reuse, the cap, streaks, verdict to action) over a check runner.
         .target(name: "SidecarDatabases", dependencies: ["SidecarCore", "SidecarConfig"]),

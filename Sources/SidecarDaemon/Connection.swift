@@ -206,19 +206,20 @@ final class Connection {
         closeIfAnswered()
     }
 
-    /// Sends the answer of a call that finished as it started: `reply`, or
-    /// `failure` when it failed; returns the status it ended with.
-    func answer(id: UInt64, reply: ProtobufWriter, failure: SidecarError?) -> StatusCode {
-        if let failure {
-            enqueue(.reply(id: id, error: failure))
-            return failure.code
-        }
+    /// Sends the answer of a call that finished as it started; returns the
+    /// status it ended with (not OK when the answer is over the limit).
+    func answer(id: UInt64, reply: ProtobufWriter) -> StatusCode {
         guard reply.count <= server.limits.maxMessageBytes else {
             return enqueueWithinLimit(.reply(id: id, payload: reply.bytes))
         }
         reply.withBytes { ServerFrame.writeReply(callID: id, payload: $0, to: outgoing) }
         server.queueFlush(self)
         return .ok
+    }
+
+    /// Sends the failure of a call that failed as it started.
+    func fail(id: UInt64, _ failure: SidecarError) {
+        enqueue(.reply(id: id, error: failure))
     }
 
     /// Queues `frame`, or RESOURCE_EXHAUSTED in its place when its payload

@@ -29,8 +29,35 @@ final class DaemonStatus {
     /// the frame around it.
     var pageBudget: Int { context.config.limits.maxMessageBytes - 4096 }
 
+    /// Health, written straight into the reply: the settled fields come
+    /// from this turn's `HealthAnswer`, the moving ones are read per call.
     @inline(__always)
-    func health() -> HealthResponse {
+    func answerHealth(_ payload: UnsafeRawBufferPointer, into reply: ProtobufWriter) -> SidecarError? {
+        do {
+            _ = try HealthRequest(wireBytes: payload)
+        } catch {
+            return StatusMapping.status(for: error)
+        }
+        if !healthIsSettled {
+            settledHealth.settle(from: health())
+            healthIsSettled = true
+        }
+        settledHealth.write(
+            uptimeSeconds: context.uptimeSeconds(loopMilliseconds: server.loop.nowMilliseconds),
+            connections: UInt32(server.connectionCount), inflightCalls: UInt32(server.inflightCalls),
+            loopLagMilliseconds: server.lagProbe?.lastMilliseconds ?? 0,
+            loopLagMaxMilliseconds: server.lagProbe?.maxMilliseconds ?? 0, into: reply)
+        return nil
+    }
+
+    /// The settled part of Health, encoded at most once a turn. What it
+    /// holds (draining, the presence tracking, the fleet link and its
+    /// claims) changes only in callbacks of its own, so a call answered in
+    /// the same turn as a change reads as one answered just before it.
+    private let settledHealth = HealthAnswer()
+    private var healthIsSettled = false
+
+    private func health() -> HealthResponse {
         HealthResponse(
             version: SidecarDefaults.version,
             uptimeSeconds: context.uptimeSeconds(loopMilliseconds: server.loop.nowMilliseconds),
@@ -57,6 +84,7 @@ final class DaemonStatus {
     /// At the end of each turn: what a later turn asks is rendered afresh.
     func turnEnded() {
         renderedThisTurn = nil
+        healthIsSettled = false
     }
 
     private func renderMetrics() -> String {

@@ -14,12 +14,16 @@ struct MethodSpec {
         /// The reply is written into the server's reused buffer; a failure
         /// is returned instead.
         case answerNow((Caller, UnsafeRawBufferPointer, ProtobufWriter) -> SidecarError?)
+        /// Answered at once like `answerNow`, from the request bytes alone,
+        /// the same for every caller: the caller is not looked up.
+        case answerInPlace((UnsafeRawBufferPointer, ProtobufWriter) -> SidecarError?)
         /// Answered later through its `ActiveCall` (a timer, the thread pool,
         /// a child process, a stream).
         case start((ActiveCall, UnsafeRawBufferPointer) -> Void)
         /// Answered at once when the first closure can (it wrote the reply
         /// and returned true), else started like `start`.
-        case answerNowOrStart((Caller, UnsafeRawBufferPointer, ProtobufWriter) -> Bool, (ActiveCall, UnsafeRawBufferPointer) -> Void)
+        /// The first closure answers from the request bytes alone, as `answerInPlace`.
+        case answerNowOrStart((UnsafeRawBufferPointer, ProtobufWriter) -> Bool, (ActiveCall, UnsafeRawBufferPointer) -> Void)
     }
 
     let name: String
@@ -58,12 +62,12 @@ struct MethodSpec {
         }
     }
 
-    /// A method answered at once that reads its request bytes itself
-    /// (Classify, matched in place).
+    /// A method answered at once that reads its request bytes itself and
+    /// answers every caller alike (Classify matched in place, Health).
     static func inPlace<Request, Response>(
         _ rpc: RPC<Request, Response>, _ handle: @escaping (UnsafeRawBufferPointer, ProtobufWriter) -> SidecarError?
     ) -> MethodSpec {
-        MethodSpec(rpc, .answerNow { _, payload, reply in handle(payload, reply) })
+        MethodSpec(rpc, .answerInPlace(handle))
     }
 
     /// A method that answers later (a timer, the thread pool, a child
@@ -79,7 +83,7 @@ struct MethodSpec {
     /// image): `now` writes the reply and returns true, or returns false,
     /// having written nothing that counts, and `handle` runs as above.
     static func deferred<Request, Response>(
-        _ rpc: RPC<Request, Response>, answeringAtOnce now: @escaping (Caller, UnsafeRawBufferPointer, ProtobufWriter) -> Bool,
+        _ rpc: RPC<Request, Response>, answeringAtOnce now: @escaping (UnsafeRawBufferPointer, ProtobufWriter) -> Bool,
         _ handle: @escaping (CallReply<Response>, Request) throws -> Void
     ) -> MethodSpec {
         MethodSpec(rpc, .answerNowOrStart(now, starter(handle)))

@@ -15,7 +15,8 @@ struct Router {
         /// `spec.handler` unpacked once: taking a closure out of the enum
         /// on every call cost two retains and two releases.
         let answerNow: ((Caller, UnsafeRawBufferPointer, ProtobufWriter) -> SidecarError?)?
-        let answerNowIfCan: ((Caller, UnsafeRawBufferPointer, ProtobufWriter) -> Bool)?
+        let answerInPlace: ((UnsafeRawBufferPointer, ProtobufWriter) -> SidecarError?)?
+        let answerNowIfCan: ((UnsafeRawBufferPointer, ProtobufWriter) -> Bool)?
         let start: ((ActiveCall, UnsafeRawBufferPointer) -> Void)?
 
         init(spec: MethodSpec, metricsSlot: Int) {
@@ -24,11 +25,13 @@ struct Router {
             nameBytes = Array(spec.name.utf8)
             switch spec.handler {
             case .answerNow(let handler):
-                (answerNow, answerNowIfCan, start) = (handler, nil, nil)
+                (answerNow, answerInPlace, answerNowIfCan, start) = (handler, nil, nil, nil)
+            case .answerInPlace(let handler):
+                (answerNow, answerInPlace, answerNowIfCan, start) = (nil, handler, nil, nil)
             case .start(let handler):
-                (answerNow, answerNowIfCan, start) = (nil, nil, handler)
+                (answerNow, answerInPlace, answerNowIfCan, start) = (nil, nil, nil, handler)
             case .answerNowOrStart(let now, let later):
-                (answerNow, answerNowIfCan, start) = (nil, now, later)
+                (answerNow, answerInPlace, answerNowIfCan, start) = (nil, nil, now, later)
             }
         }
 
@@ -87,27 +90,55 @@ struct Router {
         // A large answer (Metrics, a long list) may grow it; that memory
         // is not kept past a few hundred KiB.
         replyWriter.reset(keepingCapacityUpTo: 256 * 1024)
-        let failure = handler(connection.caller, frame.payload, replyWriter)
-        sendAnswer(failure, route: route, frame: frame, on: connection)
+        // Bound, not passed on: the answer's path never holds an Optional
+        // error, whose destruction went through a generic witness per call.
+        if let failure = handler(connection.caller, frame.payload, replyWriter) {
+            sendFailure(failure, route: route, frame: frame, on: connection)
+        } else {
+            sendAnswer(route: route, frame: frame, on: connection)
+        }
+    }
+
+    /// `answerNow` for a method that answers every caller alike.
+    @inline(__always)
+    mutating func answerInPlace(
+        _ handler: (UnsafeRawBufferPointer, ProtobufWriter) -> SidecarError?, route: Route, frame: ClientFrameView,
+        on connection: Connection
+    ) {
+        replyWriter.reset(keepingCapacityUpTo: 256 * 1024)
+        if let failure = handler(frame.payload, replyWriter) {
+            sendFailure(failure, route: route, frame: frame, on: connection)
+        } else {
+            sendAnswer(route: route, frame: frame, on: connection)
+        }
     }
 
     /// Runs the at-once half of a method that may answer later; false, with
     /// nothing sent, when it cannot answer now.
     @inline(__always)
     mutating func answerNowIfCan(
-        _ handler: (Caller, UnsafeRawBufferPointer, ProtobufWriter) -> Bool, route: Route, frame: ClientFrameView,
+        _ handler: (UnsafeRawBufferPointer, ProtobufWriter) -> Bool, route: Route, frame: ClientFrameView,
         on connection: Connection
     ) -> Bool {
         replyWriter.reset(keepingCapacityUpTo: 256 * 1024)
-        guard handler(connection.caller, frame.payload, replyWriter) else { return false }
-        sendAnswer(nil, route: route, frame: frame, on: connection)
+        guard handler(frame.payload, replyWriter) else { return false }
+        sendAnswer(route: route, frame: frame, on: connection)
         return true
     }
 
-    /// Sends what `replyWriter` holds (or `failure`) and times the call.
+    /// Sends what `replyWriter` holds and times the call.
     @inline(__always)
-    private mutating func sendAnswer(_ failure: SidecarError?, route: Route, frame: ClientFrameView, on connection: Connection) {
-        let code = connection.answer(id: frame.callID, reply: replyWriter, failure: failure)
+    private mutating func sendAnswer(route: Route, frame: ClientFrameView, on connection: Connection) {
+        callEnded(route: route, code: connection.answer(id: frame.callID, reply: replyWriter))
+    }
+
+    private mutating func sendFailure(_ failure: SidecarError, route: Route, frame: ClientFrameView, on connection: Connection) {
+        connection.fail(id: frame.callID, failure)
+        callEnded(route: route, code: failure.code)
+    }
+
+    @inline(__always)
+    private mutating func callEnded(route: Route, code: StatusCode) {
         let ended = EventLoop.monotonicNanoseconds()
         metrics.recordCall(slot: route.metricsSlot, code: code, seconds: Double(ended &- callClockNanoseconds) / 1e9)
         callClockNanoseconds = ended

@@ -14,14 +14,14 @@ enum ServiceRoutes {
     ) -> [MethodSpec] {
         let (context, leases, checks) = (status.context, images.leases, databases.coordinator)
         return [
-            .unary(M.health) { _, _ in status.health() },
+            .inPlace(M.health) { payload, reply in status.answerHealth(payload, into: reply) },
             .inPlace(M.classify) { payload, reply in context.classifyTable.answer(payload, into: reply) },
             .unary(M.listRules) { _, _ in ListRulesResponse(rules: context.classifier.rules.map(ListedRule.init)) },
             .unary(M.metrics) { _, _ in MetricsResponse(text: status.metricsText()) },
             .deferred(M.watch) { reply, r in reply.onCancel(context.events.watch(topics: r.topics, reply)) },
             .deferred(M.reload) { reply, _ in reloader.reload(reply.finish) },
 
-            .deferred(M.ensureImage, answeringAtOnce: { _, payload, reply in images.answerIfPresent(payload, into: reply) }) { reply, r in
+            .deferred(M.ensureImage, answeringAtOnce: { payload, reply in images.answerIfPresent(payload, into: reply) }) { reply, r in
                 reply.onCancel(
                     try images.ensure(
                         image: r.image, leaseHolder: r.leaseHolder, leaseTTLSeconds: r.leaseTTLSeconds,

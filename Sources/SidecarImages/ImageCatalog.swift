@@ -11,6 +11,8 @@ struct ImageCatalog {
     private var byName: [String: ImageEntry] = [:]
     private var byRef: [String: ImageEntry] = [:]
     private var adHoc: [String: ImageEntry] = [:]
+    /// `resolve`'s three tables, in its order, by UTF-8 bytes.
+    private var byBytes = UTF8KeyTable()
 
     init(specs: [ImageSpec], now: Double) {
         replaceSpecs(specs, now: now)
@@ -35,6 +37,21 @@ struct ImageCatalog {
         byName = Dictionary(uniqueKeysWithValues: next.map { ($0.spec.name, $0) })
         byRef = Dictionary(next.map { ($0.spec.ref, $0) }, uniquingKeysWith: { first, _ in first })
         for ref in adHoc.keys where byRef[ref] != nil { adHoc[ref] = nil }
+        rebuildByBytes()
+    }
+
+    private mutating func rebuildByBytes() {
+        var table = UTF8KeyTable(capacity: byName.count + byRef.count + adHoc.count)
+        for entry in configured { table.insertIfAbsent(entry.spec.name, entry) }
+        for (ref, entry) in byRef { table.insertIfAbsent(ref, entry) }
+        for (ref, entry) in adHoc { table.insertIfAbsent(ref, entry) }
+        byBytes = table
+    }
+
+    /// The entry `resolve` would give for these UTF-8 bytes, if it exists
+    /// already (a new ad-hoc ref is made by `resolve` alone).
+    func existingEntry(utf8 nameOrRef: UnsafeRawBufferPointer) -> ImageEntry? {
+        byBytes.entry(for: nameOrRef)
     }
 
     /// The entry a client's name or ref stands for, created for a new
@@ -50,6 +67,7 @@ struct ImageCatalog {
         spec.pull = nameOrRef
         let entry = ImageEntry(spec: spec, isAdHoc: true, now: now)
         adHoc[nameOrRef] = entry
+        byBytes.insertIfAbsent(nameOrRef, entry)
         return .success(entry)
     }
 
@@ -60,5 +78,6 @@ struct ImageCatalog {
     private mutating func evictIdleAdHoc() {
         let idle = adHoc.values.filter { $0.job == nil }.sorted { $0.lastUsed < $1.lastUsed }
         for entry in idle.prefix(max(1, Self.maxAdHocEntries / 4)) { adHoc[entry.spec.ref] = nil }
+        rebuildByBytes()
     }
 }

@@ -81,14 +81,24 @@ public final class ImageCoordinator {
 
     /// What `ensure` would answer PRESENT at once (an image known present,
     /// with no job and nothing doubted), marked used, for a caller that
-    /// answers it without a reply closure; nil when `ensure` must decide.
-    public func presentAnswer(_ nameOrRef: String) -> (name: String, ref: String, id: String)? {
+    /// answers it without a reply closure, the name or ref given as the
+    /// request's UTF-8 bytes. The entry is found by those bytes, and the
+    /// answer is `encode(name, ref, id)`, made once and kept with the entry
+    /// until one of them changes; `write` gets it. False, with nothing
+    /// written, when `ensure` must decide (no entry yet for the bytes
+    /// included).
+    public func writePresentAnswer(
+        utf8 nameOrRef: UnsafeRawBufferPointer, encode: (String, String, String) -> [UInt8],
+        write: (UnsafeRawBufferPointer) -> Void
+    ) -> Bool {
+        guard let entry = catalog.existingEntry(utf8: nameOrRef), entry.job == nil else { return false }
         let now = clock.monotonicSeconds
-        guard case .success(let entry) = catalog.resolve(nameOrRef, now: now), entry.job == nil else { return nil }
         backend.deliverPendingEvents()
-        guard isKnownPresent(entry, now: now) else { return nil }
+        guard isKnownPresent(entry, now: now) else { return false }
         entry.lastUsed = now
-        return (entry.spec.name, entry.spec.ref, entry.id)
+        if entry.encodedPresentAnswer == nil { entry.encodedPresentAnswer = encode(entry.spec.name, entry.spec.ref, entry.id) }
+        entry.encodedPresentAnswer!.withUnsafeBytes(write)
+        return true
     }
 
     /// Jobs running and jobs waiting for a slot, by kind (for the metrics).

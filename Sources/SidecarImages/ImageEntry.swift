@@ -3,12 +3,15 @@ import SidecarCore
 /// What the coordinator knows about one image: its spec, presence, the job
 /// in flight and the failures behind it. Loop thread only.
 final class ImageEntry {
-    var spec: ImageSpec
+    var spec: ImageSpec { didSet { encodedPresentAnswer = nil } }
     /// Asked for by ref without being in the config: it may be pulled, never built.
     let isAdHoc: Bool
     /// nil until the backend has been asked.
     var present: Bool?
-    var id = ""
+    var id = "" { didSet { encodedPresentAnswer = nil } }
+    /// The server's encoding of EnsureImage's PRESENT answer for this
+    /// entry, kept while its name, ref and id stay what they were.
+    var encodedPresentAnswer: [UInt8]?
     /// Monotonic seconds of the last time the backend confirmed presence.
     var verifiedAt = -Double.infinity
     /// Counts the backend's reports that the image may have changed: a

@@ -198,6 +198,11 @@ package final class ProtobufWriter {
         encoded.withUnsafeBytes { append(encoded: $0) }
     }
 
+    /// What another writer holds, as is.
+    package func append(_ other: ProtobufWriter) {
+        append(encoded: UnsafeRawBufferPointer(start: other.state.pointee.storage, count: other.state.pointee.count))
+    }
+
     package func append(encoded: UnsafeRawBufferPointer) {
         var cursor = writeCursor(reserving: encoded.count)
         if let base = encoded.baseAddress { UnsafeMutableRawPointer(cursor).copyMemory(from: base, byteCount: encoded.count) }

@@ -54,6 +54,7 @@ final class HandEncodedMessageTests: XCTestCase {
             EnsureImageResponse.encodePresent(name: name, ref: ref, id: id, into: writer)
             let general = EnsureImageResponse(answer: EnsureImageAnswer(outcome: .present, name: name, ref: ref, id: id))
             XCTAssertEqual(writer.bytes, general.wireBytes(), name)
+            XCTAssertEqual(EnsureImageResponse.presentBytes(name: name, ref: ref, id: id), writer.bytes)
             XCTAssertEqual(try EnsureImageResponse(wireBytes: writer.bytes), general)
         }
     }

@@ -185,10 +185,11 @@ final class ImageService: DaemonService {
     /// decide (and then nothing was written).
     func answerIfPresent(_ payload: UnsafeRawBufferPointer, into reply: ProtobufWriter) -> Bool {
         guard let request = EnsureImageRequestView(wireBytes: payload), !request.asksForLease,
-            let image = coordinator.presentAnswer(String(decoding: request.image, as: UTF8.self))
+            coordinator.writePresentAnswer(
+                utf8: request.image, encode: { EnsureImageResponse.presentBytes(name: $0, ref: $1, id: $2) },
+                write: { reply.append(encoded: $0) })
         else { return false }
         presentAnsweredAtOnce += 1
-        EnsureImageResponse.encodePresent(name: image.name, ref: image.ref, id: image.id, into: reply)
         return true
     }
 

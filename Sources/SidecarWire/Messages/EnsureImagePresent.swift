@@ -41,4 +41,11 @@ extension EnsureImageResponse {
         writer.string(3, ref)
         writer.string(4, id)
     }
+
+    /// `encodePresent`'s bytes, for the daemon to keep with the image.
+    package static func presentBytes(name: String, ref: String, id: String) -> [UInt8] {
+        let writer = ProtobufWriter(capacity: 32 + name.utf8.count + ref.utf8.count + id.utf8.count)
+        encodePresent(name: name, ref: ref, id: id, into: writer)
+        return writer.bytes
+    }
 }

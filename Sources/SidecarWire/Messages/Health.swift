@@ -103,14 +103,24 @@ extension HealthResponse: ProtobufCConvertible {
         return writer.bytes
     }
 
-    /// By hand, in field order: every call of Health goes through here.
+    /// By hand, in field order. Health's calls are answered through
+    /// `HealthAnswer`, which writes these same bytes in the same three parts.
     package func encode(into writer: ProtobufWriter) {
         writer.string(1, version)
-        writer.double(2, uptimeSeconds)
-        writer.uint32(3, connections)
-        writer.uint32(4, inflightCalls)
-        writer.double(5, loopLagMilliseconds)
-        writer.double(6, loopLagMaxMilliseconds)
+        encodeMoving(into: writer)
+        encodeSettled(into: writer)
+    }
+
+    /// Fields 2 to 6: the ones that change from one call to the next.
+    @inline(__always)
+    fileprivate func encodeMoving(into writer: ProtobufWriter) {
+        HealthAnswer.writeMoving(
+            uptimeSeconds: uptimeSeconds, connections: connections, inflightCalls: inflightCalls,
+            loopLagMilliseconds: loopLagMilliseconds, loopLagMaxMilliseconds: loopLagMaxMilliseconds, into: writer)
+    }
+
+    /// Fields 7 to 15: the ones that stay the same for many calls.
+    fileprivate func encodeSettled(into writer: ProtobufWriter) {
         writer.uint32(7, pid)
         writer.string(8, state)
         writer.string(9, imagePresence)
@@ -122,5 +132,54 @@ extension HealthResponse: ProtobufCConvertible {
             for claim in fleet.claims { writer.alwaysString(14, claim) }
             for wait in fleet.waits { writer.alwaysString(15, wait) }
         }
+    }
+}
+
+/// Health's answer as the daemon writes it on every call: the version and
+/// the settled fields (pid, state, presence, fleet) encoded ahead, and only
+/// the moving ones (uptime, counts, lag) written per call. Building and
+/// encoding a whole `HealthResponse` per call was half of a call's cost.
+/// The bytes are `HealthResponse.encode(into:)`'s.
+///
+/// A class holding its buffers in `let`s, kept by its owner for good: a
+/// struct of arrays, copied out of the owner per call, cost a retain and a
+/// release per array.
+package final class HealthAnswer {
+    private let versionField = ProtobufWriter(capacity: 32)
+    private let settledFields = ProtobufWriter(capacity: 128)
+
+    package init() {}
+
+    /// Takes the settled fields (and version) of `response`; its moving
+    /// fields are not used.
+    package func settle(from response: HealthResponse) {
+        versionField.reset()
+        versionField.string(1, response.version)
+        settledFields.reset()
+        response.encodeSettled(into: settledFields)
+    }
+
+    @inline(__always)
+    package func write(
+        uptimeSeconds: Double, connections: UInt32, inflightCalls: UInt32, loopLagMilliseconds: Double,
+        loopLagMaxMilliseconds: Double, into writer: ProtobufWriter
+    ) {
+        writer.append(versionField)
+        Self.writeMoving(
+            uptimeSeconds: uptimeSeconds, connections: connections, inflightCalls: inflightCalls,
+            loopLagMilliseconds: loopLagMilliseconds, loopLagMaxMilliseconds: loopLagMaxMilliseconds, into: writer)
+        writer.append(settledFields)
+    }
+
+    @inline(__always)
+    fileprivate static func writeMoving(
+        uptimeSeconds: Double, connections: UInt32, inflightCalls: UInt32, loopLagMilliseconds: Double,
+        loopLagMaxMilliseconds: Double, into writer: ProtobufWriter
+    ) {
+        writer.double(2, uptimeSeconds)
+        writer.uint32(3, connections)
+        writer.uint32(4, inflightCalls)
+        writer.double(5, loopLagMilliseconds)
+        writer.double(6, loopLagMaxMilliseconds)
     }
 }
