@@ -83,6 +83,12 @@ final class Connection {
         server.router.readStarted()
         defer { trackPartialFrame() }
         let used = decodeFrames(bytes)
+        // What this read answered at once goes out now, not at the end of
+        // the turn: the client reads these answers while the loop decodes
+        // the other connections' calls, as an echo server's would be. (What
+        // waits for a commit is answered in a later turn anyway; a closing
+        // connection's last bytes are left to the turn's flush.)
+        if outgoing.count > 0 && !isClosing { flush() }
         guard used < bytes.count, !isClosing else { return }
         backlog.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[used...]))
         backlogStart = 0

@@ -58,7 +58,9 @@ package final class ProtobufWriter {
     }
 
     // The small helpers are forced inline: as calls they were half the
-    // cost of writing a reply.
+    // cost of writing a reply. So are the field writers, into this module's
+    // hot encoders (the reply frame, Health); across modules, where `package`
+    // code cannot be inlined, they stay calls.
     @inline(__always)
     private func reserve(_ extra: Int) {
         if state.pointee.count + extra > state.pointee.capacity { grow(extra) }
@@ -116,10 +118,12 @@ package final class ProtobufWriter {
         putVarint(UInt64(field << 3 | type.rawValue), at: &cursor)
     }
 
+    @inline(__always)
     package func uint32(_ field: UInt32, _ value: UInt32) {
         uint64(field, UInt64(value))
     }
 
+    @inline(__always)
     package func uint64(_ field: UInt32, _ value: UInt64) {
         guard value != 0 else { return }
         var cursor = writeCursor(reserving: Self.maxScalarBytes)
@@ -142,6 +146,7 @@ package final class ProtobufWriter {
     }
 
     /// Left out when it equals zero, -0.0 included, as protobuf-c does.
+    @inline(__always)
     package func double(_ field: UInt32, _ value: Double) {
         guard value != 0 else { return }
         var cursor = writeCursor(reserving: Self.maxScalarBytes)
@@ -151,6 +156,7 @@ package final class ProtobufWriter {
         commit(cursor)
     }
 
+    @inline(__always)
     package func string(_ field: UInt32, _ value: String) {
         guard !value.isEmpty else { return }
         // withUTF8 copies only a string that is not already UTF-8 in one
@@ -177,6 +183,7 @@ package final class ProtobufWriter {
 
     /// A frame's header (proto/sidecar/v1/README.md): the body's length in
     /// four bytes, big-endian.
+    @inline(__always)
     package func frameHeader(bodyLength: Int) {
         var cursor = writeCursor(reserving: 4)
         UnsafeMutableRawPointer(cursor).storeBytes(of: UInt32(truncatingIfNeeded: bodyLength).bigEndian, as: UInt32.self)
@@ -184,6 +191,7 @@ package final class ProtobufWriter {
         commit(cursor)
     }
 
+    @inline(__always)
     private func lengthDelimited(_ field: UInt32, _ value: UnsafeRawBufferPointer) {
         var cursor = writeCursor(reserving: Self.maxScalarBytes + value.count)
         Self.putTag(field, .lengthDelimited, at: &cursor)
@@ -199,10 +207,12 @@ package final class ProtobufWriter {
     }
 
     /// What another writer holds, as is.
+    @inline(__always)
     package func append(_ other: ProtobufWriter) {
         append(encoded: UnsafeRawBufferPointer(start: other.state.pointee.storage, count: other.state.pointee.count))
     }
 
+    @inline(__always)
     package func append(encoded: UnsafeRawBufferPointer) {
         var cursor = writeCursor(reserving: encoded.count)
         if let base = encoded.baseAddress { UnsafeMutableRawPointer(cursor).copyMemory(from: base, byteCount: encoded.count) }
