@@ -176,6 +176,7 @@ package final class ProtobufWriter {
         value.withUnsafeBytes { lengthDelimited(field, $0) }
     }
 
+    @inline(__always)
     package func bytes(_ field: UInt32, _ value: UnsafeRawBufferPointer) {
         guard !value.isEmpty else { return }
         lengthDelimited(field, value)
