@@ -44,6 +44,46 @@ final class HandEncodedMessageTests: XCTestCase {
         }
     }
 
+    /// The daemon's Health path: the settled part encoded once, the moving
+    /// fields per call, the same bytes as protobuf-c's; and settled again
+    /// (a state or fleet change), nothing of the old part is left.
+    func testHealthAnswerWritesWhatProtobufCWrites() throws {
+        let answer = HealthAnswer()
+        let writer = ProtobufWriter()
+        let responses = [
+            HealthResponse(
+                version: "0.1.0", uptimeSeconds: 3.25, connections: 1, inflightCalls: 1, loopLagMilliseconds: 0.5,
+                loopLagMaxMilliseconds: 1.5, pid: 99, state: "serving", imagePresence: "events",
+                fleet: FleetHealth(
+                    hostID: "node-1", state: "connected", reason: "", sinceUnixSeconds: 0, claims: ["agent (epoch 2)"], waits: [])),
+            HealthResponse(
+                version: "0.1.0", uptimeSeconds: 0, connections: 700, inflightCalls: 0, loopLagMilliseconds: 0,
+                loopLagMaxMilliseconds: 0, pid: 99, state: "draining", imagePresence: "ttl: the layout is on nfs"),
+            HealthResponse(
+                version: "", uptimeSeconds: -0.0, connections: 0, inflightCalls: UInt32.max, loopLagMilliseconds: .infinity,
+                loopLagMaxMilliseconds: 2, pid: 0, state: ""),
+        ]
+        for settled in responses {
+            answer.settle(from: settled)
+            // The moving fields of every response, over this settled part.
+            for moving in responses {
+                var expected = settled
+                expected.uptimeSeconds = moving.uptimeSeconds
+                expected.connections = moving.connections
+                expected.inflightCalls = moving.inflightCalls
+                expected.loopLagMilliseconds = moving.loopLagMilliseconds
+                expected.loopLagMaxMilliseconds = moving.loopLagMaxMilliseconds
+                writer.reset()
+                answer.write(
+                    uptimeSeconds: moving.uptimeSeconds, connections: moving.connections, inflightCalls: moving.inflightCalls,
+                    loopLagMilliseconds: moving.loopLagMilliseconds, loopLagMaxMilliseconds: moving.loopLagMaxMilliseconds,
+                    into: writer)
+                XCTAssertEqual(writer.bytes, expected.protobufCWireBytes(), "\(expected)")
+                XCTAssertEqual(try HealthResponse(wireBytes: writer.bytes), expected)
+            }
+        }
+    }
+
     func testAPresentEnsureImageResponseMatchesProtobufC() throws {
         for (name, ref, id) in [
             ("agent-base", "localhost/agent-base:latest", "sha256:" + String(repeating: "ab", count: 32)),
