@@ -84,6 +84,29 @@ final class HandEncodedMessageTests: XCTestCase {
         }
     }
 
+    func testReserveRetrySlotResponseMatchesProtobufC() throws {
+        let decisions: [RetryDecision] = [
+            .granted(attempt: 1, delaySeconds: 1.5, notBefore: 1_764_600_000.25),
+            .granted(attempt: 0, delaySeconds: 0, notBefore: 0),
+            .granted(attempt: Int(UInt32.max) + 7, delaySeconds: -0.0, notBefore: -12.5),
+            .deniedPermanent(category: "image_never_pull", remedy: "set imagePullPolicy — ünïcode"),
+            .deniedPermanent(category: "", remedy: ""),
+            .exhausted(attempts: 3, firstError: "connection reset by peer", lastError: String(repeating: "e", count: 300)),
+            .exhausted(attempts: 0, firstError: "", lastError: ""),
+            .throttled(retryAfterSeconds: 0.25),
+            .throttled(retryAfterSeconds: 0),
+        ]
+        for decision in decisions {
+            for answeredLocally in [false, true] {
+                let response = ReserveRetrySlotResponse(decision: decision, answeredLocally: answeredLocally)
+                let writer = ProtobufWriter()
+                response.encode(into: writer)
+                XCTAssertEqual(writer.bytes, response.protobufCWireBytes(), "\(response)")
+                XCTAssertEqual(response.wireBytes(), writer.bytes)
+            }
+        }
+    }
+
     func testAPresentEnsureImageResponseMatchesProtobufC() throws {
         for (name, ref, id) in [
             ("agent-base", "localhost/agent-base:latest", "sha256:" + String(repeating: "ab", count: 32)),
