@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Instructions per call of one method, steady state, under callgrind:
 #
-#   scripts/bench/callgrind.sh SIDECARD [METHOD]   # METHOD: Health (default), Classify or EnsureImage
+#   scripts/bench/callgrind.sh SIDECARD [METHOD]   # METHOD: Health (default), Classify, EnsureImage
+#                                                  # or ReserveRetrySlot (one key, the default retry config)
 #   CLASSIFY_MESSAGE='...' scripts/bench/callgrind.sh SIDECARD Classify   # another message
 #
 # EnsureImage asks for a present image, "agent", of images.backend =
