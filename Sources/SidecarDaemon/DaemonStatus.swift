@@ -39,7 +39,7 @@ final class DaemonStatus {
             return StatusMapping.status(for: error)
         }
         if !healthIsSettled {
-            settledHealth.settle(from: health())
+            settledHealth.settle(from: settledPart())
             healthIsSettled = true
         }
         settledHealth.write(
@@ -57,13 +57,12 @@ final class DaemonStatus {
     private let settledHealth = HealthAnswer()
     private var healthIsSettled = false
 
-    private func health() -> HealthResponse {
+    /// Health's settled fields; the moving ones are left at zero, as
+    /// `answerHealth` writes them per call.
+    private func settledPart() -> HealthResponse {
         HealthResponse(
-            version: SidecarDefaults.version,
-            uptimeSeconds: context.uptimeSeconds(loopMilliseconds: server.loop.nowMilliseconds),
-            connections: UInt32(server.connectionCount), inflightCalls: UInt32(server.inflightCalls),
-            loopLagMilliseconds: server.lagProbe?.lastMilliseconds ?? 0,
-            loopLagMaxMilliseconds: server.lagProbe?.maxMilliseconds ?? 0,
+            version: SidecarDefaults.version, uptimeSeconds: 0, connections: 0, inflightCalls: 0,
+            loopLagMilliseconds: 0, loopLagMaxMilliseconds: 0,
             pid: pid, state: server.state == .serving ? "serving" : "draining", imagePresence: images.presenceTracking,
             fleet: fleet?.health)
     }

@@ -40,7 +40,6 @@ final class EventBus {
     }
 
     func publish(_ event: SidecarEvent) {
-        guard !subscriptions.isEmpty else { return }
         for subscription in Array(subscriptions.values)
         where subscription.prefixes.isEmpty || subscription.prefixes.contains(where: { event.topic.hasPrefix($0) }) {
             subscription.deliver(event)

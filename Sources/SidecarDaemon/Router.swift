@@ -18,6 +18,7 @@ struct Router {
         let answerInPlace: ((UnsafeRawBufferPointer, ProtobufWriter) -> SidecarError?)?
         let answerNowIfCan: ((UnsafeRawBufferPointer, ProtobufWriter) -> Bool)?
         let start: ((ActiveCall, UnsafeRawBufferPointer) -> Void)?
+        var answersAtOnce: Bool { answerInPlace != nil || answerNow != nil }
 
         init(spec: MethodSpec, metricsSlot: Int) {
             self.spec = spec
@@ -81,32 +82,25 @@ struct Router {
         callClockNanoseconds = EventLoop.monotonicNanoseconds()
     }
 
-    /// Runs a method answered at once and writes its answer to `connection`.
+    /// Runs a method answered at once (`answerInPlace` or `answerNow`) and
+    /// writes its answer to `connection`.
     @inline(__always)
-    mutating func answerNow(
-        _ handler: (Caller, UnsafeRawBufferPointer, ProtobufWriter) -> SidecarError?, route: Route,
-        frame: ClientFrameView, on connection: Connection
-    ) {
+    mutating func answerAtOnce(route: Route, frame: ClientFrameView, on connection: Connection) {
         // A large answer (Metrics, a long list) may grow it; that memory
         // is not kept past a few hundred KiB.
         replyWriter.reset(keepingCapacityUpTo: 256 * 1024)
-        // Bound, not passed on: the answer's path never holds an Optional
-        // error, whose destruction went through a generic witness per call.
-        if let failure = handler(connection.caller, frame.payload, replyWriter) {
-            sendFailure(failure, route: route, frame: frame, on: connection)
+        let failure: SidecarError?
+        if let answerInPlace = route.answerInPlace {
+            failure = answerInPlace(frame.payload, replyWriter)
+        } else if let answerNow = route.answerNow {
+            failure = answerNow(connection.caller, frame.payload, replyWriter)
         } else {
-            sendAnswer(route: route, frame: frame, on: connection)
+            return
         }
-    }
-
-    /// `answerNow` for a method that answers every caller alike.
-    @inline(__always)
-    mutating func answerInPlace(
-        _ handler: (UnsafeRawBufferPointer, ProtobufWriter) -> SidecarError?, route: Route, frame: ClientFrameView,
-        on connection: Connection
-    ) {
-        replyWriter.reset(keepingCapacityUpTo: 256 * 1024)
-        if let failure = handler(frame.payload, replyWriter) {
+        // Bound here, not passed on: the answer's path never holds an
+        // Optional error, whose destruction went through a generic witness
+        // per call.
+        if let failure {
             sendFailure(failure, route: route, frame: frame, on: connection)
         } else {
             sendAnswer(route: route, frame: frame, on: connection)

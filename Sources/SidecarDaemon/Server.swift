@@ -230,16 +230,10 @@ final class Server {
                 "\(route.spec.name) is an admin method; uid \(connection.peer.uid) (gid \(connection.peer.gid)) is in neither admin_uids nor admin_gids"
             ))
         }
-        if let answerInPlace = route.answerInPlace {
-            inflightCalls += 1
-            router.answerInPlace(answerInPlace, route: route, frame: frame, on: connection)
-            inflightCalls -= 1
-            return
-        }
-        if let answerNow = route.answerNow {
+        if route.answersAtOnce {
             // Counted in flight while it runs, so Health sees itself.
             inflightCalls += 1
-            router.answerNow(answerNow, route: route, frame: frame, on: connection)
+            router.answerAtOnce(route: route, frame: frame, on: connection)
             inflightCalls -= 1
             return
         }
