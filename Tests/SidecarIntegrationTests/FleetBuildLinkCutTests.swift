@@ -83,22 +83,8 @@ final class FleetBuildLinkCutTests: XCTestCase {
     }
 
     private func config(host: String, postgres connection: String) -> String {
-        DaemonProcess.baseConfig + """
-            [images]
-            insecure_registries = ["\(registry.host)"]
-
-            [[images.image]]
-            name = "agent"
-            ref = "agent:1"
-            build = ["\(shared)/build.sh", "{ref}"]
-
-            [fleet]
-            postgres = "\(connection)"
-            host_id = "\(host)"
-            registry = "\(registry.host)/sidecar"
-            claim_ttl = "3s"
-
-            """
+        DaemonProcess.fleetBuildConfig(
+            host: host, postgres: connection, registryHost: registry.host, buildScript: shared + "/build.sh")
     }
 
     func testABuilderWhoseLinkIsCutIsTakenOverAndThenStopsItsBuildAndTakesTheFleets() async throws {

@@ -69,22 +69,9 @@ final class FleetBuildTests: XCTestCase {
 
     private func host(_ name: String, directory: String? = nil) throws -> DaemonProcess {
         let directory = directory ?? DaemonProcess.makeTemporaryDirectory()
-        let config = DaemonProcess.baseConfig + """
-            [images]
-            insecure_registries = ["\(registry.host)"]
-
-            [[images.image]]
-            name = "agent"
-            ref = "agent:1"
-            build = ["\(shared)/build.sh", "{ref}"]
-
-            [fleet]
-            postgres = "\(namespaces[name].map { postgres.connectionString(hostaddr: $0.hostAddress) } ?? postgres.connectionString)"
-            host_id = "\(name)"
-            registry = "\(registry.host)/sidecar"
-            claim_ttl = "3s"
-
-            """
+        let config = DaemonProcess.fleetBuildConfig(
+            host: name, postgres: namespaces[name].map { postgres.connectionString(hostaddr: $0.hostAddress) } ?? postgres.connectionString,
+            registryHost: registry.host, buildScript: shared + "/build.sh")
         let daemon = try DaemonProcess(
             config: config, directory: directory,
             environment: ["FLEET_TEST_HOST": name, "FLEET_TEST_LAYOUT": directory + "/state/oci"],
