@@ -24,7 +24,7 @@ public struct Classification: Sendable, Equatable {
 }
 
 /// One failure as a client saw it.
-public struct FailureReport: Sendable, Equatable {
+public struct FailureReport: Sendable, Hashable {
     public var message: String
     public var exitCode: Int32?
     public var sqliteCode: Int32?

@@ -32,11 +32,13 @@ final class ActiveCall {
     }
 
     func respond(_ message: some WireMessage) {
-        finish(.reply(id: id, payload: message.wireBytes()), code: .ok)
+        guard end() else { return }
+        connection?.callAnswered(self, with: message)
     }
 
     func fail(_ error: SidecarError) {
-        finish(.reply(id: id, error: error), code: error.code)
+        guard end() else { return }
+        connection?.callFinished(self, frame: .reply(id: id, error: error), code: error.code)
     }
 
     /// Answers with a domain result: its value, or its error as a status.
@@ -75,12 +77,13 @@ final class ActiveCall {
         deadlineTimer = nil
     }
 
-    private func finish(_ frame: ServerFrame, code: StatusCode) {
-        guard !isFinished else { return }
+    /// Marks the call answered; false when it already was.
+    private func end() -> Bool {
+        guard !isFinished else { return false }
         isFinished = true
         onCancel = nil
         deadlineTimer?.close()
         deadlineTimer = nil
-        connection?.callFinished(self, frame: frame, code: code)
+        return true
     }
 }

@@ -207,6 +207,24 @@ final class Connection {
         if !isClosing {
             enqueueWithinLimit(frame)
         }
+        callEnded(call, code: code)
+    }
+
+    /// A started call's answer, encoded through the server's scratch writer
+    /// into the output: no payload array and no frame value per answer.
+    func callAnswered(_ call: ActiveCall, with message: some WireMessage) {
+        guard calls.removeValue(forKey: call.id) != nil else { return }
+        var code = StatusCode.ok
+        if !isClosing {
+            let scratch = server.replyScratch
+            scratch.reset()
+            message.encode(into: scratch)
+            code = answer(id: call.id, reply: scratch)
+        }
+        callEnded(call, code: code)
+    }
+
+    private func callEnded(_ call: ActiveCall, code: StatusCode) {
         let seconds = Double(EventLoop.monotonicNanoseconds() - call.startNanoseconds) / 1e9
         server.callEnded(metricsSlot: call.metricsSlot, code: code, seconds: seconds)
         closeIfAnswered()

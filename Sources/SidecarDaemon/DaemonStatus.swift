@@ -88,6 +88,7 @@ final class DaemonStatus {
 
     private func renderMetrics() -> String {
         images.flushCounts()
+        retries.flushCounts()
         return context.metrics.render(MetricsRegistry.Gauges(
             connections: server.connectionCount, inflightCalls: server.inflightCalls,
             watchers: context.events.subscriberCount,

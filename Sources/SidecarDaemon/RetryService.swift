@@ -133,7 +133,7 @@ final class RetryService: DaemonService {
     }
 
     func announce(_ decision: RetryDecision, key: String) {
-        context.metrics.increment(.retryDecisions, label: Self.label(decision))
+        decisionCounts[Self.labelIndex(decision)] += 1
         switch decision {
         case .deniedPermanent(let category, let remedy):
             context.events.publish(topic: "retry.denied", subject: key, message: remedy, attributes: ["category": category])
@@ -299,8 +299,8 @@ final class RetryService: DaemonService {
                     return
                 }
                 committing = false
-                context.metrics.increment(.retryCommits, label: commitFailure == nil ? "ok" : "failed")
                 var failure: SidecarError?
+                if commitFailure == nil { commitsSucceeded += 1 } else { context.metrics.increment(.retryCommits, label: "failed") }
                 if let reason = commitFailure {
                     context.logger.error("retry ledger commit of \(upserts.count + deletes.count) keys failed: \(reason)")
                     failure = SidecarError(.unavailable, "cannot persist the retry ledger: \(reason)")
@@ -327,12 +327,33 @@ final class RetryService: DaemonService {
         fleetCountsTimer = nil
     }
 
-    static func label(_ decision: RetryDecision) -> String {
+    static let decisionLabels = ["granted", "denied_permanent", "exhausted", "throttled"]
+
+    static func labelIndex(_ decision: RetryDecision) -> Int {
         switch decision {
-        case .granted: "granted"
-        case .deniedPermanent: "denied_permanent"
-        case .exhausted: "exhausted"
-        case .throttled: "throttled"
+        case .granted: 0
+        case .deniedPermanent: 1
+        case .exhausted: 2
+        case .throttled: 3
+        }
+    }
+
+    /// Decisions by `decisionLabels`, and commits that succeeded, counted
+    /// here and added to the metrics when they are read (as the images'
+    /// present answers are): a labelled increment hashes two strings, and
+    /// there is one per call.
+    private var decisionCounts = [UInt64](repeating: 0, count: decisionLabels.count)
+    private var commitsSucceeded: UInt64 = 0
+
+    /// Brings the retry counters up to date, before the metrics are rendered.
+    func flushCounts() {
+        for (index, count) in decisionCounts.enumerated() where count > 0 {
+            context.metrics.increment(.retryDecisions, label: Self.decisionLabels[index], by: count)
+            decisionCounts[index] = 0
+        }
+        if commitsSucceeded > 0 {
+            context.metrics.increment(.retryCommits, label: "ok", by: commitsSucceeded)
+            commitsSucceeded = 0
         }
     }
 }

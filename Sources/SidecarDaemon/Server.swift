@@ -20,6 +20,8 @@ final class Server {
     let metrics: MetricsRegistry
     private(set) var state = State.serving
     var router: Router
+    /// Where a started call's answer is encoded before it is framed; reused.
+    let replyScratch = ProtobufWriter(capacity: 1024)
     private var listener: UnixListener?
     private var connections: [UInt64: Connection] = [:]
     private var nextConnectionID: UInt64 = 1

@@ -62,6 +62,8 @@ public final class Database {
     }
 
     public func close() {
+        // Statements are finalized before their connection closes.
+        preparedTransaction = nil
         if let handle {
             sqlite3_close_v2(handle)
         }
@@ -84,9 +86,8 @@ public final class Database {
     public func query(_ sql: String, _ values: [StoreValue] = []) throws -> [[String?]] {
         let statement = try prepare(sql)
         defer { sqlite3_finalize(statement) }
-        for (index, value) in values.enumerated() {
-            try bind(value, at: Int32(index + 1), in: statement)
-        }
+        var bindings = Statement.Bindings(handle: statement, database: self)
+        for value in values { try bindings.append(value) }
         var rows: [[String?]] = []
         while true {
             let step = sqlite3_step(statement)
@@ -112,15 +113,27 @@ public final class Database {
 
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
+        try transactionStatements().begin.run()
         do {
             let result = try body()
-            try execute("COMMIT")
+            try transactionStatements().commit.run()
             return result
         } catch {
-            try? execute("ROLLBACK")
+            try? transactionStatements().rollback.run()
             throw error
         }
+    }
+
+    /// Prepared once: the retry ledger's group commit runs thousands of
+    /// transactions a second, and parsing BEGIN and COMMIT each time was a
+    /// tenth of one.
+    private var preparedTransaction: (begin: Statement, commit: Statement, rollback: Statement)?
+
+    private func transactionStatements() throws -> (begin: Statement, commit: Statement, rollback: Statement) {
+        if let preparedTransaction { return preparedTransaction }
+        let statements = (try statement("BEGIN IMMEDIATE"), try statement("COMMIT"), try statement("ROLLBACK"))
+        preparedTransaction = statements
+        return statements
     }
 
     /// A statement to run many times; finalized when released.
@@ -140,22 +153,6 @@ public final class Database {
         }
         return statement
     }
-
-    func bind(_ value: StoreValue, at index: Int32, in statement: OpaquePointer?) throws {
-        let result: Int32 =
-            switch value {
-            case .null: sqlite3_bind_null(statement, index)
-            case .integer(let number): sqlite3_bind_int64(statement, index, number)
-            case .real(let number): sqlite3_bind_double(statement, index, number)
-            case .text(let text): sqlite3_bind_text(statement, index, text, -1, Self.transient)
-            }
-        guard result == SQLITE_OK else {
-            throw StoreError(operation: "bind", code: result, message: Self.message(handle, result))
-        }
-    }
-
-    /// SQLITE_TRANSIENT: SQLite copies the bound text before the call returns.
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     private static func message(_ handle: OpaquePointer?, _ code: Int32) -> String {
         if let handle, let text = sqlite3_errmsg(handle) { return String(cString: text) }

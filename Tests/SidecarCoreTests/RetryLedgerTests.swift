@@ -116,6 +116,73 @@ final class RetryLedgerTests: XCTestCase {
         XCTAssertNotNil(grantedDelay(try ledger.reserve(key: "provision:task-ebdf2deb", policy: "provision", lastError: "timeout", exitCode: nil, now: 6)))
     }
 
+    /// Verdicts are remembered per failure (message, exit code, image) and
+    /// forgotten when the classifier changes: a reload that makes an error
+    /// permanent is heard by the very next reserve.
+    func testRememberedVerdictsFollowTheClassifierAndTheImage() throws {
+        var ledger = ledger()
+        let message = "quota exceeded for project agents"
+        XCTAssertNotNil(grantedDelay(try ledger.reserve(key: "a", policy: "", lastError: message, exitCode: nil, now: 0)))
+        XCTAssertNotNil(grantedDelay(try ledger.reserve(key: "b", policy: "", lastError: message, exitCode: nil, now: 0)))
+        ledger.classifier = ErrorClassifier(configRules: [
+            ClassificationRule(name: "quota", substrings: ["quota exceeded"], category: "quota", permanent: true, remedy: "raise {image}'s quota"),
+        ])
+        let same = try ledger.reserve(key: "c0", policy: "", lastError: message, exitCode: nil, now: 0)
+        XCTAssertEqual(same, .deniedPermanent(category: "quota", remedy: "raise the image's quota"))
+        let denied = try ledger.reserve(key: "c", policy: "", lastError: message, exitCode: nil, image: "agent:1", now: 0)
+        XCTAssertEqual(denied, .deniedPermanent(category: "quota", remedy: "raise agent:1's quota"))
+        // The same message with another image is another failure.
+        let other = try ledger.reserve(key: "d", policy: "", lastError: message, exitCode: nil, image: "agent:2", now: 0)
+        XCTAssertEqual(other, .deniedPermanent(category: "quota", remedy: "raise agent:2's quota"))
+        // Past the memo's size, every failure is still classified.
+        for index in 0..<(VerdictMemo.limit + 10) {
+            let decision = try ledger.reserve(key: "k\(index)", policy: "", lastError: "quota exceeded \(index)", exitCode: nil, now: 0)
+            guard case .deniedPermanent = decision else { return XCTFail("\(index): \(decision)") }
+        }
+        let long = String(repeating: "x", count: VerdictMemo.longestMessageBytes) + " quota exceeded"
+        guard case .deniedPermanent = try ledger.reserve(key: "long", policy: "", lastError: long, exitCode: nil, now: 0) else {
+            return XCTFail("a message too long to remember is classified")
+        }
+    }
+
+    /// The counters the budget reads move as records change state in place:
+    /// a grant counts in flight, a permanent denial or a success stops it.
+    func testTheBudgetCountersFollowEveryStateChange() throws {
+        var ledger = ledger()
+        _ = try ledger.reserve(key: "a", policy: "", lastError: "timeout", exitCode: nil, now: 0)
+        _ = try ledger.reserve(key: "b", policy: "", lastError: "timeout", exitCode: nil, now: 0)
+        XCTAssertEqual(ledger.retriesInFlight(), 2)
+        XCTAssertEqual(ledger.activeKeyCount(), 2)
+        _ = try ledger.reserve(key: "a", policy: "", lastError: "ErrImageNeverPull", exitCode: nil, now: 1)
+        XCTAssertEqual(ledger.retriesInFlight(), 1, "a denied key is no longer in flight")
+        XCTAssertEqual(ledger.activeKeyCount(), 1, "nor active")
+        XCTAssertTrue(try ledger.complete(key: "b", success: true, error: "", now: 2))
+        XCTAssertEqual(ledger.retriesInFlight(), 0)
+        XCTAssertEqual(ledger.activeKeyCount(), 0)
+        // A failure after a success starts a new episode: active and in flight again.
+        _ = try ledger.reserve(key: "b", policy: "", lastError: "timeout", exitCode: nil, now: 3)
+        XCTAssertEqual(ledger.records["b"]?.attempts, 1)
+        XCTAssertEqual(ledger.retriesInFlight(), 1)
+        XCTAssertEqual(ledger.activeKeyCount(), 1)
+        _ = try ledger.reserve(key: "b", policy: "", lastError: "timeout", exitCode: nil, now: 4)
+        XCTAssertEqual(ledger.retriesInFlight(), 1, "asking again replaces the open grant")
+        XCTAssertEqual(ledger.activeKeyCount(), 1)
+    }
+
+    /// The daemon's jitter (no script): in [0, 1), and spread over it.
+    func testSeededJitterIsSpreadOverTheUnitInterval() {
+        var jitter = Jitter.seeded()
+        let draws = (0..<10_000).map { _ in jitter.next() }
+        XCTAssertTrue(draws.allSatisfy { $0 >= 0 && $0 < 1 })
+        XCTAssertEqual(draws.reduce(0, +) / Double(draws.count), 0.5, accuracy: 0.02)
+        for decile in 0..<10 {
+            let inside = draws.filter { Int($0 * 10) == decile }.count
+            XCTAssertEqual(Double(inside), 1000, accuracy: 150, "decile \(decile)")
+        }
+        var another = Jitter.seeded()
+        XCTAssertNotEqual((0..<4).map { _ in another.next() }, Array(draws.prefix(4)), "each ledger is seeded apart")
+    }
+
     func testExitCode125IsPermanent() throws {
         var ledger = ledger()
         let decision = try ledger.reserve(key: "spawn:1", policy: "", lastError: "", exitCode: 125, now: 0)

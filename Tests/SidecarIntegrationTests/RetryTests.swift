@@ -75,6 +75,11 @@ final class RetryTests: XCTestCase {
         let metrics = try await client.metrics()
         XCTAssertTrue(metrics.contains("sidecar_state_full_total{what=\"retry_keys\"} 1"), metrics)
         XCTAssertTrue(metrics.contains("sidecar_state_full_total{what=\"leases\"} 1"), metrics)
+        // Counted on the side and added when the metrics are read: six
+        // decisions (the budget throttles two), each committed alone.
+        XCTAssertTrue(metrics.contains("sidecar_retry_decisions_total{decision=\"granted\"} 4\n"), metrics)
+        XCTAssertTrue(metrics.contains("sidecar_retry_decisions_total{decision=\"throttled\"} 2\n"), metrics)
+        XCTAssertTrue(metrics.contains("sidecar_retry_commits_total{result=\"ok\"} 6\n"), metrics)
     }
 
     /// Keys (and errors) that differ only past a NUL or in an invalid UTF-8

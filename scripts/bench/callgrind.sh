@@ -2,8 +2,11 @@
 # Instructions per call of one method, steady state, under callgrind:
 #
 #   scripts/bench/callgrind.sh SIDECARD [METHOD]   # METHOD: Health (default), Classify, EnsureImage
-#                                                  # or ReserveRetrySlot (one key, the default retry config)
+#                                                  # or ReserveRetrySlot (one key, every call a grant, as in
+#                                                  # scripts/bench.sh's retry section)
 #   CLASSIFY_MESSAGE='...' scripts/bench/callgrind.sh SIDECARD Classify   # another message
+#   CALLGRIND_CONNECTIONS=16 CALLGRIND_DEPTH=1 scripts/bench/callgrind.sh SIDECARD ReserveRetrySlot
+#                                                  # the retry section's shape (default 4 x 16)
 #
 # EnsureImage asks for a present image, "agent", of images.backend =
 # "command" over Tests/Fixtures/image_store.sh (as scripts/bench.sh's images
@@ -13,13 +16,16 @@
 # SIDECARD is a release build (scripts/bench.sh builds one at
 # .build/release/sidecard); it is copied with its debug info stripped, which
 # this valgrind cannot read. The loadgen (scripts/bench/bin/loadgen, built
-# by scripts/bench.sh) drives 4 connections x 16 calls in flight: 2 s
+# by scripts/bench.sh) drives 4 connections x 16 calls in flight (or as set
+# above): 2 s
 # uninstrumented, then 4 s instrumented. Prints calls, instructions and
 # instructions per call.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 binary=${1:?usage: callgrind.sh SIDECARD [METHOD]}
 method=${2:-Health}
+connections=${CALLGRIND_CONNECTIONS:-4}
+depth=${CALLGRIND_DEPTH:-16}
 loadgen="$root/scripts/bench/bin/loadgen"
 command -v valgrind >/dev/null || { echo "callgrind.sh: needs valgrind (apt-get install -y valgrind)" >&2; exit 1; }
 [ -x "$loadgen" ] || { echo "callgrind.sh: no $loadgen; run scripts/bench.sh once to build it" >&2; exit 1; }
@@ -27,6 +33,20 @@ dir=$(mktemp -d /tmp/sidecar-callgrind-XXXX)
 trap 'kill "$daemon" 2>/dev/null || true' EXIT
 strip -g -o "$dir/sidecard" "$binary"
 printf 'debug_methods = false\n' > "$dir/sidecar.toml"
+if [ "$method" = ReserveRetrySlot ]; then
+  # As scripts/bench.sh's retry section: no throttling and a cap the run
+  # never reaches, so every call is a durable grant.
+  cat >> "$dir/sidecar.toml" <<TOML
+[retry]
+synchronous = "normal"
+budget_percent = 100
+min_retry_concurrency = 1000000
+[retry.policy.default]
+max_attempts = 1000000
+base_delay = "0"
+max_delay = "0"
+TOML
+fi
 if [ "$method" = EnsureImage ]; then
   fixture="$root/Tests/Fixtures/image_store.sh"
   mkdir -p "$dir/store" && touch "$dir/store/agent"
@@ -51,9 +71,9 @@ daemon=$!
 for _ in $(seq 150); do [ -S "$dir/s.sock" ] && break; sleep 0.2; done
 message=()
 [ -n "${CLASSIFY_MESSAGE:-}" ] && message=(--message "$CLASSIFY_MESSAGE")
-"$loadgen" --socket "$dir/s.sock" --method "$method" "${message[@]}" --connections 4 --depth 16 --seconds 2 --warmup 1 > /dev/null
+"$loadgen" --socket "$dir/s.sock" --method "$method" "${message[@]}" --connections "$connections" --depth "$depth" --seconds 2 --warmup 1 > /dev/null
 callgrind_control -i on "$daemon" > /dev/null
-line=$("$loadgen" --socket "$dir/s.sock" --method "$method" "${message[@]}" --connections 4 --depth 16 --seconds 4 --warmup 0)
+line=$("$loadgen" --socket "$dir/s.sock" --method "$method" "${message[@]}" --connections "$connections" --depth "$depth" --seconds 4 --warmup 0)
 callgrind_control -i off "$daemon" > /dev/null
 kill -TERM "$daemon"
 wait "$daemon" 2>/dev/null || true

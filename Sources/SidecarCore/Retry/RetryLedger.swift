@@ -17,23 +17,27 @@ public struct RetryLedger: Sendable {
     /// The most keys the ledger holds; a reserve of a new key past it is
     /// refused (`retry.max_keys`), so no client can grow it without end.
     public var maxKeys: Int
-    public var classifier: ErrorClassifier
-    private let random: @Sendable () -> Double
+    public var classifier: ErrorClassifier {
+        get { verdicts.classifier }
+        set { verdicts.classifier = newValue }
+    }
+    private var verdicts: VerdictMemo
+    private var jitter: Jitter
 
     public static let defaultPolicyName = "default"
 
     public init(
         policies: [String: RetryPolicy], budget: RetryBudget, keyIdleExpirySeconds: Double,
         attemptTimeoutSeconds: Double = 900, maxKeys: Int = .max, classifier: ErrorClassifier,
-        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        random: (@Sendable () -> Double)? = nil
     ) {
         self.policies = policies
         self.budget = budget
         self.keyIdleExpirySeconds = keyIdleExpirySeconds
         self.attemptTimeoutSeconds = attemptTimeoutSeconds
         self.maxKeys = maxKeys
-        self.classifier = classifier
-        self.random = random
+        verdicts = VerdictMemo(classifier: classifier)
+        jitter = random.map(Jitter.init) ?? .seeded()
     }
 
     /// Loads records persisted by an earlier run.
@@ -50,6 +54,8 @@ public struct RetryLedger: Sendable {
     // MARK: Reserve
 
     /// `caller`: a new key is its own; a known key must be (or it an admin).
+    /// A known key's record is found once and changed where it lies: every
+    /// reserve is a change, and each String hash or record copy counted.
     public mutating func reserve(
         key: String, policy policyName: String, lastError: String, exitCode: Int32?, image: String? = nil, now: Double,
         caller: Caller = .daemon
@@ -57,18 +63,87 @@ public struct RetryLedger: Sendable {
         guard !key.isEmpty else { throw .emptyKey }
         let name = policyName.isEmpty ? Self.defaultPolicyName : policyName
         let policy = try policy(named: name)
-        try checkOwner(of: key, caller: caller)
-        if records[key] == nil, records.count >= maxKeys { throw .full(maxKeys: maxKeys) }
-        var record = records[key] ?? RetryRecord(key: key, policy: name, now: now, ownerUID: caller.uid)
-        defer { put(record, for: key) }
+        let failure = Failure(policy: name, message: lastError, exitCode: exitCode, image: image, now: now)
+        // Only an active key can be in flight; an empty set is not hashed into.
+        let wasInFlight = !inFlightKeys.isEmpty && inFlightKeys.contains(key)
+        let budget = BudgetState(activeKeys: activeKeys, inFlight: inFlightKeys.count - (wasInFlight ? 1 : 0), limit: budget)
+        let outcome: Outcome
+        if let index = records.index(forKey: key) {
+            // Read and changed in place: a Dictionary.Values getter copies
+            // the whole record (seven strings) to read one field.
+            outcome = try Self.decide(
+                &records.values[index], caller: caller, policy: policy, failure: failure, budget: budget, verdicts: &verdicts,
+                jitter: &jitter)
+        } else {
+            if records.count >= maxKeys { throw .full(maxKeys: maxKeys) }
+            var record = RetryRecord(key: key, policy: name, now: now, ownerUID: caller.uid)
+            outcome = try Self.decide(
+                &record, isNew: true, caller: caller, policy: policy, failure: failure, budget: budget, verdicts: &verdicts,
+                jitter: &jitter)
+            records[key] = record
+        }
+        if outcome.isActive != outcome.wasActive { activeKeys += outcome.isActive ? 1 : -1 }
+        if outcome.isInFlight != wasInFlight {
+            if outcome.isInFlight { inFlightKeys.insert(key) } else { inFlightKeys.remove(key) }
+        }
+        return outcome.decision
+    }
+
+    /// A decision, and how its record's state moved (for the counters).
+    private struct Outcome {
+        let decision: RetryDecision
+        let wasActive: Bool
+        let isActive: Bool
+        let isInFlight: Bool
+    }
+
+    /// What a reserve reports, under which policy.
+    private struct Failure {
+        let policy: String
+        let message: String
+        let exitCode: Int32?
+        let image: String?
+        let now: Double
+    }
+
+    /// The budget as it stands for the key being reserved: the active keys
+    /// not yet counting it (the decision adds it), the grants in flight not
+    /// counting its own.
+    private struct BudgetState {
+        let activeKeys: Int
+        let inFlight: Int
+        let limit: RetryBudget
+
+        func isSpent(countingKey keyIsCounted: Bool) -> Bool {
+            inFlight >= limit.limit(activeKeys: activeKeys + (keyIsCounted ? 0 : 1))
+        }
+    }
+
+    /// The decision for one reserve, made on its record.
+    private static func decide(
+        _ record: inout RetryRecord, isNew: Bool = false, caller: Caller, policy: RetryPolicy, failure: Failure,
+        budget: BudgetState, verdicts: inout VerdictMemo, jitter: inout Jitter
+    ) throws(RetryLedgerError) -> Outcome {
+        try checkOwner(record.ownerUID, of: record.key, caller: caller)
+        // A new record is active but not yet counted.
+        let wasActive = !isNew && record.state == .active
+        let decision = decision(&record, policy: policy, failure: failure, budget: budget, keyIsCounted: wasActive, verdicts: &verdicts, jitter: &jitter)
+        let isActive = record.state == .active
+        return Outcome(decision: decision, wasActive: wasActive, isActive: isActive, isInFlight: isActive && record.inFlightSince != nil)
+    }
+
+    private static func decision(
+        _ record: inout RetryRecord, policy: RetryPolicy, failure: Failure, budget: BudgetState, keyIsCounted: Bool,
+        verdicts: inout VerdictMemo, jitter: inout Jitter
+    ) -> RetryDecision {
         if record.state == .succeeded {
             // A new failure after a success is a new episode, of the same owner.
-            record = RetryRecord(key: key, policy: name, now: now, ownerUID: record.ownerUID)
+            record = RetryRecord(key: record.key, policy: failure.policy, now: failure.now, ownerUID: record.ownerUID)
         }
-        record.updatedAt = now
-        if !lastError.isEmpty {
-            if record.firstError.isEmpty { record.firstError = lastError }
-            record.lastError = lastError
+        record.updatedAt = failure.now
+        if !failure.message.isEmpty {
+            if record.firstError.isEmpty { record.firstError = failure.message }
+            record.lastError = failure.message
         }
         // The last grant, if still open, ended in the failure being reported now.
         record.inFlightSince = nil
@@ -81,7 +156,7 @@ public struct RetryLedger: Sendable {
         case .active, .succeeded:
             break
         }
-        let verdict = classifier.classify(FailureReport(message: lastError, exitCode: exitCode, image: image))
+        let verdict = verdicts.classify(FailureReport(message: failure.message, exitCode: failure.exitCode, image: failure.image))
         if verdict.permanent {
             record.state = .failed
             record.category = verdict.category
@@ -92,20 +167,18 @@ public struct RetryLedger: Sendable {
             record.state = .exhausted
             return .exhausted(attempts: record.attempts, firstError: record.firstError, lastError: record.lastError)
         }
-        let active = activeKeyCount(including: key)
-        let inFlight = retriesInFlight(excluding: key)
-        if inFlight >= budget.limit(activeKeys: active) {
+        if budget.isSpent(countingKey: keyIsCounted) {
             return .throttled(retryAfterSeconds: max(1, policy.baseDelaySeconds))
         }
         record.attempts += 1
-        let delay = random() * policy.delayCeiling(attempt: record.attempts)
-        record.notBefore = now + delay
-        record.inFlightSince = now
+        let delay = jitter.next() * policy.delayCeiling(attempt: record.attempts)
+        record.notBefore = failure.now + delay
+        record.inFlightSince = failure.now
         return .granted(attempt: record.attempts, delaySeconds: delay, notBefore: record.notBefore)
     }
 
-    private func checkOwner(of key: String, caller: Caller) throws(RetryLedgerError) {
-        guard let owner = records[key]?.ownerUID, !caller.mayTouch(ownedBy: owner) else { return }
+    private static func checkOwner(_ owner: UInt32?, of key: String, caller: Caller) throws(RetryLedgerError) {
+        guard let owner, !caller.mayTouch(ownedBy: owner) else { return }
         throw .notOwner(NotOwnerError(what: "retry key \"\(key)\"", owner: owner, caller: caller.uid))
     }
 
@@ -140,7 +213,7 @@ public struct RetryLedger: Sendable {
         key: String, success: Bool, error: String, now: Double, caller: Caller = .daemon
     ) throws(RetryLedgerError) -> Bool {
         guard var record = records[key] else { throw .unknownKey(key) }
-        try checkOwner(of: key, caller: caller)
+        try Self.checkOwner(record.ownerUID, of: key, caller: caller)
         let before = record
         record.inFlightSince = nil
         if success {

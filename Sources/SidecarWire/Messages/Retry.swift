@@ -42,6 +42,35 @@ extension ReserveRetrySlotRequest: ProtobufCConvertible {
         }
         c.image = arena.string(image)
     }
+
+    /// By hand: every reserve starts here, and protobuf-c's generic unpack
+    /// with its C strings copied into Strings was a tenth of one. Tests and
+    /// the fuzzer hold it to protobuf-c's reading.
+    package init(wireBytes: UnsafeRawBufferPointer) throws {
+        self.init(key: "", lastError: "")
+        var reader = ProtobufWire.Reader(wireBytes)
+        do {
+            while !reader.isAtEnd {
+                let tag = try reader.tag()
+                switch tag {
+                case 0x0a: key = try Self.string(&reader, "key")
+                case 0x12: policy = try Self.string(&reader, "policy")
+                case 0x1a: lastError = try Self.string(&reader, "last_error")
+                case 0x20: exitCode = Int32(truncatingIfNeeded: try reader.varint())
+                case 0x2a: image = try Self.string(&reader, "image")
+                default: try reader.skipField(tag: tag, knownNumbers: 1...5, of: "ReserveRetrySlotRequest")
+                }
+            }
+        } catch let error as WireDecodingError {
+            throw WireDecodingError("malformed ReserveRetrySlotRequest message (\(wireBytes.count) bytes): \(error)")
+        }
+    }
+
+    private static func string(_ reader: inout ProtobufWire.Reader, _ field: StaticString) throws -> String {
+        let bytes = try reader.lengthDelimited()
+        try ProtobufText.check(bytes, field: "field \(field) of sidecar.v1.ReserveRetrySlotRequest")
+        return String(decoding: bytes, as: UTF8.self)
+    }
 }
 
 public struct ReserveRetrySlotResponse: Equatable, Sendable {
