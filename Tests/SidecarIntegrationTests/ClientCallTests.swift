@@ -72,9 +72,24 @@ final class ClientCallTests: XCTestCase {
             FailureReport(message: "ünïcode — nothing known here"),
             FailureReport(message: String(repeating: "x", count: 5000) + " ImagePullBackOff 'a/b:c'"),
         ]
-        for report in reports {
-            let answer = try await client.classify(report)
-            XCTAssertEqual(answer, local.classify(report), "\(report)")
+        // Twice over, the second time from the daemon's memo of matches, and
+        // each message again with other codes and images, which it must not
+        // answer from the memo.
+        for round in 0..<2 {
+            for report in reports {
+                var variants = [report]
+                if round == 1 {
+                    variants += [
+                        FailureReport(message: report.message, exitCode: 125, image: report.image),
+                        FailureReport(message: report.message, sqliteCode: 11, image: report.image),
+                        FailureReport(message: report.message, exitCode: report.exitCode, image: "other/image:2"),
+                    ]
+                }
+                for variant in variants where !variant.isEmpty {
+                    let answer = try await client.classify(variant)
+                    XCTAssertEqual(answer, local.classify(variant), "round \(round): \(variant)")
+                }
+            }
         }
     }
 

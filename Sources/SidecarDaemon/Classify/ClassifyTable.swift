@@ -4,14 +4,16 @@ import SidecarWire
 /// Classify, matched in place: the request's message bytes go to the
 /// classifier without a String, and a rule's plain answer (no image to
 /// name, no delay read from the message) is copied already encoded: each
-/// rule's ClassifyResponse is encoded once, all in one byte array. One
-/// object, replaced whole on reload. Tests hold the answers equal to
+/// rule's ClassifyResponse is encoded once, all in one byte array; recent
+/// messages' matches are remembered (`MatchMemo`). One object, replaced
+/// whole on reload. Tests hold the answers equal to
 /// `ErrorClassifier.classify` encoded as a ClassifyResponse.
 final class ClassifyTable {
     let classifier: ErrorClassifier
     private let encodedAnswers: [UInt8]
     /// Rule `i`'s answer is `encodedAnswers[answerBounds[i]..<answerBounds[i + 1]]`.
     private let answerBounds: [Int]
+    private var memo = MatchMemo()
 
     init(_ classifier: ErrorClassifier) {
         self.classifier = classifier
@@ -41,7 +43,9 @@ final class ClassifyTable {
     }
 
     private func answer(_ request: ClassifyRequestView, into reply: ProtobufWriter) {
-        let match = classifier.match(message: request.message, exitCode: request.exitCode, sqliteCode: request.sqliteCode)
+        let match = memo.match(message: request.message, exitCode: request.exitCode, sqliteCode: request.sqliteCode) {
+            classifier.match(message: request.message, exitCode: request.exitCode, sqliteCode: request.sqliteCode)
+        }
         guard let index = match.ruleIndex, match.messageRetryAfter == nil,
             request.image.isEmpty || !classifier.ruleNamesImage(index)
         else {
