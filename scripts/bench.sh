@@ -120,6 +120,8 @@ set -euo pipefail
 shopt -s inherit_errexit
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/retry_grants.sh
+source "$root/scripts/bench/retry_grants.sh"
 src="$root/scripts/bench"
 bin="$src/bin"
 
@@ -303,21 +305,9 @@ start_servers() {
     start_echo "$daemon_sock" "$daemon_log"
   else
     mkdir -p "$tmp/state"
-    # Retry bench: no throttling and a cap the run never reaches, so every
-    # call is a durable grant.
     mkdir -p "$tmp/db"
-    cat >"$tmp/sidecar.toml" <<TOML
-[databases]
-roots = ["$tmp/db"]
-[retry]
-synchronous = "$retry_sync"
-budget_percent = 100
-min_retry_concurrency = 1000000
-[retry.policy.default]
-max_attempts = 1000000
-base_delay = "0"
-max_delay = "0"
-TOML
+    printf '[databases]\nroots = ["%s"]\n' "$tmp/db" >"$tmp/sidecar.toml"
+    retry_grants_toml "$retry_sync" >>"$tmp/sidecar.toml"
     start_sidecard "$tmp/sidecar.toml" "$daemon_sock" "$tmp/state" "$daemon_log"
   fi
   daemon_pid=${server_pids[0]}

@@ -34,18 +34,8 @@ trap 'kill "$daemon" 2>/dev/null || true' EXIT
 strip -g -o "$dir/sidecard" "$binary"
 printf 'debug_methods = false\n' > "$dir/sidecar.toml"
 if [ "$method" = ReserveRetrySlot ]; then
-  # As scripts/bench.sh's retry section: no throttling and a cap the run
-  # never reaches, so every call is a durable grant.
-  cat >> "$dir/sidecar.toml" <<TOML
-[retry]
-synchronous = "normal"
-budget_percent = 100
-min_retry_concurrency = 1000000
-[retry.policy.default]
-max_attempts = 1000000
-base_delay = "0"
-max_delay = "0"
-TOML
+  source "$root/scripts/bench/retry_grants.sh"
+  retry_grants_toml normal >> "$dir/sidecar.toml"
 fi
 if [ "$method" = EnsureImage ]; then
   fixture="$root/Tests/Fixtures/image_store.sh"
