@@ -33,11 +33,13 @@ final class MatchMemoTests: XCTestCase {
             ("retry-after: 30 toomanyrequests", nil, nil), ("ünïcode — nothing known here", 1, nil),
         ]
         for (message, exit, sqlite) in requests {
-            XCTAssertEqual(match(&memo, message, exit: exit, sqlite: sqlite, computed: &computed), truth(message, exit: exit, sqlite: sqlite))
+            let answer = match(&memo, message, exit: exit, sqlite: sqlite, computed: &computed)
+            XCTAssertEqual(answer, truth(message, exit: exit, sqlite: sqlite))
         }
         XCTAssertEqual(computed, requests.count, "each request differs from the others in something")
         for (message, exit, sqlite) in requests {
-            XCTAssertEqual(match(&memo, message, exit: exit, sqlite: sqlite, computed: &computed), truth(message, exit: exit, sqlite: sqlite))
+            let answer = match(&memo, message, exit: exit, sqlite: sqlite, computed: &computed)
+            XCTAssertEqual(answer, truth(message, exit: exit, sqlite: sqlite))
         }
         // Ten requests in 256 slots may share one: at most a few are matched again.
         XCTAssertLessThanOrEqual(computed, requests.count + 3)

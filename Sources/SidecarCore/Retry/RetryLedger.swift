@@ -127,9 +127,11 @@ public struct RetryLedger: Sendable {
         try checkOwner(record.ownerUID, of: record.key, caller: caller)
         // A new record is active but not yet counted.
         let wasActive = !isNew && record.state == .active
-        let decision = decision(&record, policy: policy, failure: failure, budget: budget, keyIsCounted: wasActive, verdicts: &verdicts, jitter: &jitter)
+        let decision = decision(
+            &record, policy: policy, failure: failure, budget: budget, keyIsCounted: wasActive, verdicts: &verdicts, jitter: &jitter)
         let isActive = record.state == .active
-        return Outcome(decision: decision, wasActive: wasActive, isActive: isActive, isInFlight: isActive && record.inFlightSince != nil)
+        return Outcome(
+            decision: decision, wasActive: wasActive, isActive: isActive, isInFlight: isActive && record.inFlightSince != nil)
     }
 
     private static func decision(
