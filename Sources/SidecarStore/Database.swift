@@ -63,6 +63,11 @@ public final class Database {
 
     public func close() {
         // Statements are finalized before their connection closes.
+        if let statements = preparedTransaction {
+            sqlite3_finalize(statements.begin)
+            sqlite3_finalize(statements.commit)
+            sqlite3_finalize(statements.rollback)
+        }
         preparedTransaction = nil
         if let handle {
             sqlite3_close_v2(handle)
@@ -113,27 +118,45 @@ public final class Database {
 
     /// Runs `body` in one transaction: committed if it returns, rolled back if it throws.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try transactionStatements().begin.run()
+        let statements = try transactionStatements()
+        try runPrepared(statements.begin)
         do {
             let result = try body()
-            try transactionStatements().commit.run()
+            try runPrepared(statements.commit)
             return result
         } catch {
-            try? transactionStatements().rollback.run()
+            try? runPrepared(statements.rollback)
             throw error
         }
     }
 
-    /// Prepared once: the retry ledger's group commit runs thousands of
-    /// transactions a second, and parsing BEGIN and COMMIT each time was a
-    /// tenth of one.
-    private var preparedTransaction: (begin: Statement, commit: Statement, rollback: Statement)?
+    /// BEGIN IMMEDIATE, COMMIT and ROLLBACK, prepared once: the retry
+    /// ledger's group commit runs thousands of transactions a second, and
+    /// parsing BEGIN and COMMIT each time was a tenth of one. Raw handles,
+    /// finalized in `close`: a `Statement` holds its database, and held here
+    /// it would keep the database from ever being released.
+    private var preparedTransaction: (begin: OpaquePointer?, commit: OpaquePointer?, rollback: OpaquePointer?)?
 
-    private func transactionStatements() throws -> (begin: Statement, commit: Statement, rollback: Statement) {
+    private func transactionStatements() throws -> (begin: OpaquePointer?, commit: OpaquePointer?, rollback: OpaquePointer?) {
         if let preparedTransaction { return preparedTransaction }
-        let statements = (try statement("BEGIN IMMEDIATE"), try statement("COMMIT"), try statement("ROLLBACK"))
+        var made: [OpaquePointer?] = []
+        do {
+            for sql in ["BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"] { made.append(try prepare(sql)) }
+        } catch {
+            for statement in made { sqlite3_finalize(statement) }
+            throw error
+        }
+        let statements = (begin: made[0], commit: made[1], rollback: made[2])
         preparedTransaction = statements
         return statements
+    }
+
+    private func runPrepared(_ statement: OpaquePointer?) throws {
+        defer { sqlite3_reset(statement) }
+        let step = sqlite3_step(statement)
+        guard step == SQLITE_DONE else {
+            throw StoreError(operation: "step", code: step, message: Self.message(handle, step))
+        }
     }
 
     /// A statement to run many times; finalized when released.

@@ -15,7 +15,7 @@ public final class Statement {
     }
 
     /// Binds `values` to ?1, ?2, ..., runs to completion, and resets.
-    public func run(_ values: [StoreValue] = []) throws {
+    public func run(_ values: [StoreValue]) throws {
         try run { bindings in
             for value in values { try bindings.append(value) }
         }
