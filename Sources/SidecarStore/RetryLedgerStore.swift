@@ -24,18 +24,28 @@ public final class RetryLedgerStore: @unchecked Sendable {
             if !upserts.isEmpty {
                 let statement = try cachedUpsert()
                 for record in upserts {
-                    try statement.run([
-                        .text(record.key), .text(record.policy), .text(record.state.rawValue),
-                        .integer(Int64(record.attempts)), record.inFlightSince.map { .real($0) } ?? .null,
-                        .text(record.firstError), .text(record.lastError), .text(record.category),
-                        .text(record.remedy), .real(record.notBefore), .real(record.createdAt), .real(record.updatedAt),
-                        record.ownerUID.map { .integer(Int64($0)) } ?? .null,
-                    ])
+                    // Bound one by one: an array of values per row was
+                    // most of the binding's cost.
+                    try statement.run { row in
+                        try row.append(record.key)
+                        try row.append(record.policy)
+                        try row.append(record.state.rawValue)
+                        try row.append(Int64(record.attempts))
+                        if let since = record.inFlightSince { try row.append(since) } else { try row.appendNull() }
+                        try row.append(record.firstError)
+                        try row.append(record.lastError)
+                        try row.append(record.category)
+                        try row.append(record.remedy)
+                        try row.append(record.notBefore)
+                        try row.append(record.createdAt)
+                        try row.append(record.updatedAt)
+                        if let owner = record.ownerUID { try row.append(Int64(owner)) } else { try row.appendNull() }
+                    }
                 }
             }
             if !deletes.isEmpty {
                 let statement = try cachedDelete()
-                for key in deletes { try statement.run([.text(key)]) }
+                for key in deletes { try statement.run { try $0.append(key) } }
             }
         }
     }
